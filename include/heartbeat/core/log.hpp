@@ -1,0 +1,107 @@
+// The one logger of hbd, hbc and hbc_mini: a line per call to stderr (with a UTC
+// timestamp) or to syslog(3) once a daemon switched to it. Dependency-free so the
+// mini client shares it; each call is one write(2), so threads may log freely.
+// Convention: a line begins with its component, e.g. log::warn("cpu_monitor: ", ...).
+#pragma once
+
+#include <syslog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <charconv>
+#include <concepts>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+namespace heartbeat::log {
+
+enum class level : int { debug = 0, info = 1, warn = 2, error = 3, off = 4 };
+
+inline const char* to_string(level l) noexcept {
+  switch (l) {
+    case level::debug: return "debug";
+    case level::info: return "info";
+    case level::warn: return "warn";
+    case level::error: return "error";
+    case level::off: return "off";
+  }
+  return "unknown";
+}
+
+namespace detail {
+inline std::atomic<int>& threshold() {
+  static std::atomic<int> t{static_cast<int>(level::info)};
+  return t;
+}
+inline std::atomic<bool>& to_syslog() {
+  static std::atomic<bool> s{false};
+  return s;
+}
+
+inline void append(std::string& out, std::string_view s) { out.append(s); }
+inline void append(std::string& out, const char* s) { out.append(s ? s : "(null)"); }
+inline void append(std::string& out, const std::string& s) { out.append(s); }
+inline void append(std::string& out, char c) { out.push_back(c); }
+inline void append(std::string& out, bool b) { out.append(b ? "true" : "false"); }
+template <std::integral T>
+  requires(!std::same_as<T, bool> && !std::same_as<T, char>)
+void append(std::string& out, T v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+template <std::floating_point T>
+void append(std::string& out, T v) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, static_cast<double>(v), std::chars_format::general, 6);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+inline void emit(level l, std::string& line) {
+  if (to_syslog().load(std::memory_order_relaxed)) {
+    int prio = l == level::error ? LOG_ERR : l == level::warn ? LOG_WARNING : l == level::info ? LOG_INFO : LOG_DEBUG;
+    ::syslog(prio, "%s", line.c_str());
+    return;
+  }
+  char ts[32];
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  std::size_t n = std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+  std::string out;
+  out.reserve(n + line.size() + 10);
+  out.append(ts, n);
+  out.append(to_string(l));
+  out.append(": ");
+  out.append(line);
+  out.push_back('\n');
+  ssize_t rc = ::write(2, out.data(), out.size());
+  (void)rc;
+}
+}  // namespace detail
+
+inline void set_level(level l) { detail::threshold().store(static_cast<int>(l)); }
+inline level get_level() { return static_cast<level>(detail::threshold().load()); }
+inline bool enabled(level l) { return static_cast<int>(l) >= detail::threshold().load(std::memory_order_relaxed); }
+
+// Sends every later line to syslog(3) with LOG_DAEMON (used after daemonizing).
+inline void use_syslog(const char* ident) {
+  ::openlog(ident, LOG_PID, LOG_DAEMON);
+  detail::to_syslog().store(true);
+}
+
+template <class... Args>
+void write(level l, const Args&... args) {
+  if (!enabled(l)) return;
+  std::string line;
+  (detail::append(line, args), ...);
+  detail::emit(l, line);
+}
+
+template <class... Args> void debug(const Args&... a) { write(level::debug, a...); }
+template <class... Args> void info(const Args&... a) { write(level::info, a...); }
+template <class... Args> void warn(const Args&... a) { write(level::warn, a...); }
+template <class... Args> void error(const Args&... a) { write(level::error, a...); }
+
+}  // namespace heartbeat::log
