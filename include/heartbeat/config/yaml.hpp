@@ -1,0 +1,66 @@
+// YAML text to json::value (via yaml-cpp), so that every config goes through the
+// same typed readers (config/reader.hpp). Scalars become numbers, booleans or null
+// where YAML 1.2's core schema says so; quoted scalars stay strings.
+// Used by hbd and hbc at start-up and on reload; not on any hot path.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <string>
+
+#include "heartbeat/core/json.hpp"
+#include "heartbeat/core/result.hpp"
+
+namespace heartbeat::config {
+
+namespace detail {
+
+inline json::value yaml_scalar(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (n.Tag() == "!") return json::value(s);  // quoted: always a string
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return json::value();
+  if (s == "true" || s == "True" || s == "TRUE") return json::value(true);
+  if (s == "false" || s == "False" || s == "FALSE") return json::value(false);
+  const char* b = s.data();
+  const char* e = s.data() + s.size();
+  if (*b == '+') ++b;
+  double d = 0;
+  auto [p, ec] = std::from_chars(b, e, d);
+  if (ec == std::errc() && p == e && b != e) return json::value(d);
+  return json::value(s);
+}
+
+inline json::value yaml_to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: return json::value();
+    case YAML::NodeType::Scalar: return yaml_scalar(n);
+    case YAML::NodeType::Sequence: {
+      json::value a = json::value::array();
+      for (const auto& e : n) a.push_back(yaml_to_json(e));
+      return a;
+    }
+    case YAML::NodeType::Map: {
+      json::value o = json::value::object();
+      for (const auto& kv : n) o.set(kv.first.Scalar(), yaml_to_json(kv.second));
+      return o;
+    }
+  }
+  return json::value();
+}
+
+}  // namespace detail
+
+// Parses YAML text; errors say the line and column.
+inline result<json::value> parse_yaml(const std::string& text) {
+  try {
+    YAML::Node root = YAML::Load(text);
+    return detail::yaml_to_json(root);
+  } catch (const YAML::Exception& e) {
+    return make_error("bad_yaml", "line " + std::to_string(e.mark.line + 1) + ", column " +
+                                      std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+}
+
+}  // namespace heartbeat::config
