@@ -1,0 +1,105 @@
+// Bounded single-producer single-consumer queue: the registry (io) thread hands
+// work to a worker thread (journal, store, DNS, notifier) without locks. A full
+// queue refuses the push (the caller counts the drop); an idle consumer sleeps
+// on a condition variable that the producer signals only when it is asleep.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <utility>
+
+namespace heartbeat {
+
+template <class T>
+class spsc_queue {
+ public:
+  explicit spsc_queue(std::size_t capacity) : cap_(round_up(capacity + 1)), mask_(cap_ - 1), slots_(new slot[cap_]) {}
+  spsc_queue(const spsc_queue&) = delete;
+  spsc_queue& operator=(const spsc_queue&) = delete;
+  ~spsc_queue() {
+    while (pop()) {
+    }
+  }
+
+  std::size_t capacity() const noexcept { return cap_ - 1; }
+  std::size_t size() const noexcept {
+    return (tail_.load(std::memory_order_acquire) - head_.load(std::memory_order_acquire)) & mask_;
+  }
+
+  // Producer side. Returns false (and leaves `v` intact) when full. Takes a
+  // lock only when the consumer is asleep (idle), never under load.
+  bool push(T&& v) {
+    std::size_t t = tail_.load(std::memory_order_relaxed);
+    std::size_t next = (t + 1) & mask_;
+    if (next == head_.load(std::memory_order_acquire)) return false;
+    new (slots_[t].ptr()) T(std::move(v));
+    tail_.store(next, std::memory_order_seq_cst);
+    if (sleeping_.load(std::memory_order_seq_cst)) {
+      std::lock_guard lk(m_);
+      cv_.notify_one();
+    }
+    return true;
+  }
+
+  // Consumer side.
+  std::optional<T> pop() {
+    std::size_t h = head_.load(std::memory_order_relaxed);
+    if (h == tail_.load(std::memory_order_acquire)) return std::nullopt;
+    T* p = slots_[h].ptr();
+    std::optional<T> out(std::move(*p));
+    p->~T();
+    head_.store((h + 1) & mask_, std::memory_order_release);
+    return out;
+  }
+
+  // Consumer side: waits until an item arrives, wake() is called, or `timeout`
+  // passes. Returns whether an item is available.
+  bool wait(std::chrono::milliseconds timeout) {
+    if (!empty_for_consumer()) return true;
+    std::unique_lock lk(m_);
+    sleeping_.store(true, std::memory_order_seq_cst);
+    if (empty_for_consumer() && !woken_) cv_.wait_for(lk, timeout, [&] { return woken_ || !empty_for_consumer(); });
+    sleeping_.store(false, std::memory_order_relaxed);
+    woken_ = false;
+    return !empty_for_consumer();
+  }
+
+  // Wakes a waiting consumer (e.g. to let it see a stop flag); any thread.
+  void wake() {
+    std::lock_guard lk(m_);
+    woken_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  struct slot {
+    alignas(T) unsigned char bytes[sizeof(T)];
+    T* ptr() { return std::launder(reinterpret_cast<T*>(bytes)); }
+  };
+  static std::size_t round_up(std::size_t n) {
+    std::size_t c = 2;
+    while (c < n) c <<= 1;
+    return c;
+  }
+  bool empty_for_consumer() const {
+    return head_.load(std::memory_order_relaxed) == tail_.load(std::memory_order_seq_cst);
+  }
+
+  const std::size_t cap_;
+  const std::size_t mask_;
+  std::unique_ptr<slot[]> slots_;
+  alignas(64) std::atomic<std::size_t> head_{0};
+  alignas(64) std::atomic<std::size_t> tail_{0};
+  alignas(64) std::atomic<bool> sleeping_{false};
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+};
+
+}  // namespace heartbeat
