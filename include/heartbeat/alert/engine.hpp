@@ -1,0 +1,184 @@
+// The alert engine: owns every metric's alert state, evaluates PLG leaves and
+// HTB RTTs against the compiled ruleset, runs reminders / missing data /
+// maintenance ends on tick(), and answers the alerts endpoints. Lives on the io
+// thread (single owner, no locks); reads no clock: every call takes `now`.
+//
+// Server integration (see docs/ALERTING.md):
+//   ruleset rs = alert::compile_rules(cfg.root, diag);   // load / check-config / reload
+//   alert::engine eng(std::move(rs));
+//   std::vector<alert::transition> out;                  // reused, cleared by the caller
+//   eng.evaluate_plugin(host, plg.plugin, {plg.leaves.data(), plg.leaf_count}, now, out);
+//   eng.evaluate_rtt(host, *htb.rtt, now, out);
+//   eng.tick(now, out);                                  // every second from the monitor coroutine
+//   for (auto& t : out) { publish event_kind::alert with alert::to_json(t); if (t.notify) notifier.submit(...); }
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "heartbeat/alert/evaluate.hpp"
+#include "heartbeat/alert/rules.hpp"
+#include "heartbeat/alert/types.hpp"
+#include "heartbeat/core/json.hpp"
+#include "heartbeat/core/result.hpp"
+#include "heartbeat/protocol/messages.hpp"
+
+namespace heartbeat::alert {
+
+// Everything the engine keeps about one (host, metric_path).
+struct alert_state {
+  std::string host;
+  std::string metric_path;
+  metric_state m;                  // level, since, last_value, last_check, pending (evaluate.hpp)
+  double alert_since = 0;          // when the metric left OK (reminders' "ongoing for")
+  std::uint32_t notification_count = 0;  // notifications sent in the current episode (0 once OK)
+  level last_sent = level::ok;     // the level the last notification announced
+  double last_sent_ts = 0;         // when it was sent (reminders count from here)
+  bool acknowledged = false;       // stops reminders until the level changes
+  std::string ack_by;
+  double ack_ts = 0;
+  double threshold = NAN;          // the threshold of the last transition
+  std::string reason;              // the reason of the last transition
+  std::string display;             // the display template rendered at the last transition
+  // Internal: the rule this state is bound to (null until the first sample after a restore/reload).
+  const rule* rule_ = nullptr;
+  std::string check_name_;         // generic-match prefix, for {check_name}
+  std::vector<std::pair<std::string, std::string>> fields_;  // template fields captured at the last transition
+};
+
+// The alert as /api/0/hosts/{h}/alerts lists it: seed 002 fields (metric_path, level, since,
+// last_value, last_check, notification_count) plus threshold, acknowledged, ack_by, reason,
+// display, maintenance (window name or null).
+json::value to_json(const alert_state& s, std::string_view maintenance = {});
+// The full record for the store (restore_state reads it back).
+json::value to_store_json(const alert_state& s);
+// The event_kind::alert payload: the /api/0/alerts entry (hostname, metric_path, level, since,
+// last_value, last_check, notification_count) plus kind, from, to, value, threshold, text,
+// display, reason, notify, ts.
+json::value to_json(const transition& t);
+
+class engine {
+ public:
+  explicit engine(ruleset rules = {});
+
+  // Swaps the rules (config reload). States are kept; each rebinds to its metric's new rule at
+  // its next sample; states whose metric no longer has a rule are dropped.
+  void set_rules(ruleset rules);
+  const ruleset& rules() const noexcept { return *rules_; }
+
+  // Evaluates every numeric (and boolean) leaf of one PLG. Appends transitions to `out`.
+  // Hot path: no allocation, no clock, no parsing once the host's leaf paths are known.
+  void evaluate_plugin(std::string_view host, std::string_view plugin, std::span<const protocol::leaf> leaves,
+                       double now, std::vector<transition>& out);
+  // Evaluates an HTB's RTT (ms) against thresholds.rtt.<host> (metric path "rtt.<host>").
+  void evaluate_rtt(std::string_view host, double rtt_ms, double now, std::vector<transition>& out);
+  // Reminders, missing data -> UNKNOWN, maintenance window starts/ends. Call about once a second.
+  void tick(double now, std::vector<transition>& out);
+
+  // Acknowledges a non-OK alert: no more reminders until its level changes. Errors:
+  // "not_found" (no such alert), "not_alerting" (the metric is OK). Returns the
+  // `acknowledged` transition (notify=false) for the journal and event bus.
+  result<transition> ack(std::string_view host, std::string_view metric_path, std::string_view user, double now);
+
+  // hosts.<h>.watch changed at run time (the config value is in the ruleset).
+  void set_watch(std::string_view host, bool watch);
+  // The host was dropped through the API: forget its states.
+  void forget_host(std::string_view host);
+
+  // GET /api/0/hosts/{h}/alerts: {"hostname","alerts":[...all levels, by metric_path],
+  // "summary":{"ok","warning","critical","unknown"}}.
+  json::value host_alerts_json(std::string_view host) const;
+  // GET /api/0/alerts: {"alerts":[non-OK, CRITICAL first],"summary":{"critical","warning",
+  // "unknown","total"},"host_count"}. `visible(host)` filters by the caller's roles.
+  template <class Visible>
+  json::value alerts_json(std::size_t host_count, Visible&& visible) const;
+  json::value alerts_json(std::size_t host_count) const {
+    return alerts_json(host_count, [](std::string_view) { return true; });
+  }
+
+  // The name of the maintenance window covering `host` at the last evaluation, or empty.
+  std::string_view maintenance_of(std::string_view host) const;
+
+  // Persistence: every state as {"version":1,"states":[to_store_json...]}; restore accepts that
+  // object or a bare array; returns how many states were restored (entries without a matching
+  // rule are skipped).
+  json::value export_state() const;
+  result<std::size_t> restore_state(const json::value& v);
+
+  // Queries.
+  const alert_state* find(std::string_view host, std::string_view metric_path) const;
+  std::size_t state_count() const noexcept { return states_.size() - free_.size(); }
+  // Calls f(const alert_state&) for every state (for /metrics).
+  template <class F>
+  void for_each_state(F&& f) const {
+    for (std::size_t i = 0; i < states_.size(); ++i)
+      if (states_[i].rule_ || !states_[i].host.empty()) f(states_[i]);
+  }
+
+ private:
+
+  static constexpr std::uint32_t npos = 0xffffffffu;
+  static constexpr std::size_t max_cached_paths = 4096;  // per plugin: bounds memory for hosts inventing names
+
+  // A leaf path of one host's plugin resolved once: its rule (or none) and its state slot.
+  struct binding {
+    std::string leaf_path;
+    const rule* r = nullptr;
+    std::uint32_t state = npos;
+    std::uint32_t check_begin = 0, check_len = 0;
+  };
+  struct plugin_entry {
+    std::string name;
+    const plugin_rules* rules = nullptr;  // null: the plugin has no rules, every leaf is skipped
+    std::vector<binding> bindings;
+    std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> index;
+    std::vector<std::uint32_t> order;  // binding of the i-th leaf of the last sample (leaf order is stable)
+  };
+  struct host_entry {
+    std::string name;
+    const rule_table* table = nullptr;
+    bool watch = true;
+    bool rtt_resolved = false;
+    const rule* rtt = nullptr;
+    std::uint32_t rtt_state = npos;
+    const maintenance_window* maint = nullptr;  // the window covering the host now
+    std::vector<std::unique_ptr<plugin_entry>> plugins;
+    std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> states;  // metric_path -> slot
+  };
+
+  std::shared_ptr<const ruleset> rules_;
+  std::unordered_map<std::string, std::unique_ptr<host_entry>, string_hash, std::equal_to<>> hosts_;
+  std::vector<alert_state> states_;
+  std::vector<std::uint32_t> free_;
+  std::unordered_map<std::string, bool, string_hash, std::equal_to<>> watch_override_;
+  double maint_next_ = -std::numeric_limits<double>::infinity();  // next time a window starts or ends
+  std::vector<const maintenance_window*> maint_active_;
+
+  host_entry& host_of(std::string_view host);
+  host_entry* find_host(std::string_view host) const {
+    auto it = hosts_.find(host);
+    return it == hosts_.end() ? nullptr : it->second.get();
+  }
+  plugin_entry& plugin_of(host_entry& h, std::string_view plugin);
+  binding& resolve(host_entry& h, plugin_entry& p, std::string_view leaf_path, std::size_t pos);
+  std::uint32_t state_slot(host_entry& h, std::string metric_path, const rule* r);
+  void refresh_maintenance(double now, std::vector<transition>& out);
+  const maintenance_window* window_for(std::string_view host) const;
+  void on_change(host_entry& h, alert_state& st, const rule& r, const step_result& step, double now,
+                 std::span<const protocol::leaf> leaves, std::string_view leaf_path, std::vector<transition>& out,
+                 std::string_view why = {});
+  std::string render_display(const rule& r, alert_state& st, std::span<const protocol::leaf> leaves,
+                             std::string_view leaf_path, bool capture);
+  void rebind_all();
+};
+
+}  // namespace heartbeat::alert
+
+#include "heartbeat/alert/detail/engine_impl.hpp"

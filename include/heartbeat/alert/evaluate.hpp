@@ -1,0 +1,118 @@
+// The pure evaluation step: one rule, one metric's evaluator state, one value,
+// the time as an argument. No clock, no allocation, no I/O; the engine (io
+// thread) calls it for every numeric leaf and decides about notifications.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "heartbeat/alert/rules.hpp"
+#include "heartbeat/alert/types.hpp"
+
+namespace heartbeat::alert {
+
+// The evaluator's view of one metric.
+struct metric_state {
+  level lvl = level::ok;
+  double since = 0;       // when `lvl` began
+  double last_value = NAN;
+  double last_check = 0;  // time of the last sample
+  // A change waiting for `for` / `recover_after`: the level asked for, since when, how many samples.
+  level pending = level::ok;
+  bool has_pending = false;
+  double pending_since = 0;
+  std::uint32_t pending_samples = 0;
+};
+
+struct step_result {
+  bool changed = false;
+  level from = level::ok;
+  level to = level::ok;
+  double threshold = NAN;  // the threshold that decided the new level (NaN: none)
+};
+
+// True when `v` is beyond threshold `t` under operator `o` (the raising direction).
+inline bool beyond(op o, double v, double t) noexcept {
+  switch (o) {
+    case op::gt: return v > t;
+    case op::ge: return v >= t;
+    case op::lt: return v < t;
+    case op::le: return v <= t;
+    case op::eq: return v == t;
+    case op::ne: return v != t;
+    case op::nagios: return false;
+  }
+  return false;
+}
+
+// The level a value asks for, given the current level (hysteresis: a level already
+// reached is kept while the value stays beyond its recovery threshold).
+inline level target_level(const rule& r, level current, double v, double& threshold) noexcept {
+  if (r.oper == op::nagios) {
+    threshold = NAN;
+    if (v == 0) return level::ok;
+    if (v == 1) return threshold = 1, level::warning;
+    if (v == 2) return threshold = 2, level::critical;
+    return threshold = 3, level::unknown;  // 3, negative (killed by a signal) or anything else
+  }
+  if (std::isnan(v)) return threshold = NAN, level::unknown;
+  int cur = severity(current);
+  if (r.has_critical) {
+    double t = cur >= 2 ? r.critical_recover : r.critical;
+    if (beyond(r.oper, v, t)) return threshold = r.critical, level::critical;
+  }
+  if (r.has_warning) {
+    double t = cur >= 1 ? r.warning_recover : r.warning;
+    if (beyond(r.oper, v, t)) return threshold = r.warning, level::warning;
+  }
+  // Recovery: report the threshold of the level left.
+  threshold = current == level::critical && r.has_critical ? r.critical
+              : current == level::warning && r.has_warning ? r.warning
+                                                            : NAN;
+  return level::ok;
+}
+
+// One sample. Updates `s` and says whether the level changed.
+inline step_result evaluate(const rule& r, metric_state& s, double value, double now) noexcept {
+  step_result res;
+  res.from = s.lvl;
+  s.last_value = value;
+  s.last_check = now;
+  double threshold = NAN;
+  level target = target_level(r, s.lvl, value, threshold);
+  res.threshold = threshold;
+  if (target == s.lvl) {
+    s.has_pending = false;
+    res.to = s.lvl;
+    return res;
+  }
+  // UNKNOWN in either direction applies at once; otherwise `for` (up) / `recover_after` (down).
+  if (target != level::unknown && s.lvl != level::unknown) {
+    bool up = severity(target) > severity(s.lvl);
+    const hold& h = up ? r.raise_hold : r.recover_hold;
+    if (h.active()) {
+      bool same_direction = s.has_pending && (severity(s.pending) > severity(s.lvl)) == up;
+      if (!same_direction) {
+        s.has_pending = true;
+        s.pending_since = now;
+        s.pending_samples = 0;
+      }
+      s.pending = target;
+      ++s.pending_samples;
+      bool held = (h.samples > 1 && s.pending_samples >= h.samples) ||
+                  (h.seconds > 0 && now - s.pending_since >= h.seconds);
+      if (!held) {
+        res.to = s.lvl;
+        return res;
+      }
+    }
+  }
+  s.has_pending = false;
+  s.lvl = target;
+  s.since = now;
+  res.changed = true;
+  res.to = target;
+  return res;
+}
+
+}  // namespace heartbeat::alert

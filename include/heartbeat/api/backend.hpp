@@ -1,0 +1,76 @@
+// What the HTTP API needs from the rest of hbd, as one narrow interface: read host state, alerts and
+// history, change hosts through the registry's methods, export metrics, subscribe to events. Every
+// call happens on the io thread (the registry's thread); `registry_backend.hpp` implements it over
+// server::registry, and unit tests implement it with a small in-memory fake.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "heartbeat/api/auth.hpp"
+#include "heartbeat/api/metrics.hpp"
+#include "heartbeat/core/json.hpp"
+#include "heartbeat/core/result.hpp"
+#include "heartbeat/server/events.hpp"
+
+namespace heartbeat::api {
+
+class backend {
+ public:
+  virtual ~backend() = default;
+
+  // Host names in stable (name) order.
+  virtual std::vector<std::string> host_names() const = 0;
+  virtual bool has_host(std::string_view host) const = 0;
+  // Effective roles on a host (config + HTB-declared owner + API changes + default_owner).
+  virtual host_access access(std::string_view host) const = 0;
+  // One entry of GET /api/0/hosts, appended to `out`.
+  virtual void write_host_json(std::string& out, std::string_view host) const = 0;
+  // GET /api/0/hosts: a JSON array of the hosts `who` holds a role on (nullptr: every host).
+  virtual void write_hosts_json(std::string& out, const user* who) const = 0;
+  // Recent messages (oldest first), each {"time","host","msg",...}; the API filters by role.
+  virtual json::value messages() const = 0;
+  // {"<plugin>": {"timestamp","data","sample_count"}, ...} for one host.
+  virtual json::value plugins_json(std::string_view host) const = 0;
+  // Newest-first samples [{"timestamp","data"}, ...] of a plugin, at most `limit`. Calls `done`
+  // on the io thread, possibly later (history beyond the in-memory ring comes from the store).
+  // An unknown plugin answers an error with code "not_found".
+  virtual void plugin_history(std::string_view host, std::string_view plugin, std::size_t limit,
+                              std::function<void(result<json::value>)> done) = 0;
+  // GET /api/0/hosts/{h}/alerts: {"hostname","alerts":[every level],"summary":{"ok","warning",
+  // "critical","unknown"}} (seed 002).
+  virtual json::value host_alerts(std::string_view host) const = 0;
+  // GET /api/0/alerts: {"alerts":[non-OK, each with "hostname"],"summary":{"critical","warning",
+  // "unknown","total"},"host_count"} over the hosts `visible` accepts.
+  virtual json::value all_alerts(std::size_t host_count,
+                                 const std::function<bool(std::string_view host)>& visible) const = 0;
+
+  // Changes, through the registry; error codes map to HTTP: not_found 404, bad_request/bad_command/
+  // no_address/not_authenticated 400 (409 for not_authenticated), unavailable 503.
+  // `by` names who asked (a user name, or "anonymous" without users).
+  virtual result<std::string> queue_command(std::string_view host, std::string_view command,
+                                            const std::vector<std::string>& args, std::string_view by) = 0;
+  virtual result<std::string> queue_upgrade(std::string_view host, std::string_view version, std::string_view by) = 0;
+  virtual result<void> request_dns(std::string_view host) = 0;
+  virtual result<void> drop_host(std::string_view host) = 0;
+  virtual result<void> set_access(std::string_view host, const host_access& a) = 0;
+
+  // Users changed through the API (to persist them and to refresh notification routing).
+  virtual void users_changed(const user_directory&) {}
+
+  // Writes host, plugin, alert and server-counter families for GET /metrics.
+  virtual void collect_metrics(metrics_writer& w) const = 0;
+
+  // Server settings shown on the web UI's settings page (no secrets).
+  virtual json::value settings_json() const { return json::value::object(); }
+
+  // Server counters as JSON (GET /api/0/stats).
+  virtual json::value stats_json() const { return json::value::object(); }
+
+  // Registers a sink for host, plugin, message and alert events.
+  virtual void subscribe(server::event_sink sink) = 0;
+};
+
+}  // namespace heartbeat::api

@@ -1,0 +1,374 @@
+// api::backend over hbd's real parts: the registry (host state, plugin rings, messages, changes),
+// the alert engine (alert states), the store (history beyond the ring) and the stats (counters for
+// /metrics). Created by server::app and used on the io thread only, like everything it reads.
+#pragma once
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "heartbeat/alert/engine.hpp"
+#include "heartbeat/api/backend.hpp"
+#include "heartbeat/api/http_server.hpp"
+#include "heartbeat/protocol/reject.hpp"
+#include "heartbeat/server/config.hpp"
+#include "heartbeat/server/registry.hpp"
+#include "heartbeat/server/stats.hpp"
+#include "heartbeat/server/store.hpp"
+
+namespace heartbeat::api {
+
+namespace detail {
+
+inline double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Numeric (and boolean) leaves of a plugin's data, with their dotted paths, for /metrics.
+inline void numeric_leaves(const json::value& v, std::string& path,
+                           const std::function<void(const std::string&, double)>& f, int depth = 0) {
+  if (depth > 16) return;
+  if (v.is_number()) {
+    f(path, v.as_number());
+  } else if (v.is_bool()) {
+    f(path, v.as_bool() ? 1 : 0);
+  } else if (v.is_object()) {
+    for (const auto& [k, x] : v.as_object()) {
+      std::size_t n = path.size();
+      if (!path.empty()) path.push_back('.');
+      path += k;
+      numeric_leaves(x, path, f, depth + 1);
+      path.resize(n);
+    }
+  }
+}
+
+// Splits `name{a="b",c="d"}` (a stats gauge name) into the family and its labels.
+inline std::string split_gauge_name(const std::string& full, labels& out) {
+  auto brace = full.find('{');
+  if (brace == std::string::npos) return full;
+  std::string_view rest(full);
+  rest = rest.substr(brace + 1);
+  while (!rest.empty() && rest.front() != '}') {
+    auto eq = rest.find('=');
+    if (eq == std::string_view::npos || eq + 1 >= rest.size() || rest[eq + 1] != '"') break;
+    std::string key(rest.substr(0, eq));
+    rest.remove_prefix(eq + 2);
+    std::string val;
+    while (!rest.empty() && rest.front() != '"') {
+      if (rest.front() == '\\' && rest.size() > 1) rest.remove_prefix(1);
+      val.push_back(rest.front());
+      rest.remove_prefix(1);
+    }
+    if (!rest.empty()) rest.remove_prefix(1);
+    if (!rest.empty() && rest.front() == ',') rest.remove_prefix(1);
+    out.emplace_back(sanitize_label_name(key), std::move(val));
+  }
+  return sanitize_metric_name(full.substr(0, brace));
+}
+
+}  // namespace detail
+
+// The HTTP side's settings from hbd's configuration.
+inline settings settings_from(const server::config& c) {
+  settings s;
+  s.address = c.hbd_host.empty() ? std::string("0.0.0.0") : c.hbd_host;
+  s.http_port = c.hbd_port;
+  s.ws_port = c.ws_port;
+  s.ws_enabled = c.ws_port != 0;
+  if (c.wss_port != 0) {
+    s.wss_port = c.wss_port;
+    std::filesystem::path dir(c.cert_path);
+    s.cert_file = (dir / c.wss_pem).string();  // an absolute wss_pem/wss_key wins over cert_path
+    s.key_file = (dir / c.wss_key).string();
+  }
+  s.web_dir = !c.web_dir.empty() ? c.web_dir : c.templates_dir;
+  s.cors_origins = c.cors_origins;
+  s.session_ttl = c.session_ttl;
+  for (const auto& [name, u] : c.users)
+    s.users.push_back(user{name, u.full_name, u.avatar, u.password, u.admin, u.notification_channels});
+  return s;
+}
+
+class registry_backend : public backend {
+ public:
+  // `engine` and `db` may be null (no alerting, no store); `cfg` must outlive this object.
+  registry_backend(server::registry& reg, server::stats& st, const server::config& cfg,
+                   alert::engine* engine = nullptr, server::store* db = nullptr)
+      : reg_(reg), stats_(st), cfg_(&cfg), engine_(engine), store_(db) {}
+
+  void set_config(const server::config& cfg) { cfg_ = &cfg; }
+  void set_engine(alert::engine* e) { engine_ = e; }
+  void set_store(server::store* s) { store_ = s; }
+  // Called with the users after an API change (the app persists them or updates the notifier).
+  std::function<void(const user_directory&)> on_users_changed;
+
+  std::vector<std::string> host_names() const override {
+    std::vector<std::string> v;
+    v.reserve(reg_.size());
+    for (const server::host* h : reg_.hosts()) v.push_back(h->name);
+    return v;
+  }
+  bool has_host(std::string_view host) const override { return reg_.find(host) != nullptr; }
+  host_access access(std::string_view host) const override {
+    const server::host* h = reg_.find(host);
+    if (!h) return {};
+    return host_access{h->owner, h->managers, h->monitors};
+  }
+  void write_host_json(std::string& out, std::string_view host) const override {
+    if (const server::host* h = reg_.find(host)) reg_.write_host_json(out, *h, detail::wall_now());
+  }
+  void write_hosts_json(std::string& out, const user* who) const override {
+    double now = detail::wall_now();
+    if (!who) return reg_.write_hosts_json(out, now);
+    reg_.write_hosts_json(out, now, [who](const server::host& h) {
+      return role_on(*who, h.owner, h.managers, h.monitors) != role::none;
+    });
+  }
+  json::value messages() const override { return reg_.messages_json(); }
+
+  json::value plugins_json(std::string_view host) const override {
+    json::value out = json::value::object();
+    const server::host* h = reg_.find(host);
+    if (!h) return out;
+    for (const auto& [name, p] : h->plugins) {
+      if (p.empty()) continue;
+      const auto& s = p.newest();
+      out.set(name, json::value::object({{"timestamp", s.timestamp},
+                                         {"data", parse_or_null(s.data_json)},
+                                         {"sample_count", p.size()}}));
+    }
+    return out;
+  }
+
+  void plugin_history(std::string_view host, std::string_view plugin, std::size_t limit,
+                      std::function<void(result<json::value>)> done) override {
+    const server::host* h = reg_.find(host);
+    auto it = h ? h->plugins.find(plugin) : decltype(h->plugins)::const_iterator{};
+    if (!h || it == h->plugins.end() || it->second.empty()) {
+      if (!store_) return done(make_error("not_found", "no data for this plugin"));
+    }
+    const server::plugin_data* pd = (h && it != h->plugins.end()) ? &it->second : nullptr;
+    std::size_t in_ring = pd ? pd->size() : 0;
+    // The ring answers when it holds enough (or everything the server ever got since start).
+    if (pd && (limit <= in_ring || !store_)) return done(ring_samples(*pd, limit));
+    std::string hn(host), pn(plugin);
+    store_->query_history(
+        hn, pn, 0, detail::wall_now() + 86400, limit,
+        [this, hn, pn, limit, done = std::move(done)](result<std::vector<server::history_sample>> r) {
+          const server::host* h2 = reg_.find(hn);
+          const server::plugin_data* p2 = nullptr;
+          if (h2)
+            if (auto i = h2->plugins.find(pn); i != h2->plugins.end() && !i->second.empty()) p2 = &i->second;
+          std::size_t from_ring = p2 ? p2->size() : 0;
+          if (!r || r->size() <= from_ring) {
+            if (p2) return done(ring_samples(*p2, limit));
+            if (!r) return done(r.err());
+            if (r->empty()) return done(make_error("not_found", "no data for this plugin"));
+          }
+          json::value out = json::value::array();
+          for (const auto& s : *r) {
+            if (out.size() >= limit) break;
+            out.push_back(json::value::object({{"timestamp", s.ts}, {"data", parse_or_null(s.data_json)}}));
+          }
+          done(std::move(out));
+        });
+  }
+
+  json::value host_alerts(std::string_view host) const override {
+    if (engine_) return engine_->host_alerts_json(host);
+    return json::value::object({{"hostname", std::string(host)},
+                                {"alerts", json::value::array()},
+                                {"summary", json::value::object({{"ok", 0}, {"warning", 0}, {"critical", 0}, {"unknown", 0}})}});
+  }
+  json::value all_alerts(std::size_t host_count,
+                         const std::function<bool(std::string_view)>& visible) const override {
+    if (engine_) return engine_->alerts_json(host_count, visible);
+    return json::value::object(
+        {{"alerts", json::value::array()},
+         {"summary", json::value::object({{"critical", 0}, {"warning", 0}, {"unknown", 0}, {"total", 0}})},
+         {"host_count", host_count}});
+  }
+
+  result<std::string> queue_command(std::string_view host, std::string_view command,
+                                    const std::vector<std::string>& args, std::string_view by) override {
+    return reg_.queue_command(host, std::string(command), args, std::string(by), detail::wall_now());
+  }
+  result<std::string> queue_upgrade(std::string_view host, std::string_view version, std::string_view by) override {
+    return reg_.queue_upgrade(host, std::string(version), std::string(by), detail::wall_now());
+  }
+  result<void> request_dns(std::string_view host) override { return reg_.request_dns(host); }
+  result<void> drop_host(std::string_view host) override {
+    std::string name(host);
+    if (!reg_.drop_host(name, detail::wall_now())) return make_error("not_found", "no host named " + name);
+    if (engine_) engine_->forget_host(name);
+    return {};
+  }
+  result<void> set_access(std::string_view host, const host_access& a) override {
+    return reg_.set_access(host, a.owner, a.managers, a.monitors, detail::wall_now());
+  }
+  void users_changed(const user_directory& u) override {
+    if (on_users_changed) on_users_changed(u);
+  }
+  void subscribe(server::event_sink sink) override { reg_.events().subscribe(std::move(sink)); }
+
+  json::value settings_json() const override {
+    const auto& c = *cfg_;
+    auto sub = [&](std::string_view key) {
+      const json::value* v = c.root.find(key);
+      return v ? *v : json::value();
+    };
+    json::value out = json::value::object();
+    out.set("hb_port", c.hb_port);
+    out.set("hbd_port", c.hbd_port);
+    out.set("hbd_host", c.hbd_host);
+    out.set("ws_port", c.ws_port);
+    out.set("wss_port", c.wss_port);
+    out.set("interval", c.interval);
+    out.set("grace", c.grace);
+    out.set("history_samples", c.history_samples);
+    out.set("history_retention", c.history_retention);
+    out.set("require_auth", c.require_auth);
+    out.set("host_count", reg_.size());
+    out.set("thresholds", sub("thresholds"));
+    out.set("threshold_configs", sub("threshold_configs"));
+    out.set("threshold_renotify_interval", sub("threshold_renotify_interval"));
+    return out;
+  }
+
+  json::value stats_json() const override {
+    const auto& st = stats_;
+    json::value rejected = json::value::object();
+    for (std::size_t i = 1; i < protocol::reject_count; ++i)
+      if (st.rejected_by_reason[i])
+        rejected.set(protocol::to_string(static_cast<protocol::reject>(i)), static_cast<double>(st.rejected_by_reason[i]));
+    return json::value::object({{"datagrams_received", static_cast<double>(st.datagrams_received)},
+                                {"datagrams_accepted", static_cast<double>(st.datagrams_accepted)},
+                                {"datagrams_rejected", static_cast<double>(st.datagrams_rejected)},
+                                {"acks_sent", static_cast<double>(st.acks_sent)},
+                                {"commands_sent", static_cast<double>(st.commands_sent)},
+                                {"reloads", static_cast<double>(st.reloads)},
+                                {"rejected", std::move(rejected)}});
+  }
+
+  void collect_metrics(metrics_writer& w) const override {
+    double now = detail::wall_now();
+    w.family("heartbeat_host_up", "gauge", "1 when the host is UP (LATE counts as up), else 0.");
+    w.family("heartbeat_host_state", "gauge", "The host's current state (label state) has value 1.");
+    w.family("heartbeat_host_last_seen_timestamp_seconds", "gauge", "Unix time of the host's last accepted message.");
+    w.family("heartbeat_host_loss_ratio", "gauge", "Lost heartbeats / (received + lost) since the server started.");
+    w.family("heartbeat_host_clock_skew_seconds", "gauge", "Host clock minus server clock (smoothed).");
+    w.family("heartbeat_connection_up", "gauge", "1 when the connection (host, family) is UP or LATE.");
+    w.family("heartbeat_connection_rtt_seconds", "gauge", "Round-trip time the client reported for the connection.");
+    w.family("heartbeat_connection_heartbeats_received_total", "counter", "Heartbeats accepted on the connection.");
+    w.family("heartbeat_connection_heartbeats_lost_total", "counter", "Heartbeats missing by sequence gaps.");
+    w.family("heartbeat_plugin_value", "gauge", "Numeric leaves of each plugin's latest sample (metric = dotted path).");
+    w.family("heartbeat_plugin_sample_timestamp_seconds", "gauge", "Unix time of each plugin's latest sample.");
+    std::string path;
+    for (const server::host* h : reg_.hosts()) {
+      const std::string& hn = h->name;
+      bool up = h->state == server::host_state::up || h->state == server::host_state::late;
+      w.sample("heartbeat_host_up", {{"host", hn}}, up ? 1 : 0);
+      w.sample("heartbeat_host_state", {{"host", hn}, {"state", server::to_string(h->state)}}, 1);
+      if (h->last_seen > 0) w.sample("heartbeat_host_last_seen_timestamp_seconds", {{"host", hn}}, h->last_seen);
+      w.sample("heartbeat_host_loss_ratio", {{"host", hn}}, h->loss_rate());
+      if (h->clock_skew) w.sample("heartbeat_host_clock_skew_seconds", {{"host", hn}}, *h->clock_skew);
+      for (const auto& c : h->conns) {
+        if (!c.present) continue;
+        labels l{{"host", hn}, {"family", server::to_string(c.family)}};
+        bool cup = c.state == server::host_state::up || c.state == server::host_state::late;
+        w.sample("heartbeat_connection_up", l, cup ? 1 : 0);
+        if (c.rtt) w.sample("heartbeat_connection_rtt_seconds", l, *c.rtt / 1000.0);
+        w.sample("heartbeat_connection_heartbeats_received_total", l, static_cast<double>(c.received));
+        w.sample("heartbeat_connection_heartbeats_lost_total", l, static_cast<double>(c.lost));
+      }
+      for (const auto& [pname, p] : h->plugins) {
+        if (p.empty()) continue;
+        const auto& s = p.newest();
+        w.sample("heartbeat_plugin_sample_timestamp_seconds", {{"host", hn}, {"plugin", pname}}, s.timestamp);
+        auto v = json::parse(s.data_json);
+        if (!v) continue;
+        path.clear();
+        detail::numeric_leaves(*v, path, [&](const std::string& metric, double x) {
+          if (std::isfinite(x)) w.sample("heartbeat_plugin_value", {{"host", hn}, {"plugin", pname}, {"metric", metric}}, x);
+        });
+      }
+    }
+    if (engine_) {
+      w.family("heartbeat_alert_level", "gauge", "Alert level per metric: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
+      engine_->for_each_state([&](const alert::alert_state& s) {
+        if (s.host.empty()) return;
+        w.sample("heartbeat_alert_level", {{"host", s.host}, {"metric_path", s.metric_path}},
+                 static_cast<double>(static_cast<int>(s.m.lvl)));
+      });
+    }
+    (void)now;
+    // The server's own counters.
+    const auto& st = stats_;
+    w.family("heartbeat_hosts", "gauge", "Hosts the server knows.");
+    w.sample("heartbeat_hosts", {}, static_cast<double>(reg_.size()));
+    w.family("heartbeat_datagrams_received_total", "counter", "UDP datagrams read from the sockets.");
+    w.sample("heartbeat_datagrams_received_total", {}, static_cast<double>(st.datagrams_received));
+    w.family("heartbeat_datagrams_total", "counter", "UDP datagrams by result.");
+    w.sample("heartbeat_datagrams_total", {{"result", "accepted"}}, static_cast<double>(st.datagrams_accepted));
+    w.sample("heartbeat_datagrams_total", {{"result", "rejected"}}, static_cast<double>(st.datagrams_rejected));
+    w.family("heartbeat_datagrams_rejected_total", "counter", "Rejected UDP datagrams by reason.");
+    for (std::size_t i = 1; i < protocol::reject_count; ++i)
+      w.sample("heartbeat_datagrams_rejected_total", {{"reason", protocol::to_string(static_cast<protocol::reject>(i))}},
+               static_cast<double>(st.rejected_by_reason[i]));
+    w.family("heartbeat_messages_accepted_total", "counter", "Accepted messages by type.");
+    for (auto t : {protocol::msg_type::htb, protocol::msg_type::plg, protocol::msg_type::msg, protocol::msg_type::res})
+      w.sample("heartbeat_messages_accepted_total", {{"type", protocol::to_string(t)}},
+               static_cast<double>(st.accepted_by_type[static_cast<std::size_t>(t)]));
+    auto counter = [&](const char* name, const char* help, std::uint64_t v) {
+      w.family(name, "counter", help);
+      w.sample(name, {}, static_cast<double>(v));
+    };
+    counter("heartbeat_received_bytes_total", "Bytes of UDP datagrams received.", st.bytes_received);
+    counter("heartbeat_acks_sent_total", "ACK replies sent.", st.acks_sent);
+    counter("heartbeat_commands_sent_total", "CMD and UPD datagrams sent.", st.commands_sent);
+    counter("heartbeat_replies_dropped_total", "Replies that could not be sent.", st.replies_dropped);
+    counter("heartbeat_events_published_total", "Events published by the registry.", st.events_published);
+    counter("heartbeat_config_reloads_total", "Configuration reloads.", st.reloads);
+    w.family("heartbeat_udp_receive_buffer_bytes", "gauge", "SO_RCVBUF granted by the kernel.");
+    w.sample("heartbeat_udp_receive_buffer_bytes", {}, static_cast<double>(st.udp_rcvbuf_bytes));
+    for (const auto& g : st.gauges) {
+      labels l;
+      std::string fam = detail::split_gauge_name(g.name, l);
+      bool is_counter = fam.size() > 6 && fam.compare(fam.size() - 6, 6, "_total") == 0;
+      w.family(fam, is_counter ? "counter" : "gauge", g.help);
+      double v = 0;
+      try {
+        v = g.read ? g.read() : 0;
+      } catch (...) {
+        v = NAN;
+      }
+      w.sample(fam, l, v);
+    }
+  }
+
+ private:
+  static json::value parse_or_null(const std::string& text) {
+    auto v = json::parse(text);
+    return v ? std::move(*v) : json::value();
+  }
+
+  static json::value ring_samples(const server::plugin_data& p, std::size_t limit) {
+    json::value out = json::value::array();
+    for (std::size_t i = 0; i < p.size() && i < limit; ++i) {
+      const auto& s = p.newest(i);
+      out.push_back(json::value::object({{"timestamp", s.timestamp}, {"data", parse_or_null(s.data_json)}}));
+    }
+    return out;
+  }
+
+  server::registry& reg_;
+  server::stats& stats_;
+  const server::config* cfg_;
+  alert::engine* engine_;
+  server::store* store_;
+};
+
+}  // namespace heartbeat::api

@@ -1,0 +1,38 @@
+// cpu_monitor: CPU percent (since the previous collect), optional per-core
+// percent, load averages, frequency, process counts and uptime from /proc
+// (plugins/cpu.hpp). Options: per_core (false), frequency (true),
+// processes (true). hbc's io thread.
+#pragma once
+
+#include "heartbeat/client/plugin.hpp"
+#include "heartbeat/plugins/cpu.hpp"
+
+namespace heartbeat::client {
+
+class cpu_monitor_plugin {
+ public:
+  static constexpr std::string_view type_name = "cpu_monitor";
+  static constexpr plugin_kind kind = plugin_kind::monitor;
+  static constexpr double default_interval = 300;
+
+  explicit cpu_monitor_plugin(plugin_context& c) {
+    c.options.get("per_core", opts_.per_core);
+    c.options.get("frequency", opts_.frequency);
+    c.options.get("processes", opts_.processes);
+  }
+  net::awaitable<result<void>> initialize() {
+    // The first sample primes the counters, so the first PLG reports the
+    // interval since start-up rather than the average since boot.
+    auto r = reader_.read(opts_);
+    if (!r) co_return r.err();
+    co_return result<void>{};
+  }
+  net::awaitable<result<json::value>> collect() { co_return reader_.read(opts_); }
+  net::awaitable<void> cleanup() { co_return; }
+
+ private:
+  plugins::cpu_reader reader_;
+  plugins::cpu_reader::options opts_;
+};
+
+}  // namespace heartbeat::client

@@ -1,0 +1,26 @@
+// memory_monitor: RAM and swap use, available memory counting the reclaimable
+// ZFS ARC (plugins/memory.hpp). No options. hbc's io thread.
+#pragma once
+
+#include "heartbeat/client/plugin.hpp"
+#include "heartbeat/plugins/memory.hpp"
+
+namespace heartbeat::client {
+
+class memory_monitor_plugin {
+ public:
+  static constexpr std::string_view type_name = "memory_monitor";
+  static constexpr plugin_kind kind = plugin_kind::monitor;
+  static constexpr double default_interval = 300;
+
+  explicit memory_monitor_plugin(plugin_context&) {}
+  net::awaitable<result<void>> initialize() {
+    auto r = plugins::read_memory();
+    if (!r) co_return r.err();
+    co_return result<void>{};
+  }
+  net::awaitable<result<json::value>> collect() { co_return plugins::read_memory(); }
+  net::awaitable<void> cleanup() { co_return; }
+};
+
+}  // namespace heartbeat::client

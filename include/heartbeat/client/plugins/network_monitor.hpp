@@ -1,0 +1,70 @@
+// network_monitor: per-interface byte and packet rates, errors and drops
+// (/proc/net/dev) and TCP connection counts by state (/proc/net/tcp, tcp6) via
+// plugins/network.hpp. Options: include_loopback (false), interfaces (list:
+// only these), connections (true). hbc's io thread.
+#pragma once
+
+#include <chrono>
+
+#include "heartbeat/client/plugin.hpp"
+#include "heartbeat/plugins/network.hpp"
+
+namespace heartbeat::client {
+
+class network_monitor_plugin {
+ public:
+  static constexpr std::string_view type_name = "network_monitor";
+  static constexpr plugin_kind kind = plugin_kind::monitor;
+  static constexpr double default_interval = 300;
+
+  explicit network_monitor_plugin(plugin_context& c) {
+    c.options.get("include_loopback", loopback_);
+    c.options.get("interfaces", only_);
+    c.options.get("connections", connections_);
+  }
+  net::awaitable<result<void>> initialize() {
+    auto s = sample();
+    if (!s) co_return s.err();
+    prev_ = std::move(*s);
+    prev_time_ = std::chrono::steady_clock::now();
+    co_return result<void>{};
+  }
+  net::awaitable<result<json::value>> collect() {
+    auto s = sample();
+    if (!s) co_return s.err();
+    auto now = std::chrono::steady_clock::now();
+    double secs = std::chrono::duration<double>(now - prev_time_).count();
+    json::value d = plugins::network_json(prev_, *s, secs, loopback_);
+    prev_ = std::move(*s);
+    prev_time_ = now;
+    if (connections_) {
+      std::map<std::string, std::uint64_t> counts;
+      bool any = false;
+      for (const char* f : {"/proc/net/tcp", "/proc/net/tcp6"})
+        if (auto t = plugins::read_file({}, f, 64u << 20)) {
+          plugins::count_tcp_states(*t, counts);
+          any = true;
+        }
+      if (any) d.set("connections", plugins::connections_json(counts));
+    }
+    co_return d;
+  }
+  net::awaitable<void> cleanup() { co_return; }
+
+ private:
+  bool loopback_ = false, connections_ = true;
+  std::vector<std::string> only_;
+  std::map<std::string, plugins::iface_counters> prev_;
+  std::chrono::steady_clock::time_point prev_time_;
+
+  result<std::map<std::string, plugins::iface_counters>> sample() {
+    auto t = plugins::read_file({}, "/proc/net/dev");
+    if (!t) return t.err();
+    auto m = plugins::parse_net_dev(*t);
+    if (!only_.empty())
+      std::erase_if(m, [&](const auto& kv) { return std::find(only_.begin(), only_.end(), kv.first) == only_.end(); });
+    return m;
+  }
+};
+
+}  // namespace heartbeat::client

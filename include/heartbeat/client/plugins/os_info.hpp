@@ -1,0 +1,27 @@
+// os_info: an InfoPlugin with the OS, kernel, distribution and architecture
+// (uname + /etc/os-release via plugins/os_info.hpp). hbc's io thread.
+#pragma once
+
+#include "heartbeat/client/plugin.hpp"
+#include "heartbeat/core/version.hpp"
+#include "heartbeat/plugins/os_info.hpp"
+
+namespace heartbeat::client {
+
+class os_info_plugin {
+ public:
+  static constexpr std::string_view type_name = "os_info";
+  static constexpr plugin_kind kind = plugin_kind::info;
+  static constexpr double default_interval = 0;
+
+  explicit os_info_plugin(plugin_context&) {}
+  net::awaitable<result<void>> initialize() { co_return result<void>{}; }
+  net::awaitable<result<json::value>> collect() {
+    json::value d = plugins::read_os_info();
+    d.set("agent", std::string("hbc/") + version);
+    co_return d;
+  }
+  net::awaitable<void> cleanup() { co_return; }
+};
+
+}  // namespace heartbeat::client

@@ -1,0 +1,185 @@
+// What the notifier delivers: a notification (built on the io thread from host
+// and alert events, consumed by the notifier's worker thread), its levels and
+// kinds, the seed texts, and the journal record of what became of it.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "heartbeat/core/json.hpp"
+
+namespace heartbeat::notify {
+
+enum class kind : std::uint8_t { host_down, host_up, host_stopped, alert, reminder, channel_failure, digest };
+
+inline const char* to_string(kind k) noexcept {
+  switch (k) {
+    case kind::host_down: return "host_down";
+    case kind::host_up: return "host_up";
+    case kind::host_stopped: return "host_stopped";
+    case kind::alert: return "alert";
+    case kind::reminder: return "reminder";
+    case kind::channel_failure: return "channel_failure";
+    case kind::digest: return "digest";
+  }
+  return "unknown";
+}
+
+// Alert levels in the order of severity; the severity filter and quiet hours compare them.
+enum class level : std::uint8_t { ok, unknown, warning, critical };
+
+inline const char* to_string(level l) noexcept {
+  switch (l) {
+    case level::ok: return "OK";
+    case level::unknown: return "UNKNOWN";
+    case level::warning: return "WARNING";
+    case level::critical: return "CRITICAL";
+  }
+  return "UNKNOWN";
+}
+
+inline bool parse_level(std::string_view s, level& out) noexcept {
+  if (s == "OK") out = level::ok;
+  else if (s == "UNKNOWN") out = level::unknown;
+  else if (s == "WARNING") out = level::warning;
+  else if (s == "CRITICAL") out = level::critical;
+  else return false;
+  return true;
+}
+
+struct notification {
+  std::string host;
+  notify::kind kind = kind::alert;
+  notify::level level = level::warning;  // the new level (OK for recoveries and UP)
+  notify::level severity = level::warning;  // what the filters compare: the worse of old and new level
+  std::string text;         // the complete first line, e.g. "WARNING: web01 - cpu_monitor.cpu_percent = 85.0"
+  std::string metric_path;  // alerts and reminders
+  double value = NAN;       // the metric value, when there is one
+  double threshold = NAN;
+  std::string from;  // previous level or host state
+  std::string to;    // new level or host state
+  double duration = 0;  // DOWN/STOPPED duration for host_up; ongoing time for reminders
+  double ts = 0;        // Unix time of the underlying event
+};
+
+// ---- the seed texts --------------------------------------------------------------
+
+// Numbers as the seed prints them: one decimal at least ("85.0", "520.1", "12.5").
+inline std::string format_value(double v) {
+  if (std::isnan(v)) return "n/a";
+  char buf[64];
+  if (v == std::floor(v) && std::fabs(v) < 1e15) std::snprintf(buf, sizeof buf, "%.1f", v);
+  else std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+inline std::string format_seconds(double s) { return std::to_string(static_cast<long long>(std::llround(s))) + "s"; }
+
+// "WARNING: host - path = value", "RECOVERED: host - path = value (WARNING -> OK)".
+inline std::string alert_text(std::string_view host, std::string_view path, std::string_view from,
+                              std::string_view to, double value) {
+  std::string body = std::string(host) + " - " + std::string(path) + " = " + format_value(value);
+  if (to == "OK") return "RECOVERED: " + body + " (" + std::string(from) + " -> OK)";
+  return std::string(to) + ": " + body;
+}
+
+// "REMINDER (CRITICAL): host - path = value (ongoing for 3600s)".
+inline std::string reminder_text(std::string_view host, std::string_view path, std::string_view lvl, double value,
+                                 double ongoing) {
+  return "REMINDER (" + std::string(lvl) + "): " + std::string(host) + " - " + std::string(path) + " = " +
+         format_value(value) + " (ongoing for " + format_seconds(ongoing) + ")";
+}
+
+// "DOWN: host - no heartbeat for 75s".
+inline std::string down_text(std::string_view host, double silent_for) {
+  std::string t = "DOWN: " + std::string(host);
+  if (silent_for > 0) t += " - no heartbeat for " + format_seconds(silent_for);
+  return t;
+}
+
+// "UP: host - was DOWN for 75s".
+inline std::string up_text(std::string_view host, std::string_view was, double duration) {
+  return "UP: " + std::string(host) + " - was " + std::string(was) + " for " + format_seconds(duration);
+}
+
+inline std::string stopped_text(std::string_view host) {
+  return "STOPPED: " + std::string(host) + " - the client announced its shutdown";
+}
+
+// ISO-8601 UTC, for mail bodies and webhook payloads.
+inline std::string iso_time(double ts) {
+  std::time_t t = static_cast<std::time_t>(ts);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// ---- what became of a notification (journaled through the server's callback) -----
+
+enum class outcome : std::uint8_t { sent, retried, failed, fell_back, suppressed, dropped };
+
+inline const char* to_string(outcome o) noexcept {
+  switch (o) {
+    case outcome::sent: return "sent";
+    case outcome::retried: return "retried";
+    case outcome::failed: return "failed";
+    case outcome::fell_back: return "fell_back";
+    case outcome::suppressed: return "suppressed";
+    case outcome::dropped: return "dropped";
+  }
+  return "unknown";
+}
+
+// Stable suppression and drop reasons (journal "reason" and metric labels).
+namespace reason {
+inline constexpr std::string_view watch = "watch=false";
+inline constexpr std::string_view maintenance = "maintenance";
+inline constexpr std::string_view dedup = "dedup";
+inline constexpr std::string_view rate_limited = "rate-limited";
+inline constexpr std::string_view quiet_hours = "quiet hours";
+inline constexpr std::string_view severity = "severity";
+inline constexpr std::string_view no_recipient = "no recipient";
+inline constexpr std::string_view queue_full = "queue full";
+}  // namespace reason
+
+struct journal_record {
+  double ts = 0;  // when it happened (not when the event happened)
+  notify::outcome outcome = outcome::sent;
+  std::string reason;   // suppressions, drops and fallbacks
+  std::string channel;  // notifier name, empty before routing
+  std::string user;     // empty before routing or with no users configured
+  std::string host;
+  notify::kind kind = kind::alert;
+  notify::level level = level::warning;
+  std::string text;
+  std::string error;  // failed / retried: what the channel said
+  int attempt = 0;    // 1 for the first try
+
+  json::value to_json() const {
+    json::value v = json::value::object();
+    v.set("type", "notification");
+    v.set("time", ts);
+    v.set("result", to_string(outcome));
+    if (!reason.empty()) v.set("reason", reason);
+    if (!channel.empty()) v.set("channel", channel);
+    if (!user.empty()) v.set("user", user);
+    v.set("host", host);
+    v.set("kind", to_string(kind));
+    v.set("level", to_string(level));
+    v.set("text", text);
+    if (!error.empty()) v.set("error", error);
+    if (attempt > 0) v.set("attempt", attempt);
+    return v;
+  }
+};
+
+using journal_fn = std::function<void(const journal_record&)>;
+
+}  // namespace heartbeat::notify

@@ -1,0 +1,279 @@
+// The delivery pipeline: watch flag -> maintenance -> dedup -> routing ->
+// per-user rate limit (digests) -> retry with backoff -> fallback + channel
+// alert. Every send and suppression is journaled and counted. Single-threaded
+// (the notifier's worker thread) and clock-free: time is passed in, sends are
+// synchronous calls of the channels.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "heartbeat/notify/directory.hpp"
+#include "heartbeat/notify/notifier.hpp"
+#include "heartbeat/notify/stages/dedup.hpp"
+#include "heartbeat/notify/stages/fallback.hpp"
+#include "heartbeat/notify/stages/maintenance.hpp"
+#include "heartbeat/notify/stages/rate_limit.hpp"
+#include "heartbeat/notify/stages/retry.hpp"
+#include "heartbeat/notify/stages/route.hpp"
+#include "heartbeat/notify/stages/watch.hpp"
+
+namespace heartbeat::notify {
+
+// Results per channel (and reason), for /metrics. Written by the worker,
+// read by the io thread when /metrics is scraped: a mutex, off the ingest path.
+class counters {
+ public:
+  void add(std::string_view channel, outcome o, std::string_view why = {}) {
+    std::lock_guard lk(m_);
+    ++c_[{std::string(channel.empty() ? "none" : channel), to_string(o), std::string(why)}];
+  }
+  std::uint64_t get(std::string_view channel, outcome o, std::string_view why = {}) const {
+    std::lock_guard lk(m_);
+    auto it = c_.find({std::string(channel.empty() ? "none" : channel), to_string(o), std::string(why)});
+    return it == c_.end() ? 0 : it->second;
+  }
+  std::uint64_t total(outcome o) const {
+    std::lock_guard lk(m_);
+    std::uint64_t n = 0;
+    for (const auto& [k, v] : c_)
+      if (std::get<1>(k) == to_string(o)) n += v;
+    return n;
+  }
+  // Prometheus text: hb_notifications_total{channel,result[,reason]}.
+  std::string prometheus() const {
+    std::lock_guard lk(m_);
+    std::string out =
+        "# HELP hb_notifications_total Notifications by channel and result.\n"
+        "# TYPE hb_notifications_total counter\n";
+    for (const auto& [k, v] : c_) {
+      out += "hb_notifications_total{channel=\"" + escape(std::get<0>(k)) + "\",result=\"" + std::get<1>(k) + "\"";
+      if (!std::get<2>(k).empty()) out += ",reason=\"" + escape(std::get<2>(k)) + "\"";
+      out += "} " + std::to_string(v) + "\n";
+    }
+    return out;
+  }
+
+ private:
+  static std::string escape(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+      if (c == '\\' || c == '"') o += '\\';
+      if (c == '\n') {
+        o += "\\n";
+        continue;
+      }
+      o += c;
+    }
+    return o;
+  }
+  mutable std::mutex m_;
+  std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> c_;
+};
+
+class pipeline {
+ public:
+  pipeline(const settings& s, std::vector<channel> chans, journal_fn journal, counters* ctr = nullptr)
+      : policy_(s.policy),
+        dir_(s),
+        maintenance_(s.maintenance),
+        dedup_(s.policy.dedup_window),
+        rate_(s.policy.rate_limit_count, s.policy.rate_limit_window),
+        retry_(s.policy.retry_attempts, s.policy.retry_initial, s.policy.retry_max),
+        fallback_(s.policy.channel_alert_interval),
+        journal_(std::move(journal)),
+        counters_(ctr ? ctr : &own_counters_) {
+    for (auto& c : chans) {
+      const notifier_config* cfg = s.find_notifier(c.name());
+      if (!cfg || cfg->enabled) enabled_.push_back(c.name());
+      channels_.emplace(c.name(), std::move(c));
+    }
+  }
+
+  directory& dir() { return dir_; }
+  stages::maintenance& maintenance() { return maintenance_; }
+  counters& stats() { return *counters_; }
+
+  // Stages 1-5 for one notification; deliveries are scheduled for `now` and
+  // sent by the next tick().
+  void process(const notification& n, double now) {
+    if (auto why = stages::check_watch(n, dir_)) return suppress(n, now, "", "", *why);
+    if (auto why = maintenance_.check(n, now)) return suppress(n, now, "", "", *why);
+    if (auto why = dedup_.check(n, now)) return suppress(n, now, "", "", *why);
+    auto routes = stages::route_notification(n, dir_, enabled_, now);
+    if (routes.empty()) return suppress(n, now, "", "", reason::no_recipient);
+    for (const auto& r : routes) {
+      if (!r.suppressed.empty()) {
+        for (const auto& c : r.channels) suppress(n, now, r.user, c, r.suppressed);
+        continue;
+      }
+      if (!rate_.admit(r.user, n, now)) {
+        for (const auto& c : r.channels) suppress(n, now, r.user, c, reason::rate_limited);
+        continue;
+      }
+      message m = make_message(n);
+      for (const auto& c : r.channels) schedule(r.user, c, m, now, "");
+    }
+  }
+
+  // Digests whose window ended, then every delivery that is due (sending it).
+  void tick(double now) {
+    for (auto& d : rate_.due(now)) {
+      auto [title, body] = stages::digest_text(d.user, d.items, policy_.rate_limit_window, policy_.digest_max_lines);
+      message m;
+      m.title = title;
+      m.body = body;
+      m.digest = true;
+      m.source = d.items.front();
+      m.source.kind = kind::digest;
+      m.source.text = title;
+      m.items = std::move(d.items);
+      for (const auto& c : channels_of(d.user)) schedule(d.user, c, m, now, "");
+    }
+    for (;;) {
+      auto due = retry_.take_due(now);
+      if (due.empty()) break;
+      for (auto& d : due) attempt(std::move(d), now);
+    }
+  }
+
+  double next_due() const { return std::min(retry_.next_due(), rate_.next_due()); }
+  bool idle() const { return retry_.size() == 0 && rate_.next_due() == std::numeric_limits<double>::infinity(); }
+
+ private:
+  std::vector<std::string> channels_of(const std::string& user) const {
+    if (user.empty()) return enabled_;
+    std::vector<std::string> out;
+    if (const user_settings* u = dir_.find_user(user))
+      for (const auto& c : u->channels)
+        if (usable(c)) out.push_back(c);
+    return out;
+  }
+  bool usable(const std::string& c) const {
+    for (const auto& e : enabled_)
+      if (e == c) return true;
+    return false;
+  }
+
+  void schedule(const std::string& user, const std::string& chan, message m, double now, std::string from) {
+    auto it = channels_.find(chan);
+    if (it == channels_.end()) return;
+    m.user = user;
+    m.user_settings = json::value();
+    if (const user_settings* u = dir_.find_user(user))
+      if (const json::value* us = u->settings_for(it->second.slug())) m.user_settings = *us;
+    stages::delivery d;
+    d.id = ++next_id_;
+    d.user = user;
+    d.channel = chan;
+    d.message = std::move(m);
+    d.due = now;
+    d.fallback_from = std::move(from);
+    retry_.add(std::move(d));
+  }
+
+  void attempt(stages::delivery d, double now) {
+    auto it = channels_.find(d.channel);
+    if (it == channels_.end()) return;
+    ++d.attempt;
+    send_status st = it->second.notify(d.message);
+    switch (retry_.after(d, st, now)) {
+      case stages::retry::verdict::done:
+        fallback_.on_success(d.channel);
+        record(d, now, outcome::sent, d.fallback_from.empty() ? "" : "fallback for " + d.fallback_from, "");
+        return;
+      case stages::retry::verdict::retry_later:
+        record(d, now, outcome::retried, "retry in " + format_seconds(retry_.backoff(d.attempt)), st.error);
+        return;
+      case stages::retry::verdict::give_up: break;
+    }
+    record(d, now, outcome::failed, st.recoverable ? "retries exhausted" : "unrecoverable", st.error);
+    if (d.message.source.kind == kind::channel_failure) return;  // no alerts about alerts
+    // Candidates: the user's fallback channels first, then their other channels.
+    std::vector<std::string> candidates, carried;
+    if (d.user.empty()) {
+      candidates = enabled_;
+      carried = enabled_;
+    } else if (const user_settings* u = dir_.find_user(d.user)) {
+      for (const auto& c : u->fallback_channels)
+        if (usable(c)) candidates.push_back(c);
+      for (const auto& c : u->channels)
+        if (usable(c)) {
+          candidates.push_back(c);
+          carried.push_back(c);
+        }
+    }
+    auto plan = fallback_.on_failure(d, candidates, carried, now);
+    for (const auto& c : plan.resend_on) {
+      record(d, now, outcome::fell_back, "to " + c, st.error);
+      schedule(d.user, c, d.message, now, d.channel);
+    }
+    if (!plan.alert_on.empty()) {
+      notification a;
+      a.kind = kind::channel_failure;
+      a.level = a.severity = level::critical;
+      a.text = stages::channel_failure_text(d.channel, it->second.slug(), st.error);
+      a.ts = now;
+      a.to = d.channel;
+      message m = make_message(a);
+      for (const auto& c : plan.alert_on) schedule(d.user, c, m, now, d.channel);
+    }
+  }
+
+  void record(const stages::delivery& d, double now, outcome o, std::string why, std::string error) {
+    counters_->add(d.channel, o);
+    if (!journal_) return;
+    journal_record r;
+    r.ts = now;
+    r.outcome = o;
+    r.reason = std::move(why);
+    r.channel = d.channel;
+    r.user = d.user;
+    r.host = d.message.source.host;
+    r.kind = d.message.source.kind;
+    r.level = d.message.source.level;
+    r.text = d.message.title;
+    r.error = std::move(error);
+    r.attempt = d.attempt;
+    journal_(r);
+  }
+
+  void suppress(const notification& n, double now, const std::string& user, const std::string& chan,
+                std::string_view why) {
+    counters_->add(chan, outcome::suppressed, why);
+    if (!journal_) return;
+    journal_record r;
+    r.ts = now;
+    r.outcome = outcome::suppressed;
+    r.reason = std::string(why);
+    r.channel = chan;
+    r.user = user;
+    r.host = n.host;
+    r.kind = n.kind;
+    r.level = n.level;
+    r.text = n.text;
+    journal_(r);
+  }
+
+  policy policy_;
+  directory dir_;
+  stages::maintenance maintenance_;
+  stages::dedup dedup_;
+  stages::rate_limit rate_;
+  stages::retry retry_;
+  stages::fallback fallback_;
+  journal_fn journal_;
+  counters own_counters_;
+  counters* counters_;
+  std::map<std::string, channel> channels_;
+  std::vector<std::string> enabled_;  // config order
+  std::uint64_t next_id_ = 0;
+};
+
+}  // namespace heartbeat::notify

@@ -1,0 +1,211 @@
+// What hbd knows about one host: state, connections per address family,
+// latest plugin data with a history ring, clock skew, loss, boot time and the
+// command queue. Plain data owned by the registry on the io thread; the API
+// reads it there and changes it only through registry methods.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace heartbeat::server {
+
+enum class host_state : std::uint8_t { unknown, up, late, down, stopped };
+
+inline const char* to_string(host_state s) noexcept {
+  switch (s) {
+    case host_state::unknown: return "UNKNOWN";
+    case host_state::up: return "UP";
+    case host_state::late: return "LATE";
+    case host_state::down: return "DOWN";
+    case host_state::stopped: return "STOPPED";
+  }
+  return "UNKNOWN";
+}
+
+enum class address_family : std::uint8_t { ipv4 = 0, ipv6 = 1 };
+
+inline const char* to_string(address_family f) noexcept {
+  switch (f) {
+    case address_family::ipv4: return "ipv4";
+    case address_family::ipv6: return "ipv6";
+  }
+  return "ipv4";
+}
+
+// Where a datagram came from, in binary form (formatting to text only happens
+// when it changes). IPv4 addresses use the first 4 bytes.
+struct source {
+  address_family family = address_family::ipv4;
+  std::array<std::uint8_t, 16> addr{};
+  std::uint16_t port = 0;
+  bool operator==(const source&) const = default;
+};
+
+// One (host, address family) pair.
+struct connection {
+  address_family family = address_family::ipv4;
+  bool present = false;  // an HTB ever arrived on this family
+  host_state state = host_state::unknown;  // UP, LATE or DOWN
+  source src;
+  std::string address;  // src as text
+  double first_seen = 0;
+  double last_seen = 0;
+  double state_since = 0;
+  double interval = 0;  // from the last HTB
+  std::uint64_t seq = 0;
+  std::optional<double> rtt;  // ms, as the client reported it
+  std::uint64_t received = 0;  // HTBs accepted
+  std::uint64_t lost = 0;      // HTBs missing by seq gaps
+  bool authenticated = false;  // the last HTB carried a valid envelope
+};
+
+struct plugin_sample {
+  double timestamp = 0;
+  std::string data_json;
+};
+
+// Latest data and the last `history_samples` samples of one plugin, in a ring
+// that grows up to its capacity (no allocation per sample once full; no
+// std::deque, whose minimum block would cost ~0.5 KB per plugin).
+struct plugin_data {
+  std::string kind;  // "info", "monitor" or empty
+  double interval = 0;
+  std::vector<plugin_sample> ring;
+  std::size_t head = 0;  // index of the oldest sample once the ring is full
+  std::uint64_t total = 0;  // samples accepted since the server started (or restore)
+
+  std::size_t size() const noexcept { return ring.size(); }
+  bool empty() const noexcept { return ring.empty(); }
+  // i = 0 is the newest sample.
+  const plugin_sample& newest(std::size_t i = 0) const {
+    std::size_t n = ring.size();
+    std::size_t newest_index = (head + n - 1) % n;
+    return ring[(newest_index + n - i) % n];
+  }
+  double timestamp() const { return empty() ? 0 : newest().timestamp; }
+  // Stores a sample, dropping the oldest when `cap` samples are held.
+  plugin_sample& push(double ts, std::string_view data, std::size_t cap) {
+    ++total;
+    if (cap == 0) cap = 1;
+    if (ring.size() < cap) {
+      if (head != 0) normalize();
+      ring.push_back({ts, std::string(data)});
+      return ring.back();
+    }
+    while (ring.size() > cap) {  // the cap shrank (reload)
+      normalize();
+      ring.erase(ring.begin());
+    }
+    plugin_sample& s = ring[head];
+    s.timestamp = ts;
+    s.data_json.assign(data);
+    head = (head + 1) % ring.size();
+    return s;
+  }
+
+ private:
+  void normalize() {
+    if (head == 0) return;
+    std::vector<plugin_sample> v;
+    v.reserve(ring.size());
+    for (std::size_t i = 0; i < ring.size(); ++i) v.push_back(std::move(ring[(head + i) % ring.size()]));
+    ring = std::move(v);
+    head = 0;
+  }
+};
+
+enum class command_state : std::uint8_t { queued, sent, done, expired };
+
+inline const char* to_string(command_state s) noexcept {
+  switch (s) {
+    case command_state::queued: return "queued";
+    case command_state::sent: return "sent";
+    case command_state::done: return "done";
+    case command_state::expired: return "expired";
+  }
+  return "queued";
+}
+
+// A CMD or UPD queued for a host.
+struct command_record {
+  std::string id;        // cmd_id on the wire
+  bool upgrade = false;  // UPD instead of CMD
+  std::string command;   // CMD: a name from the client's allow-list
+  std::vector<std::string> args;
+  std::string version;  // UPD: optional target version
+  std::string requested_by;
+  double queued_at = 0;
+  double expires_at = 0;
+  double sent_at = 0;  // last delivery
+  std::uint32_t sent_count = 0;
+  command_state state = command_state::queued;
+  std::optional<int> rc;
+  std::string output;
+  double done_at = 0;
+  bool pending() const noexcept { return state == command_state::queued || state == command_state::sent; }
+};
+
+struct host {
+  std::string name;
+  host_state state = host_state::unknown;
+  double state_since = 0;
+  bool configured = false;  // listed under hosts: in the config
+  std::string key;          // hosts.<name>.key: HMAC secret; empty: none
+  bool dyn = false;
+  bool watch = true;
+  int ver = 0;
+  std::string agent;
+  double first_seen = 0;
+  double last_seen = 0;  // any accepted message
+  double interval = 0;   // last HTB interval, else the configured default
+
+  // Roles, effective (config, else HTB owner, else default_owner; API changes win).
+  std::string owner;
+  std::vector<std::string> managers;
+  std::vector<std::string> monitors;
+  std::string declared_owner;      // `owner` from the host's HTB
+  bool access_overridden = false;  // set through the API (set_access); survives reloads
+  std::vector<std::string> threshold_config;
+
+  std::array<connection, 2> conns = make_conns();
+  std::map<std::string, plugin_data, std::less<>> plugins;
+
+  std::optional<double> clock_skew;  // seconds, sender ts minus arrival time (smoothed)
+  std::optional<double> boot_time;
+  std::uint64_t reboots = 0;
+  double last_reboot = 0;
+  bool plg_since_start = false;  // a PLG arrived since this server process started
+  double down_since = 0;         // when the host last went DOWN
+  std::vector<command_record> commands;  // pending first-come order, then recent finished ones
+
+  static std::array<connection, 2> make_conns() {
+    std::array<connection, 2> c;
+    c[1].family = address_family::ipv6;
+    return c;
+  }
+  connection& conn(address_family f) { return conns[static_cast<std::size_t>(f)]; }
+  const connection& conn(address_family f) const { return conns[static_cast<std::size_t>(f)]; }
+  bool has_key() const noexcept { return !key.empty(); }
+
+  // Received and lost HTBs over every connection; loss rate = lost / (received + lost).
+  double loss_rate() const noexcept {
+    std::uint64_t r = 0, l = 0;
+    for (const auto& c : conns) {
+      r += c.received;
+      l += c.lost;
+    }
+    return r + l == 0 ? 0.0 : static_cast<double>(l) / static_cast<double>(r + l);
+  }
+  std::size_t pending_commands() const noexcept {
+    std::size_t n = 0;
+    for (const auto& c : commands) n += c.pending();
+    return n;
+  }
+};
+
+}  // namespace heartbeat::server

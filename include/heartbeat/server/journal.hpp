@@ -1,0 +1,335 @@
+// The message journal: every accepted datagram and every state / alert event
+// as one JSON line in journal_dir/journal_file, rotated by size. The io thread
+// (the only producer) formats nothing and never blocks: it hands the pieces to
+// a writer thread through a bounded spsc queue; a full queue drops the line
+// and counts it. The writer thread owns the file, rotation and fsync.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+
+#include "heartbeat/core/json.hpp"
+#include "heartbeat/core/log.hpp"
+#include "heartbeat/core/result.hpp"
+#include "heartbeat/core/spsc_queue.hpp"
+#include "heartbeat/server/detail/persist_util.hpp"
+#include "heartbeat/server/events.hpp"
+
+namespace heartbeat::server {
+
+struct journal_options {
+  bool enabled = true;                          // journal_enabled
+  std::string dir = "/var/log/heartbeat";       // journal_dir
+  std::string file = "messages.journal";        // journal_file
+  std::uint64_t max_size = 104857600;           // journal_max_size (bytes); 0 = never rotate
+  unsigned max_backups = 10;                    // journal_max_backups (messages.journal.1 ... .N)
+  std::size_t queue_capacity = 65536;           // lines in flight between io and writer thread
+  std::chrono::milliseconds sync_interval{1000};  // fdatasync at most this often while writing
+};
+
+struct journal_stats {
+  std::uint64_t lines_written = 0;  // lines that reached the file
+  std::uint64_t dropped = 0;        // lines refused because the queue was full
+  std::uint64_t write_errors = 0;   // lines lost to a failing write(2)
+  std::uint64_t rotations = 0;
+  std::uint64_t bytes_written = 0;
+  std::size_t queue_depth = 0;
+  std::size_t queue_capacity = 0;
+};
+
+class journal {
+ public:
+  explicit journal(journal_options o) : opt_(std::move(o)), q_(opt_.queue_capacity ? opt_.queue_capacity : 1) {}
+  journal(const journal&) = delete;
+  journal& operator=(const journal&) = delete;
+  ~journal() { stop(); }
+
+  const journal_options& options() const noexcept { return opt_; }
+  std::string path() const { return opt_.dir.empty() ? opt_.file : opt_.dir + "/" + opt_.file; }
+  bool running() const noexcept { return thread_.joinable(); }
+
+  // Creates the directory, opens the file for appending and starts the writer
+  // thread. A disabled journal starts nothing and accepts nothing.
+  result<void> start() {
+    if (!opt_.enabled || running()) return {};
+    if (auto r = detail::make_dirs(opt_.dir); !r) return r;
+    if (auto r = open_file(); !r) return r;
+    stop_.store(false);
+    thread_ = std::thread([this] { run(); });
+    return {};
+  }
+
+  // Drains every queued line, fsyncs and closes (io thread, at shutdown).
+  void stop() {
+    if (!thread_.joinable()) return;
+    stop_.store(true);
+    q_.wake();
+    thread_.join();
+  }
+
+  // Asks the writer to reopen the file (after an external logrotate); any thread.
+  void reopen() { reopen_.store(true); }
+
+  // Journals one accepted datagram: `message_json` is the message's JSON text
+  // as received (envelope removed). io thread only; never blocks. Returns
+  // false when the line was dropped (queue full) or the journal is off.
+  bool append_message(std::string_view source_ip, std::uint16_t source_port, double ts,
+                      std::string_view message_json) {
+    if (!running()) return false;
+    item it;
+    it.ts = ts;
+    it.port = source_port;
+    it.who.assign(source_ip);
+    it.body.assign(message_json);
+    return push(std::move(it));
+  }
+
+  // Journals an event as {"timestamp","datetime","event","host","data"}. io thread only.
+  bool append_event(const event& e) {
+    if (!running()) return false;
+    item it;
+    it.ts = e.ts;
+    it.kind = to_string(e.kind);
+    it.who = e.host;
+    e.data.dump_to(it.body);
+    return push(std::move(it));
+  }
+
+  // The event-bus sink: journals state and alert events. Plugin and message
+  // events are skipped (their datagrams are journaled by append_message), and
+  // a host event only when its state or a connection's state/address changed,
+  // so a heartbeat that only moves last_seen adds no second line.
+  event_sink sink() {
+    return [this](const event& e) {
+      if (e.kind == event_kind::plugin || e.kind == event_kind::message) return;
+      if (e.kind == event_kind::host) {
+        std::string sig = host_signature(e.data);
+        auto& last = last_host_sig_[e.host];
+        if (last == sig) return;
+        last = std::move(sig);
+      } else if (e.kind == event_kind::dropped) {
+        last_host_sig_.erase(e.host);
+      }
+      append_event(e);
+    };
+  }
+
+  journal_stats stats() const {
+    journal_stats s;
+    s.lines_written = lines_written_.load(std::memory_order_relaxed);
+    s.dropped = dropped_.load(std::memory_order_relaxed);
+    s.write_errors = write_errors_.load(std::memory_order_relaxed);
+    s.rotations = rotations_.load(std::memory_order_relaxed);
+    s.bytes_written = bytes_written_.load(std::memory_order_relaxed);
+    s.queue_depth = q_.size();
+    s.queue_capacity = q_.capacity();
+    return s;
+  }
+
+  // One line as the writer formats it (public for tests and tools).
+  static void format_message_line(std::string& out, double ts, std::string_view ip, std::uint16_t port,
+                                  std::string_view body) {
+    out.append("{\"timestamp\":");
+    json::write_number(out, ts);
+    out.append(",\"datetime\":\"");
+    detail::append_iso_utc(out, ts);
+    out.append("\",\"source_ip\":");
+    json::write_string(out, ip);
+    out.append(",\"source_port\":");
+    json::write_number(out, port);
+    out.append(",\"message\":");
+    append_body(out, body);
+    out.append("}\n");
+  }
+  static void format_event_line(std::string& out, double ts, std::string_view kind, std::string_view host,
+                                std::string_view body) {
+    out.append("{\"timestamp\":");
+    json::write_number(out, ts);
+    out.append(",\"datetime\":\"");
+    detail::append_iso_utc(out, ts);
+    out.append("\",\"event\":");
+    json::write_string(out, kind);
+    out.append(",\"host\":");
+    json::write_string(out, host);
+    out.append(",\"data\":");
+    append_body(out, body);
+    out.append("}\n");
+  }
+
+ private:
+  struct item {
+    double ts = 0;
+    const char* kind = nullptr;  // null: a datagram; else the event kind
+    std::uint16_t port = 0;
+    std::string who;   // source ip, or the event's host
+    std::string body;  // JSON text
+  };
+
+  // Valid JSON carries line breaks only as whitespace between tokens (inside
+  // strings they are escaped), so replacing them keeps the text valid and
+  // the entry on one line.
+  static void append_body(std::string& out, std::string_view body) {
+    if (body.empty()) {
+      out.append("null");
+      return;
+    }
+    std::size_t start = out.size();
+    out.append(body);
+    for (std::size_t i = start; i < out.size(); ++i)
+      if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
+  }
+
+  static std::string host_signature(const json::value& h) {
+    std::string sig = h.string_or("state", "");
+    if (const json::value* conns = h.find("connections"); conns && conns->is_array()) {
+      for (const auto& c : conns->as_array()) {
+        sig += '|';
+        sig += c.string_or("family", "");
+        sig += ':';
+        sig += c.string_or("state", "");
+        sig += ':';
+        sig += c.string_or("address", "");
+      }
+    }
+    return sig;
+  }
+
+  bool push(item&& it) {
+    if (!q_.push(std::move(it))) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    return true;
+  }
+
+  result<void> open_file() {
+    std::string p = path();
+    fd_ = ::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd_ < 0) return make_error("journal_open", "cannot open journal " + p + ": " + std::strerror(errno));
+    struct stat st {};
+    size_ = ::fstat(fd_, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+    return {};
+  }
+
+  void run() {
+    std::string line;
+    line.reserve(1024);
+    auto last_sync = std::chrono::steady_clock::now();
+    for (;;) {
+      bool stopping = stop_.load();
+      if (reopen_.exchange(false)) {
+        flush_buffer();
+        close_file();
+        if (auto r = open_file(); !r) log::error("journal: ", r.err().message);
+      }
+      while (auto it = q_.pop()) {
+        line.clear();
+        if (it->kind)
+          format_event_line(line, it->ts, it->kind, it->who, it->body);
+        else
+          format_message_line(line, it->ts, it->who, it->port, it->body);
+        write_line(line);
+      }
+      flush_buffer();
+      auto now = std::chrono::steady_clock::now();
+      if (dirty_ && now - last_sync >= opt_.sync_interval) {
+        if (fd_ >= 0) ::fdatasync(fd_);
+        dirty_ = false;
+        last_sync = now;
+      }
+      if (stopping) break;
+      q_.wait(dirty_ ? opt_.sync_interval : std::chrono::milliseconds(500));
+    }
+    close_file();
+  }
+
+  void write_line(const std::string& line) {
+    // Rotate before a line that would pass the limit, so a line is never split
+    // (a line larger than the limit gets a file of its own).
+    if (opt_.max_size && size_ + buf_.size() > 0 && size_ + buf_.size() + line.size() > opt_.max_size) {
+      flush_buffer();
+      rotate();
+    }
+    buf_ += line;
+    ++buf_lines_;
+    if (buf_.size() >= 64 * 1024) flush_buffer();
+  }
+
+  void flush_buffer() {
+    if (buf_.empty()) return;
+    std::size_t off = 0;
+    bool failed = fd_ < 0;
+    while (!failed && off < buf_.size()) {
+      ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        failed = true;
+        break;
+      }
+      off += static_cast<std::size_t>(n);
+    }
+    if (failed) {
+      std::uint64_t prev = write_errors_.fetch_add(buf_lines_, std::memory_order_relaxed);
+      if (prev == 0 || (prev / 1000) != ((prev + buf_lines_) / 1000))
+        log::error("journal: write to ", path(), " failed: ", std::strerror(errno));
+    } else {
+      lines_written_.fetch_add(buf_lines_, std::memory_order_relaxed);
+      bytes_written_.fetch_add(buf_.size(), std::memory_order_relaxed);
+      dirty_ = true;
+    }
+    size_ += off;
+    buf_.clear();
+    buf_lines_ = 0;
+  }
+
+  void rotate() {
+    std::string p = path();
+    close_file();
+    if (opt_.max_backups == 0) {
+      ::unlink(p.c_str());
+    } else {
+      ::unlink((p + "." + std::to_string(opt_.max_backups)).c_str());
+      for (unsigned i = opt_.max_backups; i > 1; --i)
+        ::rename((p + "." + std::to_string(i - 1)).c_str(), (p + "." + std::to_string(i)).c_str());
+      ::rename(p.c_str(), (p + ".1").c_str());
+    }
+    rotations_.fetch_add(1, std::memory_order_relaxed);
+    if (auto r = open_file(); !r) log::error("journal: ", r.err().message);
+  }
+
+  void close_file() {
+    if (fd_ < 0) return;
+    ::fdatasync(fd_);
+    ::close(fd_);
+    fd_ = -1;
+    dirty_ = false;
+  }
+
+  journal_options opt_;
+  spsc_queue<item> q_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> reopen_{false};
+  // Writer thread only.
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+  std::string buf_;
+  std::uint64_t buf_lines_ = 0;
+  bool dirty_ = false;
+  // io thread only (the sink's dedup of host events).
+  std::unordered_map<std::string, std::string> last_host_sig_;
+  std::atomic<std::uint64_t> lines_written_{0}, dropped_{0}, write_errors_{0}, rotations_{0}, bytes_written_{0};
+};
+
+}  // namespace heartbeat::server

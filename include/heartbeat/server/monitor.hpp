@@ -1,0 +1,57 @@
+// The monitor: a coroutine on the io thread that wakes a few times a second
+// and lets time act on host state (registry::tick: LATE, DOWN, command expiry)
+// and on alerts (the alert engine's tick, wired by app.hpp through on_tick).
+#pragma once
+
+#include <chrono>
+#include <functional>
+
+#include "heartbeat/net/asio.hpp"
+#include "heartbeat/server/ingest_clock.hpp"
+#include "heartbeat/server/registry.hpp"
+
+namespace heartbeat::server {
+
+class monitor {
+ public:
+  static constexpr auto period = std::chrono::milliseconds(250);
+
+  monitor(asio::io_context& io, registry& reg) : io_(io), reg_(reg), timer_(io) {}
+
+  // Extra work on every tick, after the registry's (e.g. alert reminders, missing data).
+  std::function<void(double now)> on_tick;
+
+  void start() {
+    running_ = true;
+    net::spawn(io_, loop(), "monitor");
+  }
+  void stop() {
+    running_ = false;
+    timer_.cancel();
+  }
+  // One step (also used by tests to step time by hand).
+  void step(double now) {
+    reg_.tick(now);
+    if (on_tick) on_tick(now);
+  }
+
+ private:
+  asio::io_context& io_;
+  registry& reg_;
+  asio::steady_timer timer_;
+  bool running_ = false;
+
+  net::awaitable<void> loop() {
+    auto next = std::chrono::steady_clock::now();
+    while (running_) {
+      next += period;
+      timer_.expires_at(next);
+      auto [ec] = co_await timer_.async_wait(net::as_tuple_awaitable);
+      if (!running_) co_return;
+      step(wall_now());
+      (void)ec;
+    }
+  }
+};
+
+}  // namespace heartbeat::server

@@ -1,0 +1,736 @@
+// The registry: the single owner of host state in hbd. Applies accepted
+// messages (HTB, PLG, MSG, RES), runs the state machine (UNKNOWN, UP, LATE,
+// DOWN, STOPPED per connection and host), keeps the command queues and the
+// messages ring, and publishes events. Lives on the io thread: ingest, the
+// monitor, the alert engine and the API call it there; nothing here locks.
+#pragma once
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "heartbeat/core/json.hpp"
+#include "heartbeat/core/result.hpp"
+#include "heartbeat/protocol/messages.hpp"
+#include "heartbeat/server/config.hpp"
+#include "heartbeat/server/events.hpp"
+#include "heartbeat/server/host.hpp"
+#include "heartbeat/server/stats.hpp"
+
+namespace heartbeat::server {
+
+// One entry of the messages ring (GET /api/0/messages).
+struct message_entry {
+  double time = 0;
+  std::string host;
+  std::string msg;
+  std::string event;  // "message", "boot", "shutdown" (from the host) or "state", "reboot" (from hbd)
+};
+
+// What ingest needs to answer an HTB.
+struct heartbeat_result {
+  host* h = nullptr;
+  int request_update = 0;
+};
+
+// Parts wired by app.hpp. Each is optional and called on the io thread.
+struct registry_hooks {
+  // A PLG was stored (the alert engine evaluates msg.leaves here).
+  std::function<void(host&, const protocol::plugin_msg&, double now)> plugin_sample;
+  // An HTB carried rtt (ms) (the alert engine evaluates rtt.<host>).
+  std::function<void(host&, double rtt_ms, double now)> rtt_sample;
+  // A dyn host's address changed or a manager asked for a DNS update.
+  std::function<void(const host&)> dns_update;
+  // Every accepted message, after the registry applied it, for the journal:
+  // the decoded message, the datagram exactly as received (may carry an HBA1
+  // envelope and/or be zlib-compressed), its source and the source as text.
+  std::function<void(const protocol::message&, std::span<const std::uint8_t> datagram, const source&,
+                     std::string_view address, double now)>
+      journal_message;
+};
+
+namespace detail {
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+inline std::string format_address(const source& s) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(s.family == address_family::ipv4 ? AF_INET : AF_INET6, s.addr.data(), buf, sizeof buf);
+  return buf;
+}
+
+inline void write_opt(std::string& out, const std::optional<double>& v) {
+  if (v) json::write_number(out, *v);
+  else out += "null";
+}
+
+inline void write_string_list(std::string& out, const std::vector<std::string>& v) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out.push_back(',');
+    json::write_string(out, v[i]);
+  }
+  out.push_back(']');
+}
+
+}  // namespace detail
+
+class registry {
+ public:
+  static constexpr std::size_t messages_kept = 30;
+  static constexpr std::size_t finished_commands_kept = 20;
+  static constexpr double short_down = 4.0;  // a DOWN shorter than this sends no recovery notification
+
+  registry(const config& c, stats& st, double now) : stats_(st), started_(now) { apply_config(c, now); }
+
+  // ---- configuration ------------------------------------------------------
+  // Start-up and SIGHUP: hosts listed in the config appear (UNKNOWN), keys,
+  // watch, dyn, roles and timing are refreshed; state and data are kept.
+  void apply_config(const config& c, double now) {
+    cfg_interval_ = c.interval;
+    grace_ = c.grace;
+    history_samples_ = c.history_samples;
+    command_ttl_ = c.command_ttl;
+    default_owner_ = c.effective_default_owner();
+    any_key_ = false;
+    for (auto& [name, h] : hosts_) {
+      if (h->configured && !c.host(name)) {
+        h->configured = false;
+        h->key.clear();
+        h->dyn = false;
+        h->watch = true;
+        h->threshold_config.clear();
+      }
+    }
+    // A configured host that was never heard of and is no longer configured goes away.
+    std::vector<std::string> gone;
+    for (auto& [name, h] : hosts_)
+      if (!h->configured && h->first_seen == 0 && !h->conns[0].present && !h->conns[1].present) gone.push_back(name);
+    for (const auto& n : gone) erase_host(n);
+    for (const auto& [name, hc] : c.hosts) {
+      host& h = upsert(name, now);
+      h.configured = true;
+      h.key = hc.key;
+      h.watch = hc.watch;
+      h.dyn = hc.dyn;
+      h.threshold_config = hc.threshold_config;
+      if (h.interval <= 0) h.interval = cfg_interval_;
+      any_key_ = any_key_ || !hc.key.empty();
+    }
+    for (auto& [name, h] : hosts_) refresh_roles(*h, c);
+    config_ = &c;
+  }
+
+  // The HMAC key of `name`, or nullptr (the decoder's key lookup).
+  const std::string* key_for(std::string_view name) const {
+    if (!any_key_) return nullptr;
+    auto it = hosts_.find(name);
+    return it != hosts_.end() && !it->second->key.empty() ? &it->second->key : nullptr;
+  }
+
+  // ---- reads ----------------------------------------------------------------
+  const host* find(std::string_view name) const {
+    auto it = hosts_.find(name);
+    return it == hosts_.end() ? nullptr : it->second.get();
+  }
+  host* find(std::string_view name) {
+    auto it = hosts_.find(name);
+    return it == hosts_.end() ? nullptr : it->second.get();
+  }
+  std::size_t size() const noexcept { return hosts_.size(); }
+  // Every host, ordered by name (the vector is rebuilt only after hosts come or go).
+  const std::vector<host*>& hosts() const {
+    if (order_dirty_) {
+      order_.clear();
+      order_.reserve(hosts_.size());
+      for (const auto& [n, h] : hosts_) order_.push_back(h.get());
+      std::sort(order_.begin(), order_.end(), [](const host* a, const host* b) { return a->name < b->name; });
+      order_dirty_ = false;
+    }
+    return order_;
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    for (host* h : hosts()) f(static_cast<const host&>(*h));
+  }
+  const std::vector<message_entry>& messages() const noexcept { return messages_; }  // oldest first
+  double started() const noexcept { return started_; }
+  double grace() const noexcept { return grace_; }
+  event_bus& events() noexcept { return events_; }
+  registry_hooks& hooks() noexcept { return hooks_; }
+  stats& counters() noexcept { return stats_; }
+
+  // ---- messages from hosts (ingest) ------------------------------------------
+  heartbeat_result on_heartbeat(const protocol::heartbeat_msg& m, bool authenticated, const source& src, double now) {
+    host& h = upsert(m.name, now);
+    connection& c = h.conn(src.family);
+    bool address_changed = false;
+    if (!c.present || !(c.src == src)) {
+      address_changed = !c.present || c.src.addr != src.addr;
+      c.src = src;
+      c.address = detail::format_address(src);
+    }
+    // Sequence: gaps are lost heartbeats; a lower seq is a client restart.
+    bool seq_restart = false;
+    if (c.present && c.received > 0) {
+      if (m.seq > c.seq) c.lost += m.seq - c.seq - 1;
+      else if (m.seq < c.seq) seq_restart = true;
+    }
+    c.seq = m.seq;
+    ++c.received;
+    c.interval = m.interval > 0 ? m.interval : cfg_interval_;
+    c.rtt = m.rtt;
+    c.authenticated = authenticated;
+    if (!c.present) {
+      c.present = true;
+      c.first_seen = now;
+    }
+    c.last_seen = now;
+    h.last_seen = now;
+    if (h.first_seen == 0) h.first_seen = now;
+    h.ver = m.ver;
+    h.interval = c.interval;
+    if (!m.agent.empty() && h.agent != m.agent) h.agent = m.agent;
+    if (m.ts) {
+      double skew = *m.ts - now;
+      h.clock_skew = h.clock_skew ? *h.clock_skew * 0.8 + skew * 0.2 : skew;
+    }
+    if (!m.owner.empty() && h.declared_owner != m.owner) {
+      h.declared_owner = m.owner;
+      if (config_) refresh_roles(h, *config_);
+    }
+    // Reboot: boot_time moved (by more than clock jitter), else a seq restart.
+    bool rebooted = false;
+    if (m.boot_time) {
+      if (h.boot_time && std::fabs(*h.boot_time - *m.boot_time) > 5) rebooted = true;
+      h.boot_time = m.boot_time;
+    } else if (seq_restart) {
+      rebooted = true;
+    }
+    if (rebooted) {
+      ++h.reboots;
+      h.last_reboot = now;
+      add_message(now, h.name, seq_restart && !m.boot_time ? "restarted (sequence restarted)" : "rebooted", "reboot");
+      if (!events_.empty()) {
+        json::value d = json::value::object({{"host", h.name}, {"boot_time", h.boot_time ? json::value(*h.boot_time) : json::value()}, {"seq_restart", seq_restart}});
+        publish(event_kind::reboot, now, h.name, std::move(d));
+      }
+    }
+
+    // State machine.
+    bool conn_changed = c.state != host_state::up;
+    if (conn_changed) {
+      c.state = host_state::up;
+      c.state_since = now;
+    }
+    host_state before = h.state;
+    if (before == host_state::stopped) {
+      add_message(now, h.name, "back from planned stop", "state");
+      set_host_state(h, host_state::up, now, false, "back from planned stop");
+    } else {
+      update_host_state(h, now);
+    }
+    if (conn_changed && h.state == before) publish_host(h, now, nullptr);  // a connection came up
+    if (address_changed && h.dyn && hooks_.dns_update) hooks_.dns_update(h);
+    if (m.rtt && hooks_.rtt_sample) hooks_.rtt_sample(h, *m.rtt, now);
+    return {&h, h.plg_since_start ? 0 : 1};
+  }
+
+  void on_plugin(const protocol::plugin_msg& m, const source&, double now) {
+    host& h = upsert(m.name, now);
+    h.last_seen = now;
+    if (h.first_seen == 0) h.first_seen = now;
+    h.plg_since_start = true;
+    auto it = h.plugins.find(m.plugin);
+    if (it == h.plugins.end()) it = h.plugins.emplace(m.plugin, plugin_data{}).first;
+    plugin_data& p = it->second;
+    if (!m.kind.empty() && p.kind != m.kind) p.kind = m.kind;
+    if (m.interval) p.interval = *m.interval;
+    double ts = m.ts ? *m.ts : now;
+    p.push(ts, m.data_json, history_samples_);
+    if (hooks_.plugin_sample) hooks_.plugin_sample(h, m, now);
+    if (!events_.empty()) {
+      json::value data;
+      if (auto parsed = json::parse(m.data_json)) data = std::move(*parsed);
+      publish(event_kind::plugin, now, h.name,
+              json::value::object({{"host", h.name}, {"plugin", m.plugin}, {"data", std::move(data)}, {"timestamp", ts}}));
+    }
+  }
+
+  void on_message(const protocol::message_msg& m, const source&, double now) {
+    host& h = upsert(m.name, now);
+    h.last_seen = now;
+    if (h.first_seen == 0) h.first_seen = now;
+    add_message(now, h.name, m.msg, protocol::to_string(m.event));
+    if (m.event == protocol::msg_event::shutdown && h.state != host_state::stopped)
+      set_host_state(h, host_state::stopped, now, h.watch, "planned stop");
+  }
+
+  // RES: closes the command (only from the host it was queued for).
+  void on_result(const protocol::result_msg& m, bool, const source&, double now) {
+    host* h = find(m.name);
+    if (!h) return;
+    h->last_seen = now;
+    for (auto& c : h->commands) {
+      if (c.id != m.cmd_id || !c.pending()) continue;
+      c.state = command_state::done;
+      c.rc = m.rc;
+      c.output = m.output;
+      c.done_at = now;
+      add_message(now, h->name,
+                  std::string(c.upgrade ? "upgrade " : "command ") + c.id + " finished with rc " + std::to_string(m.rc),
+                  "command");
+      publish_command(*h, c, now);
+      trim_commands(*h);
+      return;
+    }
+  }
+
+  // Pending CMD/UPD for delivery after an ACK; only ever for authenticated peers.
+  // `send` returns false when the datagram could not be sent.
+  template <class Send>
+  void deliver_commands(host& h, bool authenticated, double now, Send&& send) {
+    if (!authenticated || h.commands.empty()) return;
+    for (auto& c : h.commands) {
+      if (!c.pending() || c.expires_at <= now) continue;
+      if (!send(static_cast<const command_record&>(c))) continue;
+      bool first = c.state == command_state::queued;
+      c.state = command_state::sent;
+      c.sent_at = now;
+      ++c.sent_count;
+      if (first) publish_command(h, c, now);
+    }
+  }
+
+  // ---- monitor (about once a second) ----------------------------------------
+  // LATE after one interval missed (plus a little jitter), DOWN after interval
+  // + grace; a configured host never heard of goes DOWN at start + interval +
+  // grace; queued commands expire.
+  void tick(double now) {
+    for (host* hp : hosts()) {
+      host& h = *hp;
+      bool any_present = false;
+      for (auto& c : h.conns) {
+        if (!c.present) continue;
+        any_present = true;
+        double since = std::max(c.last_seen, started_);  // after a restart, hosts get a full period
+        double elapsed = now - since;
+        host_state want = c.state;
+        if (elapsed > c.interval + grace_) want = host_state::down;
+        else if (elapsed > c.interval + late_slack(c.interval)) want = host_state::late;
+        else want = host_state::up;
+        // Only an HTB brings a connection (back) up; the monitor only moves it down.
+        if (want != c.state && want != host_state::up && !(c.state == host_state::down && want == host_state::late)) {
+          c.state = want;
+          c.state_since = now;
+          host_state before = h.state;
+          update_host_state(h, now);
+          if (h.state == before) publish_host(h, now, nullptr);
+        }
+      }
+      if (!any_present && h.state == host_state::unknown && h.configured) {
+        double deadline = started_ + (h.interval > 0 ? h.interval : cfg_interval_) + grace_;
+        if (now > deadline) set_host_state(h, host_state::down, now, h.watch, "no heartbeat since the server started");
+      }
+      for (auto& c : h.commands) {
+        if (c.pending() && c.expires_at <= now) {
+          c.state = command_state::expired;
+          c.done_at = now;
+          add_message(now, h.name, std::string(c.upgrade ? "upgrade " : "command ") + c.id + " expired", "command");
+          publish_command(h, c, now);
+        }
+      }
+      if (!h.commands.empty()) trim_commands(h);
+    }
+  }
+
+  // ---- changes through the API ------------------------------------------------
+  result<std::string> queue_command(std::string_view name, std::string command, std::vector<std::string> args,
+                                    std::string requested_by, double now) {
+    host* h = find(name);
+    if (!h) return make_error("not_found", "no host named " + std::string(name));
+    if (!h->has_key())
+      return make_error("not_authenticated", "host " + h->name + " has no key: commands need hosts.<name>.key");
+    if (command.empty() || !protocol::valid_host_name(command))
+      return make_error("bad_command", "command must be a name from the client's allow-list");
+    command_record c;
+    c.id = next_command_id();
+    c.command = std::move(command);
+    c.args = std::move(args);
+    c.requested_by = std::move(requested_by);
+    c.queued_at = now;
+    c.expires_at = now + command_ttl_;
+    h->commands.push_back(std::move(c));
+    publish_command(*h, h->commands.back(), now);
+    return h->commands.back().id;
+  }
+
+  result<std::string> queue_upgrade(std::string_view name, std::string version, std::string requested_by, double now) {
+    host* h = find(name);
+    if (!h) return make_error("not_found", "no host named " + std::string(name));
+    if (!h->has_key())
+      return make_error("not_authenticated", "host " + h->name + " has no key: upgrades need hosts.<name>.key");
+    command_record c;
+    c.id = next_command_id();
+    c.upgrade = true;
+    c.version = std::move(version);
+    c.requested_by = std::move(requested_by);
+    c.queued_at = now;
+    c.expires_at = now + command_ttl_;
+    h->commands.push_back(std::move(c));
+    publish_command(*h, h->commands.back(), now);
+    return h->commands.back().id;
+  }
+
+  bool drop_host(std::string_view name, double now) {
+    auto it = hosts_.find(name);
+    if (it == hosts_.end()) return false;
+    std::string n = it->first;
+    erase_host(n);
+    add_message(now, n, "removed", "state");
+    publish(event_kind::dropped, now, n, json::value::object({{"name", n}, {"removed", true}}));
+    return true;
+  }
+
+  result<void> set_access(std::string_view name, std::string owner, std::vector<std::string> managers,
+                          std::vector<std::string> monitors, double now) {
+    host* h = find(name);
+    if (!h) return make_error("not_found", "no host named " + std::string(name));
+    h->owner = std::move(owner);
+    h->managers = std::move(managers);
+    h->monitors = std::move(monitors);
+    h->access_overridden = true;
+    publish_host(*h, now, nullptr);
+    return {};
+  }
+
+  result<void> request_dns(std::string_view name) {
+    host* h = find(name);
+    if (!h) return make_error("not_found", "no host named " + std::string(name));
+    if (!h->conns[0].present && !h->conns[1].present)
+      return make_error("no_address", "host " + h->name + " has sent no heartbeat yet");
+    if (hooks_.dns_update) hooks_.dns_update(*h);
+    return {};
+  }
+
+  // ---- restore (store snapshot at start-up) ------------------------------------
+  // Returns the host, creating it; the caller fills it in. Restored hosts keep
+  // their state; the monitor judges them from max(last_seen, start).
+  host& restore_host(std::string_view name, double now) { return upsert(name, now); }
+  void restore_message(message_entry m) { push_message(std::move(m)); }
+  // Keeps command ids unique across restarts ("c-<n>").
+  void note_command_id(std::string_view id) {
+    if (id.size() > 2 && id[0] == 'c' && id[1] == '-') {
+      std::uint64_t n = 0;
+      for (char ch : id.substr(2)) {
+        if (ch < '0' || ch > '9') return;
+        n = n * 10 + static_cast<std::uint64_t>(ch - '0');
+      }
+      next_command_ = std::max(next_command_, n);
+    }
+  }
+
+  // ---- JSON -----------------------------------------------------------------
+  // One /api/0/hosts entry, written straight into `out` (no DOM: 100,000 hosts).
+  void write_host_json(std::string& out, const host& h, double now) const {
+    out += "{\"name\":";
+    json::write_string(out, h.name);
+    out += ",\"state\":\"";
+    out += to_string(h.state);
+    out += "\",\"state_since\":";
+    json::write_number(out, h.state_since);
+    out += ",\"dyn\":";
+    out += h.dyn ? "true" : "false";
+    out += ",\"ver\":";
+    json::write_number(out, h.ver);
+    out += ",\"agent\":";
+    json::write_string(out, h.agent);
+    out += ",\"last_seen\":";
+    if (h.last_seen > 0) json::write_number(out, h.last_seen);
+    else out += "null";
+    out += ",\"interval\":";
+    json::write_number(out, h.interval);
+    out += ",\"watch\":";
+    out += h.watch ? "true" : "false";
+    out += ",\"configured\":";
+    out += h.configured ? "true" : "false";
+    out += ",\"authenticated\":";
+    out += h.has_key() ? "true" : "false";
+    out += ",\"owner\":";
+    json::write_string(out, h.owner);
+    out += ",\"managers\":";
+    detail::write_string_list(out, h.managers);
+    out += ",\"monitors\":";
+    detail::write_string_list(out, h.monitors);
+    out += ",\"clock_skew\":";
+    detail::write_opt(out, h.clock_skew);
+    out += ",\"loss\":";
+    json::write_number(out, std::round(h.loss_rate() * 1e6) / 1e6);
+    out += ",\"boot_time\":";
+    detail::write_opt(out, h.boot_time);
+    out += ",\"reboots\":";
+    json::write_number(out, static_cast<double>(h.reboots));
+    out += ",\"request_update\":";
+    out += h.plg_since_start ? "0" : "1";
+    out += ",\"plugins\":[";
+    bool first = true;
+    for (const auto& [n, p] : h.plugins) {
+      if (!first) out.push_back(',');
+      first = false;
+      json::write_string(out, n);
+    }
+    out += "],\"commands_pending\":";
+    json::write_number(out, static_cast<double>(h.pending_commands()));
+    out += ",\"connections\":[";
+    first = true;
+    for (const auto& c : h.conns) {
+      if (!c.present) continue;
+      if (!first) out.push_back(',');
+      first = false;
+      out += "{\"family\":\"";
+      out += to_string(c.family);
+      out += "\",\"address\":";
+      json::write_string(out, c.address);
+      out += ",\"port\":";
+      json::write_number(out, c.src.port);
+      out += ",\"state\":\"";
+      out += to_string(c.state);
+      out += "\",\"since\":";
+      json::write_number(out, c.state_since);
+      out += ",\"last_seen\":";
+      json::write_number(out, c.last_seen);
+      out += ",\"age\":";
+      json::write_number(out, std::round((now - c.last_seen) * 1000) / 1000);
+      out += ",\"interval\":";
+      json::write_number(out, c.interval);
+      out += ",\"rtt\":";
+      detail::write_opt(out, c.rtt);
+      out += ",\"seq\":";
+      json::write_number(out, static_cast<double>(c.seq));
+      out += ",\"received\":";
+      json::write_number(out, static_cast<double>(c.received));
+      out += ",\"lost\":";
+      json::write_number(out, static_cast<double>(c.lost));
+      out += ",\"authenticated\":";
+      out += c.authenticated ? "true" : "false";
+      out += '}';
+    }
+    out += "]}";
+  }
+
+  json::value host_json(const host& h, double now) const {
+    std::string s;
+    write_host_json(s, h, now);
+    auto v = json::parse(s);
+    return v ? std::move(*v) : json::value::object();
+  }
+
+  // GET /api/0/hosts: every host (filtered by `visible` when given), by name.
+  template <class Visible>
+  void write_hosts_json(std::string& out, double now, Visible&& visible) const {
+    out.push_back('[');
+    bool first = true;
+    for (const host* h : hosts()) {
+      if (!visible(*h)) continue;
+      if (!first) out.push_back(',');
+      first = false;
+      write_host_json(out, *h, now);
+    }
+    out.push_back(']');
+  }
+  void write_hosts_json(std::string& out, double now) const {
+    write_hosts_json(out, now, [](const host&) { return true; });
+  }
+
+  static json::value message_json(const message_entry& m) {
+    return json::value::object({{"time", m.time}, {"host", m.host}, {"msg", m.msg}, {"event", m.event}});
+  }
+  // GET /api/0/messages: the last 30, oldest first.
+  json::value messages_json() const {
+    json::value a = json::value::array();
+    for (const auto& m : messages_) a.push_back(message_json(m));
+    return a;
+  }
+
+  static json::value command_json(const host& h, const command_record& c) {
+    json::value args = json::value::array();
+    for (const auto& a : c.args) args.push_back(a);
+    return json::value::object({{"id", c.id},
+                                {"host", h.name},
+                                {"type", c.upgrade ? "upgrade" : "command"},
+                                {"command", c.command},
+                                {"args", std::move(args)},
+                                {"version", c.version},
+                                {"requested_by", c.requested_by},
+                                {"state", to_string(c.state)},
+                                {"queued_at", c.queued_at},
+                                {"expires_at", c.expires_at},
+                                {"sent_at", c.sent_at},
+                                {"sent_count", static_cast<double>(c.sent_count)},
+                                {"rc", c.rc ? json::value(*c.rc) : json::value()},
+                                {"output", c.output},
+                                {"done_at", c.done_at}});
+  }
+  json::value commands_json(const host& h) const {
+    json::value a = json::value::array();
+    for (const auto& c : h.commands) a.push_back(command_json(h, c));
+    return a;
+  }
+
+  // A server-side line in the messages ring (and a message event).
+  void add_message(double now, const std::string& host_name, std::string msg, std::string event) {
+    message_entry m{now, host_name, std::move(msg), std::move(event)};
+    if (!events_.empty()) publish(event_kind::message, now, host_name, message_json(m));
+    push_message(std::move(m));
+  }
+
+ private:
+  stats& stats_;
+  double started_;
+  const config* config_ = nullptr;
+  double cfg_interval_ = 30;
+  double grace_ = 15;
+  std::size_t history_samples_ = 100;
+  double command_ttl_ = 3600;
+  std::string default_owner_;
+  bool any_key_ = false;
+  std::uint64_t next_command_ = 0;
+  std::unordered_map<std::string, std::unique_ptr<host>, detail::string_hash, std::equal_to<>> hosts_;
+  mutable std::vector<host*> order_;
+  mutable bool order_dirty_ = true;
+  std::vector<message_entry> messages_;
+  event_bus events_;
+  registry_hooks hooks_;
+
+  static double late_slack(double interval) { return std::max(0.5, interval * 0.1); }
+
+  host& upsert(std::string_view name, double now) {
+    auto it = hosts_.find(name);
+    if (it != hosts_.end()) return *it->second;
+    auto h = std::make_unique<host>();
+    h->name = std::string(name);
+    h->state_since = now;
+    h->interval = cfg_interval_;
+    host& ref = *h;
+    hosts_.emplace(ref.name, std::move(h));
+    order_dirty_ = true;
+    if (config_) refresh_roles(ref, *config_);
+    return ref;
+  }
+
+  void erase_host(const std::string& name) {
+    hosts_.erase(name);
+    order_dirty_ = true;
+  }
+
+  void refresh_roles(host& h, const config& c) {
+    if (h.access_overridden) return;
+    const host_config* hc = c.host(h.name);
+    h.owner = hc && !hc->owner.empty() ? hc->owner : !h.declared_owner.empty() ? h.declared_owner : default_owner_;
+    h.managers = hc ? hc->managers : std::vector<std::string>{};
+    h.monitors = hc ? hc->monitors : std::vector<std::string>{};
+  }
+
+  std::string next_command_id() { return "c-" + std::to_string(++next_command_); }
+
+  void push_message(message_entry m) {
+    if (messages_.size() >= messages_kept) messages_.erase(messages_.begin());
+    messages_.push_back(std::move(m));
+  }
+
+  void trim_commands(host& h) {
+    std::size_t finished = 0;
+    for (const auto& c : h.commands) finished += !c.pending();
+    if (finished <= finished_commands_kept) return;
+    std::size_t drop = finished - finished_commands_kept;
+    auto it = std::remove_if(h.commands.begin(), h.commands.end(), [&](const command_record& c) {
+      if (drop > 0 && !c.pending()) {
+        --drop;
+        return true;
+      }
+      return false;
+    });
+    h.commands.erase(it, h.commands.end());
+  }
+
+  // The host's state from its connections (unless STOPPED).
+  void update_host_state(host& h, double now) {
+    if (h.state == host_state::stopped) return;
+    bool any = false, up = false, late = false;
+    for (const auto& c : h.conns) {
+      if (!c.present) continue;
+      any = true;
+      up = up || c.state == host_state::up;
+      late = late || c.state == host_state::late;
+    }
+    if (!any) return;
+    host_state want = up ? host_state::up : late ? host_state::late : host_state::down;
+    if (want == h.state) return;
+    host_state before = h.state;
+    bool notify = false;
+    std::string text;
+    if (want == host_state::down) {
+      notify = h.watch;
+      text = "DOWN: " + h.name + " (no heartbeat for " + std::to_string(static_cast<long>(h.interval + grace_)) + " s)";
+    } else if (want == host_state::up && before == host_state::down) {
+      double lasted = now - h.down_since;
+      notify = h.watch && lasted >= short_down;
+      text = "UP: " + h.name + " (was down for " + std::to_string(static_cast<long>(lasted)) + " s)";
+    } else if (want == host_state::up && before == host_state::unknown) {
+      text = "UP: " + h.name + " (first heartbeat)";
+    } else if (want == host_state::late) {
+      text = "LATE: " + h.name + " (heartbeat overdue)";
+    } else {
+      text = std::string(to_string(want)) + ": " + h.name;
+    }
+    set_host_state(h, want, now, notify, text);
+  }
+
+  void set_host_state(host& h, host_state to, double now, bool notify, std::string text) {
+    host_state from = h.state;
+    if (from == to) return;
+    h.state = to;
+    h.state_since = now;
+    if (to == host_state::down) h.down_since = now;
+    if (to == host_state::down || (to == host_state::up && from == host_state::down) ||
+        (to == host_state::up && from == host_state::unknown) || to == host_state::stopped)
+      add_message(now, h.name, text, "state");
+    json::value t = json::value::object(
+        {{"from", to_string(from)}, {"to", to_string(to)}, {"notify", notify}, {"text", std::move(text)}});
+    if (to == host_state::up && from == host_state::down) t.set("down_for", now - h.down_since);
+    publish_host(h, now, &t);
+  }
+
+  // event_kind::host: the /api/0/hosts entry, plus "transition" when the host's state moved.
+  void publish_host(const host& h, double now, json::value* transition) {
+    if (events_.empty()) return;
+    json::value d = host_json(h, now);
+    if (transition) d.set("transition", std::move(*transition));
+    publish(event_kind::host, now, h.name, std::move(d));
+  }
+
+  void publish_command(const host& h, const command_record& c, double now) {
+    if (events_.empty()) return;
+    publish(event_kind::command, now, h.name, command_json(h, c));
+  }
+
+  void publish(event_kind k, double now, const std::string& host_name, json::value data) {
+    ++stats_.events_published;
+    event e{k, now, host_name, std::move(data)};
+    events_.publish(e);
+  }
+};
+
+}  // namespace heartbeat::server

@@ -1,0 +1,650 @@
+// The durable store: hosts, connections, latest plugin data, plugin history,
+// alert state, commands and messages in SQLite (WAL, synchronous=NORMAL) at
+// state_db. load() runs once on the starting thread before ingest; afterwards
+// the io thread (the only producer) enqueues writes that a writer thread
+// commits in batches, and history queries run on a reader thread whose
+// callbacks are posted back to the io thread.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <condition_variable>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "heartbeat/core/json.hpp"
+#include "heartbeat/core/log.hpp"
+#include "heartbeat/core/result.hpp"
+#include "heartbeat/core/spsc_queue.hpp"
+#include "heartbeat/server/detail/persist_util.hpp"
+#include "heartbeat/server/detail/sqlite.hpp"
+#include "heartbeat/server/events.hpp"
+
+namespace heartbeat::server {
+
+inline constexpr int store_schema_version = 1;
+
+struct store_options {
+  std::string path;                   // state_db (or its alias pickfile); empty: detail::default_state_db()
+  double history_retention = 7 * 86400.0;  // seconds of plugin history kept on disk
+  std::size_t history_samples = 100;  // samples per host and plugin returned by load()
+  std::size_t messages_loaded = 30;   // messages returned by load()
+  std::size_t messages_kept = 1000;   // messages kept on disk
+  std::size_t queue_capacity = 32768; // writes in flight between io and writer thread
+  std::size_t batch_rows = 1000;      // commit after this many rows ...
+  std::chrono::milliseconds commit_interval{200};  // ... or this long after the batch's first row
+  std::chrono::seconds prune_interval{60};
+  std::size_t query_queue_capacity = 256;
+};
+
+struct history_sample {
+  double ts = 0;
+  std::string data_json;  // the plugin's `data` object as JSON text
+};
+
+struct stored_plugin {
+  std::string name;
+  double ts = 0;                         // timestamp of the latest sample
+  std::string data_json;                 // latest data
+  std::vector<history_sample> history;  // last history_samples samples, oldest first (latest included)
+};
+
+struct stored_host {
+  std::string name;
+  json::value json;  // the host as last published (event data, /api/0/hosts shape), connections included
+  std::vector<stored_plugin> plugins;  // by plugin name
+};
+
+// What load() returns for the registry (and the alert engine) to restore from.
+struct store_snapshot {
+  std::vector<stored_host> hosts;       // by name; every host with a row or plugin data
+  std::vector<json::value> alerts;      // alert records as published in alert events, by host and metric_path
+  std::vector<json::value> commands;    // command records as published in command events, oldest first
+  std::vector<json::value> messages;    // the last messages_loaded message records, oldest first
+  std::map<std::string, std::string> state;  // put_state() key/value pairs (e.g. an alert engine export)
+};
+
+struct store_stats {
+  std::uint64_t queued = 0;        // writes accepted into the queue
+  std::uint64_t dropped = 0;       // writes refused because the queue was full
+  std::uint64_t rows_written = 0;  // writes committed
+  std::uint64_t transactions = 0;
+  std::uint64_t errors = 0;        // failed statements or commits
+  std::uint64_t pruned = 0;        // history/messages/commands rows removed by retention
+  std::uint64_t queries = 0;       // history queries answered
+  std::uint64_t queries_dropped = 0;
+  std::size_t queue_depth = 0;
+  std::size_t queue_capacity = 0;
+};
+
+using history_callback = std::function<void(result<std::vector<history_sample>>)>;
+// Runs a function on the io thread (e.g. [&io](auto f) { asio::post(io, std::move(f)); }).
+using post_function = std::function<void(std::function<void()>)>;
+
+class store {
+ public:
+  explicit store(store_options o)
+      : opt_(std::move(o)), q_(opt_.queue_capacity ? opt_.queue_capacity : 1),
+        qq_(opt_.query_queue_capacity ? opt_.query_queue_capacity : 1) {
+    if (opt_.path.empty()) opt_.path = detail::default_state_db();
+  }
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+  ~store() { stop(); }
+
+  const store_options& options() const noexcept { return opt_; }
+  const std::string& path() const noexcept { return opt_.path; }
+
+  // Opens (creating directories and the schema) the database. Starting thread.
+  result<void> open() {
+    if (db_.is_open()) return {};
+    if (auto r = detail::make_dirs(detail::parent_dir(opt_.path)); !r) return r;
+    if (auto r = db_.open(opt_.path, false); !r) return r;
+    for (const char* p : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY"})
+      if (auto r = db_.exec(p); !r) return r;
+    if (auto r = create_schema(); !r) {
+      db_.close();
+      return r;
+    }
+    return prepare_writes();
+  }
+
+  // Reads everything the registry restores from (synchronous; before start()).
+  result<store_snapshot> load() {
+    if (auto r = open(); !r) return r.err();
+    return read_snapshot();
+  }
+
+  // Starts the writer and the history reader. `post` delivers query callbacks
+  // to the io thread; without it callbacks run on the reader thread.
+  result<void> start(post_function post = {}) {
+    if (writer_.joinable()) return {};
+    if (auto r = open(); !r) return r;
+    if (auto r = reader_db_.open(opt_.path, true); !r) return r;
+    post_ = std::move(post);
+    stop_.store(false);
+    writer_ = std::thread([this] { run_writer(); });
+    reader_ = std::thread([this] { run_reader(); });
+    return {};
+  }
+
+  // Commits everything queued, then stops both threads (io thread, at shutdown).
+  void stop() {
+    if (writer_.joinable()) {
+      stop_.store(true);
+      q_.wake();
+      qq_.wake();
+      writer_.join();
+      reader_.join();
+    }
+    stmts_ = {};
+    if (db_.is_open()) {
+      (void)db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      db_.close();
+    }
+    reader_db_.close();
+  }
+
+  // ---- writes (io thread only; never block; false = dropped, counted) ------
+
+  bool put_host(std::string_view name, std::string host_json, double ts) {
+    return push(op{op_kind::host, ts, std::string(name), {}, std::move(host_json)});
+  }
+  bool put_plugin(std::string_view host, std::string_view plugin, double ts, std::string data_json) {
+    return push(op{op_kind::plugin, ts, std::string(host), std::string(plugin), std::move(data_json)});
+  }
+  bool put_message(std::string_view host, double ts, std::string message_json) {
+    return push(op{op_kind::message, ts, std::string(host), {}, std::move(message_json)});
+  }
+  bool put_alert(std::string_view host, std::string_view metric_path, double ts, std::string alert_json) {
+    return push(op{op_kind::alert, ts, std::string(host), std::string(metric_path), std::move(alert_json)});
+  }
+  bool put_command(std::string_view host, std::string_view id, double ts, std::string command_json) {
+    return push(op{op_kind::command, ts, std::string(host), std::string(id), std::move(command_json)});
+  }
+  bool drop_host(std::string_view host, double ts) {
+    return push(op{op_kind::drop_host, ts, std::string(host), {}, {}});
+  }
+  bool put_state(std::string_view key, std::string value, double ts) {
+    return push(op{op_kind::state, ts, {}, std::string(key), std::move(value)});
+  }
+
+  // The event-bus sink: persists what each event carries (the registry
+  // publishes host events on state and connection changes, not on every
+  // heartbeat). With `plugins` false the caller writes PLG data itself through
+  // put_plugin() (from the raw text, skipping a dump on the io thread).
+  event_sink sink(bool plugins = true) {
+    return [this, plugins](const event& e) { on_event(e, plugins); };
+  }
+
+  void on_event(const event& e, bool plugins = true) {
+    switch (e.kind) {
+      case event_kind::host: put_host(e.host, e.data.dump(), e.ts); return;
+      case event_kind::plugin: {
+        if (!plugins) return;
+        const json::value* d = e.data.find("data");
+        std::string plugin = e.data.string_or("plugin", "");
+        if (plugin.empty()) return;
+        put_plugin(e.host, plugin, e.data.number_or("timestamp", e.ts), d ? d->dump() : std::string("{}"));
+        return;
+      }
+      case event_kind::message: put_message(e.host, e.ts, e.data.dump()); return;
+      case event_kind::alert: {
+        std::string path = e.data.string_or("metric_path", "");
+        if (path.empty()) return;
+        put_alert(e.host, path, e.ts, e.data.dump());
+        return;
+      }
+      case event_kind::command: {
+        std::string id = e.data.string_or("id", e.data.string_or("cmd_id", ""));
+        if (id.empty()) return;
+        put_command(e.host, id, e.ts, e.data.dump());
+        return;
+      }
+      case event_kind::reboot: return;  // the host event that follows carries the new boot time
+      case event_kind::dropped: drop_host(e.host, e.ts); return;
+    }
+  }
+
+  // ---- reads ----------------------------------------------------------------
+
+  // Samples of `plugin` on `host` with since <= ts <= until, newest first, at
+  // most `limit` (0: no limit). io thread; the callback runs via `post`.
+  // Writes still in the open batch (at most commit_interval old) are not seen.
+  void query_history(std::string_view host, std::string_view plugin, double since, double until,
+                     std::size_t limit, history_callback cb) {
+    query q{std::string(host), std::string(plugin), since, until, limit, std::move(cb)};
+    if (!reader_.joinable() || !qq_.push(std::move(q))) {
+      queries_dropped_.fetch_add(1, std::memory_order_relaxed);
+      auto fail = [cb = std::move(q.cb)] { cb(make_error("store_busy", "history query refused: store busy or stopped")); };
+      if (post_) post_(std::move(fail)); else fail();
+    }
+  }
+
+  // Waits (any thread but the writer) until every write queued so far is
+  // committed, or `timeout` passes. Returns whether it got there.
+  bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+    std::uint64_t target = queued_.load();
+    flush_req_.store(true);
+    q_.wake();
+    std::unique_lock lk(flush_m_);
+    return flush_cv_.wait_for(lk, timeout, [&] { return committed_.load() >= target || !writer_.joinable(); });
+  }
+
+  store_stats stats() const {
+    store_stats s;
+    s.queued = queued_.load(std::memory_order_relaxed);
+    s.dropped = dropped_.load(std::memory_order_relaxed);
+    s.rows_written = rows_written_.load(std::memory_order_relaxed);
+    s.transactions = transactions_.load(std::memory_order_relaxed);
+    s.errors = errors_.load(std::memory_order_relaxed);
+    s.pruned = pruned_.load(std::memory_order_relaxed);
+    s.queries = queries_.load(std::memory_order_relaxed);
+    s.queries_dropped = queries_dropped_.load(std::memory_order_relaxed);
+    s.queue_depth = q_.size();
+    s.queue_capacity = q_.capacity();
+    return s;
+  }
+
+  // Runs retention now (tests; the writer does it every prune_interval).
+  void set_prune_clock(std::function<double()> now) { prune_clock_ = std::move(now); }
+
+ private:
+  enum class op_kind : std::uint8_t { host, plugin, message, alert, command, drop_host, state };
+  struct op {
+    op_kind kind = op_kind::host;
+    double ts = 0;
+    std::string host;
+    std::string key;   // plugin, metric_path, command id or state key
+    std::string text;  // JSON text
+  };
+  struct query {
+    std::string host, plugin;
+    double since = 0, until = 0;
+    std::size_t limit = 0;
+    history_callback cb;
+  };
+  struct statements {
+    detail::sqlite_stmt host, conn, conn_clear, plugin_latest, plugin_hist, message, alert, command, state;
+    detail::sqlite_stmt drop[7];
+    detail::sqlite_stmt prune_hist, prune_msgs, prune_cmds;
+  };
+
+  bool push(op&& o) {
+    if (!q_.push(std::move(o))) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    queued_.fetch_add(1, std::memory_order_release);
+    return true;
+  }
+
+  result<void> create_schema() {
+    if (auto r = db_.exec(
+            "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS hosts(name TEXT PRIMARY KEY, updated REAL NOT NULL, json TEXT NOT NULL)"
+            " WITHOUT ROWID;"
+            "CREATE TABLE IF NOT EXISTS connections(host TEXT NOT NULL, family TEXT NOT NULL, updated REAL NOT NULL,"
+            " json TEXT NOT NULL, PRIMARY KEY(host, family)) WITHOUT ROWID;"
+            "CREATE TABLE IF NOT EXISTS plugin_latest(host TEXT NOT NULL, plugin TEXT NOT NULL, ts REAL NOT NULL,"
+            " data TEXT NOT NULL, PRIMARY KEY(host, plugin)) WITHOUT ROWID;"
+            "CREATE TABLE IF NOT EXISTS plugin_history(id INTEGER PRIMARY KEY, host TEXT NOT NULL,"
+            " plugin TEXT NOT NULL, ts REAL NOT NULL, data TEXT NOT NULL);"
+            "CREATE INDEX IF NOT EXISTS plugin_history_hpt ON plugin_history(host, plugin, ts);"
+            "CREATE INDEX IF NOT EXISTS plugin_history_ts ON plugin_history(ts);"
+            "CREATE TABLE IF NOT EXISTS alerts(host TEXT NOT NULL, metric_path TEXT NOT NULL, updated REAL NOT NULL,"
+            " json TEXT NOT NULL, PRIMARY KEY(host, metric_path)) WITHOUT ROWID;"
+            "CREATE TABLE IF NOT EXISTS commands(id TEXT PRIMARY KEY, host TEXT NOT NULL, updated REAL NOT NULL,"
+            " json TEXT NOT NULL) WITHOUT ROWID;"
+            "CREATE TABLE IF NOT EXISTS messages(id INTEGER PRIMARY KEY, ts REAL NOT NULL, host TEXT NOT NULL,"
+            " json TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, updated REAL NOT NULL, value TEXT NOT NULL)"
+            " WITHOUT ROWID;");
+        !r)
+      return r;
+    auto st = db_.prepare("SELECT max(version) FROM schema_version");
+    if (!st) return st.err();
+    int version = 0;
+    bool have = false;
+    if (st->step() == SQLITE_ROW && sqlite3_column_type(st->get(), 0) != SQLITE_NULL) {
+      version = static_cast<int>(st->integer(0));
+      have = true;
+    }
+    if (!have) return db_.exec("INSERT INTO schema_version(version) VALUES (1)");
+    if (version > store_schema_version)
+      return make_error("store_version", opt_.path + " has schema version " + std::to_string(version) +
+                                             ", newer than this hbd understands (" +
+                                             std::to_string(store_schema_version) + ")");
+    return {};
+  }
+
+  result<void> prepare_writes() {
+    auto p = [&](detail::sqlite_stmt& s, std::string_view sql) -> result<void> {
+      auto r = db_.prepare(sql);
+      if (!r) return r.err();
+      s = std::move(*r);
+      return {};
+    };
+    statements& s = stmts_;
+    const std::pair<detail::sqlite_stmt*, const char*> all[] = {
+        {&s.host, "INSERT INTO hosts(name, updated, json) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
+                  "updated = excluded.updated, json = excluded.json"},
+        {&s.conn, "INSERT INTO connections(host, family, updated, json) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(host, "
+                  "family) DO UPDATE SET updated = excluded.updated, json = excluded.json"},
+        {&s.conn_clear, "DELETE FROM connections WHERE host = ?1 AND updated < ?2"},
+        {&s.plugin_latest, "INSERT INTO plugin_latest(host, plugin, ts, data) VALUES (?1, ?2, ?3, ?4) ON "
+                           "CONFLICT(host, plugin) DO UPDATE SET ts = excluded.ts, data = excluded.data"},
+        {&s.plugin_hist, "INSERT INTO plugin_history(host, plugin, ts, data) VALUES (?1, ?2, ?3, ?4)"},
+        {&s.message, "INSERT INTO messages(ts, host, json) VALUES (?1, ?2, ?3)"},
+        {&s.alert, "INSERT INTO alerts(host, metric_path, updated, json) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(host, "
+                   "metric_path) DO UPDATE SET updated = excluded.updated, json = excluded.json"},
+        {&s.command, "INSERT INTO commands(id, host, updated, json) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO "
+                     "UPDATE SET host = excluded.host, updated = excluded.updated, json = excluded.json"},
+        {&s.state, "INSERT INTO state(key, updated, value) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET "
+                   "updated = excluded.updated, value = excluded.value"},
+        {&s.drop[0], "DELETE FROM hosts WHERE name = ?1"},
+        {&s.drop[1], "DELETE FROM connections WHERE host = ?1"},
+        {&s.drop[2], "DELETE FROM plugin_latest WHERE host = ?1"},
+        {&s.drop[3], "DELETE FROM plugin_history WHERE host = ?1"},
+        {&s.drop[4], "DELETE FROM alerts WHERE host = ?1"},
+        {&s.drop[5], "DELETE FROM commands WHERE host = ?1"},
+        {&s.drop[6], "DELETE FROM messages WHERE host = ?1"},
+        {&s.prune_hist, "DELETE FROM plugin_history WHERE ts < ?1"},
+        {&s.prune_msgs, "DELETE FROM messages WHERE id <= (SELECT max(id) FROM messages) - ?1"},
+        {&s.prune_cmds, "DELETE FROM commands WHERE updated < ?1"},
+    };
+    for (const auto& [stmt, sql] : all)
+      if (auto r = p(*stmt, sql); !r) return r;
+    return {};
+  }
+
+  // ---- load -------------------------------------------------------------------
+
+  result<store_snapshot> read_snapshot() {
+    store_snapshot snap;
+    std::map<std::string, stored_host> hosts;
+    auto host_entry = [&](std::string_view name) -> stored_host& {
+      auto [it, fresh] = hosts.try_emplace(std::string(name));
+      if (fresh) {
+        it->second.name = std::string(name);
+        it->second.json = json::value::object({{"name", json::value(name)}});
+      }
+      return it->second;
+    };
+    auto parse_or_null = [](std::string_view text) {
+      auto r = json::parse(text);
+      return r ? std::move(*r) : json::value();
+    };
+    {
+      auto st = db_.prepare("SELECT name, json FROM hosts ORDER BY name");
+      if (!st) return st.err();
+      while (st->step() == SQLITE_ROW) {
+        stored_host& h = host_entry(st->text(0));
+        json::value v = parse_or_null(st->text(1));
+        if (v.is_object()) h.json = std::move(v);
+        h.json.erase("connections");
+        h.json.set("connections", json::value::array());
+      }
+    }
+    {
+      auto st = db_.prepare("SELECT host, json FROM connections ORDER BY host, family");
+      if (!st) return st.err();
+      while (st->step() == SQLITE_ROW) {
+        stored_host& h = host_entry(st->text(0));
+        json::value c = parse_or_null(st->text(1));
+        if (!c.is_object()) continue;
+        json::value* arr = h.json.find("connections");
+        if (!arr || !arr->is_array()) arr = &h.json.set("connections", json::value::array());
+        arr->push_back(std::move(c));
+      }
+    }
+    std::map<std::pair<std::string, std::string>, stored_plugin> plugins;
+    {
+      auto st = db_.prepare("SELECT host, plugin, ts, data FROM plugin_latest ORDER BY host, plugin");
+      if (!st) return st.err();
+      while (st->step() == SQLITE_ROW) {
+        stored_plugin p;
+        p.name = std::string(st->text(1));
+        p.ts = st->real(2);
+        p.data_json = std::string(st->text(3));
+        plugins.emplace(std::pair{std::string(st->text(0)), p.name}, std::move(p));
+      }
+    }
+    if (opt_.history_samples > 0) {
+      auto st = db_.prepare(
+          "SELECT host, plugin, ts, data FROM (SELECT host, plugin, ts, data, row_number() OVER (PARTITION BY "
+          "host, plugin ORDER BY ts DESC, id DESC) AS rn FROM plugin_history) WHERE rn <= ?1 ORDER BY host, "
+          "plugin, ts, rn DESC");
+      if (!st) return st.err();
+      st->bind(1, static_cast<std::int64_t>(opt_.history_samples));
+      while (st->step() == SQLITE_ROW) {
+        auto key = std::pair{std::string(st->text(0)), std::string(st->text(1))};
+        auto it = plugins.find(key);
+        if (it == plugins.end()) continue;  // history of a plugin without latest data: dropped host leftovers
+        it->second.history.push_back(history_sample{st->real(2), std::string(st->text(3))});
+      }
+    }
+    for (auto& [key, p] : plugins) host_entry(key.first).plugins.push_back(std::move(p));
+    {
+      auto st = db_.prepare("SELECT json FROM alerts ORDER BY host, metric_path");
+      if (!st) return st.err();
+      while (st->step() == SQLITE_ROW) {
+        json::value v = parse_or_null(st->text(0));
+        if (v.is_object()) snap.alerts.push_back(std::move(v));
+      }
+    }
+    {
+      auto st = db_.prepare("SELECT json FROM commands ORDER BY updated, id");
+      if (!st) return st.err();
+      while (st->step() == SQLITE_ROW) {
+        json::value v = parse_or_null(st->text(0));
+        if (v.is_object()) snap.commands.push_back(std::move(v));
+      }
+    }
+    {
+      auto st = db_.prepare("SELECT json FROM (SELECT id, json FROM messages ORDER BY id DESC LIMIT ?1) ORDER BY id");
+      if (!st) return st.err();
+      st->bind(1, static_cast<std::int64_t>(opt_.messages_loaded));
+      while (st->step() == SQLITE_ROW) {
+        json::value v = parse_or_null(st->text(0));
+        if (!v.is_null()) snap.messages.push_back(std::move(v));
+      }
+    }
+    {
+      auto st = db_.prepare("SELECT key, value FROM state ORDER BY key");
+      if (!st) return st.err();
+      while (st->step() == SQLITE_ROW) snap.state.emplace(std::string(st->text(0)), std::string(st->text(1)));
+    }
+    snap.hosts.reserve(hosts.size());
+    for (auto& [name, h] : hosts) snap.hosts.push_back(std::move(h));
+    return snap;
+  }
+
+  // ---- writer thread --------------------------------------------------------------
+
+  void note_error(const char* what) {
+    std::uint64_t n = errors_.fetch_add(1, std::memory_order_relaxed);
+    if (n < 10 || n % 1000 == 0) log::error("store: ", what, " failed: ", db_.errmsg());
+  }
+
+  void check(int rc, const char* what) {
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) note_error(what);
+  }
+
+  void apply(op& o) {
+    statements& s = stmts_;
+    switch (o.kind) {
+      case op_kind::host: {
+        // Connections get rows of their own; the host row keeps the rest.
+        auto parsed = json::parse(o.text);
+        if (parsed && parsed->is_object()) {
+          json::value& h = *parsed;
+          if (json::value* conns = h.find("connections"); conns && conns->is_array()) {
+            std::string text;
+            for (const auto& c : conns->as_array()) {
+              std::string family = c.string_or("family", "");
+              if (family.empty()) continue;
+              text.clear();
+              c.dump_to(text);
+              check(s.conn.bind(1, o.host).bind(2, family).bind(3, o.ts).bind(4, text).run(), "connection write");
+            }
+            // A connection no longer listed (e.g. after a restart of the host) goes away.
+            check(s.conn_clear.bind(1, o.host).bind(2, o.ts).run(), "connection cleanup");
+            h.erase("connections");
+          }
+          std::string text = h.dump();
+          check(s.host.bind(1, o.host).bind(2, o.ts).bind(3, text).run(), "host write");
+        } else {
+          check(s.host.bind(1, o.host).bind(2, o.ts).bind(3, o.text).run(), "host write");
+        }
+        break;
+      }
+      case op_kind::plugin:
+        check(s.plugin_latest.bind(1, o.host).bind(2, o.key).bind(3, o.ts).bind(4, o.text).run(), "plugin write");
+        check(s.plugin_hist.bind(1, o.host).bind(2, o.key).bind(3, o.ts).bind(4, o.text).run(), "history write");
+        break;
+      case op_kind::message:
+        check(s.message.bind(1, o.ts).bind(2, o.host).bind(3, o.text).run(), "message write");
+        break;
+      case op_kind::alert:
+        check(s.alert.bind(1, o.host).bind(2, o.key).bind(3, o.ts).bind(4, o.text).run(), "alert write");
+        break;
+      case op_kind::command:
+        check(s.command.bind(1, o.key).bind(2, o.host).bind(3, o.ts).bind(4, o.text).run(), "command write");
+        break;
+      case op_kind::drop_host:
+        for (auto& d : s.drop) check(d.bind(1, o.host).run(), "host removal");
+        break;
+      case op_kind::state:
+        check(s.state.bind(1, o.key).bind(2, o.ts).bind(3, o.text).run(), "state write");
+        break;
+    }
+  }
+
+  void prune() {
+    double now = prune_clock_ ? prune_clock_() : detail::now_seconds();
+    double cutoff = now - opt_.history_retention;
+    std::uint64_t n = 0;
+    if (auto r = db_.exec("BEGIN"); !r) return note_error("prune");
+    check(stmts_.prune_hist.bind(1, cutoff).run(), "history pruning");
+    n += static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
+    check(stmts_.prune_msgs.bind(1, static_cast<std::int64_t>(opt_.messages_kept)).run(), "message pruning");
+    n += static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
+    check(stmts_.prune_cmds.bind(1, cutoff).run(), "command pruning");
+    n += static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
+    if (auto r = db_.exec("COMMIT"); !r) {
+      note_error("prune commit");
+      (void)db_.exec("ROLLBACK");
+      return;
+    }
+    pruned_.fetch_add(n, std::memory_order_relaxed);
+  }
+
+  void run_writer() {
+    using clock = std::chrono::steady_clock;
+    bool in_txn = false;
+    std::uint64_t rows = 0;
+    clock::time_point txn_start{};
+    auto next_prune = clock::now();  // once at start, then every prune_interval
+    auto commit = [&] {
+      if (!in_txn) return;
+      if (auto r = db_.exec("COMMIT"); !r) {
+        note_error("commit");
+        (void)db_.exec("ROLLBACK");
+      } else {
+        rows_written_.fetch_add(rows, std::memory_order_relaxed);
+        transactions_.fetch_add(1, std::memory_order_relaxed);
+      }
+      committed_.fetch_add(rows, std::memory_order_release);
+      in_txn = false;
+      rows = 0;
+      std::lock_guard lk(flush_m_);
+      flush_cv_.notify_all();
+    };
+    for (;;) {
+      bool stopping = stop_.load();
+      while (auto o = q_.pop()) {
+        if (!in_txn) {
+          if (auto r = db_.exec("BEGIN"); !r) note_error("begin");
+          in_txn = true;
+          txn_start = clock::now();
+        }
+        apply(*o);
+        ++rows;
+        if (rows >= opt_.batch_rows || ((rows & 63) == 0 && clock::now() - txn_start >= opt_.commit_interval))
+          commit();
+      }
+      auto now = clock::now();
+      if (in_txn && (stopping || flush_req_.exchange(false) || now - txn_start >= opt_.commit_interval)) commit();
+      if (!in_txn && now >= next_prune) {
+        prune();
+        next_prune = now + opt_.prune_interval;
+      }
+      if (!in_txn) {
+        std::lock_guard lk(flush_m_);
+        flush_cv_.notify_all();
+      }
+      if (stopping) break;
+      auto wait = in_txn ? std::chrono::duration_cast<std::chrono::milliseconds>(txn_start + opt_.commit_interval - now)
+                         : std::chrono::milliseconds(1000);
+      q_.wait(std::max(wait, std::chrono::milliseconds(1)));
+    }
+    commit();
+  }
+
+  // ---- reader thread --------------------------------------------------------------
+
+  void run_reader() {
+    auto st = reader_db_.prepare(
+        "SELECT ts, data FROM plugin_history WHERE host = ?1 AND plugin = ?2 AND ts >= ?3 AND ts <= ?4 "
+        "ORDER BY ts DESC, id DESC LIMIT ?5");
+    for (;;) {
+      bool stopping = stop_.load();
+      while (auto q = qq_.pop()) {
+        result<std::vector<history_sample>> res = make_error("store_sql", "history query not prepared");
+        if (st) {
+          std::vector<history_sample> rows;
+          st->bind(1, q->host).bind(2, q->plugin).bind(3, q->since).bind(4, q->until);
+          st->bind(5, q->limit ? static_cast<std::int64_t>(q->limit) : std::int64_t{-1});
+          int rc;
+          while ((rc = st->step()) == SQLITE_ROW) rows.push_back(history_sample{st->real(0), std::string(st->text(1))});
+          st->reset();
+          if (rc == SQLITE_DONE)
+            res = std::move(rows);
+          else
+            res = make_error("store_sql", "history query failed: " + reader_db_.errmsg());
+        }
+        queries_.fetch_add(1, std::memory_order_relaxed);
+        auto deliver = [cb = std::move(q->cb), r = std::move(res)]() mutable { cb(std::move(r)); };
+        if (post_) post_(std::move(deliver)); else deliver();
+      }
+      if (stopping) break;
+      qq_.wait(std::chrono::milliseconds(1000));
+    }
+  }
+
+  store_options opt_;
+  detail::sqlite_db db_;         // writer connection (starting thread, then the writer thread)
+  detail::sqlite_db reader_db_;  // reader thread
+  statements stmts_;
+  spsc_queue<op> q_;
+  spsc_queue<query> qq_;
+  post_function post_;
+  std::function<double()> prune_clock_;
+  std::thread writer_, reader_;
+  std::atomic<bool> stop_{false}, flush_req_{false};
+  std::mutex flush_m_;
+  std::condition_variable flush_cv_;
+  std::atomic<std::uint64_t> queued_{0}, committed_{0}, dropped_{0}, rows_written_{0}, transactions_{0}, errors_{0},
+      pruned_{0}, queries_{0}, queries_dropped_{0};
+};
+
+}  // namespace heartbeat::server

@@ -1,0 +1,184 @@
+// Web UI end to end: a real hbd (users, roles, thresholds) fed over UDP, pages driven in
+// Debian's Chromium. Covers login, the live view updating without reload, the host
+// page's history chart, an alert reaching /alerts and the nav pie, role filtering,
+// and saves a screenshot of every page under tests/artifacts/browser/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Hbd, hashPassword, launchBrowser, newPage, login, screenshot, sleep, waitFor, BUILD_DIR } from './lib/harness.mjs';
+import { join } from 'node:path';
+
+const ALICE_PW = 'alice-secret-1';
+const MONA_PW = 'mona-secret-1';
+
+describe('web UI against a real hbd', { timeout: 120000 }, () => {
+  let hbd;
+  let browser;
+  let alice;   // alice's (admin) page, logged in once
+
+  before(async () => {
+    const bin = join(BUILD_DIR, 'hbd');
+    hbd = new Hbd({
+      users: {
+        alice: { full_name: 'Alice Admin', password: hashPassword(bin, 'alice', ALICE_PW), admin: true },
+        mona: { full_name: 'Mona Monitor', password: hashPassword(bin, 'mona', MONA_PW) },
+      },
+      default_owner: 'alice',
+      hosts: { 'mon-host': { owner: 'alice', monitors: ['mona'] } },
+      thresholds: { cpu_monitor: { cpu_percent: { warning: 80, critical: 90, operator: '>' } } },
+    });
+    await hbd.start();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    if (browser) await browser.close().catch(() => {});
+    if (hbd) {
+      await hbd.stop();
+      if (process.exitCode) console.error(`--- hbd log ---\n${hbd.log.slice(-8000)}`);
+    }
+  });
+
+  test('login: wrong password is refused with a message, the right one opens /live', async () => {
+    alice = await newPage(browser);
+    await alice.goto(`${hbd.base}/live`);
+    await alice.waitForURL(/\/login\?next=/);
+    await screenshot(alice, 'login');
+    await alice.fill('#username', 'alice');
+    await alice.fill('#password', 'wrong-password');
+    await alice.click('#login-submit');
+    await alice.waitForSelector('#login-error:not([hidden])');
+    assert.match(await alice.textContent('#login-error'), /invalid/i);
+    await alice.fill('#password', ALICE_PW);
+    await Promise.all([alice.waitForURL(/\/live$/), alice.click('#login-submit')]);
+    await alice.waitForSelector('#hosts-body');
+    assert.match(await alice.textContent('.user-box'), /Alice Admin/);
+  });
+
+  test('/live shows a new host within a second of its first heartbeat, without reload', async () => {
+    // The stream must be connected before the heartbeat is sent.
+    await alice.waitForSelector('.stream-dot[data-state="open"]');
+    let navigations = 0;
+    alice.on('framenavigated', () => navigations++);
+    const t0 = Date.now();
+    await hbd.htb('web-new');
+    await alice.waitForSelector('tr[data-host="web-new"]', { timeout: 3000 });
+    const ms = Date.now() - t0;
+    assert.ok(ms < 1000, `host appeared after ${ms} ms`);
+    assert.equal(navigations, 0, 'the page must not reload');
+    await waitFor(async () => (await alice.textContent('tr[data-host="web-new"] td:nth-child(2)')).includes('UP'), 3000, 'web-new UP');
+    // A second host and a message, so the screenshot shows something.
+    await hbd.htb('db-01');
+    await hbd.msg('db-01', 'maintenance finished');
+    await alice.waitForSelector('tr[data-host="db-01"]');
+    await waitFor(async () => (await alice.textContent('#messages')).includes('maintenance finished'), 3000, 'message in list');
+    await screenshot(alice, 'live');
+    assert.deepEqual(alice.errors, []);
+  });
+
+  test('host page draws a history chart with the points of the PLG samples sent', async () => {
+    const values = [11, 22, 33, 44, 55];
+    const now = Date.now() / 1000;
+    await hbd.htb('chart-host');
+    for (let i = 0; i < values.length; i++) {
+      await hbd.plg('chart-host', 'cpu_monitor', { cpu_percent: values[i], load_1min: 0.5 + i / 10 }, now - (values.length - i) * 10);
+      await sleep(30);
+    }
+    await waitFor(async () => {
+      const r = await hbd.api('/hosts/chart-host/plugins/cpu_monitor?limit=50', { token: await token() });
+      return r.status === 200 && r.data.samples.length >= values.length;
+    }, 5000, 'samples stored');
+    await alice.goto(`${hbd.base}/plugins/chart-host`);
+    const fig = await alice.waitForSelector('figure.chart[data-metric="cpu_percent"]');
+    await alice.waitForSelector('figure.chart[data-metric="cpu_percent"] canvas');
+    const pts = Number(await fig.getAttribute('data-points'));
+    assert.ok(pts >= values.length, `chart has ${pts} points`);
+    const drawn = (await fig.getAttribute('data-values')).split(',').map(Number);
+    for (const v of values) assert.ok(drawn.includes(v), `value ${v} drawn (${drawn})`);
+    // The latest-data card shows the last value with its unit.
+    assert.match(await alice.textContent('article[data-plugin="cpu_monitor"] .metric[data-key="cpu_percent"]'), /55\s*%/);
+    // A live sample is appended to the chart without reload.
+    await hbd.plg('chart-host', 'cpu_monitor', { cpu_percent: 66, load_1min: 1 });
+    await waitFor(async () => (await fig.getAttribute('data-values')).split(',').includes('66'), 3000, 'live point 66');
+    await screenshot(alice, 'host');
+    assert.deepEqual(alice.errors, []);
+  });
+
+  test('an alert appears on /alerts and the nav pie updates', async () => {
+    await alice.goto(`${hbd.base}/alerts`);
+    await alice.waitForSelector('#alerts-body');
+    await waitFor(async () => (await alice.getAttribute('#alert-pie', 'data-critical')) === '0', 5000, 'pie at 0');
+    await hbd.htb('hot-host');
+    await hbd.plg('hot-host', 'cpu_monitor', { cpu_percent: 97.5 });
+    await alice.waitForSelector('tr[data-host="hot-host"][data-metric="cpu_monitor.cpu_percent"][data-level="CRITICAL"]', { timeout: 5000 });
+    await waitFor(async () => (await alice.getAttribute('#alert-pie', 'data-critical')) === '1', 3000, 'pie critical 1');
+    assert.equal(await alice.textContent('#alert-pie .pie-count'), '1');
+    assert.equal((await alice.textContent('[data-card="critical"] .value')).trim(), '1');
+    // The severity filter hides it under "Warning".
+    await alice.click('button[data-level-filter="WARNING"]');
+    assert.equal(await alice.$('tr[data-host="hot-host"]'), null);
+    await alice.click('button[data-level-filter=""]');
+    await alice.waitForSelector('tr[data-host="hot-host"]');
+    await screenshot(alice, 'alerts');
+    // Any page shows the pie with the count.
+    await alice.goto(`${hbd.base}/live`);
+    await waitFor(async () => (await alice.getAttribute('#alert-pie', 'data-critical')) === '1', 5000, 'pie on /live');
+    assert.deepEqual(alice.errors, []);
+  });
+
+  test('settings: admin sees users and the server configuration', async () => {
+    await alice.goto(`${hbd.base}/settings`);
+    await alice.waitForSelector('#users-body tr[data-user="mona"]');
+    assert.ok(await alice.$('#server-config'));
+    await screenshot(alice, 'settings');
+    await alice.emulateMedia({ colorScheme: 'dark' });
+    await alice.goto(`${hbd.base}/live`);
+    await alice.waitForSelector('tr[data-host="web-new"]');
+    await screenshot(alice, 'live-dark');
+    await alice.emulateMedia({ colorScheme: 'light' });
+    await alice.goto(`${hbd.base}/plugins`);
+    await alice.waitForSelector('#host-list a');
+    await screenshot(alice, 'plugins-picker');
+    assert.deepEqual(alice.errors, []);
+  });
+
+  test('a monitor-role user sees neither other hosts nor admin controls', async () => {
+    await hbd.htb('mon-host');
+    const mona = await newPage(browser);
+    await login(mona, hbd.base, 'mona', MONA_PW);
+    await mona.waitForSelector('#hosts-body');
+    // Monitored hosts are behind the "include" switch (seed: owner/manager hosts by default).
+    const toggle = await mona.$('#include-monitored');
+    if (toggle && await toggle.isVisible()) await toggle.check();
+    await mona.waitForSelector('tr[data-host="mon-host"]');
+    const rows = await mona.$$eval('#hosts-body tr[data-host]', (trs) => trs.map((t) => t.dataset.host));
+    assert.deepEqual(rows, ['mon-host']);
+    assert.equal(await mona.$('.role-badge:text("admin")'), null);
+    await screenshot(mona, 'live-monitor');
+
+    await mona.goto(`${hbd.base}/plugins/mon-host`);
+    await mona.waitForSelector('#plugin-cards');
+    assert.equal(await mona.isVisible('#manage'), false, 'no management controls for a monitor');
+    await mona.goto(`${hbd.base}/plugins/web-new`);
+    await mona.waitForSelector('.notice.error');
+    await mona.goto(`${hbd.base}/settings`);
+    await mona.waitForSelector('#account');
+    assert.equal(await mona.$('#users'), null, 'no user management for a non-admin');
+    await screenshot(mona, 'settings-monitor');
+    await mona.goto(`${hbd.base}/alerts`);
+    await mona.waitForSelector('#alerts-body');
+    await sleep(300);
+    assert.equal(await mona.$('tr[data-host="hot-host"]'), null, 'alerts of other hosts are hidden');
+    assert.deepEqual(mona.errors, []);
+    await mona.context().close();
+  });
+
+  let cachedToken = null;
+  async function token() {
+    if (!cachedToken) {
+      const r = await hbd.api('/auth/login', { method: 'POST', body: { username: 'alice', password: ALICE_PW } });
+      assert.equal(r.status, 200, JSON.stringify(r.data));
+      cachedToken = r.data.token;
+    }
+    return cachedToken;
+  }
+});

@@ -1,0 +1,86 @@
+// Specification of notify::service: a bounded, non-blocking submit (a full
+// queue is a counted, journaled drop), the worker thread, journal records
+// posted to the caller's thread, /metrics text.
+#include "heartbeat/notify/service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "heartbeat/config/yaml.hpp"
+
+using namespace heartbeat;
+using namespace heartbeat::notify;
+
+namespace {
+settings load(const std::string& yaml) {
+  config::diagnostics d;
+  return load_config(*config::parse_yaml(yaml), d);
+}
+notification note(const std::string& path) {
+  notification n;
+  n.host = "web01";
+  n.metric_path = path;
+  n.text = "WARNING: web01 - " + path + " = 1.0";
+  return n;
+}
+bool wait_idle(const service& s) {
+  for (int i = 0; i < 500 && !s.idle(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return s.idle();
+}
+}  // namespace
+
+TEST(NotifyService, AFullQueueIsACountedJournaledDrop) {
+  std::vector<journal_record> j;
+  service svc(load("notify: {queue_size: 2}\nnotifiers: {a: {type: webhook, url: 'http://127.0.0.1:1/'}}\n"),
+              [&](const journal_record& r) { j.push_back(r); });
+  // Not started: nothing consumes the queue.
+  EXPECT_TRUE(svc.submit(note("a")));
+  EXPECT_TRUE(svc.submit(note("b")));
+  EXPECT_FALSE(svc.submit(note("c")));
+  EXPECT_EQ(svc.dropped(), 1u);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0].outcome, outcome::dropped);
+  EXPECT_EQ(j[0].reason, "queue full");
+  EXPECT_EQ(j[0].text, "WARNING: web01 - c = 1.0");
+  EXPECT_NE(svc.metrics_text().find("hb_notify_dropped_total 1\n"), std::string::npos);
+  EXPECT_NE(svc.metrics_text().find("hb_notify_queue_depth 2\n"), std::string::npos);
+}
+
+TEST(NotifyService, TheWorkerDeliversAndPostsJournalRecordsBack) {
+  std::mutex m;
+  std::vector<std::string> sent;
+  std::vector<std::function<void()>> posted;  // stands in for the io thread's queue
+  std::vector<journal_record> j;
+  auto s = load("notifiers: {a: {type: webhook, url: 'http://unused/'}}\n");
+  std::vector<channel> chans{channel("a", "webhook", [&](const message& msg) {
+    std::lock_guard lk(m);
+    sent.push_back(msg.title);
+    return send_status::success();
+  })};
+  service svc(
+      s, [&](const journal_record& r) { j.push_back(r); },
+      [&](std::function<void()> f) {
+        std::lock_guard lk(m);
+        posted.push_back(std::move(f));
+      },
+      std::move(chans));
+  svc.start();
+  server::event e;
+  e.kind = server::event_kind::host;
+  e.host = "web01";
+  e.ts = 100;
+  e.data = json::value::object({{"state", "DOWN"}});
+  svc.sink()(e);
+  ASSERT_TRUE(wait_idle(svc));
+  svc.stop();
+  std::lock_guard lk(m);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0], "DOWN: web01");
+  EXPECT_TRUE(j.empty()) << "records arrive through post only";
+  for (auto& f : posted) f();
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0].outcome, outcome::sent);
+  EXPECT_EQ(j[0].channel, "a");
+  EXPECT_NE(svc.metrics_text().find("hb_notifications_total{channel=\"a\",result=\"sent\"} 1"), std::string::npos);
+}

@@ -1,0 +1,470 @@
+// The host overview, /plugins/<host>: every plugin's latest data as cards (units,
+// nested objects, ZFS pools), history charts of numeric metrics over a selectable
+// range (uPlot), the host's alerts, and the management controls its role allows.
+// /plugins without a host shows a host picker. Main thread only.
+import uPlot from '/static/vendor/uPlot.esm.js';
+import { api, hostList } from './api.js';
+import { initPage } from './nav.js';
+import * as stream from './stream.js';
+import {
+  h, setChildren, fmtAgo, fmtMetric, fmtNumber, fmtTime, fmtDuration, hostUrl, numericLeaves,
+  roleAtLeast, throttle, unitOf, nowSec,
+} from './util.js';
+
+const RANGES = [['900', 'Last 15 minutes'], ['3600', 'Last hour'], ['21600', 'Last 6 hours'],
+  ['86400', 'Last 24 hours'], ['604800', 'Last 7 days']];
+const MAX_CHARTS = 24;
+const HISTORY_LIMIT = 5000;
+
+let main;
+let hostName = null;
+let host = null;             // the /api/0/hosts entry
+let plugins = {};            // name -> {timestamp, data, sample_count}
+const charts = new Map();    // metric path -> {plot, xs, ys, fig}
+const state = { plugin: '', range: 3600, auto: true };
+
+function hostFromPath() {
+  const m = location.pathname.match(/^\/plugins\/(.+?)\/?$/);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+// ---------- host picker (/plugins) ----------
+
+async function renderPicker() {
+  const list = hostList(await api('/hosts')).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const input = h('input', { type: 'search', id: 'picker-filter', placeholder: 'Type to filter', 'aria-label': 'Filter hosts', class: 'grow' });
+  const ul = h('ul', { class: 'host-list', id: 'host-list' });
+  const info = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const draw = () => {
+    const q = input.value.trim().toLowerCase();
+    const match = q ? list.filter((x) => x.name.toLowerCase().includes(q)) : list;
+    setChildren(ul, match.slice(0, 300).map((x) => h('li', {},
+      h('span', { class: `badge state-${x.state || 'UNKNOWN'}` }, x.state || 'UNKNOWN'), ' ',
+      h('a', { href: hostUrl(x.name) }, x.name))));
+    info.textContent = match.length > 300 ? `Showing 300 of ${match.length} hosts; refine the filter.` : `${match.length} hosts`;
+  };
+  input.addEventListener('input', draw);
+  input.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') { const a = ul.querySelector('a'); if (a) location.assign(a.href); }
+  });
+  setChildren(main, h('h1', {}, 'Host overview'),
+    h('section', { class: 'panel' }, h('h2', {}, 'Pick a host'),
+      h('div', { class: 'toolbar' }, input), info, ul));
+  draw();
+}
+
+// ---------- plugin cards ----------
+
+function isPlainObject(v) { return v && typeof v === 'object' && !Array.isArray(v); }
+
+function metricTile(key, value) {
+  const text = typeof value === 'string' || typeof value === 'boolean';
+  return h('div', { class: 'metric', 'data-key': key },
+    h('div', { class: 'k' }, key), h('div', { class: `v${text ? ' text' : ''}` }, fmtMetric(key, value)));
+}
+
+function levelBar(pct) {
+  const cls = pct >= 90 ? 'crit' : pct >= 80 ? 'warn' : '';
+  return h('div', { class: `bar ${cls}`, role: 'img', 'aria-label': `${fmtNumber(pct, 1)} percent` },
+    h('span', { style: `width:${Math.max(0, Math.min(100, pct))}%` }));
+}
+
+const HEALTH_CLASS = { ONLINE: 'state-UP', DEGRADED: 'state-LATE', FAULTED: 'state-DOWN', UNAVAIL: 'state-DOWN', OFFLINE: 'state-STOPPED', REMOVED: 'state-STOPPED', SUSPENDED: 'state-LATE' };
+const pick = (o, ...keys) => { for (const k of keys) if (o[k] !== undefined) return o[k]; return undefined; };
+
+/** ZFS pools: {"tank": {...}} or [{"name":"tank",...}] -> table with health, capacity, fragmentation. */
+function poolTable(pools) {
+  const rows = Array.isArray(pools) ? pools.map((p) => [p.name || p.pool || '?', p]) : Object.entries(pools);
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'zfs-pools' },
+    h('caption', { class: 'visually-hidden' }, 'ZFS pools'),
+    h('thead', {}, h('tr', {}, ['Pool', 'Health', 'Capacity', 'Fragmentation', 'Size', 'Free'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, rows.map(([name, p]) => {
+      const health = String(pick(p, 'health', 'state', 'status') ?? 'UNKNOWN').toUpperCase();
+      const cap = Number(pick(p, 'capacity', 'capacity_percent', 'cap', 'percent'));
+      const frag = pick(p, 'fragmentation', 'frag', 'fragmentation_percent');
+      const size = pick(p, 'size_bytes', 'size');
+      const free = pick(p, 'free_bytes', 'free');
+      return h('tr', { 'data-pool': name },
+        h('th', { scope: 'row' }, name),
+        h('td', {}, h('span', { class: `badge ${HEALTH_CLASS[health] || 'state-UNKNOWN'}` }, health)),
+        h('td', {}, Number.isFinite(cap) ? h('div', {}, levelBar(cap), `${fmtNumber(cap, 1)} %`) : '–'),
+        h('td', {}, frag === undefined ? '–' : `${fmtNumber(Number(frag), 1)} %`),
+        h('td', {}, size === undefined ? '–' : fmtMetric(typeof size === 'number' ? 'size_bytes' : 'size', size)),
+        h('td', {}, free === undefined ? '–' : fmtMetric(typeof free === 'number' ? 'free_bytes' : 'free', free)));
+    }))));
+}
+
+/** An object whose values are all objects of scalars (partitions, interfaces): a table. */
+function isTableLike(v) {
+  if (!isPlainObject(v)) return false;
+  const vals = Object.values(v);
+  return vals.length > 0 && vals.every((x) => isPlainObject(x) && Object.values(x).every((y) => y === null || typeof y !== 'object'));
+}
+
+function objectTable(name, obj) {
+  const cols = [];
+  for (const row of Object.values(obj)) for (const k of Object.keys(row)) if (!cols.includes(k)) cols.push(k);
+  return h('div', { class: 'table-wrap' }, h('table', { 'data-key': name },
+    h('caption', { class: 'visually-hidden' }, name),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, name), cols.map((c) => h('th', { scope: 'col', class: 'num' }, c)))),
+    h('tbody', {}, Object.entries(obj).map(([rk, row]) => h('tr', {},
+      h('th', { scope: 'row', class: 'mono' }, rk),
+      cols.map((c) => {
+        const v = row[c];
+        if (unitOf(c) === '%' && typeof v === 'number') return h('td', { class: 'num' }, levelBar(v), fmtMetric(c, v));
+        return h('td', { class: 'num' }, v === undefined ? '' : fmtMetric(c, v));
+      }))))));
+}
+
+function renderData(obj, depth = 0) {
+  const scalars = [];
+  const nested = [];
+  for (const [k, v] of Object.entries(obj)) {
+    if (isPlainObject(v) || Array.isArray(v)) nested.push([k, v]); else scalars.push([k, v]);
+  }
+  const out = [];
+  if (scalars.length) out.push(h('div', { class: 'metrics' }, scalars.map(([k, v]) => metricTile(k, v))));
+  for (const [k, v] of nested) {
+    let body;
+    if (/^(pools|zpools)$/i.test(k) && (isPlainObject(v) || Array.isArray(v))) body = poolTable(v);
+    else if (isTableLike(v)) body = objectTable(k, v);
+    else if (Array.isArray(v)) body = v.every((x) => x === null || typeof x !== 'object')
+      ? h('div', { class: 'metric' }, h('div', { class: 'v text' }, v.join(', ') || '(empty)'))
+      : renderData(Object.fromEntries(v.map((x, i) => [String(i), x])), depth + 1);
+    else body = renderData(v, depth + 1);
+    out.push(h('details', { class: 'nested', open: depth < 2 }, h('summary', {}, k), body));
+  }
+  return out;
+}
+
+function pluginCard(name, p) {
+  const data = (p && p.data) || {};
+  const wide = isPlainObject(data) && Object.values(data).some((v) => isPlainObject(v) || Array.isArray(v));
+  return h('article', { class: `panel plugin-card${wide ? ' wide' : ''}`, 'data-plugin': name, 'aria-labelledby': `card-${name}` },
+    h('h3', {}, h('span', { id: `card-${name}` }, name),
+      h('small', { class: 'muted', title: fmtTime(p.timestamp) },
+        `${fmtAgo(p.timestamp)}${p.sample_count !== undefined ? ` · ${p.sample_count} samples` : ''}`)),
+    isPlainObject(data) ? renderData(data) : h('p', {}, String(data)));
+}
+
+function renderCards() {
+  const grid = document.getElementById('plugin-cards');
+  const names = Object.keys(plugins).sort();
+  const shown = state.plugin ? names.filter((n) => n === state.plugin) : names;
+  if (!names.length) { setChildren(grid, h('p', { class: 'muted' }, 'This host has sent no plugin data yet.')); return; }
+  setChildren(grid, shown.map((n) => pluginCard(n, plugins[n])));
+}
+
+// ---------- history charts ----------
+
+function themeColours() {
+  const cs = getComputedStyle(document.documentElement);
+  const v = (n) => cs.getPropertyValue(n).trim();
+  return { text: v('--muted'), grid: v('--border'), line: v('--accent'), fill: `${v('--accent')}22` };
+}
+
+function chartPlugin() {
+  if (state.plugin) return state.plugin;
+  const names = Object.keys(plugins);
+  // Default: the first plugin (by preference) that has numeric metrics.
+  const pref = ['cpu_monitor', 'memory_monitor', 'disk_monitor', 'network_monitor'];
+  const ordered = [...pref.filter((n) => names.includes(n)), ...names.sort()];
+  return ordered.find((n) => numericLeaves(plugins[n]?.data).length) || '';
+}
+
+function makeChart(path, xs, ys, container) {
+  const c = themeColours();
+  const unit = unitOf(path.split('.').pop());
+  const fig = h('figure', { class: 'chart', 'data-metric': path });
+  const cap = h('figcaption', {}, unit ? `${path} (${unit})` : path);
+  const plotBox = h('div', { class: 'plot' });
+  fig.append(cap, plotBox);
+  container.appendChild(fig);
+  const width = Math.max(280, plotBox.clientWidth || fig.clientWidth - 16 || 400);
+  const plot = new uPlot({
+    width, height: 180,
+    scales: { x: { time: true } },
+    legend: { show: true },
+    cursor: { drag: { x: true, y: false } },
+    axes: [
+      { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid } },
+      { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid }, size: 60,
+        values: (u, vals) => vals.map((v) => fmtNumber(v)) },
+    ],
+    series: [{}, {
+      label: path.split('.').pop(), stroke: c.line, fill: c.fill, width: 1.5,
+      points: { show: xs.length < 80, size: 5 },
+      value: (u, v) => (v === null || v === undefined ? '–' : fmtMetric(path.split('.').pop(), v)),
+    }],
+  }, [xs, ys], plotBox);
+  const entry = { plot, xs, ys, fig };
+  describeChart(entry, path);
+  return entry;
+}
+
+/** Text equivalent of a chart for screen readers and tests. */
+function describeChart(entry, path) {
+  const ys = entry.ys.filter((v) => v !== null);
+  entry.fig.dataset.points = String(ys.length);
+  entry.fig.dataset.values = ys.slice(-200).join(',');
+  const label = ys.length
+    ? `${path}: ${ys.length} points, min ${fmtNumber(Math.min(...ys))}, max ${fmtNumber(Math.max(...ys))}, latest ${fmtNumber(ys[ys.length - 1])}`
+    : `${path}: no data in range`;
+  entry.fig.setAttribute('aria-label', label);
+  entry.fig.setAttribute('role', 'img');
+}
+
+async function loadCharts() {
+  const box = document.getElementById('charts');
+  const status = document.getElementById('charts-status');
+  const plugin = chartPlugin();
+  for (const c of charts.values()) c.plot.destroy();
+  charts.clear();
+  box.replaceChildren();
+  if (!plugin) { status.textContent = 'No numeric metrics to chart.'; return; }
+  const since = nowSec() - state.range;
+  status.textContent = `Loading ${plugin} history…`;
+  let data;
+  try {
+    data = await api(`/hosts/${encodeURIComponent(hostName)}/plugins/${encodeURIComponent(plugin)}?limit=${HISTORY_LIMIT}&since=${Math.floor(since)}`);
+  } catch (e) {
+    status.textContent = `Could not load history: ${e.message}`;
+    return;
+  }
+  const samples = ((data && data.samples) || [])
+    .filter((s) => typeof s.timestamp === 'number' && s.timestamp >= since)
+    .sort((a, b) => a.timestamp - b.timestamp);
+  const paths = [];
+  const seen = new Set();
+  for (const s of samples) for (const [p] of numericLeaves(s.data)) if (!seen.has(p)) { seen.add(p); paths.push(p); }
+  const xs = samples.map((s) => s.timestamp);
+  const shown = paths.slice(0, MAX_CHARTS);
+  for (const p of shown) {
+    const ys = samples.map((s) => {
+      const v = p.split('.').reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), s.data);
+      return typeof v === 'number' ? v : null;
+    });
+    charts.set(p, makeChart(p, xs.slice(), ys, box));
+  }
+  box.dataset.plugin = plugin;
+  status.textContent = samples.length
+    ? `${plugin}: ${samples.length} samples since ${fmtTime(since)}${paths.length > MAX_CHARTS ? ` (first ${MAX_CHARTS} of ${paths.length} metrics)` : ''}.`
+    : `${plugin}: no samples in this range.`;
+}
+
+function appendSample(plugin, ts, dataObj) {
+  const box = document.getElementById('charts');
+  if (!box || box.dataset.plugin !== plugin) return;
+  const leaves = new Map(numericLeaves(dataObj));
+  const since = nowSec() - state.range;
+  for (const [path, c] of charts) {
+    c.xs.push(ts);
+    c.ys.push(leaves.has(path) ? leaves.get(path) : null);
+    while (c.xs.length && c.xs[0] < since) { c.xs.shift(); c.ys.shift(); }
+    c.plot.setData([c.xs, c.ys]);
+    describeChart(c, path);
+  }
+}
+
+// ---------- alerts and management ----------
+
+async function renderHostAlerts() {
+  const box = document.getElementById('host-alerts');
+  let data;
+  try { data = await api(`/hosts/${encodeURIComponent(hostName)}/alerts`); } catch { box.hidden = true; return; }
+  const active = ((data && data.alerts) || []).filter((a) => a.level && a.level !== 'OK');
+  box.hidden = false;
+  const s = (data && data.summary) || {};
+  setChildren(box, h('h2', {}, 'Alerts'),
+    h('p', { class: 'state-counts' },
+      h('span', { class: 'badge level-CRITICAL' }, `CRITICAL ${s.critical ?? 0}`),
+      h('span', { class: 'badge level-WARNING' }, `WARNING ${s.warning ?? 0}`),
+      h('span', { class: 'badge level-UNKNOWN' }, `UNKNOWN ${s.unknown ?? 0}`),
+      h('span', { class: 'badge level-OK' }, `OK ${s.ok ?? 0}`)),
+    active.length
+      ? h('ul', {}, active.map((a) => h('li', {},
+        h('span', { class: `badge level-${a.level}` }, a.level), ' ', h('code', {}, a.metric_path),
+        ` = ${a.last_value ?? '–'} for ${fmtDuration(nowSec() - (a.since || nowSec()))}`)))
+      : h('p', { class: 'muted' }, 'No active alerts.'));
+}
+
+function actionForm(label, fields, submitText, onSubmit, cls = '') {
+  const msg = h('p', { class: 'notice', role: 'status', hidden: true });
+  const form = h('form', { class: 'panel manage-form', 'aria-label': label },
+    h('h3', {}, label),
+    h('div', { class: 'form-grid' }, fields.map(([id, text, attrs]) => [
+      h('label', { for: id }, text), h('input', { id, name: id, ...(attrs || {}) })])),
+    h('p', {}, h('button', { type: 'submit', class: cls || 'primary' }, submitText)), msg);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.hidden = false;
+    msg.className = 'notice';
+    msg.textContent = 'Working…';
+    try {
+      const text = await onSubmit(form);
+      msg.className = 'notice ok';
+      msg.textContent = text;
+    } catch (e) {
+      msg.className = 'notice error';
+      msg.textContent = e.message;
+    }
+  });
+  return form;
+}
+
+const splitList = (s) => s.split(/[\s,]+/).filter(Boolean);
+
+async function renderManage() {
+  const box = document.getElementById('manage');
+  const role = host ? host.role : undefined;
+  if (!roleAtLeast(role, 'manager')) { box.hidden = true; return; }
+  const base = `/hosts/${encodeURIComponent(hostName)}`;
+  const forms = [
+    actionForm('Run a command', [['cmd-name', 'Command', { required: true, placeholder: 'a name from the client allow-list' }], ['cmd-args', 'Arguments', { placeholder: 'space separated' }]],
+      'Queue command', async (f) => {
+        const r = await api(`${base}/commands`, { method: 'POST', body: { command: f['cmd-name'].value.trim(), args: splitList(f['cmd-args'].value) } });
+        return `Queued${r && (r.id || r.cmd_id) ? ` as ${r.id || r.cmd_id}` : ''}; it is sent with the next heartbeat.`;
+      }),
+    actionForm('Update DNS', [], 'Request DNS update', async () => {
+      await api(`${base}/dns`, { method: 'POST', body: {} });
+      return 'DNS update requested.';
+    }),
+    actionForm('Upgrade the client', [['upg-version', 'Version', { placeholder: 'optional' }]], 'Queue upgrade', async (f) => {
+      const v = f['upg-version'].value.trim();
+      await api(`${base}/upgrade`, { method: 'POST', body: v ? { version: v } : {} });
+      return 'Upgrade queued.';
+    }),
+  ];
+  if (roleAtLeast(role, 'owner')) {
+    let access = { owner: '', managers: [], monitors: [] };
+    try { access = { ...access, ...(await api(`${base}/access`)) }; } catch { /* shown empty */ }
+    const accessForm = actionForm('Access', [
+      ['acc-owner', 'Owner', { value: access.owner || '' }],
+      ['acc-managers', 'Managers', { value: (access.managers || []).join(', '), placeholder: 'user names, comma separated' }],
+      ['acc-monitors', 'Monitors', { value: (access.monitors || []).join(', ') }],
+    ], 'Save access', async (f) => {
+      await api(`${base}/access`, { method: 'PUT', body: { owner: f['acc-owner'].value.trim(), managers: splitList(f['acc-managers'].value), monitors: splitList(f['acc-monitors'].value) } });
+      return 'Access saved.';
+    });
+    const dropForm = actionForm('Drop host', [], 'Drop this host', async () => {
+      if (!window.confirm(`Drop ${hostName}? Its state and history are removed until it sends again.`)) return 'Cancelled.';
+      await api(base, { method: 'DELETE' });
+      location.assign('/live');
+      return 'Dropped.';
+    }, 'danger');
+    forms.push(accessForm, dropForm);
+  }
+  box.hidden = false;
+  setChildren(box, h('summary', {}, h('h2', { style: 'display:inline' }, 'Manage host')),
+    h('div', { class: 'plugin-grid' }, forms));
+}
+
+// ---------- page ----------
+
+async function loadHost() {
+  try {
+    host = await api(`/hosts/${encodeURIComponent(hostName)}`);
+    if (!host || !host.name) host = null;
+  } catch (e) {
+    if (e.status === 401) throw e;
+    host = null;
+  }
+  if (!host) host = hostList(await api('/hosts')).find((x) => x.name === hostName) || null;
+}
+
+function renderHead() {
+  const head = document.getElementById('host-head');
+  const conns = (host && host.connections) || [];
+  setChildren(head,
+    h('h1', { style: 'margin:0' }, hostName),
+    host ? h('span', { class: `badge state-${host.state || 'UNKNOWN'}`, id: 'host-state' }, host.state || 'UNKNOWN') : null,
+    host ? h('span', { class: 'muted' }, `last seen ${fmtAgo(host.last_seen)}`) : null,
+    conns.map((c) => h('span', { class: `badge state-${c.state || 'UNKNOWN'}` },
+      `${c.family} ${c.address || ''}${typeof c.rtt === 'number' ? ` · ${fmtNumber(c.rtt)} ms` : ''}`)));
+}
+
+async function loadPlugins() {
+  const data = await api(`/hosts/${encodeURIComponent(hostName)}/plugins`);
+  plugins = (data && data.plugins) || {};
+  const sel = document.getElementById('plugin-select');
+  const names = Object.keys(plugins).sort();
+  const cur = sel.value;
+  setChildren(sel, h('option', { value: '' }, 'All plugins'), names.map((n) => h('option', { value: n, selected: n === cur }, n)));
+  renderCards();
+}
+
+async function renderHostPage() {
+  setChildren(main, h('p', { class: 'muted' }, 'Loading…'));
+  await loadHost();
+  const pluginSel = h('select', { id: 'plugin-select', 'aria-label': 'Plugin' }, h('option', { value: '' }, 'All plugins'));
+  const rangeSel = h('select', { id: 'range-select', 'aria-label': 'History range' },
+    RANGES.map(([v, l]) => h('option', { value: v, selected: Number(v) === state.range }, l)));
+  const autoBox = h('input', { type: 'checkbox', id: 'auto-refresh', checked: true });
+  setChildren(main,
+    h('p', {}, h('a', { href: '/plugins' }, '‹ All hosts')),
+    h('div', { class: 'host-head', id: 'host-head' }),
+    h('div', { class: 'toolbar', style: 'margin-top:0.75rem' },
+      h('label', {}, 'Plugin ', pluginSel), h('label', {}, 'Range ', rangeSel),
+      h('label', {}, autoBox, 'Auto-refresh')),
+    h('section', { class: 'panel', id: 'host-alerts', hidden: true, 'aria-label': 'Host alerts' }),
+    h('section', { 'aria-labelledby': 'cards-title' },
+      h('h2', { id: 'cards-title' }, 'Latest data'),
+      h('div', { class: 'plugin-grid', id: 'plugin-cards' })),
+    h('section', { class: 'panel', 'aria-labelledby': 'charts-title', style: 'margin-top:1rem' },
+      h('h2', { id: 'charts-title' }, 'History'),
+      h('p', { class: 'muted', id: 'charts-status', 'aria-live': 'polite' }),
+      h('div', { class: 'charts', id: 'charts' })),
+    h('details', { class: 'panel', id: 'manage', hidden: true }));
+  renderHead();
+  if (!host) {
+    main.insertBefore(h('p', { class: 'notice error', role: 'alert' }, `Host ${hostName} is not known or not visible to you.`), main.children[1]);
+  }
+  pluginSel.addEventListener('change', () => { state.plugin = pluginSel.value; renderCards(); loadCharts(); });
+  rangeSel.addEventListener('change', () => { state.range = Number(rangeSel.value); loadCharts(); });
+  autoBox.addEventListener('change', () => { state.auto = autoBox.checked; });
+
+  await loadPlugins().catch((e) => setChildren(document.getElementById('plugin-cards'), h('p', { class: 'notice error' }, e.message)));
+  await Promise.all([loadCharts(), renderHostAlerts(), renderManage()]);
+
+  const redrawCards = throttle(() => renderCards(), 1000);
+  stream.on('plugin', (d) => {
+    if (!state.auto || d.host !== hostName || !d.plugin) return;
+    const known = !!plugins[d.plugin];
+    const old = plugins[d.plugin] || {};
+    plugins[d.plugin] = { ...old, data: d.data, timestamp: d.timestamp ?? nowSec(), sample_count: (old.sample_count || 0) + 1 };
+    if (!known) loadPlugins().catch(() => {}); else redrawCards();
+    appendSample(d.plugin, d.timestamp ?? nowSec(), d.data);
+  });
+  stream.on('host', (d) => {
+    if (d.name !== hostName) return;
+    host = { ...(host || {}), ...d };
+    renderHead();
+  });
+  stream.on('alert', (d) => { if (d.hostname === hostName || d.host === hostName) renderHostAlerts(); });
+  // Seed: auto-refresh every 30 s (covers a closed stream); charts re-read once a minute.
+  setInterval(() => { if (state.auto) { loadPlugins().catch(() => {}); renderHostAlerts(); } }, 30000);
+  setInterval(() => { if (state.auto && !stream.isOpen()) loadCharts(); }, 60000);
+  let resizeTimer = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      for (const c of charts.values()) {
+        const w = c.fig.querySelector('.plot').clientWidth;
+        if (w > 100) c.plot.setSize({ width: w, height: 180 });
+      }
+    }, 150);
+  });
+}
+
+async function start() {
+  await initPage('plugins');
+  main = document.getElementById('main');
+  hostName = hostFromPath();
+  try {
+    if (hostName) await renderHostPage(); else await renderPicker();
+  } catch (e) {
+    if (e.status !== 401) setChildren(main, h('p', { class: 'notice error', role: 'alert' }, `Could not load: ${e.message}`));
+  }
+}
+
+start();
