@@ -40,7 +40,7 @@ fi
 
 # Browser tests and web assets (uPlot) come from npm, pinned in web/package.json.
 if [ -f web/package.json ]; then
-  if [ ! -d web/node_modules ] || [ web/package.json -nt web/node_modules ]; then
+  if [ ! -d web/node_modules ] || [ web/package.json -nt web/node_modules ] || [ ! -f web/static/vendor/uPlot.esm.js ]; then
     echo "install-deps: npm install in web/"
     (cd web && npm install --no-audit --no-fund --loglevel=error)
     touch web/node_modules

@@ -1,21 +1,43 @@
 // hbc: the Heartbeat client. Parses the command line and runs what
 // include/heartbeat/client.hpp defines.
-#include <cstdio>
-#include <cstring>
+#include <CLI/CLI.hpp>
 
-#include "heartbeat/core/version.hpp"
+#include "heartbeat/client.hpp"
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--version")) {
-      std::printf("hbc %s\n", heartbeat::version);
-      return 0;
-    }
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      std::printf("usage: hbc [-c FILE] [-d] [-b] [--boot] [-m TEXT] [-v] SERVER\n");
-      return 0;
-    }
+  namespace hc = heartbeat::client;
+  hc::run_options o;
+  std::string message;
+  CLI::App cli{"hbc: the Heartbeat client (heartbeats and plugin data over UDP to hbd)", "hbc"};
+  cli.set_version_flag("--version", std::string("hbc ") + heartbeat::version);
+  cli.add_option("-c,--config", o.config_path, "YAML or JSON config file (default ~/.hbc.yaml)");
+  cli.add_flag("-d,--daemon", o.daemonize, "run in the background, log to syslog (LOG_DAEMON)");
+  cli.add_flag("-b", o.boot_messages, "send boot and shutdown messages on start and exit");
+  cli.add_flag("--boot", o.boot_only, "send one boot message and exit");
+  auto* m = cli.add_option("-m,--message", message, "send one message and exit");
+  cli.add_flag("-v,--verbose", o.verbose, "log debug details");
+  cli.add_option("SERVER", o.server, "server host name or address")->required();
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = cli.exit(e);
+    return rc == 0 ? 0 : hc::exit_usage;
   }
-  std::fprintf(stderr, "hbc: not implemented yet\n");
-  return 1;
+  if (m->count()) o.message = message;
+  if (o.verbose) heartbeat::log::set_level(heartbeat::log::level::debug);
+
+  hc::registry reg;
+  hc::add_builtin_plugins(reg);
+  auto cfg = hc::load_and_check(o, reg);
+  if (!cfg) return hc::exit_usage;
+  if (o.daemonize && !hc::daemonize()) {
+    heartbeat::log::error("hbc: cannot daemonize");
+    return hc::exit_runtime;
+  }
+  try {
+    return hc::app(std::move(*cfg), o, reg).run();
+  } catch (const std::exception& e) {
+    heartbeat::log::error("hbc: ", e.what());
+    return hc::exit_runtime;
+  }
 }

@@ -63,15 +63,22 @@ describe('web UI against a real hbd', { timeout: 120000 }, () => {
     await hbd.htb('web-new');
     await alice.waitForSelector('tr[data-host="web-new"]', { timeout: 3000 });
     const ms = Date.now() - t0;
+    console.log(`# /live showed web-new ${ms} ms after its first HTB`);
     assert.ok(ms < 1000, `host appeared after ${ms} ms`);
     assert.equal(navigations, 0, 'the page must not reload');
     await waitFor(async () => (await alice.textContent('tr[data-host="web-new"] td:nth-child(2)')).includes('UP'), 3000, 'web-new UP');
     // A second host and a message, so the screenshot shows something.
-    await hbd.htb('db-01');
+    await hbd.htb('db-01', { rtt: 2.4 });
     await hbd.msg('db-01', 'maintenance finished');
     await alice.waitForSelector('tr[data-host="db-01"]');
     await waitFor(async () => (await alice.textContent('#messages')).includes('maintenance finished'), 3000, 'message in list');
     await screenshot(alice, 'live');
+    // Keyboard: a column header is a button; Enter sorts by it.
+    await alice.focus('th[data-col="state"] button');
+    await alice.keyboard.press('Enter');
+    assert.equal(await alice.getAttribute('th[data-col="state"]', 'aria-sort'), 'ascending');
+    await alice.keyboard.press('Enter');
+    assert.equal(await alice.getAttribute('th[data-col="state"]', 'aria-sort'), 'descending');
     assert.deepEqual(alice.errors, []);
   });
 

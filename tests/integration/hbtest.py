@@ -213,8 +213,8 @@ class Client:
             if m is None:
                 break
             if m.get("ID") == "ACK" and m.get("seq") == seq:
-                # collect replies sent right behind the ACK
-                self.inbox.extend(self.recv_all(0.05))
+                # collect replies sent right behind the ACK (recv() files CMD/UPD into .inbox)
+                self.recv_all(0.05)
                 return m
         raise TimeoutError(f"no ACK for seq {seq} from hbd")
 

@@ -10,7 +10,8 @@
 //   eng.evaluate_plugin(host, plg.plugin, {plg.leaves.data(), plg.leaf_count}, now, out);
 //   eng.evaluate_rtt(host, *htb.rtt, now, out);
 //   eng.tick(now, out);                                  // every second from the monitor coroutine
-//   for (auto& t : out) { publish event_kind::alert with alert::to_json(t); if (t.notify) notifier.submit(...); }
+//   for (auto& t : out) { publish event_kind::alert with alert::to_json(t); if (t.notify)
+//   notifier.submit(...); }
 #pragma once
 
 #include <cmath>
@@ -36,21 +37,23 @@ namespace heartbeat::alert {
 struct alert_state {
   std::string host;
   std::string metric_path;
-  metric_state m;                  // level, since, last_value, last_check, pending (evaluate.hpp)
-  double alert_since = 0;          // when the metric left OK (reminders' "ongoing for")
+  metric_state m;                        // level, since, last_value, last_check, pending (evaluate.hpp)
+  double alert_since = 0;                // when the metric left OK (reminders' "ongoing for")
   std::uint32_t notification_count = 0;  // notifications sent in the current episode (0 once OK)
-  level last_sent = level::ok;     // the level the last notification announced
-  double last_sent_ts = 0;         // when it was sent (reminders count from here)
-  bool acknowledged = false;       // stops reminders until the level changes
+  level last_sent = level::ok;           // the level the last notification announced
+  double last_sent_ts = 0;               // when it was sent (reminders count from here)
+  bool acknowledged = false;             // stops reminders until the level changes
   std::string ack_by;
   double ack_ts = 0;
-  double threshold = NAN;          // the threshold of the last transition
-  std::string reason;              // the reason of the last transition
-  std::string display;             // the display template rendered at the last transition
+  double threshold = NAN;  // the threshold of the last transition
+  std::string reason;      // the reason of the last transition
+  std::string display;     // the display template rendered at the last transition
   // Internal: the rule this state is bound to (null until the first sample after a restore/reload).
   const rule* rule_ = nullptr;
-  std::string check_name_;         // generic-match prefix, for {check_name}
-  std::vector<std::pair<std::string, std::string>> fields_;  // template fields captured at the last transition
+  std::string check_name_;  // generic-match prefix, for {check_name}
+  std::vector<std::pair<std::string, std::string>>
+      fields_;              // template fields captured at the last transition
+  bool attention_ = false;  // listed for tick() (not OK, or its rule has missing_after)
 };
 
 // The alert as /api/0/hosts/{h}/alerts lists it: seed 002 fields (metric_path, level, since,
@@ -85,7 +88,8 @@ class engine {
   // Acknowledges a non-OK alert: no more reminders until its level changes. Errors:
   // "not_found" (no such alert), "not_alerting" (the metric is OK). Returns the
   // `acknowledged` transition (notify=false) for the journal and event bus.
-  result<transition> ack(std::string_view host, std::string_view metric_path, std::string_view user, double now);
+  result<transition> ack(std::string_view host, std::string_view metric_path, std::string_view user,
+                         double now);
 
   // hosts.<h>.watch changed at run time (the config value is in the ruleset).
   void set_watch(std::string_view host, bool watch);
@@ -107,7 +111,8 @@ class engine {
   std::string_view maintenance_of(std::string_view host) const;
 
   // Persistence: every state as {"version":1,"states":[to_store_json...]}; restore accepts that
-  // object or a bare array; returns how many states were restored (entries without a matching
+  // object or a bare array, of store records or of alert event data carrying one under "state"
+  // (what hbd publishes); returns how many states were restored (entries without a matching
   // rule are skipped).
   json::value export_state() const;
   result<std::size_t> restore_state(const json::value& v);
@@ -123,9 +128,9 @@ class engine {
   }
 
  private:
-
   static constexpr std::uint32_t npos = 0xffffffffu;
-  static constexpr std::size_t max_cached_paths = 4096;  // per plugin: bounds memory for hosts inventing names
+  static constexpr std::size_t max_cached_paths =
+      4096;  // per plugin: bounds memory for hosts inventing names
 
   // A leaf path of one host's plugin resolved once: its rule (or none) and its state slot.
   struct binding {
@@ -150,13 +155,23 @@ class engine {
     std::uint32_t rtt_state = npos;
     const maintenance_window* maint = nullptr;  // the window covering the host now
     std::vector<std::unique_ptr<plugin_entry>> plugins;
-    std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> states;  // metric_path -> slot
+    std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>>
+        states;  // metric_path -> slot
   };
 
   std::shared_ptr<const ruleset> rules_;
   std::unordered_map<std::string, std::unique_ptr<host_entry>, string_hash, std::equal_to<>> hosts_;
   std::vector<alert_state> states_;
   std::vector<std::uint32_t> free_;
+  // The states tick() looks at: not OK, or with missing data detection. OK states without
+  // missing_after (the vast majority) cost tick() nothing.
+  std::vector<std::uint32_t> attention_;
+  void attend(std::uint32_t slot) {
+    alert_state& st = states_[slot];
+    if (st.attention_) return;
+    st.attention_ = true;
+    attention_.push_back(slot);
+  }
   std::unordered_map<std::string, bool, string_hash, std::equal_to<>> watch_override_;
   double maint_next_ = -std::numeric_limits<double>::infinity();  // next time a window starts or ends
   std::vector<const maintenance_window*> maint_active_;
@@ -172,8 +187,8 @@ class engine {
   void refresh_maintenance(double now, std::vector<transition>& out);
   const maintenance_window* window_for(std::string_view host) const;
   void on_change(host_entry& h, alert_state& st, const rule& r, const step_result& step, double now,
-                 std::span<const protocol::leaf> leaves, std::string_view leaf_path, std::vector<transition>& out,
-                 std::string_view why = {});
+                 std::span<const protocol::leaf> leaves, std::string_view leaf_path,
+                 std::vector<transition>& out, std::string_view why = {});
   std::string render_display(const rule& r, alert_state& st, std::span<const protocol::leaf> leaves,
                              std::string_view leaf_path, bool capture);
   void rebind_all();

@@ -14,7 +14,7 @@ namespace heartbeat::alert {
 // The evaluator's view of one metric.
 struct metric_state {
   level lvl = level::ok;
-  double since = 0;       // when `lvl` began
+  double since = 0;  // when `lvl` began
   double last_value = NAN;
   double last_check = 0;  // time of the last sample
   // A change waiting for `for` / `recover_after`: the level asked for, since when, how many samples.
@@ -68,7 +68,7 @@ inline level target_level(const rule& r, level current, double v, double& thresh
   // Recovery: report the threshold of the level left.
   threshold = current == level::critical && r.has_critical ? r.critical
               : current == level::warning && r.has_warning ? r.warning
-                                                            : NAN;
+                                                           : NAN;
   return level::ok;
 }
 

@@ -148,13 +148,15 @@ inline std::optional<int> day_of_week(std::string_view s) noexcept {
 }
 
 // One cron field ("*", "*/15", "1-5", "1,3,5", "mon-fri" for day of week) into a bit set.
-inline bool parse_cron_field(std::string_view f, int lo, int hi, bool dow, std::uint64_t& bits, bool& restricted) {
+inline bool parse_cron_field(std::string_view f, int lo, int hi, bool dow, std::uint64_t& bits,
+                             bool& restricted) {
   bits = 0;
   restricted = !(f == "*" || f == "?");
   std::size_t pos = 0;
   while (pos <= f.size()) {
     std::size_t comma = f.find(',', pos);
-    std::string_view part = f.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    std::string_view part =
+        f.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
     int step = 1;
     if (auto slash = part.find('/'); slash != std::string_view::npos) {
       step = 0;
@@ -216,7 +218,8 @@ inline std::optional<std::string> parse_cron(std::string_view expr, maintenance_
   w.minutes = b;
   if (!parse_cron_field(f[1], 0, 23, false, b, r)) return "bad hour field '" + std::string(f[1]) + "'";
   w.hours = static_cast<std::uint32_t>(b);
-  if (!parse_cron_field(f[2], 1, 31, false, b, r)) return "bad day-of-month field '" + std::string(f[2]) + "'";
+  if (!parse_cron_field(f[2], 1, 31, false, b, r))
+    return "bad day-of-month field '" + std::string(f[2]) + "'";
   w.doms = static_cast<std::uint32_t>(b);
   w.dom_restricted = r;
   if (!parse_cron_field(f[3], 1, 12, false, b, r)) return "bad month field '" + std::string(f[3]) + "'";
@@ -249,7 +252,8 @@ inline std::optional<double> parse_utc_time(std::string_view s) {
   }
   if (i < s.size() && s[i] == 'Z') ++i;
   if (i != s.size()) return std::nullopt;
-  if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60) return std::nullopt;
+  if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60)
+    return std::nullopt;
   std::tm tm{};
   tm.tm_year = v[0] - 1900;
   tm.tm_mon = v[1] - 1;

@@ -42,8 +42,8 @@ struct rule {
   double hysteresis = 0.02;
   // Precomputed recovery thresholds: a level is kept while the value is still beyond these.
   double warning_recover = 0, critical_recover = 0;
-  hold raise_hold;       // `for`
-  hold recover_hold;     // `recover_after`
+  hold raise_hold;           // `for`
+  hold recover_hold;         // `recover_after`
   double missing_after = 0;  // seconds without a sample -> UNKNOWN; 0: never
   display_template display;
   bool display_uses_fields = false;
@@ -134,7 +134,8 @@ struct ruleset {
   double missing_after = 0;         // threshold_missing_after default for every rule; 0: off
   std::shared_ptr<const rule_table> defaults = std::make_shared<rule_table>();
   // Hosts with a threshold_config: the merged table (shared between hosts with the same list).
-  std::unordered_map<std::string, std::shared_ptr<const rule_table>, string_hash, std::equal_to<>> host_tables;
+  std::unordered_map<std::string, std::shared_ptr<const rule_table>, string_hash, std::equal_to<>>
+      host_tables;
   // thresholds.rtt.<host>: exact names first, then globs in config order.
   std::unordered_map<std::string, rule, string_hash, std::equal_to<>> rtt_exact;
   std::vector<std::pair<std::string, rule>> rtt_globs;
@@ -178,8 +179,10 @@ inline void deep_merge(json::value& into, const json::value& from) {
       continue;
     }
     json::value* cur = into.find(k);
-    if (cur && cur->is_object() && v.is_object()) deep_merge(*cur, v);
-    else into.set(k, v);
+    if (cur && cur->is_object() && v.is_object())
+      deep_merge(*cur, v);
+    else
+      into.set(k, v);
   }
 }
 
@@ -214,9 +217,10 @@ struct rule_error {
 };
 
 // Compiles one rule node. Errors are appended to `errs` with paths relative to the tree.
-inline std::optional<rule> compile_rule(const json::value& node, const std::string& rel, const std::string& metric,
-                                        bool allow_fields, double default_missing, std::vector<rule_error>& errs,
-                                        config::diagnostics& warnings, const std::string& abs) {
+inline std::optional<rule> compile_rule(const json::value& node, const std::string& rel,
+                                        const std::string& metric, bool allow_fields, double default_missing,
+                                        std::vector<rule_error>& errs, config::diagnostics& warnings,
+                                        const std::string& abs) {
   rule r;
   r.path = metric;
   r.source = abs;
@@ -226,23 +230,29 @@ inline std::optional<rule> compile_rule(const json::value& node, const std::stri
     errs.push_back({key.empty() ? rel : config::join_path(rel, key), std::move(msg)});
     ok = false;
   };
-  std::vector<std::string_view> known = {"warning",       "critical", "operator", "hysteresis", "display",
-                                         "recover_after", "for",      "missing_after"};
+  std::vector<std::string_view> known = {"warning", "critical",      "operator", "hysteresis",
+                                         "display", "recover_after", "for",      "missing_after"};
   for (const auto& [k, v] : node.as_object()) {
     bool seen = false;
     for (auto kk : known) seen = seen || k == kk;
     if (!seen) warnings.warn(config::join_path(abs, k), "unknown key (ignored)");
   }
+  bool bad_op = false;
   if (const json::value* o = node.find("operator"); o && !o->is_null()) {
     auto p = o->is_string() ? parse_op(o->as_string()) : std::nullopt;
-    if (!p) err("operator", "unknown operator " + (o->is_string() ? "\"" + o->as_string() + "\"" : o->dump()) +
-                                " (use >, >=, <, <=, ==, != or nagios)");
-    else r.oper = *p;
+    if (!p) {
+      err("operator", "unknown operator " + (o->is_string() ? "\"" + o->as_string() + "\"" : o->dump()) +
+                          " (use >, >=, <, <=, ==, != or nagios)");
+      bad_op = true;
+    } else {
+      r.oper = *p;
+    }
   }
   auto number = [&](std::string_view key, bool& has, double& out) {
     const json::value* v = node.find(key);
     if (!v || v->is_null()) return;
-    if (!v->is_number() || !std::isfinite(v->as_number())) return err(key, "must be a number, not " + v->dump());
+    if (!v->is_number() || !std::isfinite(v->as_number()))
+      return err(key, "must be a number, not " + v->dump());
     has = true;
     out = v->as_number();
   };
@@ -251,7 +261,8 @@ inline std::optional<rule> compile_rule(const json::value& node, const std::stri
   if (const json::value* h = node.find("hysteresis"); h && !h->is_null()) {
     if (!h->is_number() || h->as_number() < 0 || h->as_number() > 1)
       err("hysteresis", "must be a fraction between 0 and 1 (0.02 = 2 %), not " + h->dump());
-    else r.hysteresis = h->as_number();
+    else
+      r.hysteresis = h->as_number();
   }
   if (r.oper == op::nagios) {
     if (r.has_warning || r.has_critical)
@@ -259,13 +270,13 @@ inline std::optional<rule> compile_rule(const json::value& node, const std::stri
           "the nagios operator maps exit codes to levels; warning/critical are not used");
   } else if (ok && !r.has_warning && !r.has_critical) {
     err("", "needs warning and/or critical (or operator: nagios)");
-  } else if (r.has_warning && r.has_critical) {
+  } else if (r.has_warning && r.has_critical && !bad_op) {
     if ((r.oper == op::gt || r.oper == op::ge) && !(r.warning < r.critical))
-      err("warning", "warning (" + format_value(r.warning) + ") must be below critical (" + format_value(r.critical) +
-                         ") for operator " + to_string(r.oper));
+      err("warning", "warning (" + format_value(r.warning) + ") must be below critical (" +
+                         format_value(r.critical) + ") for operator " + to_string(r.oper));
     if ((r.oper == op::lt || r.oper == op::le) && !(r.warning > r.critical))
-      err("warning", "warning (" + format_value(r.warning) + ") must be above critical (" + format_value(r.critical) +
-                         ") for operator " + to_string(r.oper));
+      err("warning", "warning (" + format_value(r.warning) + ") must be above critical (" +
+                         format_value(r.critical) + ") for operator " + to_string(r.oper));
     if ((r.oper == op::eq || r.oper == op::ne) && r.warning == r.critical)
       err("warning", "warning and critical must differ for operator " + std::string(to_string(r.oper)));
   }
@@ -274,7 +285,8 @@ inline std::optional<rule> compile_rule(const json::value& node, const std::stri
       err("display", "must be a string");
     } else {
       auto t = display_template::compile(d->as_string(), allow_fields);
-      if (!t) err("display", t.err().message);
+      if (!t)
+        err("display", t.err().message);
       else {
         r.display = std::move(*t);
         for (const auto& s : r.display.segments()) r.display_uses_fields |= s.var == template_var::field;
@@ -285,13 +297,17 @@ inline std::optional<rule> compile_rule(const json::value& node, const std::stri
     const json::value* v = node.find(key);
     if (!v || v->is_null()) continue;
     auto h = parse_hold(*v);
-    if (!h) err(key, "must be seconds (90, \"5m\") or a sample count (\"3 samples\")");
-    else (std::string_view(key) == "for" ? r.raise_hold : r.recover_hold) = *h;
+    if (!h)
+      err(key, "must be seconds (90, \"5m\") or a sample count (\"3 samples\")");
+    else
+      (std::string_view(key) == "for" ? r.raise_hold : r.recover_hold) = *h;
   }
   if (const json::value* v = node.find("missing_after"); v && !v->is_null()) {
     auto d = config::parse_duration(*v);
-    if (!d) err("missing_after", "must be a duration in seconds or like 30s, 5m, 2h (0: never)");
-    else r.missing_after = *d;
+    if (!d)
+      err("missing_after", "must be a duration in seconds or like 30s, 5m, 2h (0: never)");
+    else
+      r.missing_after = *d;
   }
   r.precompute();
   if (!ok) return std::nullopt;
@@ -343,10 +359,12 @@ inline void compile_tree(const json::value& tree, const std::string& abs_root, d
 }
 
 inline void report(const std::vector<rule_error>& errs, const std::string& abs_root, config::diagnostics& d) {
-  for (const auto& e : errs) d.error(e.rel.empty() ? abs_root : config::join_path(abs_root, e.rel), e.message);
+  for (const auto& e : errs)
+    d.error(e.rel.empty() ? abs_root : config::join_path(abs_root, e.rel), e.message);
 }
 
-inline void read_maintenance(const json::value& list, config::diagnostics& d, std::vector<maintenance_window>& out) {
+inline void read_maintenance(const json::value& list, config::diagnostics& d,
+                             std::vector<maintenance_window>& out) {
   if (!list.is_array()) {
     d.error("maintenance", "must be a list of windows");
     return;
@@ -389,15 +407,21 @@ inline void read_maintenance(const json::value& list, config::diagnostics& d, st
       w.k = maintenance_window::kind::once;
       auto s = time_of("start");
       std::optional<double> e = r.has("end") ? time_of("end") : std::nullopt;
-      if (!s) ok = false;
-      else if (e) w.start = *s, w.end = *e;
-      else if (has_duration && duration > 0) w.start = *s, w.end = *s + duration;
-      else if (!r.has("end")) d.error(path, "a one-off window needs end or duration"), ok = false;
-      else ok = false;
+      if (!s)
+        ok = false;
+      else if (e)
+        w.start = *s, w.end = *e;
+      else if (has_duration && duration > 0)
+        w.start = *s, w.end = *s + duration;
+      else if (!r.has("end"))
+        d.error(path, "a one-off window needs end or duration"), ok = false;
+      else
+        ok = false;
       if (ok && !(w.end > w.start)) d.error(r.key_path("end"), "must be after start"), ok = false;
     } else {
       w.k = maintenance_window::kind::recurring;
-      if (!has_duration || duration <= 0) d.error(r.key_path("duration"), "a recurring window needs a duration"), ok = false;
+      if (!has_duration || duration <= 0)
+        d.error(r.key_path("duration"), "a recurring window needs a duration"), ok = false;
       w.duration = duration;
       if (has_cron) {
         std::string expr;
@@ -411,9 +435,14 @@ inline void read_maintenance(const json::value& list, config::diagnostics& d, st
         w.dows = 0;
         if (!r.has("days")) w.dows = 0x7f;
         for (std::size_t i = 0; i < days.size(); ++i) {
-          if (days[i] == "daily" || days[i] == "*") w.dows = 0x7f;
-          else if (auto dw = day_of_week(days[i])) w.dows |= static_cast<std::uint8_t>(1u << *dw);
-          else d.error(r.key_path("days") + "." + std::to_string(i), "unknown day \"" + days[i] + "\" (mon..sun)"), ok = false;
+          if (days[i] == "daily" || days[i] == "*")
+            w.dows = 0x7f;
+          else if (auto dw = day_of_week(days[i]))
+            w.dows |= static_cast<std::uint8_t>(1u << *dw);
+          else
+            d.error(r.key_path("days") + "." + std::to_string(i),
+                    "unknown day \"" + days[i] + "\" (mon..sun)"),
+                ok = false;
         }
         int hh = -1, mm = -1;
         if (at.size() == 5 && at[2] == ':') {
@@ -450,12 +479,17 @@ inline ruleset compile_rules(const json::value& root, config::diagnostics& d) {
   using detail::rule_error;
   ruleset rs;
   if (const json::value* v = root.find("threshold_renotify_interval"); v && !v->is_null()) {
-    if (auto s = config::parse_duration(*v)) rs.renotify_interval = *s;
-    else d.error("threshold_renotify_interval", "must be a duration in seconds or like 30m, 1h (0: no reminders)");
+    if (auto s = config::parse_duration(*v))
+      rs.renotify_interval = *s;
+    else
+      d.error("threshold_renotify_interval",
+              "must be a duration in seconds or like 30m, 1h (0: no reminders)");
   }
   if (const json::value* v = root.find("threshold_missing_after"); v && !v->is_null()) {
-    if (auto s = config::parse_duration(*v)) rs.missing_after = *s;
-    else d.error("threshold_missing_after", "must be a duration in seconds or like 15m (0: never)");
+    if (auto s = config::parse_duration(*v))
+      rs.missing_after = *s;
+    else
+      d.error("threshold_missing_after", "must be a duration in seconds or like 15m (0: never)");
   }
   static const json::value empty_obj = json::value::object();
   const json::value* th = root.find("thresholds");
@@ -484,8 +518,10 @@ inline ruleset compile_rules(const json::value& root, config::diagnostics& d) {
         auto r = detail::compile_rule(node, "", "rtt." + host, false, 0, errs, d, abs);
         for (const auto& e : errs) d.error(e.rel.empty() ? abs : abs + "." + e.rel, e.message);
         if (!r) continue;
-        if (is_glob(host)) rs.rtt_globs.emplace_back(host, std::move(*r));
-        else rs.rtt_exact.insert_or_assign(host, std::move(*r));
+        if (is_glob(host))
+          rs.rtt_globs.emplace_back(host, std::move(*r));
+        else
+          rs.rtt_exact.insert_or_assign(host, std::move(*r));
       }
     }
   }
@@ -515,8 +551,10 @@ inline ruleset compile_rules(const json::value& root, config::diagnostics& d) {
           std::string rabs = abs + ".thresholds.rtt";
           std::vector<rule_error> rerrs;
           std::optional<rule> rr;
-          if (!detail::is_rule_node(*rtt)) d.error(rabs, "in a profile, rtt is one rule (warning/critical) for its hosts");
-          else rr = detail::compile_rule(*rtt, "", "rtt", false, 0, rerrs, d, rabs);
+          if (!detail::is_rule_node(*rtt))
+            d.error(rabs, "in a profile, rtt is one rule (warning/critical) for its hosts");
+          else
+            rr = detail::compile_rule(*rtt, "", "rtt", false, 0, rerrs, d, rabs);
           for (const auto& e : rerrs) d.error(e.rel.empty() ? rabs : rabs + "." + e.rel, e.message);
           profile_rtt[name] = std::move(rr);
         }
@@ -534,12 +572,15 @@ inline ruleset compile_rules(const json::value& root, config::diagnostics& d) {
       if (!tcv || tcv->is_null()) continue;
       std::string path = "hosts." + host + ".threshold_config";
       std::vector<std::string> names;
-      if (tcv->is_string()) names.push_back(tcv->as_string());
+      if (tcv->is_string())
+        names.push_back(tcv->as_string());
       else if (tcv->is_array()) {
         std::size_t i = 0;
         for (const auto& e : tcv->as_array()) {
-          if (e.is_string()) names.push_back(e.as_string());
-          else d.error(path + "." + std::to_string(i), "must be a profile name");
+          if (e.is_string())
+            names.push_back(e.as_string());
+          else
+            d.error(path + "." + std::to_string(i), "must be a profile name");
           ++i;
         }
       } else {

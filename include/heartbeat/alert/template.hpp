@@ -94,7 +94,8 @@ class display_template {
         continue;
       }
       std::size_t close = text.find('}', i + 1);
-      if (close == std::string_view::npos) return make_error("bad_template", "unclosed '{' at offset " + std::to_string(i));
+      if (close == std::string_view::npos)
+        return make_error("bad_template", "unclosed '{' at offset " + std::to_string(i));
       std::string_view inner = text.substr(i + 1, close - i - 1);
       std::string_view name = inner, spec;
       if (auto colon = inner.find(':'); colon != std::string_view::npos) {
@@ -108,7 +109,8 @@ class display_template {
           return make_error("bad_template", "unsupported format spec '" + std::string(spec) + "' (use .Nf)");
         int p = 0;
         for (char d : spec.substr(1, spec.size() - 2)) {
-          if (d < '0' || d > '9') return make_error("bad_template", "unsupported format spec '" + std::string(spec) + "'");
+          if (d < '0' || d > '9')
+            return make_error("bad_template", "unsupported format spec '" + std::string(spec) + "'");
           p = p * 10 + (d - '0');
         }
         if (p > 17) p = 17;
@@ -118,17 +120,17 @@ class display_template {
       if (!v) {
         if (name.empty()) return make_error("unknown_variable", "empty variable name {}");
         if (!allow_fields)
-          return make_error("unknown_variable",
-                            "unknown template variable {" + std::string(name) + "} (RTT rules have no plugin fields)");
+          return make_error("unknown_variable", "unknown template variable {" + std::string(name) +
+                                                    "} (RTT rules have no plugin fields)");
         if (!valid_field(name))
           return make_error("unknown_variable", "unknown template variable {" + std::string(name) + "}");
         std::string_view field = name;
         if (field.substr(0, 5) == "data.") {
           field.remove_prefix(5);  // explicit plugin field: no near-miss check
         } else if (auto hint = near_miss(name)) {
-          return make_error("unknown_variable", "unknown template variable {" + std::string(name) + "} (did you mean {" +
-                                                    hint + "}? plugin fields may be written {data." +
-                                                    std::string(name) + "})");
+          return make_error("unknown_variable",
+                            "unknown template variable {" + std::string(name) + "} (did you mean {" + hint +
+                                "}? plugin fields may be written {data." + std::string(name) + "})");
         }
         seg.var = template_var::field;
         seg.text = std::string(field);
@@ -164,8 +166,10 @@ class display_template {
         case template_var::status: out += ctx.status; break;
         case template_var::field: {
           std::string v;
-          if (field(std::string_view(s.text), v)) out += v;
-          else out += "?";
+          if (field(std::string_view(s.text), v))
+            out += v;
+          else
+            out += "?";
           break;
         }
       }
@@ -189,8 +193,8 @@ class display_template {
   }
   static bool valid_field(std::string_view n) noexcept {
     for (char c : n) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-                c == '/' || c == '-';
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                c == '.' || c == '/' || c == '-';
       if (!ok) return false;
     }
     return !n.empty();

@@ -102,10 +102,10 @@ struct transition {
   double threshold = NAN;  // the threshold crossed (NaN: none, e.g. missing data)
   std::string text;        // seed texts, e.g. "WARNING: web01 - cpu_monitor.cpu_percent = 85.0"
   std::string display;     // the rule's display template rendered (empty: no template); appended to text
-  std::string reason;      // why, for the journal: "raised: 95.0 > 90.0", "...; suppressed: maintenance nightly"
-  bool notify = false;     // hand it to the notifier
-  double ts = 0;           // the `now` of the evaluation
-  double since = 0;        // when the current level began
+  std::string reason;   // why, for the journal: "raised: 95.0 > 90.0", "...; suppressed: maintenance nightly"
+  bool notify = false;  // hand it to the notifier
+  double ts = 0;        // the `now` of the evaluation
+  double since = 0;     // when the current level began
   double alert_since = 0;  // when the metric left OK (for "ongoing for")
   std::uint32_t notification_count = 0;
 };
@@ -115,8 +115,10 @@ struct transition {
 inline std::string format_value(double v) {
   if (std::isnan(v)) return "n/a";
   char buf[64];
-  if (v == std::floor(v) && std::fabs(v) < 1e15) std::snprintf(buf, sizeof buf, "%.1f", v);
-  else std::snprintf(buf, sizeof buf, "%.10g", v);
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
 }
 

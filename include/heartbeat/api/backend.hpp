@@ -60,8 +60,9 @@ class backend {
   // Users changed through the API (to persist them and to refresh notification routing).
   virtual void users_changed(const user_directory&) {}
 
-  // Writes host, plugin, alert and server-counter families for GET /metrics.
-  virtual void collect_metrics(metrics_writer& w) const = 0;
+  // Writes host, plugin, alert and server-counter families for GET /metrics; host series only for
+  // hosts `who` holds a role on (nullptr: every host).
+  virtual void collect_metrics(metrics_writer& w, const user* who) const = 0;
 
   // Server settings shown on the web UI's settings page (no secrets).
   virtual json::value settings_json() const { return json::value::object(); }

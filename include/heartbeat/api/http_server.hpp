@@ -482,9 +482,20 @@ class http_server {
     std::string origin = req->header().get_field_or("Origin", "");
     if (origin.empty() || origin == "null") return origin.empty();
     if (cors_.allows(origin)) return true;
+    // Same host name, any port: the web UI on hbd_port may open the stream on ws_port.
     std::string host = req->header().get_field_or(restinio::http_field::host, "");
     auto scheme = origin.find("://");
-    return scheme != std::string::npos && origin.substr(scheme + 3) == host;
+    if (scheme == std::string::npos) return false;
+    return strip_port(std::string_view(origin).substr(scheme + 3)) == strip_port(host);
+  }
+
+  static std::string_view strip_port(std::string_view hostport) {
+    if (!hostport.empty() && hostport.front() == '[') {  // [v6]:port
+      auto close = hostport.find(']');
+      return close == std::string_view::npos ? hostport : hostport.substr(0, close + 1);
+    }
+    auto colon = hostport.rfind(':');
+    return colon == std::string_view::npos ? hostport : hostport.substr(0, colon);
   }
 
   // ---- dispatch --------------------------------------------------------------------------------
@@ -611,9 +622,9 @@ class http_server {
     principal p = authenticate(req, false);
     if (!authenticated(p)) return reply_error(req, 401, "authentication required");
     metrics_writer w;
-    backend_.collect_metrics(w);
+    // Host series only for hosts the caller may see (as /api/0/hosts); server counters for everyone.
+    backend_.collect_metrics(w, p.open || is_admin(p) ? nullptr : p.who);
     collect_own_metrics(w);
-    (void)p;  // every signed-in user may scrape: host series carry no more than /api/0/hosts shows admins
     return reply(req, 200, w.str(), "text/plain; version=0.0.4; charset=utf-8");
   }
 

@@ -253,7 +253,7 @@ class registry_backend : public backend {
                                 {"rejected", std::move(rejected)}});
   }
 
-  void collect_metrics(metrics_writer& w) const override {
+  void collect_metrics(metrics_writer& w, const user* who) const override {
     double now = detail::wall_now();
     w.family("heartbeat_host_up", "gauge", "1 when the host is UP (LATE counts as up), else 0.");
     w.family("heartbeat_host_state", "gauge", "The host's current state (label state) has value 1.");
@@ -268,6 +268,7 @@ class registry_backend : public backend {
     w.family("heartbeat_plugin_sample_timestamp_seconds", "gauge", "Unix time of each plugin's latest sample.");
     std::string path;
     for (const server::host* h : reg_.hosts()) {
+      if (who && role_on(*who, h->owner, h->managers, h->monitors) == role::none) continue;
       const std::string& hn = h->name;
       bool up = h->state == server::host_state::up || h->state == server::host_state::late;
       w.sample("heartbeat_host_up", {{"host", hn}}, up ? 1 : 0);
@@ -300,6 +301,10 @@ class registry_backend : public backend {
       w.family("heartbeat_alert_level", "gauge", "Alert level per metric: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
       engine_->for_each_state([&](const alert::alert_state& s) {
         if (s.host.empty()) return;
+        if (who && !who->admin) {
+          const server::host* h = reg_.find(s.host);
+          if (!h || role_on(*who, h->owner, h->managers, h->monitors) == role::none) return;
+        }
         w.sample("heartbeat_alert_level", {{"host", s.host}, {"metric_path", s.metric_path}},
                  static_cast<double>(static_cast<int>(s.m.lvl)));
       });

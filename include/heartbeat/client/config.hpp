@@ -147,6 +147,7 @@ inline client_config load_client_config(const json::value& root, config::diagnos
     s.get("cors_origins", c.serve.cors_origins);
     s.finish();
   }
+  r.known({"server"});
   if (r.has("server"))
     d.error("server", "is not a config key: the server is the positional argument (hbc [options] SERVER)");
   r.finish();

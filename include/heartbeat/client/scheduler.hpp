@@ -221,7 +221,7 @@ class scheduler {
     auto next = clock::now();
     while (!stopping_) {
       timer.expires_at(next);
-      auto [ec] = co_await timer.async_wait(net::as_tuple_awaitable);
+      co_await timer.async_wait(net::as_tuple_awaitable);
       if (stopping_) break;
       auto r = co_await collect(p);
       if (stopping_) break;

@@ -68,6 +68,10 @@ class transport {
       : ex_(std::move(ex)), cfg_(cfg), server_(std::move(server)), resolver_(ex_) {
     conns_[0].fam = family::ipv4;
     conns_[1].fam = family::ipv6;
+    // A literal address has one family: the other connection never exists.
+    asio::error_code ec;
+    auto literal = asio::ip::make_address(server_, ec);
+    if (!ec) conns_[literal.is_v4() ? 1 : 0].dropped = true;
     if (auto t = plugins::read_file({}, "/proc/stat")) {
       auto s = plugins::parse_proc_stat(*t);
       if (s.boot_time) boot_time_ = static_cast<double>(s.boot_time);
@@ -89,7 +93,7 @@ class transport {
       if (next <= now) next = now + interval;
       timer.expires_at(next);
       stop_timer_ = &timer;
-      auto [ec] = co_await timer.async_wait(net::as_tuple_awaitable);
+      co_await timer.async_wait(net::as_tuple_awaitable);
       stop_timer_ = nullptr;
     }
   }

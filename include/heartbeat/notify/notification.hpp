@@ -149,6 +149,14 @@ inline constexpr std::string_view no_recipient = "no recipient";
 inline constexpr std::string_view queue_full = "queue full";
 }  // namespace reason
 
+// A reason as a Prometheus label value: "watch=false" -> "watch_false", "quiet hours" -> "quiet_hours".
+inline std::string metric_label(std::string_view why) {
+  std::string out(why);
+  for (auto& c : out)
+    if (c == '=' || c == ' ' || c == '-') c = '_';
+  return out;
+}
+
 struct journal_record {
   double ts = 0;  // when it happened (not when the event happened)
   notify::outcome outcome = outcome::sent;

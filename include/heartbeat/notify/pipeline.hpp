@@ -46,15 +46,15 @@ class counters {
       if (std::get<1>(k) == to_string(o)) n += v;
     return n;
   }
-  // Prometheus text: hb_notifications_total{channel,result[,reason]}.
+  // Prometheus text: heartbeat_notifications_total{channel,result[,reason]}.
   std::string prometheus() const {
     std::lock_guard lk(m_);
     std::string out =
-        "# HELP hb_notifications_total Notifications by channel and result.\n"
-        "# TYPE hb_notifications_total counter\n";
+        "# HELP heartbeat_notifications_total Notifications by channel and result.\n"
+        "# TYPE heartbeat_notifications_total counter\n";
     for (const auto& [k, v] : c_) {
-      out += "hb_notifications_total{channel=\"" + escape(std::get<0>(k)) + "\",result=\"" + std::get<1>(k) + "\"";
-      if (!std::get<2>(k).empty()) out += ",reason=\"" + escape(std::get<2>(k)) + "\"";
+      out += "heartbeat_notifications_total{channel=\"" + escape(std::get<0>(k)) + "\",result=\"" + std::get<1>(k) + "\"";
+      if (!std::get<2>(k).empty()) out += ",reason=\"" + metric_label(std::get<2>(k)) + "\"";
       out += "} " + std::to_string(v) + "\n";
     }
     return out;

@@ -8,8 +8,11 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
+#include <optional>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -38,15 +41,28 @@ class service {
       : journal_(std::move(journal)),
         post_(std::move(post)),
         queue_(s.policy.queue_size),
-        pipeline_(s, chans.empty() ? build_channels(s) : std::move(chans),
-                  [this](const journal_record& r) { emit(r); }, &counters_) {}
+        pipeline_(std::make_unique<pipeline>(s, chans.empty() ? build_channels(s) : std::move(chans),
+                                             [this](const journal_record& r) { emit(r); }, &counters_)) {
+    for (const auto& n : s.notifiers) channel_names_.push_back(n.name);
+  }
 
   ~service() { stop(); }
   service(const service&) = delete;
   service& operator=(const service&) = delete;
 
   // Before start(): an extra maintenance test, called on the worker thread.
-  void set_maintenance_check(stages::maintenance::check_fn f) { pipeline_.maintenance().set_check(std::move(f)); }
+  void set_maintenance_check(stages::maintenance::check_fn f) {
+    maintenance_check_ = f;
+    pipeline_->maintenance().set_check(std::move(f));
+  }
+
+  // io thread: new settings (SIGHUP). The worker rebuilds its pipeline from
+  // them; pending retries, held digests and dedup memory start afresh, and
+  // counters of notifiers added now appear in /metrics after a restart.
+  void reload(const settings& s) {
+    if (queue_.push(item{std::make_shared<settings>(s)})) submitted_.fetch_add(1);
+    else log::warn("notify: queue full, reload lost");
+  }
 
   void start() {
     if (worker_.joinable()) return;
@@ -92,7 +108,10 @@ class service {
   }
 
   // io thread: an event-bus sink (subscribe with `bus.subscribe(svc.sink())`).
+  // Host events also carry the host's effective watch flag and roles (the
+  // registry's host_json); a change is forwarded to the pipeline's directory.
   void on_event(const server::event& e) {
+    if (e.kind == server::event_kind::host && e.data.contains("watch")) sync_access(e);
     if (auto n = translator_.translate(e)) submit(std::move(*n));
   }
   server::event_sink sink() {
@@ -105,14 +124,45 @@ class service {
     else log::warn("notify: queue full, host access update lost");
   }
 
+  // Every series /metrics shows, as {name with labels, help, reader}, for
+  // server::stats::add_gauge; the readers are thread-safe.
+  struct series {
+    std::string name;
+    std::string help;
+    std::function<double()> read;
+  };
+  std::vector<series> metric_series() const {
+    std::vector<series> out;
+    const char* help = "Notifications by channel and result (suppressed and dropped with their reason).";
+    auto add = [&](const std::string& ch, outcome o, std::string_view why) {
+      std::string name = "heartbeat_notifications_total{channel=\"" + (ch.empty() ? std::string("none") : ch) +
+                         "\",result=\"" + to_string(o) + "\"";
+      if (!why.empty()) name += ",reason=\"" + metric_label(why) + "\"";
+      name += "}";
+      out.push_back({name, help, [this, ch, o, w = std::string(why)] {
+                       return static_cast<double>(counters_.get(ch, o, w));
+                     }});
+    };
+    for (const auto& ch : channel_names_) {
+      for (auto o : {outcome::sent, outcome::retried, outcome::failed, outcome::fell_back}) add(ch, o, {});
+      for (auto w : {reason::severity, reason::quiet_hours, reason::rate_limited}) add(ch, outcome::suppressed, w);
+    }
+    for (auto w : {reason::watch, reason::maintenance, reason::dedup, reason::no_recipient})
+      add("", outcome::suppressed, w);
+    add("", outcome::dropped, reason::queue_full);
+    out.push_back({"heartbeat_queue_depth{queue=\"notify\"}", "Notifications waiting for the notifier thread.",
+                   [this] { return static_cast<double>(queue_.size()); }});
+    out.push_back({"heartbeat_queue_dropped_total{queue=\"notify\"}", "Notifications dropped (queue full).",
+                   [this] { return static_cast<double>(dropped_.load()); }});
+    return out;
+  }
+
   // Any thread.
   std::string metrics_text() const {
     return counters_.prometheus() +
-           "# HELP hb_notify_queue_depth Notifications waiting for the notifier thread.\n"
-           "# TYPE hb_notify_queue_depth gauge\nhb_notify_queue_depth " +
+           "# TYPE heartbeat_queue_depth gauge\nheartbeat_queue_depth{queue=\"notify\"} " +
            std::to_string(queue_.size()) +
-           "\n# HELP hb_notify_dropped_total Notifications dropped because the queue was full.\n"
-           "# TYPE hb_notify_dropped_total counter\nhb_notify_dropped_total " +
+           "\n# TYPE heartbeat_queue_dropped_total counter\nheartbeat_queue_dropped_total{queue=\"notify\"} " +
            std::to_string(dropped_.load()) + "\n";
   }
   const counters& stats() const { return counters_; }
@@ -134,8 +184,22 @@ class service {
     host_access access;
   };
   struct item {
-    std::variant<notification, host_update> v;
+    std::variant<notification, host_update, std::shared_ptr<settings>> v;
   };
+
+  void sync_access(const server::event& e) {
+    host_access a;
+    a.watch = e.data.bool_or("watch", true);
+    a.owner = e.data.string_or("owner", "");
+    a.managers = detail::string_list(e.data.find("managers"));
+    a.monitors = detail::string_list(e.data.find("monitors"));
+    auto& known = access_[e.host];
+    if (known && known->watch == a.watch && known->owner == a.owner && known->managers == a.managers &&
+        known->monitors == a.monitors)
+      return;
+    known = a;
+    set_host_access(e.host, std::move(a));
+  }
 
   void emit(const journal_record& r) {
     if (r.outcome == outcome::failed)
@@ -146,8 +210,14 @@ class service {
   }
 
   void handle(item& it, double now) {
-    if (auto* n = std::get_if<notification>(&it.v)) pipeline_.process(*n, now);
-    else if (auto* h = std::get_if<host_update>(&it.v)) pipeline_.dir().set_host(h->host, std::move(h->access));
+    if (auto* n = std::get_if<notification>(&it.v)) pipeline_->process(*n, now);
+    else if (auto* h = std::get_if<host_update>(&it.v)) pipeline_->dir().set_host(h->host, std::move(h->access));
+    else if (auto* s = std::get_if<std::shared_ptr<settings>>(&it.v)) {
+      pipeline_ = std::make_unique<pipeline>(**s, build_channels(**s), [this](const journal_record& r) { emit(r); },
+                                             &counters_);
+      if (maintenance_check_) pipeline_->maintenance().set_check(maintenance_check_);
+      log::info("notify: settings reloaded (", (*s)->notifiers.size(), " notifiers)");
+    }
   }
 
   void run() {
@@ -155,21 +225,21 @@ class service {
       bool stopping = stop_.load();
       double now = wall_clock();
       if (stopping && now >= drain_until_) break;
-      double wait = std::clamp(pipeline_.next_due() - now, 0.0, 0.25);
+      double wait = std::clamp(pipeline_->next_due() - now, 0.0, 0.25);
       if (!stopping) queue_.wait(std::chrono::milliseconds(static_cast<long>(wait * 1000)));
       std::uint64_t handled = 0;
       while (auto it = queue_.pop()) {
         handle(*it, wall_clock());
         ++handled;
       }
-      pipeline_.tick(wall_clock());
-      bool idle = pipeline_.idle();
+      pipeline_->tick(wall_clock());
+      bool idle = pipeline_->idle();
       // Published in this order so that idle() never sees a handled item
       // before the tick that sent it.
       pipeline_idle_.store(idle);
       processed_.fetch_add(handled);
       idle = idle && queue_.size() == 0;
-      if (stopping && (idle || pipeline_.next_due() > drain_until_)) break;
+      if (stopping && (idle || pipeline_->next_due() > drain_until_)) break;
       if (stopping) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
@@ -178,8 +248,11 @@ class service {
   post_fn post_;
   spsc_queue<item> queue_;
   counters counters_;
-  pipeline pipeline_;
+  std::unique_ptr<pipeline> pipeline_;  // worker thread (built before start)
+  stages::maintenance::check_fn maintenance_check_;
   event_translator translator_;
+  std::unordered_map<std::string, std::optional<host_access>> access_;  // io thread: last forwarded
+  std::vector<std::string> channel_names_;
   std::thread worker_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> pipeline_idle_{true};

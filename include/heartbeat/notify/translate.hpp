@@ -47,7 +47,22 @@ class event_translator {
     std::string host = e.host.empty() ? e.data.string_or("name", "") : e.host;
     auto [it, first] = hosts_.try_emplace(host, track{"UNKNOWN", e.ts});
     track prev = it->second;
-    if (!first && prev.state == state) return std::nullopt;
+    // The registry's host events (its host_json, which has "watch") mark real
+    // state changes with a "transition" {from, to, down_for}; other events of
+    // the registry only refresh data. Without that format (other producers,
+    // tests) the last state seen here decides.
+    const json::value* tr = e.data.find("transition");
+    if (tr && tr->is_object()) {
+      first = false;
+      prev.state = tr->string_or("from", prev.state);
+      if (const json::value* df = tr->find("down_for"); df && df->is_number()) prev.since = e.ts - df->as_number();
+      if (prev.state == state) return std::nullopt;
+    } else if (e.data.contains("watch")) {
+      if (it->second.state != state) it->second = {state, e.ts};
+      return std::nullopt;
+    } else if (!first && prev.state == state) {
+      return std::nullopt;
+    }
     it->second = {state, e.ts};
 
     notification n;

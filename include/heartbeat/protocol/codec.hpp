@@ -59,6 +59,7 @@ class decoder {
   reject decode(std::span<const std::uint8_t> datagram, double now, Keys&& keys, message& out) {
     out.authenticated = false;
     out.key_id.clear();
+    last_text_ = {};
     std::span<const std::uint8_t> body = datagram;
     const std::uint8_t* mac = nullptr;
     if (datagram.size() >= 4 && std::memcmp(datagram.data(), envelope_magic.data(), 4) == 0) {
@@ -91,6 +92,7 @@ class decoder {
     } else {
       return reject::unknown_first_byte;
     }
+    last_text_ = text;
 
     detail::decode_handler h(text, out, staging_);
     json::parse_limits limits;
@@ -120,11 +122,15 @@ class decoder {
   }
 
   const replay_cache& replays() const noexcept { return replay_; }
+  // The JSON text of the last datagram decode() parsed (envelope removed, inflated);
+  // valid until the next decode() (hbd journals it as received).
+  std::string_view last_text() const noexcept { return last_text_; }
 
  private:
   decode_options opts_;
   typename Policy::inflater inflater_;
   std::string inflated_;
+  std::string_view last_text_;
   std::string scratch_;  // unescaped strings
   detail::staging staging_;
   replay_cache replay_;

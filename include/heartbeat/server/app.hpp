@@ -11,12 +11,17 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "heartbeat/alert/engine.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/net/asio.hpp"
 #include "heartbeat/protocol/system_policy.hpp"
 #include "heartbeat/server/config.hpp"
+#include "heartbeat/server/dns.hpp"
+#include "heartbeat/server/journal.hpp"
+#include "heartbeat/server/store.hpp"
 #include "heartbeat/api/registry_backend.hpp"
 #include "heartbeat/server/ingest.hpp"
 #include "heartbeat/server/monitor.hpp"
@@ -46,14 +51,13 @@ class app {
 
   // Opens everything; on error nothing keeps running and the caller exits 1.
   result<void> start() {
-    // ==== PERSIST: open the store, restore hosts/plugins/alerts/commands/messages
-    // into reg_ (registry::restore_host, restore_message, note_command_id), then
-    // start the journal writer and subscribe journal + store as event sinks,
-    // and set reg_.hooks().journal_message; start the DNS worker and set
-    // reg_.hooks().dns_update.
+    // ==== PERSIST: the store restores what the last run knew, then journal,
+    // store and DNS worker run on their own threads fed from this one.
+    if (auto r = start_persistence(); !r) return r;
 
     // ==== ALERT: build the engine from the compiled ruleset; set
     // reg_.hooks().plugin_sample / rtt_sample; the monitor calls engine tick.
+    start_alerts();
 
     // ==== NOTIFY: start the notifier; subscribe it to host events (transition.notify)
     // and hand it alert transitions that notify.
@@ -66,6 +70,8 @@ class app {
     // on io_; it reads reg_ and stats_ directly on this thread.
     // Set api_backend_->set_engine(&engine) / set_store(&store) where those are built.
     api_backend_ = std::make_unique<api::registry_backend>(reg_, stats_, cfg_);
+    api_backend_->set_store(store_.get());
+    api_backend_->set_engine(&engine_);
     api_ = std::make_unique<api::http_server>(io_, api::settings_from(cfg_), *api_backend_);
     if (auto r = api_->start(); !r) return r;  // error code "tls": bad certificate (exit 2)
 
@@ -105,6 +111,10 @@ class app {
     reg_.apply_config(cfg_, wall_now());
     ingest_.configure(cfg_);
     // ==== ALERT: engine_.set_rules(compiled rules)
+    {
+      cfg::diagnostics quiet;  // already reported by load_server_config_file above
+      engine_.set_rules(alert::compile_rules(cfg_.root, quiet));
+    }
     // ==== NOTIFY: notifier_.update(settings, users)
     // ==== API
     if (api_) {
@@ -129,6 +139,7 @@ class app {
     if (api_) api_->stop();
     // ==== NOTIFY: stop the notifier (bounded wait)
     // ==== PERSIST: stop the journal and the store (flush), stop the DNS worker
+    stop_persistence();
     io_.stop();
   }
 
@@ -143,6 +154,172 @@ class app {
   std::unique_ptr<api::http_server> api_;
   asio::signal_set signals_{io_, SIGINT, SIGTERM, SIGHUP};
   bool stopped_ = false;
+
+  // ==== PERSIST ---------------------------------------------------------------
+  std::unique_ptr<journal> journal_;
+  std::unique_ptr<store> store_;
+  std::unique_ptr<dns_worker> dns_;
+
+  // ==== ALERT -----------------------------------------------------------------
+  alert::engine engine_;
+  std::vector<alert::transition> alert_out_;  // reused: no allocation per sample
+  std::vector<json::value> alert_snapshot_;   // alert records from the store, restored by start_alerts()
+
+  void start_alerts() {
+    cfg::diagnostics quiet;  // load_server_config reported them
+    engine_.set_rules(alert::compile_rules(cfg_.root, quiet));
+    if (!alert_snapshot_.empty()) {
+      json::value arr = json::value::array();
+      for (auto& a : alert_snapshot_) arr.push_back(std::move(a));
+      alert_snapshot_.clear();
+      if (auto n = engine_.restore_state(arr)) log::info("alert: restored ", *n, " alert states");
+    }
+    reg_.hooks().plugin_sample = [this](host& h, const protocol::plugin_msg& m, double now) {
+      // ==== PERSIST: PLG data goes to the store from the raw text (the store sink skips plugin events).
+      if (store_) store_->put_plugin(h.name, m.plugin, m.ts ? *m.ts : now, m.data_json);
+      engine_.evaluate_plugin(h.name, m.plugin, {m.leaves.data(), m.leaf_count}, now, alert_out_);
+      publish_alerts();
+    };
+    reg_.hooks().rtt_sample = [this](host& h, double rtt_ms, double now) {
+      engine_.evaluate_rtt(h.name, rtt_ms, now, alert_out_);
+      publish_alerts();
+    };
+    monitor_.on_tick = [this, prev = std::move(monitor_.on_tick)](double now) {
+      if (prev) prev(now);
+      engine_.tick(now, alert_out_);
+      publish_alerts();
+    };
+    reg_.events().subscribe([this](const event& e) {
+      if (e.kind == event_kind::dropped) engine_.forget_host(e.host);
+    });
+  }
+  // Each transition becomes an event_kind::alert event (journal, store, WebSocket, notifier):
+  // data = alert::to_json(t) plus the state record the store restores from.
+  void publish_alerts() {
+    if (alert_out_.empty()) return;
+    for (const auto& t : alert_out_) {
+      event e;
+      e.kind = event_kind::alert;
+      e.ts = t.ts;
+      e.host = t.host;
+      e.data = alert::to_json(t);
+      if (const auto* st = engine_.find(t.host, t.metric_path)) e.data.set("state", alert::to_store_json(*st));
+      log::info("alert: ", t.text, " (", t.reason, ")");
+      if (t.notify) reg_.add_message(t.ts, t.host, t.display.empty() ? t.text : t.text + " " + t.display, "alert");
+      reg_.events().publish(e);
+    }
+    alert_out_.clear();
+  }
+
+  static journal_options journal_opts(const config& c) {
+    journal_options o;
+    o.enabled = c.journal_enabled;
+    o.dir = c.journal_dir;
+    o.file = c.journal_file;
+    o.max_size = c.journal_max_size;
+    o.max_backups = c.journal_max_backups;
+    return o;
+  }
+  static dns_options dns_opts(const config& c) {
+    dns_options o;
+    o.nsupdate_bin = c.nsupdate_bin;
+    o.dyndomains = c.dyndomains;
+    o.key_file = c.nsupdate_key;
+    o.server = c.nsupdate_server;
+    o.port = c.nsupdate_port;
+    o.ttl = c.dns_ttl;
+    o.timeout = std::chrono::milliseconds(static_cast<long long>(c.nsupdate_timeout * 1000));
+    return o;
+  }
+
+  void save_dirty_hosts() {
+    reg_.drain_dirty([this](const host& h) {
+      std::string j;
+      reg_.write_host_json(j, h, wall_now());
+      store_->put_host(h.name, std::move(j), h.last_seen);
+    });
+  }
+
+  result<void> start_persistence() {
+    double now = wall_now();
+    store_options so;
+    so.path = cfg_.state_db;
+    so.history_retention = cfg_.history_retention;
+    so.history_samples = cfg_.history_samples;
+    store_ = std::make_unique<store>(so);
+    auto snap = store_->load();
+    if (!snap) return make_error("store", "state_db " + cfg_.state_db + ": " + snap.err().message);
+    restore(*snap, now);
+    if (auto r = store_->start([this](std::function<void()> f) { asio::post(io_, std::move(f)); }); !r)
+      return make_error("store", "state_db " + cfg_.state_db + ": " + r.err().message);
+    reg_.events().subscribe(store_->sink(false));  // PLG data is written from the raw text (plugin_sample)
+
+    journal_ = std::make_unique<journal>(journal_opts(cfg_));
+    if (auto r = journal_->start(); !r)
+      return make_error("journal", "journal " + cfg_.journal_path() + ": " + r.err().message);
+    reg_.events().subscribe(journal_->sink());
+    // Every accepted message: the journal line, and for a PLG the store's
+    // latest data + history row from the raw data text (no JSON dump here).
+    reg_.hooks().journal_message = [this](const protocol::message& m, std::string_view text, const source& src,
+                                          std::string_view address, double t) {
+      journal_->append_message(address, src.port, t, text);
+      if (m.type == protocol::msg_type::plg)
+        store_->put_plugin(m.plg.name, m.plg.plugin, m.plg.ts ? *m.plg.ts : t, m.plg.data_json);
+    };
+
+    dns_ = std::make_unique<dns_worker>(dns_opts(cfg_));
+    if (!cfg_.dyndomains.empty()) {
+      if (auto r = dns_->start(); !r) return make_error("dns", r.err().message);
+    }
+    reg_.hooks().dns_update = [this](const host& h, bool force) {
+      if (cfg_.dyndomains.empty()) {
+        if (force) log::warn("dns: ", h.name, ": no dyndomains configured");
+        return;
+      }
+      for (const auto& c : h.conns)
+        if (c.present) dns_->update(h.name, c.address, force);
+    };
+    stats_.add_gauge("heartbeat_queue_depth{queue=\"journal\"}", "Lines waiting for the journal writer.",
+                     [this] { return static_cast<double>(journal_ ? journal_->stats().queue_depth : 0); });
+    stats_.add_gauge("heartbeat_queue_dropped_total{queue=\"journal\"}", "Journal lines dropped (queue full).",
+                     [this] { return static_cast<double>(journal_ ? journal_->stats().dropped : 0); });
+    stats_.add_gauge("heartbeat_queue_depth{queue=\"store\"}", "Writes waiting for the store writer.",
+                     [this] { return static_cast<double>(store_ ? store_->stats().queue_depth : 0); });
+    stats_.add_gauge("heartbeat_queue_dropped_total{queue=\"store\"}", "Store writes dropped (queue full).",
+                     [this] { return static_cast<double>(store_ ? store_->stats().dropped : 0); });
+    stats_.add_gauge("heartbeat_queue_depth{queue=\"dns\"}", "DNS changes waiting for nsupdate.",
+                     [this] { return static_cast<double>(dns_ ? dns_->stats().queue_depth : 0); });
+    // Hosts that only moved last_seen/seq/rtt are saved about once a second.
+    monitor_.every_second = [this](double) { save_dirty_hosts(); };
+    return {};
+  }
+
+  void restore(const store_snapshot& snap, double now) {
+    for (const auto& sh : snap.hosts) {
+      host& h = sh.json.is_object() ? reg_.restore_host_json(sh.json, now) : reg_.restore_host(sh.name, now);
+      for (const auto& p : sh.plugins) {
+        if (p.history.empty()) {
+          if (!p.data_json.empty()) reg_.restore_plugin_sample(h, p.name, p.ts, p.data_json);
+          continue;
+        }
+        for (const auto& s : p.history) reg_.restore_plugin_sample(h, p.name, s.ts, s.data_json);
+      }
+    }
+    for (const auto& c : snap.commands) reg_.restore_command_json(c);
+    for (const auto& m : snap.messages) reg_.restore_message_json(m);
+    reg_.apply_config(cfg_, now);  // the config wins for keys, watch, dyn and roles
+    alert_snapshot_ = snap.alerts;  // ==== ALERT: restored by start_alerts() once the rules are compiled
+    if (!snap.hosts.empty())
+      log::info("store: restored ", snap.hosts.size(), " hosts, ", snap.commands.size(), " commands, ",
+                snap.messages.size(), " messages from ", cfg_.state_db);
+  }
+
+  void stop_persistence() {
+    if (store_) save_dirty_hosts();
+    if (dns_) dns_->stop();
+    if (journal_) journal_->stop();
+    if (store_) store_->stop();
+  }
 
   void watch_signals() {
     signals_.async_wait([this](const asio::error_code& ec, int sig) {

@@ -12,10 +12,12 @@
 #include <string_view>
 #include <vector>
 
+#include "heartbeat/alert/rules.hpp"
 #include "heartbeat/config/file.hpp"
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
+#include "heartbeat/notify/settings.hpp"
 #include "heartbeat/protocol/messages.hpp"
 
 namespace heartbeat::server {
@@ -103,7 +105,6 @@ struct config {
   std::string logfile;  // empty: stderr (or syslog when daemonized)
   std::string templates_dir;
   std::string web_dir;  // web UI files (api::resolve_web_dir picks a default); templates_dir is an alias
-  std::string web_root;  // new: directory with the web UI; empty: built-in default
 
   // -- users, roles, API -----------------------------------------------------
   std::map<std::string, user_config, std::less<>> users;
@@ -237,7 +238,6 @@ inline config load_server_config(const json::value& root, cfg::diagnostics& diag
   r.get("logfile", c.logfile);
   r.get("templates_dir", c.templates_dir);
   r.get("web_dir", c.web_dir);
-  r.get("web_root", c.web_root);
 
   r.get("default_owner", c.default_owner);
   r.get("cors_origins", c.cors_origins);
@@ -273,9 +273,12 @@ inline config load_server_config(const json::value& root, cfg::diagnostics& diag
   }
 
   // Sub-trees other parts own: validated by their loaders (see app.hpp / load()).
-  r.known({"thresholds", "threshold_configs", "threshold_renotify_interval", "maintenance", "notifiers", "pushsrv"});
-  // ==== ALERT: alert::compile_rules(root, diag) is called by load() below once alert/ exists.
-  // ==== NOTIFY: notify::load_config(root, diag) likewise.
+  r.known({"thresholds", "threshold_configs", "threshold_renotify_interval", "threshold_missing_after", "maintenance",
+           "notifiers", "pushsrv", "notify"});
+  // ==== ALERT: every thresholds/profiles/maintenance problem, with its key path (app.hpp compiles again to run).
+  (void)alert::compile_rules(root, diag);
+  // ==== NOTIFY: notifiers, pushsrv, notify (policy), users' notification keys, with key paths.
+  (void)notify::load_config(root, diag);
   r.finish();
   return c;
 }

@@ -30,14 +30,14 @@ namespace heartbeat::server {
 
 struct dns_options {
   std::string nsupdate_bin = "/usr/bin/nsupdate";  // nsupdate_bin
-  std::vector<std::string> dyndomains;              // dyndomains: a record per domain
-  std::string key_file;                             // nsupdate_key: TSIG key file (`nsupdate -k FILE`)
-  std::string server;                               // nsupdate_server: empty = nsupdate finds the primary
-  std::uint16_t port = 53;                          // nsupdate_port
-  unsigned ttl = 60;                                // record TTL in seconds
-  std::chrono::milliseconds timeout{10000};         // nsupdate_timeout: a run is killed after this
-  std::chrono::milliseconds retry_base{5000};       // first retry delay, doubled per failure ...
-  std::chrono::milliseconds retry_max{300000};      // ... up to this
+  std::vector<std::string> dyndomains;             // dyndomains: a record per domain
+  std::string key_file;                            // nsupdate_key: TSIG key file (`nsupdate -k FILE`)
+  std::string server;                              // nsupdate_server: empty = nsupdate finds the primary
+  std::uint16_t port = 53;                         // nsupdate_port
+  unsigned ttl = 60;                               // record TTL in seconds
+  std::chrono::milliseconds timeout{10000};        // nsupdate_timeout: a run is killed after this
+  std::chrono::milliseconds retry_base{5000};      // first retry delay, doubled per failure ...
+  std::chrono::milliseconds retry_max{300000};     // ... up to this
   std::size_t queue_capacity = 4096;
 };
 
@@ -56,8 +56,8 @@ struct dns_stats {
   std::uint64_t invalid = 0;    // refused: bad host name or address, or no dyndomains
   std::uint64_t runs = 0;       // nsupdate executions
   std::uint64_t succeeded = 0;
-  std::uint64_t failed = 0;     // runs that failed or timed out (each is retried)
-  std::size_t pending = 0;      // changes waiting to run or to be retried
+  std::uint64_t failed = 0;  // runs that failed or timed out (each is retried)
+  std::size_t pending = 0;   // changes waiting to run or to be retried
   std::size_t queue_depth = 0;
 };
 
@@ -112,7 +112,8 @@ inline std::string dyn_fqdn(std::string_view host, std::string_view domain) {
   std::string d(domain);
   while (!d.empty() && d.back() == '.') d.pop_back();
   std::string h(host);
-  if (h.size() > d.size() && h.compare(h.size() - d.size(), d.size(), d) == 0 && h[h.size() - d.size() - 1] == '.')
+  if (h.size() > d.size() && h.compare(h.size() - d.size(), d.size(), d) == 0 &&
+      h[h.size() - d.size() - 1] == '.')
     return h;
   return h + "." + d;
 }
@@ -148,8 +149,10 @@ class dns_worker {
     std::vector<std::string> ok;
     for (auto d : opt_.dyndomains) {
       while (!d.empty() && d.back() == '.') d.pop_back();
-      if (valid_dns_name(d)) ok.push_back(d);
-      else log::error("dns: ignoring dyndomain '", d, "': not a DNS name");
+      if (valid_dns_name(d))
+        ok.push_back(d);
+      else
+        log::error("dns: ignoring dyndomain '", d, "': not a DNS name");
     }
     opt_.dyndomains = std::move(ok);
   }
@@ -286,7 +289,8 @@ class dns_worker {
       dns_change c{dyn_fqdn(r.host, d), d, r.type, r.address};
       std::string key = c.fqdn + " " + c.type;
       auto ap = applied_.find(key);
-      if (!r.force && pending_.find(key) == pending_.end() && ap != applied_.end() && ap->second == c.address) {
+      if (!r.force && pending_.find(key) == pending_.end() && ap != applied_.end() &&
+          ap->second == c.address) {
         deduped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
@@ -299,7 +303,8 @@ class dns_worker {
     std::string script = nsupdate_script(j.change, opt_);
     runs_.fetch_add(1, std::memory_order_relaxed);
     auto r = detail::run_with_input(nsupdate_argv(opt_), script, opt_.timeout, &stop_);
-    std::string what = j.change.fqdn + " " + j.change.type + " " + (j.change.address.empty() ? "(delete)" : j.change.address);
+    std::string what = j.change.fqdn + " " + j.change.type + " " +
+                       (j.change.address.empty() ? "(delete)" : j.change.address);
     if (r && !r->timed_out && r->exit_code == 0) {
       succeeded_.fetch_add(1, std::memory_order_relaxed);
       log::info("dns: updated ", what);
@@ -315,9 +320,12 @@ class dns_worker {
     delay = std::min(delay, opt_.retry_max);
     j.next_at = clock::now() + delay;
     std::string why;
-    if (!r) why = r.err().message;
-    else if (r->timed_out) why = "timed out after " + std::to_string(opt_.timeout.count()) + " ms";
-    else why = "exit status " + std::to_string(r->exit_code);
+    if (!r)
+      why = r.err().message;
+    else if (r->timed_out)
+      why = "timed out after " + std::to_string(opt_.timeout.count()) + " ms";
+    else
+      why = "exit status " + std::to_string(r->exit_code);
     std::string out = r ? r->output : std::string();
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
     for (auto& ch : out)
@@ -358,8 +366,8 @@ class dns_worker {
   std::unordered_map<std::string, std::string> requested_;  // "host type" -> address last queued
   bool warned_no_domains_ = false;
   // worker thread
-  std::map<std::string, job> pending_;                      // "fqdn type" -> change
-  std::unordered_map<std::string, std::string> applied_;   // "fqdn type" -> address in DNS
+  std::map<std::string, job> pending_;                    // "fqdn type" -> change
+  std::unordered_map<std::string, std::string> applied_;  // "fqdn type" -> address in DNS
   std::atomic<std::uint64_t> requested_n_{0}, deduped_{0}, dropped_{0}, invalid_{0}, runs_{0}, succeeded_{0},
       failed_{0};
   std::atomic<std::size_t> pending_n_{0};

@@ -181,6 +181,7 @@ struct host {
   double last_reboot = 0;
   bool plg_since_start = false;  // a PLG arrived since this server process started
   double down_since = 0;         // when the host last went DOWN
+  bool dirty = false;            // queued for the store's periodic save (registry::drain_dirty)
   std::vector<command_record> commands;  // pending first-come order, then recent finished ones
 
   static std::array<connection, 2> make_conns() {

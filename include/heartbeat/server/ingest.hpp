@@ -288,14 +288,14 @@ class ingest {
     ++stats_.accepted_by_type[static_cast<std::size_t>(msg_.type)];
   }
 
-  void journal(std::span<const std::uint8_t> data, const source& src, std::string_view address, double now) {
+  void journal(std::span<const std::uint8_t>, const source& src, std::string_view address, double now) {
     auto& hook = reg_.hooks().journal_message;
     if (!hook) return;
     if (address.empty()) {
       std::string a = detail::format_address(src);
-      hook(msg_, data, src, a, now);
+      hook(msg_, decoder_.last_text(), src, a, now);
     } else {
-      hook(msg_, data, src, address, now);
+      hook(msg_, decoder_.last_text(), src, address, now);
     }
   }
 

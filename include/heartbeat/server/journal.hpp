@@ -29,12 +29,12 @@
 namespace heartbeat::server {
 
 struct journal_options {
-  bool enabled = true;                          // journal_enabled
-  std::string dir = "/var/log/heartbeat";       // journal_dir
-  std::string file = "messages.journal";        // journal_file
-  std::uint64_t max_size = 104857600;           // journal_max_size (bytes); 0 = never rotate
-  unsigned max_backups = 10;                    // journal_max_backups (messages.journal.1 ... .N)
-  std::size_t queue_capacity = 65536;           // lines in flight between io and writer thread
+  bool enabled = true;                            // journal_enabled
+  std::string dir = "/var/log/heartbeat";         // journal_dir
+  std::string file = "messages.journal";          // journal_file
+  std::uint64_t max_size = 104857600;             // journal_max_size (bytes); 0 = never rotate
+  unsigned max_backups = 10;                      // journal_max_backups (messages.journal.1 ... .N)
+  std::size_t queue_capacity = 65536;             // lines in flight between io and writer thread
   std::chrono::milliseconds sync_interval{1000};  // fdatasync at most this often while writing
 };
 
@@ -50,7 +50,8 @@ struct journal_stats {
 
 class journal {
  public:
-  explicit journal(journal_options o) : opt_(std::move(o)), q_(opt_.queue_capacity ? opt_.queue_capacity : 1) {}
+  explicit journal(journal_options o)
+      : opt_(std::move(o)), q_(opt_.queue_capacity ? opt_.queue_capacity : 1) {}
   journal(const journal&) = delete;
   journal& operator=(const journal&) = delete;
   ~journal() { stop(); }
@@ -299,8 +300,15 @@ class journal {
     if (opt_.max_backups == 0) {
       ::unlink(p.c_str());
     } else {
-      ::unlink((p + "." + std::to_string(opt_.max_backups)).c_str());
-      for (unsigned i = opt_.max_backups; i > 1; --i)
+      // Shift only the backups that exist (.1 .. .k, k < max_backups), dropping .max_backups.
+      unsigned k = 0;
+      struct stat st {};
+      while (k < opt_.max_backups && ::stat((p + "." + std::to_string(k + 1)).c_str(), &st) == 0) ++k;
+      if (k == opt_.max_backups) {
+        ::unlink((p + "." + std::to_string(k)).c_str());
+        --k;
+      }
+      for (unsigned i = k + 1; i > 1; --i)
         ::rename((p + "." + std::to_string(i - 1)).c_str(), (p + "." + std::to_string(i)).c_str());
       ::rename(p.c_str(), (p + ".1").c_str());
     }
@@ -329,7 +337,8 @@ class journal {
   bool dirty_ = false;
   // io thread only (the sink's dedup of host events).
   std::unordered_map<std::string, std::string> last_host_sig_;
-  std::atomic<std::uint64_t> lines_written_{0}, dropped_{0}, write_errors_{0}, rotations_{0}, bytes_written_{0};
+  std::atomic<std::uint64_t> lines_written_{0}, dropped_{0}, write_errors_{0}, rotations_{0},
+      bytes_written_{0};
 };
 
 }  // namespace heartbeat::server

@@ -20,6 +20,8 @@ class monitor {
 
   // Extra work on every tick, after the registry's (e.g. alert reminders, missing data).
   std::function<void(double now)> on_tick;
+  // Work done about once a second (e.g. saving hosts that changed to the store).
+  std::function<void(double now)> every_second;
 
   void start() {
     running_ = true;
@@ -33,6 +35,10 @@ class monitor {
   void step(double now) {
     reg_.tick(now);
     if (on_tick) on_tick(now);
+    if (every_second && now - last_second_ >= 1.0) {
+      last_second_ = now;
+      every_second(now);
+    }
   }
 
  private:
@@ -40,6 +46,7 @@ class monitor {
   registry& reg_;
   asio::steady_timer timer_;
   bool running_ = false;
+  double last_second_ = 0;
 
   net::awaitable<void> loop() {
     auto next = std::chrono::steady_clock::now();

@@ -48,13 +48,14 @@ struct registry_hooks {
   std::function<void(host&, const protocol::plugin_msg&, double now)> plugin_sample;
   // An HTB carried rtt (ms) (the alert engine evaluates rtt.<host>).
   std::function<void(host&, double rtt_ms, double now)> rtt_sample;
-  // A dyn host's address changed or a manager asked for a DNS update.
-  std::function<void(const host&)> dns_update;
+  // A dyn host's address changed (force false) or a manager asked for a DNS
+  // update (force true): keep <name>.<dyndomain> on each connection's address.
+  std::function<void(const host&, bool force)> dns_update;
   // Every accepted message, after the registry applied it, for the journal:
-  // the decoded message, the datagram exactly as received (may carry an HBA1
-  // envelope and/or be zlib-compressed), its source and the source as text.
-  std::function<void(const protocol::message&, std::span<const std::uint8_t> datagram, const source&,
-                     std::string_view address, double now)>
+  // the decoded message, its JSON text as received (envelope removed,
+  // inflated), its source and the source address as text.
+  std::function<void(const protocol::message&, std::string_view json_text, const source&, std::string_view address,
+                     double now)>
       journal_message;
 };
 
@@ -243,7 +244,8 @@ class registry {
       update_host_state(h, now);
     }
     if (conn_changed && h.state == before) publish_host(h, now, nullptr);  // a connection came up
-    if (address_changed && h.dyn && hooks_.dns_update) hooks_.dns_update(h);
+    if (address_changed && h.dyn && hooks_.dns_update) hooks_.dns_update(h, false);
+    mark_dirty(h);
     if (m.rtt && hooks_.rtt_sample) hooks_.rtt_sample(h, *m.rtt, now);
     return {&h, h.plg_since_start ? 0 : 1};
   }
@@ -253,6 +255,7 @@ class registry {
     h.last_seen = now;
     if (h.first_seen == 0) h.first_seen = now;
     h.plg_since_start = true;
+    mark_dirty(h);
     auto it = h.plugins.find(m.plugin);
     if (it == h.plugins.end()) it = h.plugins.emplace(m.plugin, plugin_data{}).first;
     plugin_data& p = it->second;
@@ -421,8 +424,19 @@ class registry {
     if (!h) return make_error("not_found", "no host named " + std::string(name));
     if (!h->conns[0].present && !h->conns[1].present)
       return make_error("no_address", "host " + h->name + " has sent no heartbeat yet");
-    if (hooks_.dns_update) hooks_.dns_update(*h);
+    if (hooks_.dns_update) hooks_.dns_update(*h, true);
     return {};
+  }
+
+  // Hosts whose last_seen/seq/rtt moved since the last call (the store saves
+  // them about once a second, so a kill -9 loses at most that much).
+  template <class F>
+  void drain_dirty(F&& f) {
+    for (host* h : dirty_) {
+      h->dirty = false;
+      f(static_cast<const host&>(*h));
+    }
+    dirty_.clear();
   }
 
   // ---- restore (store snapshot at start-up) ------------------------------------
@@ -430,6 +444,100 @@ class registry {
   // their state; the monitor judges them from max(last_seen, start).
   host& restore_host(std::string_view name, double now) { return upsert(name, now); }
   void restore_message(message_entry m) { push_message(std::move(m)); }
+
+  // Restores a host from its /api/0/hosts entry as the store saved it.
+  host& restore_host_json(const json::value& j, double now) {
+    host& h = upsert(j.string_or("name", ""), now);
+    auto st = j.string_or("state", "UNKNOWN");
+    for (auto s : {host_state::unknown, host_state::up, host_state::late, host_state::down, host_state::stopped})
+      if (st == to_string(s)) h.state = s;
+    h.state_since = j.number_or("state_since", now);
+    h.ver = static_cast<int>(j.number_or("ver", 0));
+    h.agent = j.string_or("agent", "");
+    h.last_seen = j.number_or("last_seen", 0);
+    h.first_seen = j.number_or("first_seen", h.last_seen);
+    h.interval = j.number_or("interval", cfg_interval_);
+    h.down_since = j.number_or("down_since", 0);
+    h.declared_owner = j.string_or("declared_owner", "");
+    if (j.bool_or("access_custom", false)) {
+      h.access_overridden = true;
+      h.owner = j.string_or("owner", "");
+      h.managers.clear();
+      h.monitors.clear();
+      if (const auto* m = j.find("managers"))
+        for (const auto& x : m->as_array()) h.managers.push_back(x.as_string());
+      if (const auto* m = j.find("monitors"))
+        for (const auto& x : m->as_array()) h.monitors.push_back(x.as_string());
+    } else if (config_) {
+      refresh_roles(h, *config_);
+    }
+    if (const auto* v = j.find("clock_skew"); v && v->is_number()) h.clock_skew = v->as_number();
+    if (const auto* v = j.find("boot_time"); v && v->is_number()) h.boot_time = v->as_number();
+    h.reboots = static_cast<std::uint64_t>(j.number_or("reboots", 0));
+    if (const auto* cs = j.find("connections")) {
+      for (const auto& cj : cs->as_array()) {
+        address_family f = cj.string_or("family", "ipv4") == "ipv6" ? address_family::ipv6 : address_family::ipv4;
+        connection& c = h.conn(f);
+        c.present = true;
+        c.address = cj.string_or("address", "");
+        c.src.family = f;
+        ::inet_pton(f == address_family::ipv4 ? AF_INET : AF_INET6, c.address.c_str(), c.src.addr.data());
+        c.src.port = static_cast<std::uint16_t>(cj.number_or("port", 0));
+        auto cst = cj.string_or("state", "DOWN");
+        c.state = cst == "UP" ? host_state::up : cst == "LATE" ? host_state::late : host_state::down;
+        c.state_since = cj.number_or("since", now);
+        c.last_seen = cj.number_or("last_seen", 0);
+        c.first_seen = cj.number_or("first_seen", c.last_seen);
+        c.interval = cj.number_or("interval", cfg_interval_);
+        if (const auto* r = cj.find("rtt"); r && r->is_number()) c.rtt = r->as_number();
+        c.seq = static_cast<std::uint64_t>(cj.number_or("seq", 0));
+        c.received = static_cast<std::uint64_t>(cj.number_or("received", 0));
+        c.lost = static_cast<std::uint64_t>(cj.number_or("lost", 0));
+        c.authenticated = cj.bool_or("authenticated", false);
+      }
+    }
+    return h;
+  }
+
+  // Restores one plugin sample (oldest first) of a restored host.
+  void restore_plugin_sample(host& h, std::string_view plugin, double ts, std::string_view data_json) {
+    auto it = h.plugins.find(plugin);
+    if (it == h.plugins.end()) it = h.plugins.emplace(std::string(plugin), plugin_data{}).first;
+    it->second.push(ts, data_json, history_samples_);
+  }
+
+  // Restores a command record as command_json() wrote it (its host must exist).
+  void restore_command_json(const json::value& j) {
+    host* h = find(j.string_or("host", ""));
+    if (!h) return;
+    command_record c;
+    c.id = j.string_or("id", "");
+    if (c.id.empty()) return;
+    note_command_id(c.id);
+    for (auto& old : h->commands)
+      if (old.id == c.id) return;
+    c.upgrade = j.string_or("type", "command") == "upgrade";
+    c.command = j.string_or("command", "");
+    if (const auto* a = j.find("args"))
+      for (const auto& x : a->as_array()) c.args.push_back(x.as_string());
+    c.version = j.string_or("version", "");
+    c.requested_by = j.string_or("requested_by", "");
+    c.queued_at = j.number_or("queued_at", 0);
+    c.expires_at = j.number_or("expires_at", 0);
+    c.sent_at = j.number_or("sent_at", 0);
+    c.sent_count = static_cast<std::uint32_t>(j.number_or("sent_count", 0));
+    auto st = j.string_or("state", "queued");
+    for (auto s : {command_state::queued, command_state::sent, command_state::done, command_state::expired})
+      if (st == to_string(s)) c.state = s;
+    if (const auto* rc = j.find("rc"); rc && rc->is_number()) c.rc = static_cast<int>(rc->as_number());
+    c.output = j.string_or("output", "");
+    c.done_at = j.number_or("done_at", 0);
+    h->commands.push_back(std::move(c));
+  }
+
+  void restore_message_json(const json::value& j) {
+    push_message({j.number_or("time", 0), j.string_or("host", ""), j.string_or("msg", ""), j.string_or("event", "message")});
+  }
   // Keeps command ids unique across restarts ("c-<n>").
   void note_command_id(std::string_view id) {
     if (id.size() > 2 && id[0] == 'c' && id[1] == '-') {
@@ -460,6 +568,10 @@ class registry {
     out += ",\"last_seen\":";
     if (h.last_seen > 0) json::write_number(out, h.last_seen);
     else out += "null";
+    out += ",\"first_seen\":";
+    json::write_number(out, h.first_seen);
+    out += ",\"down_since\":";
+    json::write_number(out, h.down_since);
     out += ",\"interval\":";
     json::write_number(out, h.interval);
     out += ",\"watch\":";
@@ -470,6 +582,10 @@ class registry {
     out += h.has_key() ? "true" : "false";
     out += ",\"owner\":";
     json::write_string(out, h.owner);
+    out += ",\"access_custom\":";
+    out += h.access_overridden ? "true" : "false";
+    out += ",\"declared_owner\":";
+    json::write_string(out, h.declared_owner);
     out += ",\"managers\":";
     detail::write_string_list(out, h.managers);
     out += ",\"monitors\":";
@@ -511,6 +627,8 @@ class registry {
       json::write_number(out, c.state_since);
       out += ",\"last_seen\":";
       json::write_number(out, c.last_seen);
+      out += ",\"first_seen\":";
+      json::write_number(out, c.first_seen);
       out += ",\"age\":";
       json::write_number(out, std::round((now - c.last_seen) * 1000) / 1000);
       out += ",\"interval\":";
@@ -611,6 +729,7 @@ class registry {
   mutable std::vector<host*> order_;
   mutable bool order_dirty_ = true;
   std::vector<message_entry> messages_;
+  std::vector<host*> dirty_;  // hosts changed by messages since the last drain_dirty()
   event_bus events_;
   registry_hooks hooks_;
 
@@ -631,8 +750,17 @@ class registry {
   }
 
   void erase_host(const std::string& name) {
-    hosts_.erase(name);
+    auto it = hosts_.find(name);
+    if (it == hosts_.end()) return;
+    if (it->second->dirty) std::erase(dirty_, it->second.get());
+    hosts_.erase(it);
     order_dirty_ = true;
+  }
+
+  void mark_dirty(host& h) {
+    if (h.dirty) return;
+    h.dirty = true;
+    dirty_.push_back(&h);
   }
 
   void refresh_roles(host& h, const config& c) {

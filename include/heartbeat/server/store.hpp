@@ -9,11 +9,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
-#include <condition_variable>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -33,13 +33,13 @@ namespace heartbeat::server {
 inline constexpr int store_schema_version = 1;
 
 struct store_options {
-  std::string path;                   // state_db (or its alias pickfile); empty: detail::default_state_db()
-  double history_retention = 7 * 86400.0;  // seconds of plugin history kept on disk
-  std::size_t history_samples = 100;  // samples per host and plugin returned by load()
-  std::size_t messages_loaded = 30;   // messages returned by load()
-  std::size_t messages_kept = 1000;   // messages kept on disk
-  std::size_t queue_capacity = 32768; // writes in flight between io and writer thread
-  std::size_t batch_rows = 1000;      // commit after this many rows ...
+  std::string path;  // state_db (or its alias pickfile); empty: detail::default_state_db()
+  double history_retention = 7 * 86400.0;          // seconds of plugin history kept on disk
+  std::size_t history_samples = 100;               // samples per host and plugin returned by load()
+  std::size_t messages_loaded = 30;                // messages returned by load()
+  std::size_t messages_kept = 1000;                // messages kept on disk
+  std::size_t queue_capacity = 32768;              // writes in flight between io and writer thread
+  std::size_t batch_rows = 1000;                   // commit after this many rows ...
   std::chrono::milliseconds commit_interval{200};  // ... or this long after the batch's first row
   std::chrono::seconds prune_interval{60};
   std::size_t query_queue_capacity = 256;
@@ -52,8 +52,8 @@ struct history_sample {
 
 struct stored_plugin {
   std::string name;
-  double ts = 0;                         // timestamp of the latest sample
-  std::string data_json;                 // latest data
+  double ts = 0;                        // timestamp of the latest sample
+  std::string data_json;                // latest data
   std::vector<history_sample> history;  // last history_samples samples, oldest first (latest included)
 };
 
@@ -65,10 +65,10 @@ struct stored_host {
 
 // What load() returns for the registry (and the alert engine) to restore from.
 struct store_snapshot {
-  std::vector<stored_host> hosts;       // by name; every host with a row or plugin data
-  std::vector<json::value> alerts;      // alert records as published in alert events, by host and metric_path
-  std::vector<json::value> commands;    // command records as published in command events, oldest first
-  std::vector<json::value> messages;    // the last messages_loaded message records, oldest first
+  std::vector<stored_host> hosts;     // by name; every host with a row or plugin data
+  std::vector<json::value> alerts;    // alert records as published in alert events, by host and metric_path
+  std::vector<json::value> commands;  // command records as published in command events, oldest first
+  std::vector<json::value> messages;  // the last messages_loaded message records, oldest first
   std::map<std::string, std::string> state;  // put_state() key/value pairs (e.g. an alert engine export)
 };
 
@@ -77,9 +77,9 @@ struct store_stats {
   std::uint64_t dropped = 0;       // writes refused because the queue was full
   std::uint64_t rows_written = 0;  // writes committed
   std::uint64_t transactions = 0;
-  std::uint64_t errors = 0;        // failed statements or commits
-  std::uint64_t pruned = 0;        // history/messages/commands rows removed by retention
-  std::uint64_t queries = 0;       // history queries answered
+  std::uint64_t errors = 0;   // failed statements or commits
+  std::uint64_t pruned = 0;   // history/messages/commands rows removed by retention
+  std::uint64_t queries = 0;  // history queries answered
   std::uint64_t queries_dropped = 0;
   std::size_t queue_depth = 0;
   std::size_t queue_capacity = 0;
@@ -92,7 +92,8 @@ using post_function = std::function<void(std::function<void()>)>;
 class store {
  public:
   explicit store(store_options o)
-      : opt_(std::move(o)), q_(opt_.queue_capacity ? opt_.queue_capacity : 1),
+      : opt_(std::move(o)),
+        q_(opt_.queue_capacity ? opt_.queue_capacity : 1),
         qq_(opt_.query_queue_capacity ? opt_.query_queue_capacity : 1) {
     if (opt_.path.empty()) opt_.path = detail::default_state_db();
   }
@@ -224,8 +225,13 @@ class store {
     query q{std::string(host), std::string(plugin), since, until, limit, std::move(cb)};
     if (!reader_.joinable() || !qq_.push(std::move(q))) {
       queries_dropped_.fetch_add(1, std::memory_order_relaxed);
-      auto fail = [cb = std::move(q.cb)] { cb(make_error("store_busy", "history query refused: store busy or stopped")); };
-      if (post_) post_(std::move(fail)); else fail();
+      auto fail = [cb = std::move(q.cb)] {
+        cb(make_error("store_busy", "history query refused: store busy or stopped"));
+      };
+      if (post_)
+        post_(std::move(fail));
+      else
+        fail();
     }
   }
 
@@ -236,7 +242,8 @@ class store {
     flush_req_.store(true);
     q_.wake();
     std::unique_lock lk(flush_m_);
-    return flush_cv_.wait_for(lk, timeout, [&] { return committed_.load() >= target || !writer_.joinable(); });
+    return flush_cv_.wait_for(lk, timeout,
+                              [&] { return committed_.load() >= target || !writer_.joinable(); });
   }
 
   store_stats stats() const {
@@ -288,26 +295,33 @@ class store {
   }
 
   result<void> create_schema() {
-    if (auto r = db_.exec(
-            "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
-            "CREATE TABLE IF NOT EXISTS hosts(name TEXT PRIMARY KEY, updated REAL NOT NULL, json TEXT NOT NULL)"
-            " WITHOUT ROWID;"
-            "CREATE TABLE IF NOT EXISTS connections(host TEXT NOT NULL, family TEXT NOT NULL, updated REAL NOT NULL,"
-            " json TEXT NOT NULL, PRIMARY KEY(host, family)) WITHOUT ROWID;"
-            "CREATE TABLE IF NOT EXISTS plugin_latest(host TEXT NOT NULL, plugin TEXT NOT NULL, ts REAL NOT NULL,"
-            " data TEXT NOT NULL, PRIMARY KEY(host, plugin)) WITHOUT ROWID;"
-            "CREATE TABLE IF NOT EXISTS plugin_history(id INTEGER PRIMARY KEY, host TEXT NOT NULL,"
-            " plugin TEXT NOT NULL, ts REAL NOT NULL, data TEXT NOT NULL);"
-            "CREATE INDEX IF NOT EXISTS plugin_history_hpt ON plugin_history(host, plugin, ts);"
-            "CREATE INDEX IF NOT EXISTS plugin_history_ts ON plugin_history(ts);"
-            "CREATE TABLE IF NOT EXISTS alerts(host TEXT NOT NULL, metric_path TEXT NOT NULL, updated REAL NOT NULL,"
-            " json TEXT NOT NULL, PRIMARY KEY(host, metric_path)) WITHOUT ROWID;"
-            "CREATE TABLE IF NOT EXISTS commands(id TEXT PRIMARY KEY, host TEXT NOT NULL, updated REAL NOT NULL,"
-            " json TEXT NOT NULL) WITHOUT ROWID;"
-            "CREATE TABLE IF NOT EXISTS messages(id INTEGER PRIMARY KEY, ts REAL NOT NULL, host TEXT NOT NULL,"
-            " json TEXT NOT NULL);"
-            "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, updated REAL NOT NULL, value TEXT NOT NULL)"
-            " WITHOUT ROWID;");
+    if (auto r =
+            db_.exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
+                     "CREATE TABLE IF NOT EXISTS hosts(name TEXT PRIMARY KEY, updated REAL NOT NULL, json "
+                     "TEXT NOT NULL)"
+                     " WITHOUT ROWID;"
+                     "CREATE TABLE IF NOT EXISTS connections(host TEXT NOT NULL, family TEXT NOT NULL, "
+                     "updated REAL NOT NULL,"
+                     " json TEXT NOT NULL, PRIMARY KEY(host, family)) WITHOUT ROWID;"
+                     "CREATE TABLE IF NOT EXISTS plugin_latest(host TEXT NOT NULL, plugin TEXT NOT NULL, ts "
+                     "REAL NOT NULL,"
+                     " data TEXT NOT NULL, PRIMARY KEY(host, plugin)) WITHOUT ROWID;"
+                     "CREATE TABLE IF NOT EXISTS plugin_history(id INTEGER PRIMARY KEY, host TEXT NOT NULL,"
+                     " plugin TEXT NOT NULL, ts REAL NOT NULL, data TEXT NOT NULL);"
+                     "CREATE INDEX IF NOT EXISTS plugin_history_hpt ON plugin_history(host, plugin, ts);"
+                     "CREATE INDEX IF NOT EXISTS plugin_history_ts ON plugin_history(ts);"
+                     "CREATE TABLE IF NOT EXISTS alerts(host TEXT NOT NULL, metric_path TEXT NOT NULL, "
+                     "updated REAL NOT NULL,"
+                     " json TEXT NOT NULL, PRIMARY KEY(host, metric_path)) WITHOUT ROWID;"
+                     "CREATE TABLE IF NOT EXISTS commands(id TEXT PRIMARY KEY, host TEXT NOT NULL, updated "
+                     "REAL NOT NULL,"
+                     " json TEXT NOT NULL) WITHOUT ROWID;"
+                     "CREATE TABLE IF NOT EXISTS messages(id INTEGER PRIMARY KEY, ts REAL NOT NULL, host "
+                     "TEXT NOT NULL,"
+                     " json TEXT NOT NULL);"
+                     "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, updated REAL NOT NULL, value "
+                     "TEXT NOT NULL)"
+                     " WITHOUT ROWID;");
         !r)
       return r;
     auto st = db_.prepare("SELECT max(version) FROM schema_version");
@@ -335,21 +349,27 @@ class store {
     };
     statements& s = stmts_;
     const std::pair<detail::sqlite_stmt*, const char*> all[] = {
-        {&s.host, "INSERT INTO hosts(name, updated, json) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
-                  "updated = excluded.updated, json = excluded.json"},
-        {&s.conn, "INSERT INTO connections(host, family, updated, json) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(host, "
-                  "family) DO UPDATE SET updated = excluded.updated, json = excluded.json"},
+        {&s.host,
+         "INSERT INTO hosts(name, updated, json) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
+         "updated = excluded.updated, json = excluded.json"},
+        {&s.conn,
+         "INSERT INTO connections(host, family, updated, json) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(host, "
+         "family) DO UPDATE SET updated = excluded.updated, json = excluded.json"},
         {&s.conn_clear, "DELETE FROM connections WHERE host = ?1 AND updated < ?2"},
-        {&s.plugin_latest, "INSERT INTO plugin_latest(host, plugin, ts, data) VALUES (?1, ?2, ?3, ?4) ON "
-                           "CONFLICT(host, plugin) DO UPDATE SET ts = excluded.ts, data = excluded.data"},
+        {&s.plugin_latest,
+         "INSERT INTO plugin_latest(host, plugin, ts, data) VALUES (?1, ?2, ?3, ?4) ON "
+         "CONFLICT(host, plugin) DO UPDATE SET ts = excluded.ts, data = excluded.data"},
         {&s.plugin_hist, "INSERT INTO plugin_history(host, plugin, ts, data) VALUES (?1, ?2, ?3, ?4)"},
         {&s.message, "INSERT INTO messages(ts, host, json) VALUES (?1, ?2, ?3)"},
-        {&s.alert, "INSERT INTO alerts(host, metric_path, updated, json) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(host, "
-                   "metric_path) DO UPDATE SET updated = excluded.updated, json = excluded.json"},
-        {&s.command, "INSERT INTO commands(id, host, updated, json) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO "
-                     "UPDATE SET host = excluded.host, updated = excluded.updated, json = excluded.json"},
-        {&s.state, "INSERT INTO state(key, updated, value) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET "
-                   "updated = excluded.updated, value = excluded.value"},
+        {&s.alert,
+         "INSERT INTO alerts(host, metric_path, updated, json) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(host, "
+         "metric_path) DO UPDATE SET updated = excluded.updated, json = excluded.json"},
+        {&s.command,
+         "INSERT INTO commands(id, host, updated, json) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO "
+         "UPDATE SET host = excluded.host, updated = excluded.updated, json = excluded.json"},
+        {&s.state,
+         "INSERT INTO state(key, updated, value) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET "
+         "updated = excluded.updated, value = excluded.value"},
         {&s.drop[0], "DELETE FROM hosts WHERE name = ?1"},
         {&s.drop[1], "DELETE FROM connections WHERE host = ?1"},
         {&s.drop[2], "DELETE FROM plugin_latest WHERE host = ?1"},
@@ -420,7 +440,8 @@ class store {
     }
     if (opt_.history_samples > 0) {
       auto st = db_.prepare(
-          "SELECT host, plugin, ts, data FROM (SELECT host, plugin, ts, data, row_number() OVER (PARTITION BY "
+          "SELECT host, plugin, ts, data FROM (SELECT host, plugin, ts, data, row_number() OVER (PARTITION "
+          "BY "
           "host, plugin ORDER BY ts DESC, id DESC) AS rn FROM plugin_history) WHERE rn <= ?1 ORDER BY host, "
           "plugin, ts, rn DESC");
       if (!st) return st.err();
@@ -450,7 +471,8 @@ class store {
       }
     }
     {
-      auto st = db_.prepare("SELECT json FROM (SELECT id, json FROM messages ORDER BY id DESC LIMIT ?1) ORDER BY id");
+      auto st = db_.prepare(
+          "SELECT json FROM (SELECT id, json FROM messages ORDER BY id DESC LIMIT ?1) ORDER BY id");
       if (!st) return st.err();
       st->bind(1, static_cast<std::int64_t>(opt_.messages_loaded));
       while (st->step() == SQLITE_ROW) {
@@ -494,7 +516,8 @@ class store {
               if (family.empty()) continue;
               text.clear();
               c.dump_to(text);
-              check(s.conn.bind(1, o.host).bind(2, family).bind(3, o.ts).bind(4, text).run(), "connection write");
+              check(s.conn.bind(1, o.host).bind(2, family).bind(3, o.ts).bind(4, text).run(),
+                    "connection write");
             }
             // A connection no longer listed (e.g. after a restart of the host) goes away.
             check(s.conn_clear.bind(1, o.host).bind(2, o.ts).run(), "connection cleanup");
@@ -508,8 +531,10 @@ class store {
         break;
       }
       case op_kind::plugin:
-        check(s.plugin_latest.bind(1, o.host).bind(2, o.key).bind(3, o.ts).bind(4, o.text).run(), "plugin write");
-        check(s.plugin_hist.bind(1, o.host).bind(2, o.key).bind(3, o.ts).bind(4, o.text).run(), "history write");
+        check(s.plugin_latest.bind(1, o.host).bind(2, o.key).bind(3, o.ts).bind(4, o.text).run(),
+              "plugin write");
+        check(s.plugin_hist.bind(1, o.host).bind(2, o.key).bind(3, o.ts).bind(4, o.text).run(),
+              "history write");
         break;
       case op_kind::message:
         check(s.message.bind(1, o.ts).bind(2, o.host).bind(3, o.text).run(), "message write");
@@ -583,7 +608,8 @@ class store {
           commit();
       }
       auto now = clock::now();
-      if (in_txn && (stopping || flush_req_.exchange(false) || now - txn_start >= opt_.commit_interval)) commit();
+      if (in_txn && (stopping || flush_req_.exchange(false) || now - txn_start >= opt_.commit_interval))
+        commit();
       if (!in_txn && now >= next_prune) {
         prune();
         next_prune = now + opt_.prune_interval;
@@ -593,8 +619,10 @@ class store {
         flush_cv_.notify_all();
       }
       if (stopping) break;
-      auto wait = in_txn ? std::chrono::duration_cast<std::chrono::milliseconds>(txn_start + opt_.commit_interval - now)
-                         : std::chrono::milliseconds(1000);
+      auto wait =
+          in_txn
+              ? std::chrono::duration_cast<std::chrono::milliseconds>(txn_start + opt_.commit_interval - now)
+              : std::chrono::milliseconds(1000);
       q_.wait(std::max(wait, std::chrono::milliseconds(1)));
     }
     commit();
@@ -615,7 +643,8 @@ class store {
           st->bind(1, q->host).bind(2, q->plugin).bind(3, q->since).bind(4, q->until);
           st->bind(5, q->limit ? static_cast<std::int64_t>(q->limit) : std::int64_t{-1});
           int rc;
-          while ((rc = st->step()) == SQLITE_ROW) rows.push_back(history_sample{st->real(0), std::string(st->text(1))});
+          while ((rc = st->step()) == SQLITE_ROW)
+            rows.push_back(history_sample{st->real(0), std::string(st->text(1))});
           st->reset();
           if (rc == SQLITE_DONE)
             res = std::move(rows);
@@ -624,7 +653,10 @@ class store {
         }
         queries_.fetch_add(1, std::memory_order_relaxed);
         auto deliver = [cb = std::move(q->cb), r = std::move(res)]() mutable { cb(std::move(r)); };
-        if (post_) post_(std::move(deliver)); else deliver();
+        if (post_)
+          post_(std::move(deliver));
+        else
+          deliver();
       }
       if (stopping) break;
       qq_.wait(std::chrono::milliseconds(1000));
@@ -643,8 +675,8 @@ class store {
   std::atomic<bool> stop_{false}, flush_req_{false};
   std::mutex flush_m_;
   std::condition_variable flush_cv_;
-  std::atomic<std::uint64_t> queued_{0}, committed_{0}, dropped_{0}, rows_written_{0}, transactions_{0}, errors_{0},
-      pruned_{0}, queries_{0}, queries_dropped_{0};
+  std::atomic<std::uint64_t> queued_{0}, committed_{0}, dropped_{0}, rows_written_{0}, transactions_{0},
+      errors_{0}, pruned_{0}, queries_{0}, queries_dropped_{0};
 };
 
 }  // namespace heartbeat::server

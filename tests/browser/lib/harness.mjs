@@ -10,11 +10,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const require = createRequire(import.meta.url);
-// NODE_PATH (set by ctest) points at web/node_modules; ES imports ignore it, require() does not.
-const { chromium } = require('playwright-core');
-
 export const SOURCE_DIR = process.env.HB_SOURCE_DIR || new URL('../../..', import.meta.url).pathname.replace(/\/$/, '');
+// playwright-core lives in web/node_modules (ctest also sets NODE_PATH there, which ES
+// imports ignore): resolve it as web/'s own dependency.
+const { chromium } = createRequire(join(SOURCE_DIR, 'web', 'package.json'))('playwright-core');
 export const BUILD_DIR = process.env.HB_BUILD_DIR || join(SOURCE_DIR, 'build');
 export const ARTIFACTS = join(SOURCE_DIR, 'tests', 'artifacts', 'browser');
 export const CHROMIUM = process.env.HB_CHROMIUM || '/usr/bin/chromium';

@@ -45,15 +45,16 @@ thresholds:
       /:
         free_gb: {warning: 10, critical: 5, operator: "<", hysteresis: 0.1}
 )"));
-  run_table(e, "db01", "disk_monitor.partitions./.free_gb",
-            {
-                {0, 20, {}},
-                {1, 4, {"notify: CRITICAL: db01 - disk_monitor.partitions./.free_gb = 4.0"}},
-                {2, 5.4, {}},                                                                 // below 5.5
-                {3, 5.6, {"silent: WARNING: db01 - disk_monitor.partitions./.free_gb = 5.6"}},  // de-escalation
-                {4, 10.5, {}},                                                                // below 11
-                {5, 11.5, {"notify: RECOVERED: db01 - disk_monitor.partitions./.free_gb = 11.5 (WARNING -> OK)"}},
-            });
+  run_table(
+      e, "db01", "disk_monitor.partitions./.free_gb",
+      {
+          {0, 20, {}},
+          {1, 4, {"notify: CRITICAL: db01 - disk_monitor.partitions./.free_gb = 4.0"}},
+          {2, 5.4, {}},                                                                   // below 5.5
+          {3, 5.6, {"silent: WARNING: db01 - disk_monitor.partitions./.free_gb = 5.6"}},  // de-escalation
+          {4, 10.5, {}},                                                                  // below 11
+          {5, 11.5, {"notify: RECOVERED: db01 - disk_monitor.partitions./.free_gb = 11.5 (WARNING -> OK)"}},
+      });
 }
 
 // Notifications only on state changes; de-escalation is silent.
@@ -64,15 +65,16 @@ thresholds:
     cpu_percent: {warning: 80, critical: 90, operator: ">", hysteresis: 0.02}
 )"));
   std::vector<heartbeat::alert::transition> all;
-  run_table(e, "webserver01", "cpu_monitor.cpu_percent",
-            {
-                {0, 85, {"notify: WARNING: webserver01 - cpu_monitor.cpu_percent = 85.0"}},
-                {30, 86, {}},
-                {60, 95, {"notify: CRITICAL: webserver01 - cpu_monitor.cpu_percent = 95.0"}},
-                {90, 85, {"silent: WARNING: webserver01 - cpu_monitor.cpu_percent = 85.0"}},
-                {120, 50, {"notify: RECOVERED: webserver01 - cpu_monitor.cpu_percent = 50.0 (WARNING -> OK)"}},
-            },
-            &all);
+  run_table(
+      e, "webserver01", "cpu_monitor.cpu_percent",
+      {
+          {0, 85, {"notify: WARNING: webserver01 - cpu_monitor.cpu_percent = 85.0"}},
+          {30, 86, {}},
+          {60, 95, {"notify: CRITICAL: webserver01 - cpu_monitor.cpu_percent = 95.0"}},
+          {90, 85, {"silent: WARNING: webserver01 - cpu_monitor.cpu_percent = 85.0"}},
+          {120, 50, {"notify: RECOVERED: webserver01 - cpu_monitor.cpu_percent = 50.0 (WARNING -> OK)"}},
+      },
+      &all);
   ASSERT_EQ(all.size(), 4u);
   EXPECT_EQ(all[0].reason, "raised: 85.0 > 80.0");
   EXPECT_EQ(all[1].reason, "escalated: 95.0 > 90.0");
@@ -89,20 +91,21 @@ thresholds:
   cpu_monitor:
     load_1min: {warning: 4, critical: 8}
 )"));
-  run_table(e, "mailserver", "cpu_monitor.load_1min",
-            {
-                {1000, 12.5, {"notify: CRITICAL: mailserver - cpu_monitor.load_1min = 12.5"}},
-                {4599, std::nullopt, {}},
-                {4600,
-                 std::nullopt,
-                 {"notify: REMINDER (CRITICAL): mailserver - cpu_monitor.load_1min = 12.5 (ongoing for 3600s)"}},
-                {8000, std::nullopt, {}},
-                {8200,
-                 std::nullopt,
-                 {"notify: REMINDER (CRITICAL): mailserver - cpu_monitor.load_1min = 12.5 (ongoing for 7200s)"}},
-                {8300, 1, {"notify: RECOVERED: mailserver - cpu_monitor.load_1min = 1.0 (CRITICAL -> OK)"}},
-                {20000, std::nullopt, {}},
-            });
+  run_table(
+      e, "mailserver", "cpu_monitor.load_1min",
+      {
+          {1000, 12.5, {"notify: CRITICAL: mailserver - cpu_monitor.load_1min = 12.5"}},
+          {4599, std::nullopt, {}},
+          {4600,
+           std::nullopt,
+           {"notify: REMINDER (CRITICAL): mailserver - cpu_monitor.load_1min = 12.5 (ongoing for 3600s)"}},
+          {8000, std::nullopt, {}},
+          {8200,
+           std::nullopt,
+           {"notify: REMINDER (CRITICAL): mailserver - cpu_monitor.load_1min = 12.5 (ongoing for 7200s)"}},
+          {8300, 1, {"notify: RECOVERED: mailserver - cpu_monitor.load_1min = 1.0 (CRITICAL -> OK)"}},
+          {20000, std::nullopt, {}},
+      });
 }
 
 // Default interval: 60 minutes.
@@ -130,8 +133,13 @@ thresholds:
              {1, 5, {"notify: CRITICAL: h - p.le = 5.0"}},
              {2, 10.1, {"notify: RECOVERED: h - p.le = 10.1 (CRITICAL -> OK)"}}});
   run_table(e, "h", "p.eq",
-            {{0, 2, {}}, {1, 3, {"notify: CRITICAL: h - p.eq = 3.0"}}, {2, 4, {"notify: RECOVERED: h - p.eq = 4.0 (CRITICAL -> OK)"}}});
-  run_table(e, "h", "p.ne", {{0, 1, {}}, {1, 0, {"notify: WARNING: h - p.ne = 0.0"}}, {2, 1, {"notify: RECOVERED: h - p.ne = 1.0 (WARNING -> OK)"}}});
+            {{0, 2, {}},
+             {1, 3, {"notify: CRITICAL: h - p.eq = 3.0"}},
+             {2, 4, {"notify: RECOVERED: h - p.eq = 4.0 (CRITICAL -> OK)"}}});
+  run_table(e, "h", "p.ne",
+            {{0, 1, {}},
+             {1, 0, {"notify: WARNING: h - p.ne = 0.0"}},
+             {2, 1, {"notify: RECOVERED: h - p.ne = 1.0 (WARNING -> OK)"}}});
 }
 
 // Generic matching: leading segments stripped until `status_code` matches; the nagios
@@ -145,10 +153,12 @@ thresholds:
       display: "{check_name}: {output} [{status}]"
 )"));
   auto sample = [&](double t, double code, std::string status, std::string output) {
-    std::vector<heartbeat::protocol::leaf> leaves{
-        number_leaf("check_disk_root_status_code", code), text_leaf("check_disk_root_status", status),
-        text_leaf("check_disk_root_output", output), number_leaf("check_load_status_code", 0),
-        text_leaf("check_load_status", "OK"), text_leaf("check_load_output", "LOAD OK")};
+    std::vector<heartbeat::protocol::leaf> leaves{number_leaf("check_disk_root_status_code", code),
+                                                  text_leaf("check_disk_root_status", status),
+                                                  text_leaf("check_disk_root_output", output),
+                                                  number_leaf("check_load_status_code", 0),
+                                                  text_leaf("check_load_status", "OK"),
+                                                  text_leaf("check_load_output", "LOAD OK")};
     std::vector<heartbeat::alert::transition> out;
     e.evaluate_plugin("web01", "nagios_runner", leaves, t, out);
     std::vector<std::string> got;
@@ -156,21 +166,26 @@ thresholds:
     return got;
   };
   EXPECT_EQ(sample(0, 0, "OK", "DISK OK"), std::vector<std::string>{});
-  EXPECT_EQ(sample(300, 1, "WARNING", "DISK WARNING - free space: / 900 MB (9%)"),
-            std::vector<std::string>{"notify: WARNING: web01 - nagios_runner.check_disk_root_status_code = 1.0 "
-                                     "check_disk_root: DISK WARNING - free space: / 900 MB (9%) [WARNING]"});
-  EXPECT_EQ(sample(600, 2, "CRITICAL", "DISK CRITICAL - free space: / 100 MB (1%)"),
-            std::vector<std::string>{"notify: CRITICAL: web01 - nagios_runner.check_disk_root_status_code = 2.0 "
-                                     "check_disk_root: DISK CRITICAL - free space: / 100 MB (1%) [CRITICAL]"});
-  EXPECT_EQ(sample(900, 3, "UNKNOWN", "cannot stat /"),
-            std::vector<std::string>{"notify: UNKNOWN: web01 - nagios_runner.check_disk_root_status_code = 3.0 "
-                                     "check_disk_root: cannot stat / [UNKNOWN]"});
-  EXPECT_EQ(sample(1200, 0, "OK", "DISK OK"),
-            std::vector<std::string>{"notify: RECOVERED: web01 - nagios_runner.check_disk_root_status_code = 0.0 "
-                                     "(UNKNOWN -> OK) check_disk_root: DISK OK [OK]"});
-  EXPECT_EQ(sample(1500, -9, "UNKNOWN", "killed"),  // signal-killed -> UNKNOWN
-            std::vector<std::string>{"notify: UNKNOWN: web01 - nagios_runner.check_disk_root_status_code = -9.0 "
-                                     "check_disk_root: killed [UNKNOWN]"});
+  EXPECT_EQ(
+      sample(300, 1, "WARNING", "DISK WARNING - free space: / 900 MB (9%)"),
+      std::vector<std::string>{"notify: WARNING: web01 - nagios_runner.check_disk_root_status_code = 1.0 "
+                               "check_disk_root: DISK WARNING - free space: / 900 MB (9%) [WARNING]"});
+  EXPECT_EQ(
+      sample(600, 2, "CRITICAL", "DISK CRITICAL - free space: / 100 MB (1%)"),
+      std::vector<std::string>{"notify: CRITICAL: web01 - nagios_runner.check_disk_root_status_code = 2.0 "
+                               "check_disk_root: DISK CRITICAL - free space: / 100 MB (1%) [CRITICAL]"});
+  EXPECT_EQ(
+      sample(900, 3, "UNKNOWN", "cannot stat /"),
+      std::vector<std::string>{"notify: UNKNOWN: web01 - nagios_runner.check_disk_root_status_code = 3.0 "
+                               "check_disk_root: cannot stat / [UNKNOWN]"});
+  EXPECT_EQ(
+      sample(1200, 0, "OK", "DISK OK"),
+      std::vector<std::string>{"notify: RECOVERED: web01 - nagios_runner.check_disk_root_status_code = 0.0 "
+                               "(UNKNOWN -> OK) check_disk_root: DISK OK [OK]"});
+  EXPECT_EQ(
+      sample(1500, -9, "UNKNOWN", "killed"),  // signal-killed -> UNKNOWN
+      std::vector<std::string>{"notify: UNKNOWN: web01 - nagios_runner.check_disk_root_status_code = -9.0 "
+                               "check_disk_root: killed [UNKNOWN]"});
   // Both checks have states; the non-matching string leaves do not.
   auto js = e.host_alerts_json("web01");
   EXPECT_EQ(js.find("alerts")->size(), 2u);
@@ -203,7 +218,9 @@ thresholds:
 )"));
   run_table(e, "database01", "disk_monitor.partitions./.percent",
             {{0, 85, {"notify: WARNING: database01 - disk_monitor.partitions./.percent = 85.0"}},
-             {1, 75, {"notify: RECOVERED: database01 - disk_monitor.partitions./.percent = 75.0 (WARNING -> OK)"}}});
+             {1,
+              75,
+              {"notify: RECOVERED: database01 - disk_monitor.partitions./.percent = 75.0 (WARNING -> OK)"}}});
   // Other partitions have no rule.
   run_table(e, "database01", "disk_monitor.partitions./var.percent", {{2, 99, {}}});
 }
@@ -267,8 +284,12 @@ thresholds:
              {600, std::nullopt, {"notify: UNKNOWN: h - p.x = no data"}},
              {1200, std::nullopt, {}},
              {1300, 50, {"notify: RECOVERED: h - p.x = 50.0 (UNKNOWN -> OK)"}}});
-  EXPECT_EQ(e.find("h", "p.x")->reason.substr(0, 8), "recovere");
-  run_table(e, "h", "p.y", {{0, 50, {}}, {100000, std::nullopt, {}}});
+  EXPECT_EQ(e.find("h", "p.x")->reason, "recovered: 50.0 within thresholds (was UNKNOWN)");
+  engine f(compile(R"(
+threshold_missing_after: 600
+thresholds: {p: {y: {warning: 80, missing_after: 0}}}
+)"));
+  run_table(f, "h", "p.y", {{0, 50, {}}, {100000, std::nullopt, {}}});
 }
 
 // Acknowledgement stops reminders until the level changes.
@@ -303,11 +324,14 @@ hosts:
   quiet: {watch: false}
 )"));
   std::vector<heartbeat::alert::transition> all;
-  run_table(e, "quiet", "p.x", {{0, 85, {"silent: WARNING: quiet - p.x = 85.0"}}, {100, std::nullopt, {}}}, &all);
+  run_table(e, "quiet", "p.x", {{0, 85, {"silent: WARNING: quiet - p.x = 85.0"}}, {100, std::nullopt, {}}},
+            &all);
   EXPECT_EQ(all[0].reason, "raised: 85.0 > 80.0; suppressed: watch false");
   EXPECT_EQ(e.find("quiet", "p.x")->m.lvl, heartbeat::alert::level::warning);
   e.set_watch("quiet", true);
-  run_table(e, "quiet", "p.x", {{200, 95, {}}, {300, 50, {}}});  // nothing was sent: no recovery either
+  // Nothing was sent: the recovery is not notified either.
+  run_table(e, "quiet", "p.x",
+            {{200, 95, {}}, {300, 50, {"silent: RECOVERED: quiet - p.x = 50.0 (WARNING -> OK)"}}});
 }
 
 // A one-off maintenance window: state is tracked, nothing is sent; at the end the

@@ -13,7 +13,9 @@ using heartbeat::alert::engine;
 
 TEST(AlertTemplate, AllVariables) {
   auto t = display_template::compile(
-      "{value} {threshold_value:.1f} {op_symbol} {check_name} {metric_name} {output} {status} {total_mb} {{x}}", true);
+      "{value} {threshold_value:.1f} {op_symbol} {check_name} {metric_name} {output} {status} {total_mb} "
+      "{{x}}",
+      true);
   ASSERT_TRUE(t.ok()) << t.err().message;
   heartbeat::alert::render_context c;
   c.value = 85.5;
@@ -56,9 +58,10 @@ thresholds:
   out.clear();
   e.tick(100, out);  // reminders reuse the fields captured at the transition
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].text,
-            "REMINDER (WARNING): h - memory_monitor.percent = 88.0 (ongoing for 100s) (threshold: > 85.0%, total "
-            "16384.0 MB)");
+  EXPECT_EQ(
+      out[0].text,
+      "REMINDER (WARNING): h - memory_monitor.percent = 88.0 (ongoing for 100s) (threshold: > 85.0%, total "
+      "16384.0 MB)");
 }
 
 TEST(AlertJson, EndpointShapes) {
@@ -142,12 +145,14 @@ thresholds:
   EXPECT_EQ(*n, 3u);
   EXPECT_TRUE(b.find("h", "p.x")->acknowledged);
   run_table(b, "h", "p.x", {{10, 86, {}}, {20, 10, {"notify: RECOVERED: h - p.x = 10.0 (WARNING -> OK)"}}});
-  run_table(b, "h", "rtt",
-            {{30, 150, {}},
-             {1000, std::nullopt,
-              {"notify: REMINDER (CRITICAL): h - nagios_runner.check_ssh_status_code = 2.0 (ongoing for 1000s) "
-               "check_ssh: SSH CRITICAL",
-               "notify: REMINDER (WARNING): h - rtt.h = 150.0 (ongoing for 1000s)"}}});
+  run_table(
+      b, "h", "rtt",
+      {{30, 150, {}},
+       {1000,
+        std::nullopt,
+        {"notify: REMINDER (WARNING): h - rtt.h = 150.0 (ongoing for 1000s)",
+         "notify: REMINDER (CRITICAL): h - nagios_runner.check_ssh_status_code = 2.0 (ongoing for 1000s) "
+         "check_ssh: SSH CRITICAL"}}});
   // Unknown JSON is refused and changes nothing.
   EXPECT_FALSE(b.restore_state(heartbeat::json::value("nope")).ok());
 }

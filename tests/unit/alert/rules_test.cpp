@@ -13,7 +13,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 TEST(AlertRules, SeedExampleCompilesCleanly) {
-  auto rs = compile(R"(
+  auto rs = compile(R"cfg(
 thresholds:
   rtt:
     webserver01: {warning: 100.0, critical: 500.0}
@@ -34,7 +34,7 @@ thresholds:
   nagios_runner:
     status_code: {operator: "nagios", display: "{check_name}: {output}"}
 threshold_renotify_interval: 3600
-)");
+)cfg");
   const auto* disk = rs.defaults->plugin("disk_monitor");
   ASSERT_NE(disk, nullptr);
   EXPECT_EQ(disk->by_path.size(), 2u);
@@ -61,43 +61,56 @@ hosts:
   db-01: {threshold_config: [tight, nosuch]}
 threshold_renotify_interval: soon
 )");
-  EXPECT_THAT(d, Contains("thresholds.cpu_monitor.cpu_percent.warning: warning (90.0) must be below critical (80.0) "
-                          "for operator >"));
-  EXPECT_THAT(d, Contains("thresholds.cpu_monitor.load_1min.operator: unknown operator \"=>\" (use >, >=, <, <=, ==, "
-                          "!= or nagios)"));
-  EXPECT_THAT(d, Contains("thresholds.cpu_monitor.steal.hysteresis: must be a fraction between 0 and 1 (0.02 = 2 %), "
-                          "not 1.5"));
-  EXPECT_THAT(d, Contains("thresholds.disk_monitor.free_gb.warning: warning (5.0) must be above critical (10.0) for "
-                          "operator <"));
-  EXPECT_THAT(d, Contains(HasSubstr("thresholds.nagios_runner.status_code.display: unknown template variable {check} "
-                                    "(did you mean {check_name}?")));
-  EXPECT_THAT(d, Contains("thresholds.rtt.web01.display: unknown template variable {total_mb} (RTT rules have no "
-                          "plugin fields)"));
+  EXPECT_THAT(
+      d, Contains("thresholds.cpu_monitor.cpu_percent.warning: warning (90.0) must be below critical (80.0) "
+                  "for operator >"));
+  EXPECT_THAT(
+      d, Contains("thresholds.cpu_monitor.load_1min.operator: unknown operator \"=>\" (use >, >=, <, <=, ==, "
+                  "!= or nagios)"));
+  EXPECT_THAT(
+      d, Contains("thresholds.cpu_monitor.steal.hysteresis: must be a fraction between 0 and 1 (0.02 = 2 %), "
+                  "not 1.5"));
+  EXPECT_THAT(
+      d, Contains("thresholds.disk_monitor.free_gb.warning: warning (5.0) must be above critical (10.0) for "
+                  "operator <"));
+  EXPECT_THAT(
+      d, Contains(HasSubstr("thresholds.nagios_runner.status_code.display: unknown template variable {check} "
+                            "(did you mean {check_name}?")));
+  EXPECT_THAT(
+      d, Contains("thresholds.rtt.web01.display: unknown template variable {total_mb} (RTT rules have no "
+                  "plugin fields)"));
   EXPECT_THAT(d, Contains("hosts.db-01.threshold_config.1: unknown profile \"nosuch\" (known: tight)"));
-  EXPECT_THAT(d, Contains("threshold_renotify_interval: must be a duration in seconds or like 30m, 1h (0: no reminders)"));
+  EXPECT_THAT(
+      d, Contains(
+             "threshold_renotify_interval: must be a duration in seconds or like 30m, 1h (0: no reminders)"));
 }
 
 TEST(AlertRules, TemplateTypoIsReported) {
   auto d = diagnose("thresholds: {p: {x: {warning: 1, display: \"{valeu}\"}}}");
   ASSERT_EQ(d.size(), 1u);
-  EXPECT_THAT(d[0], HasSubstr("thresholds.p.x.display: unknown template variable {valeu} (did you mean {value}?"));
+  EXPECT_THAT(d[0],
+              HasSubstr("thresholds.p.x.display: unknown template variable {valeu} (did you mean {value}?"));
 }
 
 TEST(AlertRules, RuleNeedsALevel) {
   EXPECT_THAT(diagnose("thresholds: {p: {x: {operator: '>'}}}"),
               ElementsAre("thresholds.p.x: needs warning and/or critical (or operator: nagios)"));
-  EXPECT_THAT(diagnose("thresholds: {p: {x: {operator: nagios, warning: 1}}}"),
-              ElementsAre("thresholds.p.x.warning: the nagios operator maps exit codes to levels; warning/critical "
-                          "are not used"));
-  EXPECT_THAT(diagnose("thresholds: {p: {x: 5}}"),
-              ElementsAre("thresholds.p.x: must be a rule (warning/critical/operator) or a mapping of nested metrics"));
+  EXPECT_THAT(
+      diagnose("thresholds: {p: {x: {operator: nagios, warning: 1}}}"),
+      ElementsAre("thresholds.p.x.warning: the nagios operator maps exit codes to levels; warning/critical "
+                  "are not used"));
+  EXPECT_THAT(
+      diagnose("thresholds: {p: {x: 5}}"),
+      ElementsAre(
+          "thresholds.p.x: must be a rule (warning/critical/operator) or a mapping of nested metrics"));
   EXPECT_THAT(diagnose("thresholds: {p: {x: {warning: 1, colour: red}}}"),
               ElementsAre("thresholds.p.x.colour: unknown key (ignored)"));
 }
 
 TEST(AlertRules, ForAndMissingValues) {
-  EXPECT_THAT(diagnose("thresholds: {p: {x: {warning: 1, for: soon}}}"),
-              ElementsAre("thresholds.p.x.for: must be seconds (90, \"5m\") or a sample count (\"3 samples\")"));
+  EXPECT_THAT(
+      diagnose("thresholds: {p: {x: {warning: 1, for: soon}}}"),
+      ElementsAre("thresholds.p.x.for: must be seconds (90, \"5m\") or a sample count (\"3 samples\")"));
   auto rs = compile("thresholds: {p: {x: {warning: 1, for: 5m, recover_after: 3x, missing_after: 1h}}}");
   const auto& r = rs.defaults->plugin("p")->by_path.at("x");
   EXPECT_EQ(r.raise_hold.seconds, 300);
@@ -146,10 +159,12 @@ hosts:
   EXPECT_EQ(rs.rtt_rule("db-01")->warning, 10);
 
   heartbeat::alert::engine e(std::move(rs));
-  run_table(e, "db-01", "cpu_monitor.cpu_percent", {{0, 70, {"notify: WARNING: db-01 - cpu_monitor.cpu_percent = 70.0"}}});
+  run_table(e, "db-01", "cpu_monitor.cpu_percent",
+            {{0, 70, {"notify: WARNING: db-01 - cpu_monitor.cpu_percent = 70.0"}}});
   run_table(e, "web-01", "cpu_monitor.cpu_percent", {{0, 70, {}}});
-  run_table(e, "db-01", "disk_monitor.partitions./var/lib/postgresql.percent",
-            {{0, 90, {"notify: CRITICAL: db-01 - disk_monitor.partitions./var/lib/postgresql.percent = 90.0"}}});
+  run_table(
+      e, "db-01", "disk_monitor.partitions./var/lib/postgresql.percent",
+      {{0, 90, {"notify: CRITICAL: db-01 - disk_monitor.partitions./var/lib/postgresql.percent = 90.0"}}});
 }
 
 // A combination that breaks the order is reported at the host.
@@ -161,8 +176,9 @@ threshold_configs:
 hosts:
   h1: {threshold_config: high_warn}
 )");
-  EXPECT_THAT(d, ElementsAre("hosts.h1.threshold_config: with profiles applied, cpu_monitor.cpu_percent.warning: "
-                             "warning (95.0) must be below critical (90.0) for operator >"));
+  EXPECT_THAT(
+      d, ElementsAre("hosts.h1.threshold_config: with profiles applied, cpu_monitor.cpu_percent.warning: "
+                     "warning (95.0) must be below critical (90.0) for operator >"));
 }
 
 TEST(AlertRules, MaintenanceErrors) {
@@ -175,12 +191,16 @@ maintenance:
   - {name: e}
   - {name: a, start: 10, end: 5}
 )");
-  EXPECT_THAT(d, Contains("maintenance.0.start: must be a Unix time or a UTC time like 2026-11-23T22:00:00Z"));
-  EXPECT_THAT(d, Contains("maintenance.1.cron: must have 5 fields: minute hour day-of-month month day-of-week"));
+  EXPECT_THAT(d,
+              Contains("maintenance.0.start: must be a Unix time or a UTC time like 2026-11-23T22:00:00Z"));
+  EXPECT_THAT(d,
+              Contains("maintenance.1.cron: must have 5 fields: minute hour day-of-month month day-of-week"));
   EXPECT_THAT(d, Contains("maintenance.2.days.1: unknown day \"funday\" (mon..sun)"));
   EXPECT_THAT(d, Contains("maintenance.2.at: must be a UTC time of day like \"02:30\""));
   EXPECT_THAT(d, Contains("maintenance.3.duration: a recurring window needs a duration"));
-  EXPECT_THAT(d, Contains("maintenance.4: needs exactly one of start (one-off), days + at (weekly) or cron (recurring)"));
+  EXPECT_THAT(
+      d, Contains(
+             "maintenance.4: needs exactly one of start (one-off), days + at (weekly) or cron (recurring)"));
   EXPECT_THAT(d, Contains("maintenance.5.name: duplicate window name \"a\""));
   EXPECT_THAT(d, Contains("maintenance.5.end: must be after start"));
 }

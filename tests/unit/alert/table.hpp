@@ -84,7 +84,8 @@ inline void run_table(alert::engine& e, const std::string& host, const std::stri
     e.tick(r.t, out);
     std::vector<std::string> got;
     for (const auto& t : out) got.push_back(describe(t));
-    EXPECT_EQ(got, r.expect) << "at t=" << r.t << (r.value ? " value=" + std::to_string(*r.value) : " (tick)");
+    EXPECT_EQ(got, r.expect) << "at t=" << r.t
+                             << (r.value ? " value=" + std::to_string(*r.value) : " (tick)");
     if (all)
       for (auto& t : out) all->push_back(t);
   }

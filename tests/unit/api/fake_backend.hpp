@@ -96,9 +96,10 @@ class fake_backend : public backend {
     hosts.find(h)->second.access = a;
     return {};
   }
-  void collect_metrics(metrics_writer& w) const override {
+  void collect_metrics(metrics_writer& w, const user* who) const override {
     w.family("heartbeat_host_up", "gauge", "1 when the host is UP.");
-    for (const auto& [n, h] : hosts) w.sample("heartbeat_host_up", {{"host", n}}, 1);
+    for (const auto& [n, h] : hosts)
+      if (!who || role_on(*who, h.access) != role::none) w.sample("heartbeat_host_up", {{"host", n}}, 1);
   }
   void subscribe(server::event_sink s) override { bus.subscribe(std::move(s)); }
 };

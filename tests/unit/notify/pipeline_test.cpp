@@ -102,10 +102,10 @@ TEST(NotifyPipeline, WatchMaintenanceAndDedupSuppressWithTheirReason) {
   EXPECT_EQ(f.journal[0].text, "WARNING: quiet01 - cpu = 90.0");
   EXPECT_EQ(f.p->stats().get("", outcome::suppressed, reason::maintenance), 1u);
   std::string prom = f.p->stats().prometheus();
-  EXPECT_NE(prom.find("hb_notifications_total{channel=\"none\",result=\"suppressed\",reason=\"watch=false\"} 1"),
+  EXPECT_NE(prom.find("heartbeat_notifications_total{channel=\"none\",result=\"suppressed\",reason=\"watch_false\"} 1"),
             std::string::npos)
       << prom;
-  EXPECT_NE(prom.find("hb_notifications_total{channel=\"a\",result=\"sent\"} 1"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("heartbeat_notifications_total{channel=\"a\",result=\"sent\"} 1"), std::string::npos) << prom;
 }
 
 TEST(NotifyPipeline, TwoServerErrorsThenSuccessDeliversOnceAfterBackoff) {

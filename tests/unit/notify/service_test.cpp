@@ -35,16 +35,17 @@ TEST(NotifyService, AFullQueueIsACountedJournaledDrop) {
   service svc(load("notify: {queue_size: 2}\nnotifiers: {a: {type: webhook, url: 'http://127.0.0.1:1/'}}\n"),
               [&](const journal_record& r) { j.push_back(r); });
   // Not started: nothing consumes the queue.
-  EXPECT_TRUE(svc.submit(note("a")));
-  EXPECT_TRUE(svc.submit(note("b")));
-  EXPECT_FALSE(svc.submit(note("c")));
+  int accepted = 0;
+  while (accepted < 10 && svc.submit(note("n" + std::to_string(accepted)))) ++accepted;
+  EXPECT_GE(accepted, 2) << "at least queue_size fit";
+  EXPECT_LE(accepted, 4) << "the queue is bounded";
   EXPECT_EQ(svc.dropped(), 1u);
   ASSERT_EQ(j.size(), 1u);
   EXPECT_EQ(j[0].outcome, outcome::dropped);
   EXPECT_EQ(j[0].reason, "queue full");
-  EXPECT_EQ(j[0].text, "WARNING: web01 - c = 1.0");
-  EXPECT_NE(svc.metrics_text().find("hb_notify_dropped_total 1\n"), std::string::npos);
-  EXPECT_NE(svc.metrics_text().find("hb_notify_queue_depth 2\n"), std::string::npos);
+  EXPECT_EQ(j[0].text, "WARNING: web01 - n" + std::to_string(accepted) + " = 1.0");
+  EXPECT_NE(svc.metrics_text().find("heartbeat_queue_dropped_total{queue=\"notify\"} 1\n"), std::string::npos);
+  EXPECT_NE(svc.metrics_text().find("heartbeat_queue_depth{queue=\"notify\"} " + std::to_string(accepted) + "\n"), std::string::npos);
 }
 
 TEST(NotifyService, TheWorkerDeliversAndPostsJournalRecordsBack) {
@@ -82,5 +83,44 @@ TEST(NotifyService, TheWorkerDeliversAndPostsJournalRecordsBack) {
   ASSERT_EQ(j.size(), 1u);
   EXPECT_EQ(j[0].outcome, outcome::sent);
   EXPECT_EQ(j[0].channel, "a");
-  EXPECT_NE(svc.metrics_text().find("hb_notifications_total{channel=\"a\",result=\"sent\"} 1"), std::string::npos);
+  EXPECT_NE(svc.metrics_text().find("heartbeat_notifications_total{channel=\"a\",result=\"sent\"} 1"), std::string::npos);
+}
+
+TEST(NotifyService, RegistryHostEventsCarryTheWatchFlagAndRoles) {
+  std::mutex m;
+  std::vector<std::string> sent;
+  auto s = load(R"(
+notifiers: {a: {type: webhook, url: 'http://unused/'}}
+users: {alice: {notification_channels: [a]}, bob: {notification_channels: [a]}}
+hosts: {web01: {owner: alice}}
+)");
+  std::vector<channel> chans{channel("a", "webhook", [&](const message& msg) {
+    std::lock_guard lk(m);
+    sent.push_back(msg.user + " " + msg.title);
+    return send_status::success();
+  })};
+  std::vector<journal_record> j;
+  std::mutex jm;
+  service svc(s, [&](const journal_record& r) { std::lock_guard lk(jm); j.push_back(r); }, {}, std::move(chans));
+  svc.start();
+  auto host = [](const char* owner, bool watch, const char* from, const char* to, double ts) {
+    server::event e;
+    e.kind = server::event_kind::host;
+    e.host = "web01";
+    e.ts = ts;
+    e.data = json::value::object({{"name", "web01"}, {"state", to}, {"watch", watch}, {"owner", owner},
+                                  {"managers", json::value::array()}, {"monitors", json::value::array()}});
+    e.data.set("transition", json::value::object({{"from", from}, {"to", to}}));
+    return e;
+  };
+  svc.on_event(host("bob", true, "UP", "DOWN", 100));  // the API gave web01 to bob
+  ASSERT_TRUE(wait_idle(svc));
+  svc.on_event(host("bob", false, "DOWN", "STOPPED", 200));  // and unwatched it
+  svc.on_event(host("bob", false, "UP", "DOWN", 300));
+  ASSERT_TRUE(wait_idle(svc));
+  svc.stop();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0], "bob DOWN: web01");
+  std::lock_guard lk(jm);
+  EXPECT_EQ(j.back().reason, "watch=false");
 }

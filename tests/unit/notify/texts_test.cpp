@@ -118,3 +118,26 @@ TEST(NotifyTranslate, AlertTransitionsKeepTheEnginesText) {
   e.data.set("notify", false);
   EXPECT_FALSE(t.translate(e));
 }
+
+TEST(NotifyTranslate, RegistryHostEventsNotifyOnlyOnTransitions) {
+  notify::event_translator t;
+  auto ev = [](const char* state, double ts, json::value transition) {
+    server::event e;
+    e.kind = server::event_kind::host;
+    e.host = "web01";
+    e.ts = ts;
+    e.data = json::value::object({{"name", "web01"}, {"state", state}, {"watch", true}, {"last_seen", 1000.0}});
+    if (!transition.is_null()) e.data.set("transition", std::move(transition));
+    return e;
+  };
+  EXPECT_FALSE(t.translate(ev("DOWN", 900, json::value())));  // a restored or refreshed host: no transition
+  EXPECT_FALSE(t.translate(ev("UP", 1000, json::value::object({{"from", "UNKNOWN"}, {"to", "UP"}}))));
+  auto d = t.translate(ev("DOWN", 1090, json::value::object({{"from", "UP"}, {"to", "DOWN"}, {"notify", true}})));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->text, "DOWN: web01 - no heartbeat for 90s");
+  auto up = t.translate(ev("UP", 1200, json::value::object({{"from", "DOWN"}, {"to", "UP"}, {"down_for", 110.0}})));
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->text, "UP: web01 - was DOWN for 110s");
+  EXPECT_FALSE(t.translate(ev("DOWN", 1300, json::value::object({{"from", "UP"}, {"to", "DOWN"}}))) == std::nullopt);
+  EXPECT_FALSE(t.translate(ev("UP", 1302, json::value::object({{"from", "DOWN"}, {"to", "UP"}, {"down_for", 2.0}}))));
+}

@@ -1,9 +1,9 @@
 // DNS worker: the nsupdate payload and argv, name/address validation, the
 // worker's dedup, timeout and retry, and a real update against BIND 9.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,8 +57,8 @@ fs::path write_fake(const fs::path& dir, int fails, bool hang = false) {
     << "echo $((n+1)) > " << (dir / "count").string() << "\n"
     << "echo \"ARGV $*\" >> " << (dir / "log").string() << "\n"
     << "cat >> " << (dir / "log").string() << "\n"
-    << (hang ? "sleep 30\n" : "")
-    << "if [ $n -lt " << fails << " ]; then echo 'update failed: REFUSED' >&2; exit 2; fi\n"
+    << (hang ? "sleep 30\n" : "") << "if [ $n -lt " << fails
+    << " ]; then echo 'update failed: REFUSED' >&2; exit 2; fi\n"
     << "exit 0\n";
   f.close();
   fs::permissions(p, fs::perms::owner_all);
@@ -93,7 +93,8 @@ TEST(Dns, ArgvNamesTheKeyFileAndTimeout) {
   o.nsupdate_bin = "/usr/bin/nsupdate";
   o.key_file = "/etc/hb/tsig.key";
   o.timeout = 7000ms;
-  EXPECT_EQ(nsupdate_argv(o), (std::vector<std::string>{"/usr/bin/nsupdate", "-t", "7", "-k", "/etc/hb/tsig.key"}));
+  EXPECT_EQ(nsupdate_argv(o),
+            (std::vector<std::string>{"/usr/bin/nsupdate", "-t", "7", "-k", "/etc/hb/tsig.key"}));
 }
 
 TEST(Dns, NamesAndAddressesAreValidatedAndCanonical) {
@@ -222,7 +223,8 @@ TEST(Dns, BindUpdatesRecords) {
   ASSERT_NE(key.find("secret"), std::string::npos);
   std::ofstream(d.path / "tsig.key") << key;
   std::ofstream(d.path / "zone.db") << "$TTL 60\n@ IN SOA ns." << zone << ". admin." << zone
-                                    << ". 1 3600 600 86400 60\n@ IN NS ns." << zone << ".\nns IN A 127.0.0.1\n";
+                                    << ". 1 3600 600 86400 60\n@ IN NS ns." << zone
+                                    << ".\nns IN A 127.0.0.1\n";
   std::ofstream(d.path / "named.conf")
       << "include \"" << (d.path / "tsig.key").string() << "\";\n"
       << "options { directory \"" << d.path.string() << "\"; pid-file \"" << (d.path / "named.pid").string()
@@ -242,8 +244,13 @@ TEST(Dns, BindUpdatesRecords) {
     ::_exit(127);
   }
   std::string dig = "/usr/bin/dig +short +time=1 +tries=1 -p " + std::to_string(port) + " @127.0.0.1 ";
-  bool up = wait_until([&] { return run_capture(dig + "ns." + zone + " A").find("127.0.0.1") != std::string::npos; },
-                       10000ms);
+  // "running" is logged once every zone is loaded and updates are accepted.
+  bool up = wait_until(
+      [&] {
+        return slurp(d.path / "named.log").find("running") != std::string::npos &&
+               run_capture(dig + "ns." + zone + " A").find("127.0.0.1") != std::string::npos;
+      },
+      10000ms);
   if (!up) {
     ::kill(named, SIGKILL);
     ::waitpid(named, nullptr, 0);
@@ -255,6 +262,7 @@ TEST(Dns, BindUpdatesRecords) {
   o.server = "127.0.0.1";
   o.port = port;
   o.timeout = 5000ms;
+  o.retry_base = 300ms;
   dns_worker w(o);
   ASSERT_TRUE(w.start().ok());
   EXPECT_TRUE(w.update("web1", "192.0.2.44"));

@@ -29,10 +29,19 @@ struct temp_dir {
 
 json::value host_json(const char* name, const char* state, const char* v4, double seen) {
   json::value conns = json::value::array();
-  conns.push_back(json::value::object(
-      {{"family", "ipv4"}, {"address", v4}, {"port", 40000}, {"state", state}, {"last_seen", seen}, {"seq", 7}}));
-  conns.push_back(json::value::object({{"family", "ipv6"}, {"address", "::1"}, {"port", 40001}, {"state", state}}));
-  return json::value::object({{"name", name}, {"state", state}, {"dyn", true}, {"last_seen", seen}, {"connections", std::move(conns)}});
+  conns.push_back(json::value::object({{"family", "ipv4"},
+                                       {"address", v4},
+                                       {"port", 40000},
+                                       {"state", state},
+                                       {"last_seen", seen},
+                                       {"seq", 7}}));
+  conns.push_back(
+      json::value::object({{"family", "ipv6"}, {"address", "::1"}, {"port", 40001}, {"state", state}}));
+  return json::value::object({{"name", name},
+                              {"state", state},
+                              {"dyn", true},
+                              {"last_seen", seen},
+                              {"connections", std::move(conns)}});
 }
 
 // Timestamps near "now": the writer prunes history older than history_retention.
@@ -74,11 +83,15 @@ TEST(Store, RoundTripThroughLoad) {
     sink(event{event_kind::message, 130, "web1",
                json::value::object({{"time", 130}, {"host", "web1"}, {"msg", "boot"}, {"event", "boot"}})});
     sink(event{event_kind::alert, 140, "web1",
-               json::value::object({{"host", "web1"}, {"metric_path", "cpu_monitor.cpu_percent"}, {"level", "WARNING"}})});
+               json::value::object(
+                   {{"host", "web1"}, {"metric_path", "cpu_monitor.cpu_percent"}, {"level", "WARNING"}})});
     sink(event{event_kind::alert, 141, "web1",
-               json::value::object({{"host", "web1"}, {"metric_path", "cpu_monitor.cpu_percent"}, {"level", "CRITICAL"}})});
-    sink(event{event_kind::command, 150, "web1", json::value::object({{"id", "c-1"}, {"host", "web1"}, {"state", "queued"}})});
-    sink(event{event_kind::command, 151, "web1", json::value::object({{"id", "c-1"}, {"host", "web1"}, {"state", "done"}})});
+               json::value::object(
+                   {{"host", "web1"}, {"metric_path", "cpu_monitor.cpu_percent"}, {"level", "CRITICAL"}})});
+    sink(event{event_kind::command, T + 150, "web1",
+               json::value::object({{"id", "c-1"}, {"host", "web1"}, {"state", "queued"}})});
+    sink(event{event_kind::command, T + 151, "web1",
+               json::value::object({{"id", "c-1"}, {"host", "web1"}, {"state", "done"}})});
     EXPECT_TRUE(s.put_state("alert_engine", "{\"x\":1}", 160));
     s.stop();
     EXPECT_EQ(s.stats().dropped, 0u);
@@ -121,11 +134,13 @@ TEST(Store, WritesInBatches) {
   ASSERT_TRUE(s.load().ok());
   ASSERT_TRUE(s.start().ok());
   const int n = 10000;
-  for (int i = 0; i < n; ++i) ASSERT_TRUE(s.put_plugin("h" + std::to_string(i % 50), "cpu", 1000 + i, "{\"v\":1}"));
+  for (int i = 0; i < n; ++i)
+    ASSERT_TRUE(s.put_plugin("h" + std::to_string(i % 50), "cpu", 1000 + i, "{\"v\":1}"));
   ASSERT_TRUE(s.flush());
   auto st = s.stats();
   EXPECT_EQ(st.rows_written, static_cast<std::uint64_t>(n));
-  EXPECT_LE(st.transactions, static_cast<std::uint64_t>(n / 100));  // at least 100 rows per transaction on average
+  EXPECT_LE(st.transactions,
+            static_cast<std::uint64_t>(n / 100));  // at least 100 rows per transaction on average
   EXPECT_EQ(st.queue_depth, 0u);
 }
 
@@ -155,8 +170,10 @@ TEST(Store, PrunesHistoryByRetentionAndLoadsTheLastSamples) {
     s.set_prune_clock([&] { return now; });
     ASSERT_TRUE(s.load().ok());
     ASSERT_TRUE(s.start().ok());  // may prune before or after the rows below land
-    for (int i = 0; i < 20; ++i) s.put_plugin("h", "cpu", now - 7200 + i, "{\"old\":" + std::to_string(i) + "}");
-    for (int i = 0; i < 20; ++i) s.put_plugin("h", "cpu", now - 60 + i, "{\"new\":" + std::to_string(i) + "}");
+    for (int i = 0; i < 20; ++i)
+      s.put_plugin("h", "cpu", now - 7200 + i, "{\"old\":" + std::to_string(i) + "}");
+    for (int i = 0; i < 20; ++i)
+      s.put_plugin("h", "cpu", now - 60 + i, "{\"new\":" + std::to_string(i) + "}");
     s.stop();
     pruned += s.stats().pruned;
   }

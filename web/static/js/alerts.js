@@ -10,15 +10,19 @@ const LEVELS = ['CRITICAL', 'WARNING', 'UNKNOWN'];
 const LEVEL_ORDER = { CRITICAL: 0, WARNING: 1, UNKNOWN: 2, OK: 3 };
 const view = { level: '', query: '' };
 let last = { alerts: [], summary: {}, host_count: 0 };
-let roles = null;   // host name -> role; loaded once, when there is something to acknowledge
+let roles = null;   // host name -> host entry (for the role); loaded when there is something to acknowledge
+let rolesAt = 0;
 let main;
 
-async function loadRoles() {
-  if (roles) return;
-  roles = new Map();
+/** Host roles from /api/0/hosts; reloaded (at most every 30 s) when an alert names a host not seen yet. */
+async function loadRoles(names) {
+  if (roles && (names.every((n) => roles.has(n)) || Date.now() - rolesAt < 30000)) return;
+  rolesAt = Date.now();
+  const next = new Map();
   try {
-    for (const x of hostList(await api('/hosts'))) roles.set(x.name, x.role);
-  } catch { /* no buttons then */ }
+    for (const x of hostList(await api('/hosts'))) next.set(x.name, x);
+    roles = next;
+  } catch { roles = roles || next; /* no buttons then */ }
 }
 
 function canAck(a) {
@@ -115,7 +119,8 @@ async function start() {
   render();
   onAlerts(async (data) => {
     last = data || last;
-    if ((last.alerts || []).some((a) => a.level !== 'OK' && !a.acknowledged)) await loadRoles();
+    const open = (last.alerts || []).filter((a) => a.level !== 'OK' && !a.acknowledged);
+    if (open.length) await loadRoles(open.map((a) => a.hostname));
     render();
   });
   refreshAlerts();

@@ -5,7 +5,7 @@
 import { api, hostList } from './api.js';
 import { initPage } from './nav.js';
 import * as stream from './stream.js';
-import { h, setChildren, fmtAgo, fmtNumber, fmtTime, hostUrl, roleAtLeast, throttle } from './util.js';
+import { h, setChildren, fmtAgo, fmtNumber, fmtTime, hostRole, hostUrl, roleAtLeast, throttle } from './util.js';
 
 const STATES = ['UP', 'LATE', 'DOWN', 'STOPPED', 'UNKNOWN'];
 const STATE_ORDER = { DOWN: 0, LATE: 1, UNKNOWN: 2, STOPPED: 3, UP: 4 };
@@ -29,15 +29,18 @@ function conn(x, family) {
 }
 function connSort(c) { return c ? (STATE_ORDER[c.state] ?? 9) : 10; }
 function latency(x) {
-  const r = (x.connections || []).map((c) => c.rtt).filter((v) => typeof v === 'number' && Number.isFinite(v));
-  return r.length ? Math.min(...r) : null;
+  let best = null;
+  for (const c of x.connections || []) {
+    if (typeof c.rtt === 'number' && Number.isFinite(c.rtt) && (best === null || c.rtt < best)) best = c.rtt;
+  }
+  return best;
 }
 function lossOf(x) {
-  const rate = x.loss ?? x.loss_rate;
-  if (typeof rate === 'number') return { text: `${fmtNumber(rate * 100, 1)} %`, sort: rate };
-  const lost = (x.connections || []).reduce((a, c) => a + (c.lost || 0), 0);
-  const sent = (x.connections || []).reduce((a, c) => a + (c.seq || 0), 0);
   if (!x.connections || !x.connections.length) return { text: '–', sort: -1 };
+  const lost = x.connections.reduce((a, c) => a + (c.lost || 0), 0);
+  const rate = x.loss ?? x.loss_rate;
+  if (typeof rate === 'number') return { text: `${fmtNumber(rate * 100, 1)} %`, sort: rate, title: `${lost} heartbeats lost` };
+  const sent = x.connections.reduce((a, c) => a + (c.seq || 0), 0);
   if (sent > 0) return { text: `${fmtNumber((lost / sent) * 100, 1)} %`, sort: lost / sent, title: `${lost} lost` };
   return { text: String(lost), sort: lost };
 }
@@ -55,7 +58,7 @@ function visibleHosts() {
   const q = view.query.toLowerCase();
   const out = [];
   for (const x of hosts.values()) {
-    if (!view.includeMonitored && !roleAtLeast(x.role, 'manager')) continue;
+    if (!view.includeMonitored && !roleAtLeast(x, 'manager')) continue;
     if (view.state && x.state !== view.state) continue;
     if (q && !x.name.toLowerCase().includes(q)) continue;
     out.push(x);
@@ -86,7 +89,7 @@ function row(x) {
   const loss = lossOf(x);
   return h('tr', { 'data-host': x.name, 'data-state': x.state },
     h('td', {}, h('a', { href: hostUrl(x.name), class: 'host-link' }, x.name),
-      x.role === 'monitor' ? h('span', { class: 'role-badge', title: 'you monitor this host' }, ' monitor') : null),
+      hostRole(x) === 'monitor' ? h('span', { class: 'role-badge', title: 'you monitor this host' }, ' monitor') : null),
     h('td', {}, h('span', { class: `badge state-${x.state || 'UNKNOWN'}` }, x.state || 'UNKNOWN')),
     connCell(x, 'ipv4'),
     connCell(x, 'ipv6'),
@@ -121,7 +124,7 @@ function render() {
   const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
   let monitored = 0;
   for (const x of hosts.values()) {
-    if (!roleAtLeast(x.role, 'manager')) { monitored++; if (!view.includeMonitored) continue; }
+    if (!roleAtLeast(x, 'manager')) { monitored++; if (!view.includeMonitored) continue; }
     counts[x.state] = (counts[x.state] || 0) + 1;
   }
   setChildren(countsEl, STATES.map((s) => h('span', { class: `badge state-${s}`, 'data-count': s }, `${s} ${counts[s] || 0}`)));
@@ -202,8 +205,10 @@ function build() {
         h('h2', { id: 'msg-title' }, 'Recent messages'), msgList)));
 }
 
+let me = null;
+
 async function main_() {
-  await initPage('live');
+  me = await initPage('live');
   build();
   render();
   renderMessages();

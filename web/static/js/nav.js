@@ -2,7 +2,7 @@
 // status dot and the user box. initPage() also resolves who is logged in and marks
 // <body> with the user's powers so pages can hide what the role does not allow.
 import { api, getMe, logout } from './api.js';
-import { h, throttle } from './util.js';
+import { h, setCurrentUser, throttle } from './util.js';
 import * as stream from './stream.js';
 
 const LINKS = [
@@ -124,6 +124,7 @@ export async function initPage(active) {
     if (e.status === 401) return new Promise(() => {});
     me = { username: null, admin: false, auth_enabled: true, error: e.message };
   }
+  setCurrentUser(me);
   document.body.classList.toggle('is-admin', !!me.admin);
   renderNav(active, me);
   refreshPie();

@@ -150,7 +150,7 @@ function pluginCard(name, p) {
 function renderCards() {
   const grid = document.getElementById('plugin-cards');
   const names = Object.keys(plugins).sort();
-  const shown = state.plugin ? names.filter((n) => n === state.plugin) : names;
+  const shown = state.plugin && names.includes(state.plugin) ? [state.plugin] : names;
   if (!names.length) { setChildren(grid, h('p', { class: 'muted' }, 'This host has sent no plugin data yet.')); return; }
   setChildren(grid, shown.map((n) => pluginCard(n, plugins[n])));
 }
@@ -172,6 +172,17 @@ function chartPlugin() {
   return ordered.find((n) => numericLeaves(plugins[n]?.data).length) || '';
 }
 
+const tickFmts = {
+  sec: new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' }),
+  min: new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' }),
+  day: new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }),
+};
+/** One-line time tick label whose precision follows the visible span (seconds). */
+function timeTick(v, span) {
+  const f = span <= 600 ? tickFmts.sec : span <= 2 * 86400 ? tickFmts.min : tickFmts.day;
+  return f.format(new Date(v * 1000));
+}
+
 function makeChart(path, xs, ys, container) {
   const c = themeColours();
   const unit = unitOf(path.split('.').pop());
@@ -187,7 +198,8 @@ function makeChart(path, xs, ys, container) {
     legend: { show: true },
     cursor: { drag: { x: true, y: false } },
     axes: [
-      { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid } },
+      { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid }, space: 60,
+        values: (u, vals) => vals.map((v) => timeTick(v, u.scales.x.max - u.scales.x.min)) },
       { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid }, size: 60,
         values: (u, vals) => vals.map((v) => fmtNumber(v)) },
     ],
@@ -316,8 +328,7 @@ const splitList = (s) => s.split(/[\s,]+/).filter(Boolean);
 
 async function renderManage() {
   const box = document.getElementById('manage');
-  const role = host ? host.role : undefined;
-  if (!roleAtLeast(role, 'manager')) { box.hidden = true; return; }
+  if (!host || !roleAtLeast(host, 'manager')) { box.hidden = true; return; }
   const base = `/hosts/${encodeURIComponent(hostName)}`;
   const forms = [
     actionForm('Run a command', [['cmd-name', 'Command', { required: true, placeholder: 'a name from the client allow-list' }], ['cmd-args', 'Arguments', { placeholder: 'space separated' }]],
@@ -335,7 +346,7 @@ async function renderManage() {
       return 'Upgrade queued.';
     }),
   ];
-  if (roleAtLeast(role, 'owner')) {
+  if (roleAtLeast(host, 'owner')) {
     let access = { owner: '', managers: [], monitors: [] };
     try { access = { ...access, ...(await api(`${base}/access`)) }; } catch { /* shown empty */ }
     const accessForm = actionForm('Access', [
@@ -388,13 +399,16 @@ async function loadPlugins() {
   plugins = (data && data.plugins) || {};
   const sel = document.getElementById('plugin-select');
   const names = Object.keys(plugins).sort();
-  const cur = sel.value;
+  const cur = sel.value || state.plugin;
   setChildren(sel, h('option', { value: '' }, 'All plugins'), names.map((n) => h('option', { value: n, selected: n === cur }, n)));
   renderCards();
 }
 
 async function renderHostPage() {
   setChildren(main, h('p', { class: 'muted' }, 'Loading…'));
+  const q = new URLSearchParams(location.search);
+  state.plugin = q.get('plugin') || '';
+  if (RANGES.some(([v]) => v === q.get('range'))) state.range = Number(q.get('range'));
   await loadHost();
   const pluginSel = h('select', { id: 'plugin-select', 'aria-label': 'Plugin' }, h('option', { value: '' }, 'All plugins'));
   const rangeSel = h('select', { id: 'range-select', 'aria-label': 'History range' },
@@ -419,8 +433,15 @@ async function renderHostPage() {
   if (!host) {
     main.insertBefore(h('p', { class: 'notice error', role: 'alert' }, `Host ${hostName} is not known or not visible to you.`), main.children[1]);
   }
-  pluginSel.addEventListener('change', () => { state.plugin = pluginSel.value; renderCards(); loadCharts(); });
-  rangeSel.addEventListener('change', () => { state.range = Number(rangeSel.value); loadCharts(); });
+  // The chosen plugin and range live in the URL (?plugin=&range=) so a view can be shared.
+  const remember = () => {
+    const q = new URLSearchParams();
+    if (state.plugin) q.set('plugin', state.plugin);
+    if (state.range !== 3600) q.set('range', String(state.range));
+    history.replaceState(null, '', `${location.pathname}${q.toString() ? `?${q}` : ''}`);
+  };
+  pluginSel.addEventListener('change', () => { state.plugin = pluginSel.value; remember(); renderCards(); loadCharts(); });
+  rangeSel.addEventListener('change', () => { state.range = Number(rangeSel.value); remember(); loadCharts(); });
   autoBox.addEventListener('change', () => { state.auto = autoBox.checked; });
 
   await loadPlugins().catch((e) => setChildren(document.getElementById('plugin-cards'), h('p', { class: 'notice error' }, e.message)));

@@ -45,7 +45,7 @@ function rulesTable(list, caption) {
   if (!list.length) return h('p', { class: 'muted' }, 'No thresholds.');
   return h('div', { class: 'table-wrap' }, h('table', { class: 'thresholds' },
     h('caption', { class: 'visually-hidden' }, caption),
-    h('thead', {}, h('tr', {}, ['Metric path', 'Warning', 'Critical', 'Operator', 'Hysteresis', 'Display'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, ['Metric path', 'Warning', 'Critical', 'Operator', 'Hysteresis', 'Display'].map((c, i) => h('th', { scope: 'col', class: [1, 2, 4].includes(i) ? 'num' : null }, c)))),
     h('tbody', {}, list.map(({ path, rule }) => h('tr', {},
       h('td', {}, h('code', {}, path)),
       h('td', { class: 'num' }, rule.warning ?? '–'), h('td', { class: 'num' }, rule.critical ?? '–'),
@@ -55,7 +55,7 @@ function rulesTable(list, caption) {
 
 function thresholdsSection(cfg) {
   const body = [];
-  if (cfg.threshold_renotify_interval !== undefined) {
+  if (cfg.threshold_renotify_interval !== undefined && cfg.threshold_renotify_interval !== null) {
     body.push(h('p', {}, 'Reminders for ongoing alerts every ', h('strong', {}, fmtDuration(Number(cfg.threshold_renotify_interval))), '.'));
   }
   body.push(h('h3', {}, 'Default thresholds'), rulesTable(rules(cfg.thresholds || {}), 'Default thresholds'));
@@ -163,7 +163,9 @@ async function start() {
   try {
     const m = await api('/maintenance');
     windows = Array.isArray(m) ? m : (m && m.windows) || [];
-  } catch { windows = cfg && Array.isArray(cfg.maintenance) ? cfg.maintenance : null; }
+  } catch {
+    if (cfg) windows = Array.isArray(cfg.maintenance) ? cfg.maintenance : [];
+  }
 
   if (cfg) {
     parts.push(section('server-config', 'Server configuration',

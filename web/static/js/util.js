@@ -56,17 +56,26 @@ export function fmtAgo(ts) {
   return `${fmtDuration(nowSec() - ts)} ago`;
 }
 
+// Intl formatters are costly to create: one per precision, reused (pages format
+// thousands of values per redraw).
+const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+const numFmts = new Map();
+function numFmt(digits) {
+  let f = numFmts.get(digits);
+  if (!f) { f = new Intl.NumberFormat(undefined, { maximumFractionDigits: digits, minimumFractionDigits: 0 }); numFmts.set(digits, f); }
+  return f;
+}
+
 export function fmtTime(ts) {
   if (!ts) return '–';
-  return new Date(ts * 1000).toLocaleString();
+  return dateFmt.format(new Date(ts * 1000));
 }
 
 export function fmtNumber(v, digits = 2) {
   if (typeof v !== 'number' || !Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v)) return v.toLocaleString();
+  if (Number.isInteger(v)) return numFmt(0).format(v);
   const a = Math.abs(v);
-  const d = a >= 1000 ? 0 : a >= 100 ? 1 : digits;
-  return v.toLocaleString(undefined, { maximumFractionDigits: d, minimumFractionDigits: 0 });
+  return numFmt(a >= 1000 ? 0 : a >= 100 ? 1 : digits).format(v);
 }
 
 const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
@@ -144,9 +153,29 @@ export function throttle(fn, ms) {
 }
 
 export const ROLE_RANK = { monitor: 1, manager: 2, owner: 3 };
-/** True when `role` (a host entry's role) is at least `need`. */
-export function roleAtLeast(role, need) {
-  return (ROLE_RANK[role || 'owner'] || 0) >= ROLE_RANK[need];
+let currentUser = null;
+/** Called once by the nav with /api/0/me, so roles can be worked out per host. */
+export function setCurrentUser(me) { currentUser = me; }
+
+/**
+ * The logged-in user's role on a host entry: its `role` field when the server gives
+ * one, else worked out from the entry's owner/managers/monitors (admins and the open
+ * mode: owner). The server only lists hosts the user may see, so the floor is monitor.
+ */
+export function hostRole(x) {
+  if (!x) return 'monitor';
+  if (x.role) return x.role;
+  const me = currentUser;
+  if (!me || !me.auth_enabled || me.admin) return 'owner';
+  if (!('owner' in x) && !('managers' in x) && !('monitors' in x)) return 'owner';
+  if (x.owner && x.owner === me.username) return 'owner';
+  if ((x.managers || []).includes(me.username)) return 'manager';
+  return 'monitor';
+}
+
+/** True when the user's role on host entry `x` is at least `need`. */
+export function roleAtLeast(x, need) {
+  return (ROLE_RANK[hostRole(x)] || 0) >= ROLE_RANK[need];
 }
 
 export const hostUrl = (name) => `/plugins/${encodeURIComponent(name)}`;

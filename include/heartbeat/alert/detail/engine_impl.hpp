@@ -62,6 +62,8 @@ inline void engine::set_rules(ruleset rules) {
 
 // Drops every cached binding and rebinds states to the new rules by metric path.
 inline void engine::rebind_all() {
+  attention_.clear();
+  for (auto& st : states_) st.attention_ = false;
   for (auto& [name, h] : hosts_) {
     h->table = &rules_->table_for(name);
     auto w = watch_override_.find(name);
@@ -74,15 +76,20 @@ inline void engine::rebind_all() {
     for (auto it = h->states.begin(); it != h->states.end();) {
       alert_state& st = states_[it->second];
       rule_match m;
-      if (st.metric_path.rfind("rtt.", 0) == 0) m.r = rules_->rtt_rule(name);
-      else m = h->table->match_metric(st.metric_path);
+      if (st.metric_path.rfind("rtt.", 0) == 0)
+        m.r = rules_->rtt_rule(name);
+      else
+        m = h->table->match_metric(st.metric_path);
       if (!m.r) {
+        bool listed = st.attention_;
         st = alert_state{};
+        st.attention_ = listed;  // still in attention_ until tick() compacts it
         free_.push_back(it->second);
         it = h->states.erase(it);
         continue;
       }
       st.rule_ = m.r;
+      if (st.m.lvl != level::ok || m.r->missing_after > 0) attend(it->second);
       ++it;
     }
   }
@@ -126,11 +133,14 @@ inline std::uint32_t engine::state_slot(host_entry& h, std::string metric_path, 
     states_.emplace_back();
   }
   alert_state& st = states_[slot];
+  bool listed = st.attention_;
   st = alert_state{};
+  st.attention_ = listed;
   st.host = h.name;
   st.metric_path = metric_path;
   st.rule_ = r;
   h.states.emplace(std::move(metric_path), slot);
+  if (r && r->missing_after > 0) attend(slot);
   return slot;
 }
 
@@ -165,7 +175,8 @@ inline engine::binding& engine::resolve(host_entry& h, plugin_entry& p, std::str
 }
 
 inline void engine::evaluate_plugin(std::string_view host, std::string_view plugin,
-                                    std::span<const protocol::leaf> leaves, double now, std::vector<transition>& out) {
+                                    std::span<const protocol::leaf> leaves, double now,
+                                    std::vector<transition>& out) {
   if (now >= maint_next_) refresh_maintenance(now, out);
   host_entry& h = host_of(host);
   plugin_entry& p = plugin_of(h, plugin);
@@ -191,7 +202,8 @@ inline void engine::evaluate_plugin(std::string_view host, std::string_view plug
   }
 }
 
-inline void engine::evaluate_rtt(std::string_view host, double rtt_ms, double now, std::vector<transition>& out) {
+inline void engine::evaluate_rtt(std::string_view host, double rtt_ms, double now,
+                                 std::vector<transition>& out) {
   if (now >= maint_next_) refresh_maintenance(now, out);
   host_entry& h = host_of(host);
   if (!h.rtt_resolved) {
@@ -206,8 +218,9 @@ inline void engine::evaluate_rtt(std::string_view host, double rtt_ms, double no
   if (r.changed) on_change(h, st, *h.rtt, r, now, {}, {}, out);
 }
 
-inline std::string engine::render_display(const rule& r, alert_state& st, std::span<const protocol::leaf> leaves,
-                                          std::string_view leaf_path, bool capture) {
+inline std::string engine::render_display(const rule& r, alert_state& st,
+                                          std::span<const protocol::leaf> leaves, std::string_view leaf_path,
+                                          bool capture) {
   if (r.display.empty()) return {};
   render_context ctx;
   ctx.value = st.m.last_value;
@@ -223,8 +236,10 @@ inline std::string engine::render_display(const rule& r, alert_state& st, std::s
   if (capture) {
     st.fields_.clear();
     if (!st.check_name_.empty()) {
-      if (auto* l = detail::find_leaf(leaves, parent + st.check_name_ + "_output")) output = detail::leaf_text(*l);
-      if (auto* l = detail::find_leaf(leaves, parent + st.check_name_ + "_status")) status = detail::leaf_text(*l);
+      if (auto* l = detail::find_leaf(leaves, parent + st.check_name_ + "_output"))
+        output = detail::leaf_text(*l);
+      if (auto* l = detail::find_leaf(leaves, parent + st.check_name_ + "_status"))
+        status = detail::leaf_text(*l);
     }
     st.fields_.emplace_back("\x01output", output);
     st.fields_.emplace_back("\x01status", status);
@@ -252,12 +267,13 @@ inline std::string engine::render_display(const rule& r, alert_state& st, std::s
   });
 }
 
-inline void engine::on_change(host_entry& h, alert_state& st, const rule& r, const step_result& step, double now,
-                              std::span<const protocol::leaf> leaves, std::string_view leaf_path,
+inline void engine::on_change(host_entry& h, alert_state& st, const rule& r, const step_result& step,
+                              double now, std::span<const protocol::leaf> leaves, std::string_view leaf_path,
                               std::vector<transition>& out, std::string_view why) {
   const level from = step.from, to = step.to;
   const double v = st.m.last_value;
   if (severity(from) <= 0 && to != level::ok) st.alert_since = now;
+  if (to != level::ok) attend(static_cast<std::uint32_t>(&st - states_.data()));
   st.acknowledged = false;
   st.ack_by.clear();
   st.threshold = step.threshold;
@@ -270,26 +286,35 @@ inline void engine::on_change(host_entry& h, alert_state& st, const rule& r, con
              to_string(to) + ")";
   } else if (to == level::unknown) {
     reason = "raised: value is not a number";
+  } else if (to == level::ok && std::isnan(step.threshold)) {
+    reason = "recovered: " + format_value(v) + " within thresholds (was " + to_string(from) + ")";
   } else if (to == level::ok) {
     double rec = r.recover_of(step.threshold);
-    reason = "recovered: " + format_value(v) + " no longer " + to_string(r.oper) + " " +
-             format_value(std::isnan(step.threshold) ? NAN : rec);
-    if (r.hysteresis > 0 && !std::isnan(step.threshold) && r.oper != op::eq && r.oper != op::ne)
+    reason = "recovered: " + format_value(v) + " no longer " + to_string(r.oper) + " " + format_value(rec);
+    if (r.hysteresis > 0 && r.oper != op::eq && r.oper != op::ne)
       reason += " (recovery threshold of " + format_value(step.threshold) + ")";
   } else {
-    const char* verb = severity(from) <= 0 ? "raised" : severity(to) > severity(from) ? "escalated" : "de-escalated";
-    reason = std::string(verb) + ": " + format_value(v) + " " + to_string(r.oper) + " " + format_value(step.threshold);
+    const char* verb = severity(from) <= 0             ? "raised"
+                       : severity(to) > severity(from) ? "escalated"
+                                                       : "de-escalated";
+    reason = std::string(verb) + ": " + format_value(v) + " " + to_string(r.oper) + " " +
+             format_value(step.threshold);
   }
 
   const bool deesc = to != level::ok && to != level::unknown && severity(from) > severity(to);
   const bool wants = !deesc && to != st.last_sent;
   std::string suppress;
-  if (!h.watch) suppress = "watch false";
-  else if (h.maint) suppress = "maintenance " + h.maint->name;
+  if (!h.watch)
+    suppress = "watch false";
+  else if (h.maint)
+    suppress = "maintenance " + h.maint->name;
   const bool notify = wants && suppress.empty();
-  if (deesc) reason += "; not notified: de-escalation";
-  else if (!wants) reason += st.last_sent == level::ok ? "; not notified: nothing was sent" : "; not notified: already sent";
-  else if (!notify) reason += "; suppressed: " + suppress;
+  if (deesc)
+    reason += "; not notified: de-escalation";
+  else if (!wants)
+    reason += st.last_sent == level::ok ? "; not notified: nothing was sent" : "; not notified: already sent";
+  else if (!notify)
+    reason += "; suppressed: " + suppress;
 
   transition t;
   t.kind = transition_kind::change;
@@ -363,8 +388,10 @@ inline void engine::refresh_maintenance(double now, std::vector<transition>& out
       t.notify = true;
       st.last_sent = st.m.lvl;
       st.last_sent_ts = now;
-      if (st.m.lvl == level::ok) st.notification_count = 0;
-      else ++st.notification_count;
+      if (st.m.lvl == level::ok)
+        st.notification_count = 0;
+      else
+        ++st.notification_count;
       t.since = st.m.since;
       t.alert_since = st.alert_since;
       t.notification_count = st.notification_count;
@@ -377,14 +404,26 @@ inline void engine::refresh_maintenance(double now, std::vector<transition>& out
 inline void engine::tick(double now, std::vector<transition>& out) {
   if (now >= maint_next_) refresh_maintenance(now, out);
   const double renotify = rules_->renotify_interval;
-  for (std::size_t i = 0; i < states_.size(); ++i) {
-    alert_state& st = states_[i];
+  // Compact the attention list first: drop states that recovered (and watch no missing data).
+  std::size_t keep = 0;
+  for (std::size_t i = 0; i < attention_.size(); ++i) {
+    alert_state& st = states_[attention_[i]];
+    const double missing = st.rule_ ? st.rule_->missing_after : rules_->missing_after;
+    if (st.host.empty() || (st.m.lvl == level::ok && missing <= 0)) {
+      st.attention_ = false;
+      continue;
+    }
+    attention_[keep++] = attention_[i];
+  }
+  attention_.resize(keep);
+  for (std::size_t i = 0; i < keep; ++i) {
+    alert_state& st = states_[attention_[i]];
     if (st.host.empty()) continue;
     const double missing = st.rule_ ? st.rule_->missing_after : rules_->missing_after;
-    const bool is_missing = missing > 0 && st.m.lvl != level::unknown && st.m.last_check > 0 &&
+    const bool is_missing = missing > 0 && st.m.lvl != level::unknown && !std::isnan(st.m.last_value) &&
                             now - st.m.last_check >= missing;
-    const bool remind = renotify > 0 && st.m.lvl != level::ok && st.last_sent != level::ok && !st.acknowledged &&
-                        now - st.last_sent_ts >= renotify;
+    const bool remind = renotify > 0 && st.m.lvl != level::ok && st.last_sent != level::ok &&
+                        !st.acknowledged && now - st.last_sent_ts >= renotify;
     if (!is_missing && !remind) continue;
     host_entry* h = find_host(st.host);
     if (!h) continue;
@@ -412,8 +451,9 @@ inline void engine::tick(double now, std::vector<transition>& out) {
     t.threshold = st.threshold;
     t.ts = now;
     std::string value = std::isnan(st.m.last_value) ? std::string("no data") : format_value(st.m.last_value);
-    t.text = std::string("REMINDER (") + to_string(st.m.lvl) + "): " + detail::body_text(st.host, st.metric_path, value) +
-             " (ongoing for " + detail::seconds_text(now - st.alert_since) + ")";
+    t.text = std::string("REMINDER (") + to_string(st.m.lvl) +
+             "): " + detail::body_text(st.host, st.metric_path, value) + " (ongoing for " +
+             detail::seconds_text(now - st.alert_since) + ")";
     if (st.rule_) t.display = render_display(*st.rule_, st, {}, {}, false);
     if (!t.display.empty()) t.text += " " + t.display;
     t.reason = std::string("reminder: ") + to_string(st.m.lvl) + " ongoing, renotify every " +
@@ -426,8 +466,8 @@ inline void engine::tick(double now, std::vector<transition>& out) {
   }
 }
 
-inline result<transition> engine::ack(std::string_view host, std::string_view metric_path, std::string_view user,
-                                      double now) {
+inline result<transition> engine::ack(std::string_view host, std::string_view metric_path,
+                                      std::string_view user, double now) {
   host_entry* h = find_host(host);
   const alert_state* found = find(host, metric_path);
   if (!h || !found)
@@ -446,8 +486,8 @@ inline result<transition> engine::ack(std::string_view host, std::string_view me
   t.value = st.m.last_value;
   t.threshold = st.threshold;
   t.ts = now;
-  t.text = std::string("ACKNOWLEDGED (") + to_string(st.m.lvl) + "): " +
-           detail::body_text(st.host, st.metric_path, format_value(st.m.last_value)) +
+  t.text = std::string("ACKNOWLEDGED (") + to_string(st.m.lvl) +
+           "): " + detail::body_text(st.host, st.metric_path, format_value(st.m.last_value)) +
            (user.empty() ? std::string() : " by " + std::string(user));
   t.reason = "acknowledged" + (user.empty() ? std::string() : " by " + std::string(user)) +
              ": reminders stop until the level changes";
@@ -467,7 +507,9 @@ inline void engine::forget_host(std::string_view host) {
   auto it = hosts_.find(host);
   if (it == hosts_.end()) return;
   for (const auto& [path, slot] : it->second->states) {
+    bool listed = states_[slot].attention_;
     states_[slot] = alert_state{};
+    states_[slot].attention_ = listed;
     free_.push_back(slot);
   }
   hosts_.erase(it);
@@ -597,9 +639,12 @@ json::value engine::alerts_json(std::size_t host_count, Visible&& visible) const
     o.set("hostname", s->host);
     for (auto& [k, val] : e.as_object()) o.set(k, std::move(val));
     list.push_back(std::move(o));
-    if (s->m.lvl == level::critical) ++crit;
-    else if (s->m.lvl == level::warning) ++warn;
-    else ++unk;
+    if (s->m.lvl == level::critical)
+      ++crit;
+    else if (s->m.lvl == level::warning)
+      ++warn;
+    else
+      ++unk;
   }
   json::value o = json::value::object();
   o.set("alerts", std::move(list));
@@ -626,11 +671,15 @@ inline json::value engine::export_state() const {
 inline result<std::size_t> engine::restore_state(const json::value& v) {
   const json::value* arr = &v;
   if (v.is_object()) arr = v.find("states");
-  if (!arr || !arr->is_array()) return make_error("bad_state", "alert state must be {\"states\": [...]} or a list");
+  if (!arr || !arr->is_array())
+    return make_error("bad_state", "alert state must be {\"states\": [...]} or a list");
   std::size_t n = 0;
-  for (const auto& e : arr->as_array()) {
+  for (const auto& rec : arr->as_array()) {
+    // A store record, or an alert event's data carrying one under "state".
+    const json::value* sv = rec.find("state");
+    const json::value& e = sv && sv->is_object() ? *sv : rec;
     if (!e.is_object()) continue;
-    std::string host = e.string_or("host", "");
+    std::string host = e.string_or("host", e.string_or("hostname", ""));
     std::string path = e.string_or("metric_path", "");
     auto lvl = parse_level(e.string_or("level", ""));
     if (host.empty() || path.empty() || !lvl) continue;
@@ -667,7 +716,9 @@ inline result<std::size_t> engine::restore_state(const json::value& v) {
     st.fields_.clear();
     if (const json::value* f = e.find("fields"); f && f->is_object())
       for (const auto& [k, fv] : f->as_object())
-        if (fv.is_string()) st.fields_.emplace_back(k.size() && k[0] == '$' ? "\x01" + k.substr(1) : k, fv.as_string());
+        if (fv.is_string())
+          st.fields_.emplace_back(k.size() && k[0] == '$' ? "\x01" + k.substr(1) : k, fv.as_string());
+    if (st.m.lvl != level::ok || r->missing_after > 0) attend(slot);
     if (path.rfind("rtt.", 0) == 0) {
       h.rtt_resolved = true;
       h.rtt = r;

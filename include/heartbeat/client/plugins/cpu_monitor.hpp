@@ -21,9 +21,9 @@ class cpu_monitor_plugin {
     c.options.get("processes", opts_.processes);
   }
   net::awaitable<result<void>> initialize() {
-    // The first sample primes the counters, so the first PLG reports the
-    // interval since start-up rather than the average since boot.
-    auto r = reader_.read(opts_);
+    // Only checks /proc/stat is readable: the first PLG (sent right after
+    // start-up) then reports the average since boot rather than ~0 ms of CPU time.
+    auto r = plugins::read_file({}, "/proc/stat");
     if (!r) co_return r.err();
     co_return result<void>{};
   }

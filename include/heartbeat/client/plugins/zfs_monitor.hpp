@@ -21,18 +21,23 @@ class zfs_monitor_plugin {
     c.options.get_duration("timeout", timeout_);
   }
   net::awaitable<result<void>> initialize() {
-    auto r = co_await run({"list", "-Hp", "-o", plugins::zpool_list_columns});
+    // Named argv vectors: GCC 12 miscompiles braced lists inside co_await expressions.
+    std::vector<std::string> args{"list", "-Hp", "-o", plugins::zpool_list_columns};
+    auto r = co_await run(std::move(args));
     if (!r.spawned) co_return make_error("zpool", r.err);
     if (r.rc != 0) co_return make_error("zpool", "zpool list failed: " + first_line(r.err));
     co_return result<void>{};
   }
   net::awaitable<result<json::value>> collect() {
-    auto list = co_await run({"list", "-Hp", "-o", plugins::zpool_list_columns});
+    std::vector<std::string> list_args{"list", "-Hp", "-o", plugins::zpool_list_columns};
+    auto list = co_await run(std::move(list_args));
     if (!list.spawned || list.rc != 0) co_return make_error("zpool", "zpool list failed: " + first_line(list.err));
     json::value pools = plugins::parse_zpool_list(list.out);
-    auto io = co_await run({"iostat", "-Hp"});
+    std::vector<std::string> io_args{"iostat", "-Hp"};
+    auto io = co_await run(std::move(io_args));
     if (io.rc == 0) plugins::merge_zpool_iostat(pools, io.out);
-    auto st = co_await run({"status"});
+    std::vector<std::string> st_args{"status"};
+    auto st = co_await run(std::move(st_args));
     if (st.rc == 0) {
       json::value status = plugins::parse_zpool_status(st.out);
       for (auto& [name, p] : pools.as_object())

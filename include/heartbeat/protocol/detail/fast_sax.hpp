@@ -5,6 +5,7 @@
 // agree event for event. Used by one decoder on one thread; dependency-free.
 #pragma once
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -40,10 +41,13 @@ class fast_sax {
   json::parse_limits limits_;
   std::string& scratch_;
 
-  void skip_ws() noexcept {
-    while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ' &&
-           (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
-      ++p_;
+  // Machine-written JSON has no whitespace: one inlined test, the loop out of line.
+  [[gnu::always_inline]] void skip_ws() noexcept {
+    if (p_ < end_ && static_cast<unsigned char>(*p_) > ' ') return;
+    skip_ws_loop();
+  }
+  [[gnu::noinline]] void skip_ws_loop() noexcept {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }
 
   static status cb(bool ok) noexcept { return ok ? status::ok : status::aborted; }
@@ -195,42 +199,56 @@ class fast_sax {
     return cb(h_.on_number(v, raw));
   }
 
-  // Eight bytes at a time: stop at the first byte that is '"', '\\', a control
-  // character or non-ASCII; those go through the byte-wise checks of json.hpp.
-  static bool plain8(const unsigned char* u) noexcept {
+  // Eight bytes at a time: the mask has the high bit set in every byte that is '"',
+  // '\\', a control character or non-ASCII. Borrows only flag bytes above a true
+  // hit, so the lowest flagged byte (little-endian) is always exact.
+  static std::uint64_t special8(const unsigned char* u) noexcept {
     std::uint64_t v;
     std::memcpy(&v, u, 8);
     constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     std::uint64_t q = v ^ (ones * '"');
     std::uint64_t b = v ^ (ones * '\\');
-    std::uint64_t special = ((q - ones) & ~q) | ((b - ones) & ~b) | (v - ones * 0x20) | v;
-    return (special & highs) == 0;
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | (v - ones * 0x20) | v) & highs;
   }
 
-  status parse_string(std::string_view& out) {
+  // The common case inline (no escape); escapes continue out of line.
+  [[gnu::always_inline]] status parse_string(std::string_view& out) {
     ++p_;
     const char* start = p_;
     auto* u = reinterpret_cast<const unsigned char*>(p_);
     auto* uend = reinterpret_cast<const unsigned char*>(end_);
-    while (uend - u >= 8 && plain8(u)) u += 8;
     while (u < uend) {
+      if constexpr (std::endian::native == std::endian::little) {
+        if (uend - u >= 8) {
+          std::uint64_t m = special8(u);
+          if (m == 0) {
+            u += 8;
+            continue;
+          }
+          u += std::countr_zero(m) >> 3;
+        }
+      }
       unsigned char c = *u;
       if (c == '"') {
         out = std::string_view(start, static_cast<std::size_t>(reinterpret_cast<const char*>(u) - start));
         p_ = reinterpret_cast<const char*>(u) + 1;
         return status::ok;
       }
-      if (c == '\\') break;
+      if (c == '\\') return parse_escaped(out, start, u);
       if (c < 0x20) return status::bad_json;
       if (c < 0x80) {
         ++u;
-        if (uend - u >= 8 && plain8(u)) u += 8;
         continue;
       }
       std::size_t n = json::detail::utf8_sequence(u, uend);
       if (n == 0) return status::bad_utf8;
       u += n;
     }
+    return status::bad_json;
+  }
+
+  [[gnu::noinline]] status parse_escaped(std::string_view& out, const char* start, const unsigned char* u) {
+    auto* uend = reinterpret_cast<const unsigned char*>(end_);
     if (u >= uend) return status::bad_json;
     scratch_.assign(start, reinterpret_cast<const char*>(u));
     while (u < uend) {

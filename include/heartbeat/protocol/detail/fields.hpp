@@ -147,7 +147,8 @@ inline std::size_t utf8_length(std::string_view s) noexcept {
 // An integer literal (no fraction or exponent) or a number whose value is integral.
 template <class Int>
 inline bool as_integer(double v, std::string_view raw, Int& out) noexcept {
-  bool plain = raw.find_first_of(".eE") == std::string_view::npos;
+  bool plain = true;
+  for (char c : raw) plain &= (c != '.') & (c != 'e') & (c != 'E');
   if (plain) {
     auto [p, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), out);
     return ec == std::errc() && p == raw.data() + raw.size();
@@ -260,11 +261,12 @@ class decode_handler {
       return true;
     }
     if (mode_ == mode::data) {
-      frame& f = frames_[fsp_];
-      path_.resize(f.base);
-      if (f.base) path_.push_back('.');
-      path_.append(k);
-      if (path_.size() > max_leaf_path) return fail(reject::too_long);
+      const frame& f = frames_[fsp_];
+      std::size_t len = f.base + (f.base != 0) + k.size();
+      if (len > max_leaf_path) return fail(reject::too_long);
+      if (f.base) path_[f.base] = '.';
+      std::memcpy(path_ + f.base + (f.base != 0), k.data(), k.size());
+      path_len_ = len;
     }
     return true;
   }
@@ -357,7 +359,7 @@ class decode_handler {
         mode_ = mode::data;
         data_begin_ = offset;
         leaf_count_ = 0;
-        path_.clear();
+        path_len_ = 0;
         fsp_ = 0;
         frames_[0] = frame{0, false, 0};
       } else {
@@ -365,8 +367,8 @@ class decode_handler {
         mode_ = mode::skip;
       }
     } else if (mode_ == mode::data) {
-      element_path();
-      frames_[++fsp_] = frame{path_.size(), false, 0};
+      if (!element_path()) return false;
+      frames_[++fsp_] = frame{path_len_, false, 0};
     } else if (mode_ == mode::args) {
       wrong_ |= bit(f_args);
     }
@@ -400,8 +402,8 @@ class decode_handler {
         mode_ = mode::skip;
       }
     } else if (mode_ == mode::data) {
-      element_path();
-      frames_[++fsp_] = frame{path_.size(), true, 0};
+      if (!element_path()) return false;
+      frames_[++fsp_] = frame{path_len_, true, 0};
     } else if (mode_ == mode::args) {
       wrong_ |= bit(f_args);
     }
@@ -442,7 +444,8 @@ class decode_handler {
   // data
   std::size_t data_begin_ = 0;
   std::size_t leaf_count_ = 0;
-  std::string path_;
+  char path_[max_leaf_path + 16];  // the current leaf path (a fixed buffer: no calls per key)
+  std::size_t path_len_ = 0;
   frame frames_[max_json_depth + 2];
   std::size_t fsp_ = 0;
   // args
@@ -454,14 +457,18 @@ class decode_handler {
   }
 
   // Inside an array of `data`, the element's path is the array's path plus its index.
-  void element_path() {
+  bool element_path() {
     frame& f = frames_[fsp_];
-    if (!f.array) return;
-    path_.resize(f.base);
-    if (f.base) path_.push_back('.');
+    if (!f.array) return true;
     char buf[12];
     auto r = std::to_chars(buf, buf + sizeof buf, f.index++);
-    path_.append(buf, static_cast<std::size_t>(r.ptr - buf));
+    std::size_t n = static_cast<std::size_t>(r.ptr - buf);
+    std::size_t len = f.base + (f.base != 0) + n;
+    if (len > max_leaf_path) return fail(reject::too_long);
+    if (f.base) path_[f.base] = '.';
+    std::memcpy(path_ + f.base + (f.base != 0), buf, n);
+    path_len_ = len;
+    return true;
   }
 
   leaf* next_leaf() {
@@ -469,11 +476,11 @@ class decode_handler {
       fail(reject::too_large);
       return nullptr;
     }
-    element_path();
+    if (!element_path()) return nullptr;
     auto& leaves = out_.plg.leaves;
     if (leaf_count_ == leaves.size()) leaves.emplace_back();
     leaf& l = leaves[leaf_count_++];
-    l.path.assign(path_);
+    l.path.assign(path_, path_len_);
     return &l;
   }
 

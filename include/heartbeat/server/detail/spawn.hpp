@@ -24,9 +24,9 @@ extern char** environ;
 namespace heartbeat::server::detail {
 
 struct spawn_result {
-  int exit_code = -1;     // exit status, or -1 when killed or signalled
+  int exit_code = -1;  // exit status, or -1 when killed or signalled
   bool timed_out = false;
-  std::string output;     // stdout and stderr, interleaved, capped at 64 KiB
+  std::string output;  // stdout and stderr, interleaved, capped at 64 KiB
 };
 
 inline result<spawn_result> run_with_input(const std::vector<std::string>& argv, const std::string& input,
@@ -85,8 +85,10 @@ inline result<spawn_result> run_with_input(const std::vector<std::string>& argv,
   while (true) {
     if (in_fd >= 0 && written < input.size()) {
       ssize_t n = ::write(in_fd, input.data() + written, input.size() - written);
-      if (n > 0) written += static_cast<std::size_t>(n);
-      else if (n < 0 && errno != EAGAIN && errno != EINTR) written = input.size();  // EPIPE: child gone
+      if (n > 0)
+        written += static_cast<std::size_t>(n);
+      else if (n < 0 && errno != EAGAIN && errno != EINTR)
+        written = input.size();  // EPIPE: child gone
     }
     if (in_fd >= 0 && written >= input.size()) {
       ::close(in_fd);

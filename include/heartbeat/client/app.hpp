@@ -1,0 +1,189 @@
+// hbc put together: config validation (plugins included) before anything runs,
+// optional daemonizing, the transport, scheduler, command runner and `serve:`
+// endpoint on one io_context, one-shot messages (-m, --boot), boot/shutdown
+// messages (-b) and a clean exit on SIGTERM/SIGINT. Main thread = io thread.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+#include "heartbeat/client/builtin.hpp"
+#include "heartbeat/client/commands.hpp"
+#include "heartbeat/client/config.hpp"
+#include "heartbeat/client/scheduler.hpp"
+#include "heartbeat/client/serve.hpp"
+#include "heartbeat/client/transport.hpp"
+#include "heartbeat/config/file.hpp"
+#include "heartbeat/core/log.hpp"
+
+namespace heartbeat::client {
+
+struct run_options {
+  std::string server;
+  std::string config_path;  // empty: ~/.hbc.yaml when it exists
+  bool daemonize = false;
+  bool boot_messages = false;  // -b
+  bool boot_only = false;      // --boot
+  std::optional<std::string> message;  // -m
+  bool verbose = false;
+};
+
+// Exit codes of INTERFACES.md.
+inline constexpr int exit_ok = 0, exit_runtime = 1, exit_usage = 2;
+
+// Loads and validates the configuration, plugins included; prints every
+// diagnostic as `path: message` on stderr. nullopt on any error.
+inline std::optional<client_config> load_and_check(const run_options& o, const registry& reg) {
+  std::string path = o.config_path;
+  json::value root = json::value::object();
+  if (path.empty()) {
+    if (const char* home = std::getenv("HOME")) {
+      std::string p = std::string(home) + "/.hbc.yaml";
+      struct stat st{};
+      if (::stat(p.c_str(), &st) == 0) path = p;
+    }
+  }
+  if (!path.empty()) {
+    auto v = config::load_file(path);
+    if (!v) {
+      log::error("hbc: ", v.err().message);
+      return std::nullopt;
+    }
+    root = std::move(*v);
+  }
+  config::diagnostics d;
+  client_config cfg = load_client_config(root, d);
+  {
+    asio::io_context scratch;  // plugins read and check their options at construction
+    auto plugins = build_plugins(cfg, reg, scratch.get_executor(), d);
+  }
+  for (const auto& item : d.items) {
+    std::string where = path.empty() ? std::string("config") : path;
+    if (item.is_error) log::error("hbc: ", where, ": ", item.text());
+    else log::warn("hbc: ", where, ": ", item.text());
+  }
+  if (d.has_errors()) return std::nullopt;
+  return cfg;
+}
+
+// Classic double fork; stdio to /dev/null; logging to syslog (LOG_DAEMON).
+inline bool daemonize() {
+  pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid > 0) std::_Exit(0);
+  ::setsid();
+  pid = ::fork();
+  if (pid < 0) return false;
+  if (pid > 0) std::_Exit(0);
+  ::umask(022);
+  if (::chdir("/") != 0) return false;
+  int fd = ::open("/dev/null", O_RDWR);
+  if (fd >= 0) {
+    ::dup2(fd, 0);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    if (fd > 2) ::close(fd);
+  }
+  log::use_syslog("hbc");
+  return true;
+}
+
+class app {
+ public:
+  app(client_config cfg, run_options o, const registry& reg) : cfg_(std::move(cfg)), opts_(std::move(o)), reg_(reg) {}
+
+  int run() {
+    if (opts_.message || opts_.boot_only) return run_one_shot();
+    config::diagnostics d;
+    auto plugins = build_plugins(cfg_, reg_, io_.get_executor(), d);
+    transport_.emplace(io_.get_executor(), cfg_, opts_.server);
+    sched_.emplace(io_.get_executor(), std::move(plugins), [this](plugin_instance& p, const std::string& data) {
+      transport_->send_plugin(p.name, p.kind, p.interval, data);
+    });
+    commands_.emplace(io_.get_executor(), cfg_, *transport_);
+    transport_->on_request_update = [this] {
+      log::info("hbc: server asked for InfoPlugin data (request_update)");
+      sched_->request_update();
+    };
+    transport_->on_command = [this](std::size_t c, const protocol::command_msg& m) { commands_->on_command(c, m); };
+    transport_->on_upgrade = [this](std::size_t c, const protocol::upgrade_msg& m) { commands_->on_upgrade(c, m); };
+    if (cfg_.serve.enabled) {
+      serve_.emplace(io_.get_executor(), cfg_.serve, *sched_);
+      auto r = serve_->start();
+      if (!r) {
+        log::error("hbc: ", r.err().message);
+        return exit_runtime;
+      }
+    }
+    asio::signal_set signals(io_, SIGINT, SIGTERM);
+    signals.async_wait([this](const asio::error_code& ec, int sig) {
+      if (ec) return;
+      log::info("hbc: signal ", sig, ", shutting down");
+      net::spawn(io_, shutdown(), "hbc shutdown");
+    });
+    ::signal(SIGPIPE, SIG_IGN);
+    net::spawn(io_, start(), "hbc");
+    log::info("hbc ", version, ": ", cfg_.name, " -> ", opts_.server, " port ", cfg_.hb_port, ", every ",
+              cfg_.interval, " s", cfg_.key.empty() ? "" : ", authenticated");
+    io_.run();
+    return exit_code_;
+  }
+
+ private:
+  client_config cfg_;
+  run_options opts_;
+  const registry& reg_;
+  asio::io_context io_{1};
+  std::optional<transport> transport_;
+  std::optional<scheduler> sched_;
+  std::optional<command_runner> commands_;
+  std::optional<http_endpoint> serve_;
+  bool shutting_down_ = false;
+  int exit_code_ = exit_ok;
+
+  net::awaitable<void> start() {
+    co_await transport_->open_all();
+    if (opts_.boot_messages) transport_->send_message("boot", protocol::msg_event::boot);
+    net::spawn(io_, transport_->run(), "transport");
+    co_await sched_->start();
+  }
+
+  net::awaitable<void> shutdown() {
+    if (shutting_down_) co_return;
+    shutting_down_ = true;
+    if (opts_.boot_messages) {
+      co_await transport_->open_all();
+      transport_->send_message("shutdown", protocol::msg_event::shutdown);
+    }
+    co_await sched_->stop();
+    if (serve_) serve_->stop();
+    transport_->stop();
+    io_.stop();
+  }
+
+  // -m TEXT or --boot: send one MSG and exit (0 when it was sent).
+  int run_one_shot() {
+    transport t(io_.get_executor(), cfg_, opts_.server);
+    bool sent = false;
+    net::spawn(
+        io_,
+        [](transport& t, const run_options& o, bool& sent) -> net::awaitable<void> {
+          if (co_await t.open_all()) {
+            if (o.boot_only) sent = t.send_message("boot", protocol::msg_event::boot);
+            if (o.message) sent = t.send_message(*o.message, protocol::msg_event::message) && (sent || !o.boot_only);
+          }
+          t.stop();
+        }(t, opts_, sent),
+        "hbc");
+    io_.run();
+    if (!sent) log::error("hbc: could not send the message to ", opts_.server);
+    return sent ? exit_ok : exit_runtime;
+  }
+};
+
+}  // namespace heartbeat::client

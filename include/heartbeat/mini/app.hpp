@@ -1,0 +1,555 @@
+// hbc_mini put together: config (~/.hbc.json, hbc's keys) checked before anything
+// runs, optional daemonizing with syslog, one blocking POSIX UDP connection per
+// address family, and one poll loop that sends HTB at absolute deadlines, runs the
+// plugins, reads replies (ACK -> rtt and request_update, CMD/UPD from an
+// authenticated server -> allow-listed argv) and the children's pipes. The codec is
+// the builtin policy: no zlib, built-in HMAC-SHA256. Single-threaded.
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#ifndef HB_CONFIG_NO_YAML
+#define HB_CONFIG_NO_YAML 1
+#endif
+#include "heartbeat/client/config.hpp"
+#include "heartbeat/config/file.hpp"
+#include "heartbeat/core/log.hpp"
+#include "heartbeat/core/version.hpp"
+#include "heartbeat/mini/plugins.hpp"
+#include "heartbeat/mini/process.hpp"
+#include "heartbeat/mini/resolve.hpp"
+#include "heartbeat/protocol/builtin_policy.hpp"
+
+namespace heartbeat::mini {
+
+struct run_options {
+  std::string server;
+  std::string config_path;  // empty: ~/.hbc.json when it exists
+  bool daemonize = false;
+  bool boot_messages = false;  // -b
+  bool boot_only = false;      // --boot
+  std::optional<std::string> message;  // -m
+  bool verbose = false;
+  resolver_files files;  // tests point these elsewhere
+};
+
+inline constexpr int exit_ok = 0, exit_runtime = 1, exit_usage = 2;
+
+inline double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Loads and validates the configuration and the plugin sections; prints every
+// diagnostic as `path: message`. nullopt on any error.
+inline std::optional<client::client_config> load_config(const run_options& o) {
+  std::string path = o.config_path;
+  json::value root = json::value::object();
+  if (path.empty()) {
+    if (const char* home = std::getenv("HOME")) {
+      std::string p = std::string(home) + "/.hbc.json";
+      struct stat st{};
+      if (::stat(p.c_str(), &st) == 0) path = p;
+    }
+  }
+  if (!path.empty()) {
+    auto v = config::load_file(path);
+    if (!v) {
+      log::error("hbc_mini: ", v.err().message);
+      return std::nullopt;
+    }
+    root = std::move(*v);
+  }
+  config::diagnostics d;
+  client::client_config cfg = client::load_client_config(root, d);
+  if (root.contains("serve")) d.warn("serve", "is not available in hbc_mini; ignored");
+  (void)build_plugins(cfg, d);
+  std::string where = path.empty() ? std::string("config") : path;
+  for (const auto& item : d.items) {
+    if (item.is_error) log::error("hbc_mini: ", where, ": ", item.text());
+    else log::warn("hbc_mini: ", where, ": ", item.text());
+  }
+  if (d.has_errors()) return std::nullopt;
+  return cfg;
+}
+
+// Classic double fork; stdio to /dev/null; logging to syslog (LOG_DAEMON).
+inline bool daemonize() {
+  pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid > 0) std::_Exit(0);
+  ::setsid();
+  pid = ::fork();
+  if (pid < 0) return false;
+  if (pid > 0) std::_Exit(0);
+  ::umask(022);
+  if (::chdir("/") != 0) return false;
+  int fd = ::open("/dev/null", O_RDWR);
+  if (fd >= 0) {
+    ::dup2(fd, 0);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    if (fd > 2) ::close(fd);
+  }
+  log::use_syslog("hbc_mini");
+  return true;
+}
+
+namespace detail {
+inline volatile sig_atomic_t& stop_signal() {
+  static volatile sig_atomic_t s = 0;
+  return s;
+}
+inline void on_signal(int sig) { stop_signal() = sig; }
+}  // namespace detail
+
+class app {
+ public:
+  using policy = protocol::builtin_policy;
+  static constexpr unsigned ipv6_startup_attempts = 3;
+  static constexpr int refused_rc = 127;
+
+  app(client::client_config cfg, run_options o) : cfg_(std::move(cfg)), opts_(std::move(o)) {
+    conns_[0].v4 = true;
+    conns_[1].v4 = false;
+    protocol::decode_options d;
+    d.require_auth = !cfg_.key.empty();  // a keyed client only believes authenticated replies
+    d.replay_capacity = 4096;
+    dec_.set_options(d);
+    if (auto t = plugins::read_file({}, "/proc/stat")) {
+      auto s = plugins::parse_proc_stat(*t);
+      if (s.boot_time) boot_time_ = static_cast<double>(s.boot_time);
+    }
+  }
+  ~app() {
+    for (auto& c : conns_) close(c);
+  }
+
+  int run() {
+    ::signal(SIGPIPE, SIG_IGN);
+    if (opts_.message || opts_.boot_only) return run_one_shot();
+    config::diagnostics d;
+    plugins_ = build_plugins(cfg_, d);
+    struct sigaction sa{};
+    sa.sa_handler = detail::on_signal;
+    ::sigaction(SIGTERM, &sa, nullptr);
+    ::sigaction(SIGINT, &sa, nullptr);
+    log::info("hbc_mini ", version, ": ", cfg_.name, " -> ", opts_.server, " port ", cfg_.hb_port, ", every ",
+              cfg_.interval, " s", cfg_.key.empty() ? "" : ", authenticated", ", ", plugins_.size(), " plugins");
+    double start = mono_now();
+    for (auto& p : plugins_) {
+      prime(*p);
+      p->next_due = start + (p->info ? 0 : std::min(p->interval, 1.0));
+      info_pending_ = true;
+    }
+    double next_htb = start;
+    bool booted = false;
+    std::vector<pollfd> fds;
+    while (!detail::stop_signal()) {
+      double now = mono_now();
+      if (now >= next_htb) {
+        tick();
+        next_htb += cfg_.interval;
+        if (next_htb <= now) next_htb = now + cfg_.interval;
+        if (opts_.boot_messages && !booted) booted = send_message("boot", protocol::msg_event::boot);
+      }
+      run_due_plugins(now);
+      double wake = next_htb;
+      for (const auto& p : plugins_)
+        if (!p->info && !p->busy) wake = std::min(wake, p->next_due);
+      wake = std::min(wake, now + children_.wait_hint(now));
+      fds.clear();
+      for (const auto& c : conns_)
+        if (c.fd >= 0) fds.push_back({c.fd, POLLIN, 0});
+      std::size_t nconn = fds.size();
+      children_.add_pollfds(fds);
+      int ms = static_cast<int>(std::ceil(std::max(0.0, wake - mono_now()) * 1000));
+      int n = ::poll(fds.data(), fds.size(), ms);
+      if (n < 0 && errno != EINTR) {
+        log::error("hbc_mini: poll: ", std::strerror(errno));
+        return exit_runtime;
+      }
+      for (std::size_t i = 0; n > 0 && i < nconn; ++i)
+        if (fds[i].revents)
+          for (auto& c : conns_)
+            if (c.fd == fds[i].fd) receive(c);
+      children_.poll_done();
+    }
+    log::info("hbc_mini: signal ", static_cast<int>(detail::stop_signal()), ", shutting down");
+    if (opts_.boot_messages) send_message("shutdown", protocol::msg_event::shutdown);
+    children_.kill_all();
+    return exit_ok;
+  }
+
+ private:
+  struct connection {
+    bool v4 = true;
+    int fd = -1;
+    address ep;
+    bool dropped = false;
+    bool ever_ok = false;
+    unsigned failures = 0;
+    std::uint64_t seq = 0, sent_seq = 0;
+    double sent_at = 0;
+    bool awaiting_ack = false;
+    std::optional<double> rtt_ms;
+    double last_ack = 0;
+    std::uint64_t acks = 0;
+  };
+  struct done_command {
+    int rc;
+    std::string output;
+    double at;
+  };
+
+  client::client_config cfg_;
+  run_options opts_;
+  std::array<connection, 2> conns_;
+  protocol::decoder<policy> dec_;
+  protocol::message in_;
+  std::string buf_;
+  std::vector<std::uint8_t> rbuf_ = std::vector<std::uint8_t>(65536);
+  child_set children_;
+  std::vector<std::unique_ptr<plugin>> plugins_;
+  bool info_pending_ = false;
+  std::optional<double> boot_time_;
+  std::set<std::string> running_;
+  std::map<std::string, done_command> done_;
+
+  const char* fam(const connection& c) const { return c.v4 ? "ipv4" : "ipv6"; }
+
+  protocol::encode_options enc() const {
+    protocol::encode_options o;
+    o.key_id = cfg_.name;
+    o.key = cfg_.key;
+    o.compress_over = 0;
+    return o;
+  }
+
+  int run_one_shot() {
+    open_all();
+    bool sent = false;
+    if (opts_.boot_only) sent = send_message("boot", protocol::msg_event::boot);
+    if (opts_.message) sent = send_message(*opts_.message, protocol::msg_event::message) && (sent || !opts_.boot_only);
+    if (!sent) log::error("hbc_mini: could not send the message to ", opts_.server);
+    return sent ? exit_ok : exit_runtime;
+  }
+
+  // Connections ------------------------------------------------------------------
+  void open_all() {
+    bool need = false;
+    for (auto& c : conns_)
+      if (!c.dropped && c.fd < 0) need = true;
+    if (!need) return;
+    auto addrs = resolve(opts_.server, static_cast<std::uint16_t>(cfg_.hb_port), opts_.files);
+    if (addrs.empty()) log::warn("hbc_mini: cannot resolve ", opts_.server);
+    for (auto& c : conns_) {
+      if (c.dropped || c.fd >= 0) continue;
+      const address* ep = nullptr;
+      for (const auto& a : addrs)
+        if (a.is_v4() == c.v4) {
+          ep = &a;
+          break;
+        }
+      if (!ep) {
+        if (!addrs.empty()) fail(c, std::string("no ") + (c.v4 ? "IPv4" : "IPv6") + " address for " + opts_.server);
+        else fail(c, "cannot resolve " + opts_.server);
+        continue;
+      }
+      int fd = ::socket(ep->family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0 || ::connect(fd, ep->ptr(), ep->len) != 0) {
+        std::string why = std::strerror(errno);
+        if (fd >= 0) ::close(fd);
+        fail(c, "cannot open " + ep->text() + ": " + why);
+        continue;
+      }
+      c.fd = fd;
+      c.ep = *ep;
+      c.awaiting_ack = false;
+      log::info("hbc_mini: ", fam(c), " connection to ", ep->text(), " port ", ep->port());
+    }
+  }
+
+  void close(connection& c) {
+    if (c.fd >= 0) ::close(c.fd);
+    c.fd = -1;
+    c.awaiting_ack = false;
+  }
+
+  // As hbc: counts failed attempts; IPv6 that never answered is dropped after 3;
+  // a connection that keeps failing is closed so the next heartbeat resolves again.
+  void fail(connection& c, const std::string& why) {
+    ++c.failures;
+    if (c.failures == 1 || c.failures % 10 == 0)
+      log::warn("hbc_mini: ", fam(c), ": ", why, " (", c.failures, " in a row)");
+    if (!c.v4 && !c.ever_ok && c.failures >= ipv6_startup_attempts) {
+      log::info("hbc_mini: ipv6: no answer after ", c.failures, " attempts, dropping the IPv6 connection");
+      close(c);
+      c.dropped = true;
+      return;
+    }
+    if (c.failures >= 3) close(c);
+  }
+
+  bool send_on(connection& c) {
+    ssize_t n = ::send(c.fd, buf_.data(), buf_.size(), 0);
+    if (n < 0 && errno == ECONNREFUSED) n = ::send(c.fd, buf_.data(), buf_.size(), 0);  // stale ICMP error
+    if (n < 0) {
+      fail(c, std::string("send failed: ") + std::strerror(errno));
+      return false;
+    }
+    return true;
+  }
+
+  // The connection that answered last; before any answer, the first open one (IPv4 first).
+  bool send_preferred() {
+    connection* best = nullptr;
+    for (auto& c : conns_) {
+      if (c.fd < 0) continue;
+      if (!best || (c.acks && c.last_ack > best->last_ack)) best = &c;
+    }
+    if (!best) {
+      log::warn("hbc_mini: no connection to ", opts_.server, "; datagram not sent");
+      return false;
+    }
+    return send_on(*best);
+  }
+
+  void tick() {
+    for (auto& c : conns_)
+      if (c.fd >= 0 && c.awaiting_ack) fail(c, "no ACK for HTB " + std::to_string(c.sent_seq));
+    open_all();
+    for (auto& c : conns_) {
+      if (c.fd < 0) continue;
+      protocol::heartbeat_msg h;
+      h.name = cfg_.name;
+      h.ver = protocol_version;
+      h.seq = ++c.seq;
+      h.interval = cfg_.interval;
+      h.ts = wall_now();
+      h.rtt = c.rtt_ms;
+      h.agent = std::string("hbc_mini/") + version;
+      h.owner = cfg_.owner;
+      h.boot_time = boot_time_;
+      protocol::encode<policy>(h, buf_, enc());
+      if (!send_on(c)) continue;
+      c.sent_seq = h.seq;
+      c.sent_at = mono_now();
+      c.awaiting_ack = true;
+    }
+  }
+
+  bool send_message(std::string_view text, protocol::msg_event ev) {
+    protocol::message_msg m;
+    m.name = cfg_.name;
+    m.msg = plugins::valid_utf8_prefix(text, protocol::max_msg_length);
+    m.event = ev;
+    m.ts = wall_now();
+    protocol::encode<policy>(m, buf_, enc());
+    return send_preferred();
+  }
+
+  void send_result(std::size_t conn, const std::string& cmd_id, int rc, const std::string& output) {
+    protocol::result_msg m;
+    m.name = cfg_.name;
+    m.cmd_id = cmd_id;
+    m.rc = rc;
+    m.output = output;
+    m.ts = wall_now();
+    protocol::encode<policy>(m, buf_, enc());
+    if (conn < conns_.size() && conns_[conn].fd >= 0 && send_on(conns_[conn])) return;
+    send_preferred();
+  }
+
+  void send_plugin(const plugin& p, const std::string& data_json) {
+    protocol::plugin_msg m;
+    m.name = cfg_.name;
+    m.plugin = p.name;
+    m.kind = p.info ? "info" : "monitor";
+    m.ts = wall_now();
+    if (!p.info) m.interval = p.interval;
+    m.data_json = data_json;
+    protocol::encode<policy>(m, buf_, enc());
+    if (buf_.size() > cfg_.max_datagram) {
+      log::warn(p.name, ": data is ", buf_.size(), " bytes, over the ", cfg_.max_datagram,
+                "-byte datagram limit; not sent");
+      return;
+    }
+    if (send_preferred()) log::debug(p.name, ": sent ", buf_.size(), " bytes");
+  }
+
+  // Replies ------------------------------------------------------------------------
+  void receive(connection& c) {
+    for (;;) {
+      ssize_t n = ::recv(c.fd, rbuf_.data(), rbuf_.size(), 0);
+      if (n < 0) return;  // EAGAIN, or an ICMP error (the no-ACK rule counts those)
+      handle(c, std::span<const std::uint8_t>(rbuf_.data(), static_cast<std::size_t>(n)));
+      if (c.fd < 0) return;
+    }
+  }
+
+  void handle(connection& c, std::span<const std::uint8_t> d) {
+    const std::string* key = cfg_.key.empty() ? nullptr : &cfg_.key;
+    auto keys = [&](std::string_view id) -> const std::string* { return id == cfg_.name ? key : nullptr; };
+    protocol::reject r = dec_.decode(d, wall_now(), keys, in_);
+    if (r != protocol::reject::none) {
+      log::debug("hbc_mini: dropped a reply from the server: ", protocol::to_string(r));
+      return;
+    }
+    std::size_t idx = static_cast<std::size_t>(&c - conns_.data());
+    switch (in_.type) {
+      case protocol::msg_type::ack: {
+        const auto& a = in_.ack;
+        double now = mono_now();
+        if (c.awaiting_ack && a.seq == c.sent_seq) {
+          c.rtt_ms = (now - c.sent_at) * 1000.0;
+          c.awaiting_ack = false;
+        }
+        if (!c.ever_ok) log::info("hbc_mini: ", fam(c), ": server answered");
+        c.ever_ok = true;
+        c.failures = 0;
+        c.last_ack = now;
+        ++c.acks;
+        if (a.request_update) {
+          log::info("hbc_mini: server asked for InfoPlugin data (request_update)");
+          info_pending_ = true;
+        }
+        break;
+      }
+      case protocol::msg_type::cmd:
+        if (!in_.authenticated || cfg_.key.empty()) break;  // never over unauthenticated transport
+        on_command(idx, in_.cmd);
+        break;
+      case protocol::msg_type::upd:
+        if (!in_.authenticated || cfg_.key.empty()) break;
+        on_upgrade(idx, in_.upd);
+        break;
+      case protocol::msg_type::err: log::warn("hbc_mini: server says: ", in_.err.error); break;
+      default: break;
+    }
+  }
+
+  // Plugins ------------------------------------------------------------------------
+  void run_due_plugins(double now) {
+    bool info = info_pending_;
+    info_pending_ = false;
+    for (auto& up : plugins_) {
+      plugin& p = *up;
+      if (p.busy) continue;
+      if (p.info ? !info : now < p.next_due) continue;
+      if (!p.info) {
+        p.next_due += p.interval;  // absolute deadlines
+        if (p.next_due <= now) p.next_due = now + p.interval;
+      }
+      collect(p, children_, [this](plugin& pl, result<json::value> r) {
+        if (!r) {
+          log::warn(pl.name, ": collect failed: ", r.err().message);
+          return;
+        }
+        send_plugin(pl, r->dump());
+      });
+    }
+  }
+
+  // Commands (the server's CMD and UPD; the allow-list is the config) --------------
+  static std::string result_output(const process_result& r) {
+    std::string s = r.out;
+    if (!r.err.empty()) {
+      if (!s.empty() && s.back() != '\n') s.push_back('\n');
+      s += r.err;
+    }
+    if (!r.spawned) s = r.error;
+    if (r.timed_out) s += (s.empty() ? "" : "\n") + std::string("killed: timed out");
+    return plugins::valid_utf8_prefix(s, protocol::max_output_bytes);
+  }
+
+  bool answer_again(std::size_t conn, const std::string& id) {
+    if (running_.count(id)) return true;  // the RES follows when it ends
+    auto it = done_.find(id);
+    if (it == done_.end()) return false;
+    send_result(conn, id, it->second.rc, it->second.output);
+    return true;
+  }
+
+  void finish(std::size_t conn, const std::string& id, int rc, std::string output) {
+    double now = mono_now();
+    std::erase_if(done_, [&](const auto& kv) { return now - kv.second.at > 3600; });
+    output = plugins::valid_utf8_prefix(output, protocol::max_output_bytes);
+    send_result(conn, id, rc, output);
+    done_[id] = done_command{rc, std::move(output), now};
+  }
+
+  void run_command(std::size_t conn, const std::string& id, const std::vector<std::string>& argv, double timeout,
+                   std::vector<std::string> env) {
+    running_.insert(id);
+    children_.spawn(argv, timeout, 16 * 1024, env, [this, conn, id](process_result&& r) {
+      running_.erase(id);
+      int rc = r.timed_out ? -9 : (r.spawned ? r.rc : refused_rc);
+      log::info("hbc_mini: command ", id, " finished with ", rc);
+      finish(conn, id, rc, result_output(r));
+    });
+  }
+
+  void on_command(std::size_t conn, const protocol::command_msg& cmd) {
+    if (answer_again(conn, cmd.cmd_id)) return;
+    auto it = cfg_.commands.find(cmd.command);
+    if (it == cfg_.commands.end()) {
+      log::warn("hbc_mini: refused ", cmd.cmd_id, ": \"", cmd.command, "\" is not allow-listed");
+      finish(conn, cmd.cmd_id, refused_rc,
+             "refused: \"" + cmd.command + "\" is not in this client's commands allow-list");
+      return;
+    }
+    const client::command_spec& spec = it->second;
+    if (!cmd.args.empty() && !spec.allow_args) {
+      finish(conn, cmd.cmd_id, refused_rc, "refused: \"" + cmd.command + "\" takes no arguments (allow_args is off)");
+      return;
+    }
+    std::vector<std::string> argv = spec.argv;
+    argv.insert(argv.end(), cmd.args.begin(), cmd.args.end());
+    log::info("hbc_mini: running ", cmd.cmd_id, ": ", cmd.command);
+    run_command(conn, cmd.cmd_id, argv, spec.timeout, {});
+  }
+
+  void on_upgrade(std::size_t conn, const protocol::upgrade_msg& upd) {
+    if (answer_again(conn, upd.cmd_id)) return;
+    if (cfg_.upgrade_command.empty()) {
+      finish(conn, upd.cmd_id, refused_rc, "refused: no upgrade_command configured");
+      return;
+    }
+    log::info("hbc_mini: upgrade ", upd.cmd_id, upd.version.empty() ? "" : " to ", upd.version);
+    std::vector<std::string> env;
+    if (!upd.version.empty()) env.push_back("HB_UPGRADE_VERSION=" + upd.version);
+    run_command(conn, upd.cmd_id, cfg_.upgrade_command, cfg_.upgrade_timeout, std::move(env));
+  }
+};
+
+// The whole program after the command line: config, daemonize, run.
+inline int run(const run_options& o) {
+  if (o.verbose) log::set_level(log::level::debug);
+  auto cfg = load_config(o);
+  if (!cfg) return exit_usage;
+  if (o.daemonize && !o.message && !o.boot_only && !daemonize()) {
+    log::error("hbc_mini: cannot daemonize: ", std::strerror(errno));
+    return exit_runtime;
+  }
+  app a(std::move(*cfg), o);
+  return a.run();
+}
+
+}  // namespace heartbeat::mini

@@ -1,0 +1,97 @@
+// The integration tests' driver (tests/integration/test_notify_*.py): with
+// HB_NOTIFY_SCRIPT set, runs the real notify::service with the real channels
+// against the tests' local receivers and writes every journal record as JSONL.
+// Skipped in a plain unit test run.
+#include "heartbeat/notify/service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "heartbeat/config/file.hpp"
+
+using namespace heartbeat;
+using namespace heartbeat::notify;
+
+namespace {
+
+notification from_json(const json::value& v) {
+  notification n;
+  n.host = v.string_or("host", "");
+  std::string k = v.string_or("kind", "alert");
+  for (auto c : {kind::host_down, kind::host_up, kind::host_stopped, kind::alert, kind::reminder})
+    if (k == to_string(c)) n.kind = c;
+  parse_level(v.string_or("level", "WARNING"), n.level);
+  n.severity = n.level;
+  parse_level(v.string_or("severity", to_string(n.level)), n.severity);
+  n.metric_path = v.string_or("metric_path", "");
+  if (const json::value* x = v.find("value")) n.value = x->as_number();
+  n.text = v.string_or("text", "");
+  if (n.text.empty()) n.text = alert_text(n.host, n.metric_path, "OK", to_string(n.level), n.value);
+  n.ts = v.number_or("ts", wall_clock());
+  return n;
+}
+
+}  // namespace
+
+TEST(NotifyDriver, RunsAScriptAgainstRealReceivers) {
+  const char* path = std::getenv("HB_NOTIFY_SCRIPT");
+  if (!path) GTEST_SKIP() << "HB_NOTIFY_SCRIPT not set (used by tests/integration/test_notify_*.py)";
+  auto text = config::read_text_file(path);
+  ASSERT_TRUE(text) << text.err().message;
+  auto script = json::parse(*text);
+  ASSERT_TRUE(script) << script.err().message;
+
+  config::diagnostics d;
+  settings s = load_config(*script->find("config"), d);
+  for (const auto& i : d.items) std::fprintf(stderr, "config: %s\n", i.text().c_str());
+  ASSERT_FALSE(d.has_errors());
+
+  std::mutex m;
+  std::ofstream journal(script->string_or("journal", "/dev/null"));
+  service svc(s, [&](const journal_record& r) {
+    std::lock_guard lk(m);
+    journal << r.to_json().dump() << "\n";
+    journal.flush();
+  });
+  svc.start();
+  double start = wall_clock();
+  for (const auto& step : script->find("steps")->as_array()) {
+    double at = start + step.number_or("at", 0);
+    while (wall_clock() < at) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (const json::value* n = step.find("notification")) {
+      int repeat = static_cast<int>(step.number_or("repeat", 1));
+      for (int i = 0; i < repeat; ++i) {
+        notification x = from_json(*n);
+        if (repeat > 1) {
+          x.metric_path += "." + std::to_string(i);
+          x.text = alert_text(x.host, x.metric_path, "OK", to_string(x.level), x.value);
+        }
+        svc.submit(std::move(x));
+      }
+    } else if (const json::value* e = step.find("event")) {
+      server::event ev;
+      std::string k = e->string_or("kind", "host");
+      ev.kind = k == "alert" ? server::event_kind::alert : server::event_kind::host;
+      ev.host = e->string_or("host", "");
+      ev.ts = e->number_or("ts", wall_clock());
+      if (const json::value* dt = e->find("data")) ev.data = *dt;
+      svc.on_event(ev);
+    }
+  }
+  double deadline = wall_clock() + script->number_or("wait", 20);
+  // Idle for a little while in a row: retries and digests are all done.
+  int calm = 0;
+  while (wall_clock() < deadline && calm < 5) {
+    calm = svc.idle() ? calm + 1 : 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  svc.stop();
+  EXPECT_TRUE(svc.idle()) << "still busy after the wait";
+  std::ofstream metrics(script->string_or("metrics", "/dev/null"));
+  metrics << svc.metrics_text();
+}
