@@ -20,8 +20,8 @@ const std::string htb_example =
 // A realistic 2 KB plugin body: a disk monitor with a dozen mounts.
 std::string plg_2k() {
   std::string data = "{\"partitions\":{";
-  const char* mounts[] = {"/", "/boot", "/boot/efi", "/home", "/var", "/var/log", "/var/lib/docker", "/srv",
-                          "/tmp", "/opt", "/data", "/backup"};
+  const char* mounts[] = {"/",    "/boot", "/boot/efi", "/home", "/var",   "/var/log", "/var/lib/docker",
+                          "/srv", "/tmp",  "/opt",      "/data", "/backup"};
   bool first = true;
   int i = 0;
   for (const char* mnt : mounts) {
@@ -29,8 +29,9 @@ std::string plg_2k() {
     first = false;
     ++i;
     data += "\"" + std::string(mnt) + "\":{\"device\":\"/dev/nvme0n1p" + std::to_string(i) +
-            "\",\"fstype\":\"ext4\",\"total_gb\":" + std::to_string(100 + i * 37) + ".25,\"used_gb\":" +
-            std::to_string(40 + i * 11) + ".5,\"free_gb\":" + std::to_string(60 + i * 26) +
+            "\",\"fstype\":\"ext4\",\"total_gb\":" + std::to_string(100 + i * 37) +
+            ".25,\"used_gb\":" + std::to_string(40 + i * 11) +
+            ".5,\"free_gb\":" + std::to_string(60 + i * 26) +
             ".75,\"percent\":" + std::to_string(30 + i * 4) + ".2}";
   }
   data += "},\"worst_percent\":78.2,\"count\":12}";

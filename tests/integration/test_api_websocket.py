@@ -98,3 +98,30 @@ def test_open_mode_stream_and_ping():
         # the server keeps running after the client closed
         time.sleep(0.2)
         assert h.running()
+
+
+def test_slow_client_is_dropped_and_others_keep_receiving():
+    with Hbd({"hosts": {"web1": {}}}) as h:
+        slow = WebSocket(h.ws_port, "/hbd")
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # and never read
+        fast = WebSocket(h.ws_port, "/hbd")
+        try:
+            big = {"blob": "x" * 400000}  # ~400 KB per event, sent compressed over UDP
+            with Client("web1", h.hb_port) as c:
+                c.heartbeat()
+                for i in range(40):
+                    c.plg("big", dict(big, i=i), compress=True)
+                    fast.drain(0.02)
+                    time.sleep(0.01)
+
+                def dropped():
+                    from api_helpers import request
+                    text = request(h.hbd_port, "GET", "/metrics")[2].decode()
+                    return "heartbeat_websocket_slow_clients_dropped_total 1" in text
+                h.wait_for(dropped, 10, "slow client dropped")
+                c.plg("small", {"v": 1})
+                fast.messages_until(lambda m: m["type"] == "plugin" and m["data"]["plugin"] == "small", timeout=5)
+            assert "dropped" in h.log()
+        finally:
+            slow.close()
+            fast.close()

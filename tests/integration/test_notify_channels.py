@@ -2,6 +2,7 @@
 SMTP server (aiosmtpd) or to a local receiver standing in for the SaaS API,
 with the right subject, body and signature."""
 import hashlib
+import json
 import hmac
 import urllib.parse
 
@@ -134,3 +135,47 @@ def test_pushsrv_selects_the_push_service(receiver):
         assert other.requests == []
     finally:
         other.close()
+
+
+def test_email_with_starttls_and_auth(tmp_path):
+    import ssl
+    import subprocess
+
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"hbd" and auth_data.password == b"pa55word")
+
+    smtp = SmtpSink(tls_context=ctx, require_starttls=True, authenticator=authenticator, auth_require_tls=True)
+    try:
+        config = {"notifiers": {"mail": {"type": "email", "smtp_host": "127.0.0.1", "smtp_port": smtp.port,
+                                         "smtp_tls": "starttls", "username": "hbd", "password": "pa55word",
+                                         "ca_file": cert, "from": "hbd@example.com", "to": ["ops@example.com"]}}}
+        journal, _ = run_driver(config, [alert("web01", "cpu_monitor.cpu_percent", "WARNING", 85.0)])
+        assert logins == [(b"hbd", b"pa55word")]
+        assert len(smtp.messages) == 1
+        assert "Subject: WARNING: web01 - cpu_monitor.cpu_percent = 85.0" in smtp.messages[0]["data"]
+        assert "pa55word" not in json.dumps(journal)
+
+    finally:
+        smtp.close()
+
+
+def test_starttls_required_but_not_offered_fails_without_retries(smtp):
+    config = {"notifiers": {"mail": {"type": "email", "smtp_host": "127.0.0.1", "smtp_port": smtp.port,
+                                     "smtp_tls": "starttls", "username": "hbd", "password": "top-secret",
+                                     "from": "hbd@example.com", "to": ["ops@example.com"]}}}
+    journal, metrics = run_driver(config, [alert("web01", "cpu_monitor.cpu_percent", "CRITICAL", 95.0)])
+    assert [r["result"] for r in journal] == ["failed"]
+    assert journal[0]["reason"] == "unrecoverable"
+    assert "top-secret" not in json.dumps(journal)
+    assert smtp.messages == []

@@ -35,9 +35,10 @@ namespace heartbeat::alert {
 
 // Everything the engine keeps about one (host, metric_path).
 struct alert_state {
+  // First: the evaluator touches only this on the hot path (one cache line).
+  metric_state m;  // level, since, last_value, last_check, pending (evaluate.hpp)
   std::string host;
   std::string metric_path;
-  metric_state m;                        // level, since, last_value, last_check, pending (evaluate.hpp)
   double alert_since = 0;                // when the metric left OK (reminders' "ongoing for")
   std::uint32_t notification_count = 0;  // notifications sent in the current episode (0 once OK)
   level last_sent = level::ok;           // the level the last notification announced

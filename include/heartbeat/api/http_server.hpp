@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "heartbeat/api/auth.hpp"
@@ -54,6 +55,7 @@ struct settings {
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t ws_max_pending_bytes = 4u << 20;
   std::size_t ws_max_clients = 10000;
+  double hosts_cache_ttl = 1.0;  // seconds a rendered GET /api/0/hosts may be reused (0: never)
   std::size_t login_per_user = 5;       // failed logins per user per login_window
   std::size_t login_per_address = 20;   // failed logins per client address per login_window
   double login_window = 300;
@@ -225,7 +227,9 @@ class http_server {
   // key missing/unreadable), "bind" (address in use, bad address).
   result<void> start() {
     backend_.subscribe([this, alive = std::weak_ptr<int>(alive_)](const server::event& e) {
-      if (!alive.expired()) hub_.publish(e, detail::now_seconds());
+      if (alive.expired()) return;
+      if (e.kind == server::event_kind::host || e.kind == server::event_kind::dropped) hosts_cache_.clear();
+      hub_.publish(e, detail::now_seconds());
     });
     std::shared_ptr<asio::ssl::context> tls;
     if (settings_.wss_port) {
@@ -273,6 +277,7 @@ class http_server {
     settings_.cors_origins = s.cors_origins;
     settings_.session_ttl = s.session_ttl;
     users_ = user_directory(s.users);
+    hosts_cache_.clear();
     cors_ = cors_policy(s.cors_origins);
     sessions_.set_ttl(s.session_ttl);
     log::info("api: reloaded (", users_.all().size(), " users)");
@@ -433,6 +438,36 @@ class http_server {
 
   restinio::request_handling_status_t reply_error(const detail::request_handle& req, const http_error& e) {
     return reply_error(req, e.status, e.message);
+  }
+
+  // A 200 JSON answer whose body is shared (not copied) with a cache.
+  restinio::request_handling_status_t reply_shared(const detail::request_handle& req,
+                                                   std::shared_ptr<const std::string> body) {
+    count(200);
+    auto r = req->create_response(restinio::status_ok());
+    r.append_header(restinio::http_field::content_type, "application/json");
+    r.append_header("Cache-Control", "no-store");
+    r.append_header("X-Content-Type-Options", "nosniff");
+    for (const auto& [k, v] : cors_.headers(req->header().get_field_or("Origin", ""), false)) r.append_header(k, v);
+    r.set_body(restinio::writable_item_t{std::const_pointer_cast<std::string>(std::move(body))});
+    r.done();
+    return restinio::request_accepted();
+  }
+
+  // GET /api/0/hosts rendered at most once per `hosts_cache_ttl` per audience (everyone / one
+  // user): with 10,000 hosts rendering costs tens of milliseconds on the io thread, and dashboards
+  // poll. Host and drop events empty the cache, so state changes show at once.
+  std::shared_ptr<const std::string> hosts_list(const principal& p) {
+    std::string key = p.open || is_admin(p) ? std::string() : p.who->name;
+    double now = detail::now_seconds();
+    auto it = hosts_cache_.find(key);
+    if (it != hosts_cache_.end() && now - it->second.at < settings_.hosts_cache_ttl && now >= it->second.at)
+      return it->second.body;
+    auto out = std::make_shared<std::string>();
+    backend_.write_hosts_json(*out, key.empty() ? nullptr : p.who);
+    if (hosts_cache_.size() > 1000) hosts_cache_.clear();
+    hosts_cache_[key] = cached{out, now};
+    return out;
   }
 
   // ---- authentication --------------------------------------------------------------------------
@@ -816,10 +851,7 @@ class http_server {
                                             const std::vector<std::string>& segs, const principal& p) {
     if (segs.size() == 3) {
       if (method != "GET") return reply_error(req, 405, "use GET");
-      std::string out;
-      out.reserve(1024);
-      backend_.write_hosts_json(out, p.open ? nullptr : p.who);
-      return reply(req, 200, std::move(out), "application/json");
+      return reply_shared(req, hosts_list(p));
     }
     const std::string& host = segs[3];
     role r = role::none;
@@ -1010,6 +1042,7 @@ class http_server {
         for (const auto& n : *l)
           if (!known(n)) return reply_error(req, 400, "unknown user '" + n + "'");
     }
+    hosts_cache_.clear();
     auto res = backend_.set_access(host, next);
     if (!res) return backend_error(req, res.err());
     log::info("api: access of '", host, "' changed by ", who(p));
@@ -1168,6 +1201,11 @@ class http_server {
   server_ptr<detail::tls_traits> wss_;
   std::uint16_t http_port_ = 0, ws_port_ = 0, wss_port_ = 0;
   std::uint64_t logins_ok_ = 0, logins_failed_ = 0, logins_limited_ = 0;
+  struct cached {
+    std::shared_ptr<const std::string> body;
+    double at = 0;
+  };
+  std::unordered_map<std::string, cached> hosts_cache_;
   std::uint64_t responses_[5] = {0, 0, 0, 0, 0};
 };
 

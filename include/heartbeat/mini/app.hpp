@@ -43,8 +43,8 @@ struct run_options {
   std::string server;
   std::string config_path;  // empty: ~/.hbc.json when it exists
   bool daemonize = false;
-  bool boot_messages = false;  // -b
-  bool boot_only = false;      // --boot
+  bool boot_messages = false;          // -b
+  bool boot_only = false;              // --boot
   std::optional<std::string> message;  // -m
   bool verbose = false;
   resolver_files files;  // tests point these elsewhere
@@ -64,7 +64,7 @@ inline std::optional<client::client_config> load_config(const run_options& o) {
   if (path.empty()) {
     if (const char* home = std::getenv("HOME")) {
       std::string p = std::string(home) + "/.hbc.json";
-      struct stat st{};
+      struct stat st {};
       if (::stat(p.c_str(), &st) == 0) path = p;
     }
   }
@@ -82,8 +82,10 @@ inline std::optional<client::client_config> load_config(const run_options& o) {
   (void)build_plugins(cfg, d);
   std::string where = path.empty() ? std::string("config") : path;
   for (const auto& item : d.items) {
-    if (item.is_error) log::error("hbc_mini: ", where, ": ", item.text());
-    else log::warn("hbc_mini: ", where, ": ", item.text());
+    if (item.is_error)
+      log::error("hbc_mini: ", where, ": ", item.text());
+    else
+      log::warn("hbc_mini: ", where, ": ", item.text());
   }
   if (d.has_errors()) return std::nullopt;
   return cfg;
@@ -146,12 +148,13 @@ class app {
     if (opts_.message || opts_.boot_only) return run_one_shot();
     config::diagnostics d;
     plugins_ = build_plugins(cfg_, d);
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = detail::on_signal;
     ::sigaction(SIGTERM, &sa, nullptr);
     ::sigaction(SIGINT, &sa, nullptr);
     log::info("hbc_mini ", version, ": ", cfg_.name, " -> ", opts_.server, " port ", cfg_.hb_port, ", every ",
-              cfg_.interval, " s", cfg_.key.empty() ? "" : ", authenticated", ", ", plugins_.size(), " plugins");
+              cfg_.interval, " s", cfg_.key.empty() ? "" : ", authenticated", ", ", plugins_.size(),
+              " plugins");
     double start = mono_now();
     for (auto& p : plugins_) {
       prime(*p);
@@ -246,7 +249,8 @@ class app {
     open_all();
     bool sent = false;
     if (opts_.boot_only) sent = send_message("boot", protocol::msg_event::boot);
-    if (opts_.message) sent = send_message(*opts_.message, protocol::msg_event::message) && (sent || !opts_.boot_only);
+    if (opts_.message)
+      sent = send_message(*opts_.message, protocol::msg_event::message) && (sent || !opts_.boot_only);
     if (!sent) log::error("hbc_mini: could not send the message to ", opts_.server);
     return sent ? exit_ok : exit_runtime;
   }
@@ -268,8 +272,10 @@ class app {
           break;
         }
       if (!ep) {
-        if (!addrs.empty()) fail(c, std::string("no ") + (c.v4 ? "IPv4" : "IPv6") + " address for " + opts_.server);
-        else fail(c, "cannot resolve " + opts_.server);
+        if (!addrs.empty())
+          fail(c, std::string("no ") + (c.v4 ? "IPv4" : "IPv6") + " address for " + opts_.server);
+        else
+          fail(c, "cannot resolve " + opts_.server);
         continue;
       }
       int fd = ::socket(ep->family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -495,8 +501,8 @@ class app {
     done_[id] = done_command{rc, std::move(output), now};
   }
 
-  void run_command(std::size_t conn, const std::string& id, const std::vector<std::string>& argv, double timeout,
-                   std::vector<std::string> env) {
+  void run_command(std::size_t conn, const std::string& id, const std::vector<std::string>& argv,
+                   double timeout, std::vector<std::string> env) {
     running_.insert(id);
     children_.spawn(argv, timeout, 16 * 1024, env, [this, conn, id](process_result&& r) {
       running_.erase(id);
@@ -517,7 +523,8 @@ class app {
     }
     const client::command_spec& spec = it->second;
     if (!cmd.args.empty() && !spec.allow_args) {
-      finish(conn, cmd.cmd_id, refused_rc, "refused: \"" + cmd.command + "\" takes no arguments (allow_args is off)");
+      finish(conn, cmd.cmd_id, refused_rc,
+             "refused: \"" + cmd.command + "\" takes no arguments (allow_args is off)");
       return;
     }
     std::vector<std::string> argv = spec.argv;

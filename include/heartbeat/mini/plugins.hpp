@@ -78,8 +78,8 @@ inline bool hbc_only_type(std::string_view t) {
 }
 
 inline bool parse_type(std::string_view t, plugin_type& out) {
-  for (auto p : {plugin_type::os_info, plugin_type::cpu, plugin_type::memory, plugin_type::disk, plugin_type::network,
-                 plugin_type::ping, plugin_type::nagios})
+  for (auto p : {plugin_type::os_info, plugin_type::cpu, plugin_type::memory, plugin_type::disk,
+                 plugin_type::network, plugin_type::ping, plugin_type::nagios})
     if (t == to_string(p)) {
       out = p;
       return true;
@@ -120,10 +120,11 @@ inline std::unique_ptr<plugin> make_plugin(const std::string& name, const json::
   auto p = std::make_unique<plugin>();
   p->name = name;
   if (!parse_type(type, p->type)) {
-    d.error(sec.contains("type") ? path + ".type" : path,
-            "unknown plugin type \"" + type +
-                "\" (known: os_info, cpu_monitor, memory_monitor, disk_monitor, network_monitor, ping_monitor, "
-                "nagios_runner)");
+    d.error(
+        sec.contains("type") ? path + ".type" : path,
+        "unknown plugin type \"" + type +
+            "\" (known: os_info, cpu_monitor, memory_monitor, disk_monitor, network_monitor, ping_monitor, "
+            "nagios_runner)");
     return nullptr;
   }
   p->info = p->type == plugin_type::os_info;
@@ -163,7 +164,8 @@ inline std::unique_ptr<plugin> make_plugin(const std::string& name, const json::
       r.get_duration("timeout", timeout);
       const json::value* cmds = r.raw("commands");
       if (!cmds || !cmds->is_array()) {
-        d.error(path + ".commands", cmds ? "must be a list of {name, command}" : "is required: a list of {name, command}");
+        d.error(path + ".commands",
+                cmds ? "must be a list of {name, command}" : "is required: a list of {name, command}");
         break;
       }
       std::size_t i = 0;
@@ -197,7 +199,8 @@ inline std::unique_ptr<plugin> make_plugin(const std::string& name, const json::
 
 // Every configured plugin, plus (default_plugins) os_info and the four /proc
 // monitors when not listed, as hbc does.
-inline std::vector<std::unique_ptr<plugin>> build_plugins(const client::client_config& cfg, config::diagnostics& d) {
+inline std::vector<std::unique_ptr<plugin>> build_plugins(const client::client_config& cfg,
+                                                          config::diagnostics& d) {
   std::vector<std::unique_ptr<plugin>> out;
   std::vector<std::string> listed_types;
   for (const auto& [name, section] : cfg.plugins.as_object()) {
@@ -301,7 +304,8 @@ inline void collect(plugin& p, child_set& children, collect_done done) {
               if (res.timed_out)
                 err = "UNKNOWN - plugin timed out after " + json::value(p.checks[k].timeout).dump() + " s";
               int rc = res.timed_out || !res.spawned ? 3 : res.rc;
-              plugins::add_nagios_fields(v, p.checks[k].name, rc, res.timed_out ? std::string_view{} : res.out, err);
+              plugins::add_nagios_fields(v, p.checks[k].name, rc,
+                                         res.timed_out ? std::string_view{} : res.out, err);
             }
           }
           done(p, std::move(v));

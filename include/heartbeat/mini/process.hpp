@@ -152,8 +152,10 @@ class child_set {
         pid_t w = ::waitpid(c.pid, &status, c.killed ? 0 : WNOHANG);
         if (w == c.pid || (w < 0 && errno == ECHILD)) {
           if (w == c.pid) {
-            if (WIFEXITED(status)) c.result.rc = WEXITSTATUS(status);
-            else if (WIFSIGNALED(status)) c.result.rc = -WTERMSIG(status);
+            if (WIFEXITED(status))
+              c.result.rc = WEXITSTATUS(status);
+            else if (WIFSIGNALED(status))
+              c.result.rc = -WTERMSIG(status);
           }
           finished.push_back(std::move(c));
           it = children_.erase(it);

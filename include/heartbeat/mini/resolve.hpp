@@ -36,8 +36,10 @@ struct address {
   }
   std::string text() const {
     char buf[INET6_ADDRSTRLEN] = {};
-    if (is_v4()) ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&sa)->sin_addr, buf, sizeof buf);
-    else ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&sa)->sin6_addr, buf, sizeof buf);
+    if (is_v4())
+      ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&sa)->sin_addr, buf, sizeof buf);
+    else
+      ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&sa)->sin6_addr, buf, sizeof buf);
     return buf;
   }
   friend bool operator==(const address& a, const address& b) noexcept {
@@ -101,7 +103,8 @@ inline std::vector<address> parse_hosts(std::string_view text, std::string_view 
     for (std::size_t i = 1; i < f.size(); ++i)
       if (iequal(f[i], name)) {
         address a;
-        if (parse_numeric(f[0], port, a) && std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+        if (parse_numeric(f[0], port, a) && std::find(out.begin(), out.end(), a) == out.end())
+          out.push_back(a);
         return;
       }
   });
@@ -215,8 +218,9 @@ inline std::vector<address> parse_dns_response(const unsigned char* p, std::size
 
 // Asks each server in turn (`timeout` seconds each) for the A or AAAA records of
 // `name`; the first valid answer wins.
-inline std::vector<address> dns_lookup(std::string_view name, std::uint16_t qtype, const std::vector<address>& servers,
-                                       std::uint16_t port, double timeout = 2.0) {
+inline std::vector<address> dns_lookup(std::string_view name, std::uint16_t qtype,
+                                       const std::vector<address>& servers, std::uint16_t port,
+                                       double timeout = 2.0) {
   static std::uint16_t counter = static_cast<std::uint16_t>(::getpid() * 7919u);
   for (const address& ns : servers) {
     std::uint16_t id = static_cast<std::uint16_t>(
@@ -232,7 +236,8 @@ inline std::vector<address> dns_lookup(std::string_view name, std::uint16_t qtyp
     auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
     unsigned char buf[1500];
     for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
       pollfd pfd{fd, POLLIN, 0};
       if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
@@ -257,22 +262,27 @@ struct resolver_files {
 
 // Every address of `host`: a literal, else /etc/hosts, else DNS (A and AAAA, with the
 // search suffixes for names without a dot). IPv4 addresses come first.
-inline std::vector<address> resolve(std::string_view host, std::uint16_t port, const resolver_files& files = {}) {
+inline std::vector<address> resolve(std::string_view host, std::uint16_t port,
+                                    const resolver_files& files = {}) {
   address a;
   if (parse_numeric(host, port, a)) return {a};
   if (auto t = plugins::read_file({}, files.hosts, 1u << 20)) {
     auto v = parse_hosts(*t, host, port);
     if (!v.empty()) {
-      std::stable_sort(v.begin(), v.end(), [](const address& x, const address& y) { return x.is_v4() && !y.is_v4(); });
+      std::stable_sort(v.begin(), v.end(),
+                       [](const address& x, const address& y) { return x.is_v4() && !y.is_v4(); });
       return v;
     }
   }
   resolv_conf rc;
-  if (auto t = plugins::read_file({}, files.resolv_conf, 1u << 16)) rc = parse_resolv_conf(*t);
-  else rc = parse_resolv_conf("");
+  if (auto t = plugins::read_file({}, files.resolv_conf, 1u << 16))
+    rc = parse_resolv_conf(*t);
+  else
+    rc = parse_resolv_conf("");
   std::vector<std::string> names;
   std::string h(host);
-  if (!h.empty() && h.back() == '.') names.push_back(h.substr(0, h.size() - 1));
+  if (!h.empty() && h.back() == '.')
+    names.push_back(h.substr(0, h.size() - 1));
   else {
     if (h.find('.') != std::string::npos) names.push_back(h);
     for (const auto& s : rc.search) names.push_back(h + "." + s);

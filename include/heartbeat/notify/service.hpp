@@ -50,7 +50,8 @@ class service {
   service(const service&) = delete;
   service& operator=(const service&) = delete;
 
-  // Before start(): an extra maintenance test, called on the worker thread.
+  // Before start() only (afterwards pass it to reload()): an extra maintenance
+  // test, called on the worker thread.
   void set_maintenance_check(stages::maintenance::check_fn f) {
     maintenance_check_ = f;
     pipeline_->maintenance().set_check(std::move(f));
@@ -59,8 +60,8 @@ class service {
   // io thread: new settings (SIGHUP). The worker rebuilds its pipeline from
   // them; pending retries, held digests and dedup memory start afresh, and
   // counters of notifiers added now appear in /metrics after a restart.
-  void reload(const settings& s) {
-    if (queue_.push(item{std::make_shared<settings>(s)})) submitted_.fetch_add(1);
+  void reload(const settings& s, stages::maintenance::check_fn check = {}) {
+    if (queue_.push(item{reload_item{std::make_shared<settings>(s), std::move(check)}})) submitted_.fetch_add(1);
     else log::warn("notify: queue full, reload lost");
   }
 
@@ -183,8 +184,12 @@ class service {
     std::string host;
     host_access access;
   };
+  struct reload_item {
+    std::shared_ptr<settings> s;
+    stages::maintenance::check_fn check;
+  };
   struct item {
-    std::variant<notification, host_update, std::shared_ptr<settings>> v;
+    std::variant<notification, host_update, reload_item> v;
   };
 
   void sync_access(const server::event& e) {
@@ -212,11 +217,12 @@ class service {
   void handle(item& it, double now) {
     if (auto* n = std::get_if<notification>(&it.v)) pipeline_->process(*n, now);
     else if (auto* h = std::get_if<host_update>(&it.v)) pipeline_->dir().set_host(h->host, std::move(h->access));
-    else if (auto* s = std::get_if<std::shared_ptr<settings>>(&it.v)) {
-      pipeline_ = std::make_unique<pipeline>(**s, build_channels(**s), [this](const journal_record& r) { emit(r); },
-                                             &counters_);
+    else if (auto* r = std::get_if<reload_item>(&it.v)) {
+      pipeline_ = std::make_unique<pipeline>(*r->s, build_channels(*r->s),
+                                             [this](const journal_record& rec) { emit(rec); }, &counters_);
+      if (r->check) maintenance_check_ = std::move(r->check);
       if (maintenance_check_) pipeline_->maintenance().set_check(maintenance_check_);
-      log::info("notify: settings reloaded (", (*s)->notifiers.size(), " notifiers)");
+      log::info("notify: settings reloaded (", r->s->notifiers.size(), " notifiers)");
     }
   }
 

@@ -114,11 +114,15 @@ class event_translator {
     n.level = to;
     n.severity = std::max(from, to);
     n.text = d.string_or("text", "");
-    bool reminder = d.string_or("reason", "") == "reminder" || n.text.rfind("REMINDER", 0) == 0;
+    // The rule's display template, rendered by the alert engine, follows the text.
+    if (std::string display = d.string_or("display", ""); !display.empty() && !n.text.empty()) n.text += " " + display;
+    std::string k = d.string_or("kind", "");
+    if (k == "acknowledged") return std::nullopt;
+    bool reminder = k == "reminder" || d.string_or("reason", "") == "reminder" || n.text.rfind("REMINDER", 0) == 0;
     if (reminder) {
       n.kind = kind::reminder;
       n.severity = to;
-      n.duration = n.ts - d.number_or("since", n.ts);
+      n.duration = n.ts - d.number_or("alert_since", d.number_or("since", n.ts));
       if (n.text.empty()) n.text = reminder_text(n.host, n.metric_path, n.to, n.value, n.duration);
     } else {
       n.kind = kind::alert;

@@ -17,6 +17,7 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/net/asio.hpp"
+#include "heartbeat/notify/service.hpp"
 #include "heartbeat/protocol/system_policy.hpp"
 #include "heartbeat/server/config.hpp"
 #include "heartbeat/server/dns.hpp"
@@ -59,8 +60,9 @@ class app {
     // reg_.hooks().plugin_sample / rtt_sample; the monitor calls engine tick.
     start_alerts();
 
-    // ==== NOTIFY: start the notifier; subscribe it to host events (transition.notify)
-    // and hand it alert transitions that notify.
+    // ==== NOTIFY: the notifier's worker; it hears host events (state transitions,
+    // watch flag and roles) and alert events (data.notify) on the event bus.
+    start_notifier();
 
     if (auto r = ingest_.open(cfg_.hb_host, cfg_.hb_port, cfg_.udp_rcvbuf); !r) return r;
     ingest_.start();
@@ -115,7 +117,11 @@ class app {
       cfg::diagnostics quiet;  // already reported by load_server_config_file above
       engine_.set_rules(alert::compile_rules(cfg_.root, quiet));
     }
-    // ==== NOTIFY: notifier_.update(settings, users)
+    // ==== NOTIFY
+    if (notifier_) {
+      cfg::diagnostics quiet;  // already reported by load_server_config_file above
+      notifier_->reload(notify::load_config(cfg_.root, quiet), maintenance_check());
+    }
     // ==== API
     if (api_) {
       api_backend_->set_config(cfg_);
@@ -138,6 +144,7 @@ class app {
     // ==== API: stop the HTTP/WebSocket servers
     if (api_) api_->stop();
     // ==== NOTIFY: stop the notifier (bounded wait)
+    if (notifier_) notifier_->stop(2);
     // ==== PERSIST: stop the journal and the store (flush), stop the DNS worker
     stop_persistence();
     io_.stop();
@@ -159,6 +166,33 @@ class app {
   std::unique_ptr<journal> journal_;
   std::unique_ptr<store> store_;
   std::unique_ptr<dns_worker> dns_;
+
+  // ==== NOTIFY ----------------------------------------------------------------
+  std::unique_ptr<notify::service> notifier_;
+
+  // The alert engine's maintenance windows, copied for the notifier's thread.
+  notify::stages::maintenance::check_fn maintenance_check() const {
+    return [w = engine_.rules().maintenance](const std::string& host, double now) {
+      double change = 0;
+      for (const auto& m : w)
+        if (m.applies_to(host) && m.active_at(now, change)) return true;
+      return false;
+    };
+  }
+
+  void start_notifier() {
+    cfg::diagnostics quiet;  // load_server_config reported them
+    notifier_ = std::make_unique<notify::service>(
+        notify::load_config(cfg_.root, quiet),
+        [this](const notify::journal_record& r) {
+          if (journal_) journal_->append_record("notification", r.ts, r.host, r.to_json());
+        },
+        [this](std::function<void()> f) { asio::post(io_, std::move(f)); });
+    notifier_->set_maintenance_check(maintenance_check());
+    for (auto& m : notifier_->metric_series()) stats_.add_gauge(std::move(m.name), std::move(m.help), std::move(m.read));
+    notifier_->start();
+    reg_.events().subscribe(notifier_->sink());
+  }
 
   // ==== ALERT -----------------------------------------------------------------
   alert::engine engine_;
@@ -258,13 +292,9 @@ class app {
     if (auto r = journal_->start(); !r)
       return make_error("journal", "journal " + cfg_.journal_path() + ": " + r.err().message);
     reg_.events().subscribe(journal_->sink());
-    // Every accepted message: the journal line, and for a PLG the store's
-    // latest data + history row from the raw data text (no JSON dump here).
-    reg_.hooks().journal_message = [this](const protocol::message& m, std::string_view text, const source& src,
+    reg_.hooks().journal_message = [this](const protocol::message&, std::string_view text, const source& src,
                                           std::string_view address, double t) {
       journal_->append_message(address, src.port, t, text);
-      if (m.type == protocol::msg_type::plg)
-        store_->put_plugin(m.plg.name, m.plg.plugin, m.plg.ts ? *m.plg.ts : t, m.plg.data_json);
     };
 
     dns_ = std::make_unique<dns_worker>(dns_opts(cfg_));
@@ -279,6 +309,10 @@ class app {
       for (const auto& c : h.conns)
         if (c.present) dns_->update(h.name, c.address, force);
     };
+    // A host removed through the API loses the records hbd set for it.
+    reg_.events().subscribe([this](const event& e) {
+      if (e.kind == event_kind::dropped && dns_) dns_->remove(e.host);
+    });
     stats_.add_gauge("heartbeat_queue_depth{queue=\"journal\"}", "Lines waiting for the journal writer.",
                      [this] { return static_cast<double>(journal_ ? journal_->stats().queue_depth : 0); });
     stats_.add_gauge("heartbeat_queue_dropped_total{queue=\"journal\"}", "Journal lines dropped (queue full).",

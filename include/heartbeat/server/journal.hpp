@@ -107,6 +107,19 @@ class journal {
     return push(std::move(it));
   }
 
+  // Journals another part's record as {"timestamp","datetime","event":kind,"host","data"},
+  // e.g. kind "notification" for notify::journal_record::to_json(). `kind` must
+  // outlive the journal (a string literal). io thread only; never blocks.
+  bool append_record(const char* kind, double ts, std::string_view host, const json::value& data) {
+    if (!running()) return false;
+    item it;
+    it.ts = ts;
+    it.kind = kind;
+    it.who.assign(host);
+    data.dump_to(it.body);
+    return push(std::move(it));
+  }
+
   // The event-bus sink: journals state and alert events. Plugin and message
   // events are skipped (their datagrams are journaled by append_message), and
   // a host event only when its state or a connection's state/address changed,

@@ -81,7 +81,7 @@ export class Hbd {
       ws_port: this.wsPort,
       interval: 30,
       grace: 30,
-      web_root: join(SOURCE_DIR, 'web'),
+      web_dir: join(SOURCE_DIR, 'web'),
       state_db: join(this.dir, 'hbd.sqlite'),
       journal_enabled: true,
       journal_dir: join(this.dir, 'journal'),

@@ -393,3 +393,52 @@ maintenance:
             {{sunday_0230 + 5400, std::nullopt, {"notify: RECOVERED: h - p.x = 10.0 (WARNING -> OK)"}}});
   EXPECT_EQ(e.maintenance_of("h"), "");
 }
+
+// The pure step on its own: rule, state, value, time in; the level change out.
+TEST(AlertEvaluate, PureStep) {
+  auto rs = compile("thresholds: {p: {x: {warning: 80, critical: 90, hysteresis: 0.1}}}");
+  const auto& r = rs.defaults->plugin("p")->by_path.at("x");
+  heartbeat::alert::metric_state s;
+  auto a = heartbeat::alert::evaluate(r, s, 95, 10);
+  EXPECT_TRUE(a.changed);
+  EXPECT_EQ(a.to, heartbeat::alert::level::critical);
+  EXPECT_EQ(a.threshold, 90);
+  EXPECT_EQ(s.since, 10);
+  auto b = heartbeat::alert::evaluate(r, s, 82, 20);  // below 90, above 81: kept
+  EXPECT_FALSE(b.changed);
+  EXPECT_EQ(s.last_value, 82);
+  EXPECT_EQ(s.last_check, 20);
+  auto c = heartbeat::alert::evaluate(r, s, 80.5, 30);  // below 81: WARNING (80.5 > 72)
+  EXPECT_EQ(c.to, heartbeat::alert::level::warning);
+}
+
+// Booleans are 0/1; a dropped host's states are gone and their slots reused safely.
+TEST(AlertTable, BooleansAndForgetHost) {
+  engine e(compile(R"(
+threshold_renotify_interval: 10
+thresholds: {p: {up: {critical: 0, operator: "=="}, x: {warning: 1}}}
+)"));
+  heartbeat::protocol::leaf b;
+  b.path = "up";
+  b.type = heartbeat::protocol::leaf::kind::boolean;
+  b.number = 0;
+  std::vector<heartbeat::protocol::leaf> leaves{b};
+  std::vector<heartbeat::alert::transition> out;
+  e.evaluate_plugin("h1", "p", leaves, 0, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].text, "CRITICAL: h1 - p.up = 0.0");
+  e.forget_host("h1");
+  EXPECT_EQ(e.find("h1", "p.up"), nullptr);
+  EXPECT_EQ(e.state_count(), 0u);
+  // The freed slot is reused by another host; exactly one reminder follows.
+  run_table(e, "h2", "p.x", {{1, 5, {"notify: WARNING: h2 - p.x = 5.0"}}});
+  run_table(e, "h2", "p.x",
+            {{11, std::nullopt, {"notify: REMINDER (WARNING): h2 - p.x = 5.0 (ongoing for 10s)"}}});
+  EXPECT_EQ(e.alerts_json(2).find("summary")->find("total")->as_number(), 1);
+}
+
+// threshold_renotify_interval: 0 turns reminders off.
+TEST(AlertTable, NoReminders) {
+  engine e(compile("threshold_renotify_interval: 0\nthresholds: {p: {x: {warning: 1}}}"));
+  run_table(e, "h", "p.x", {{0, 5, {"notify: WARNING: h - p.x = 5.0"}}, {1e6, std::nullopt, {}}});
+}

@@ -242,7 +242,9 @@ TEST(Scheduler, ErrorsAreSentInfoIsCachedAndRefreshedOnRequest) {
   ASSERT_EQ(info_data.size(), 1u);
   EXPECT_EQ(info_data[0], R"({"n":1})");
   for (auto& p : s.plugins()) {
-    if (p->name == "broken_init") EXPECT_FALSE(p->active);
+    if (p->name == "broken_init") {
+      EXPECT_FALSE(p->active);
+    }
   }
   s.request_update();  // cache dropped, collected again, sent at once
   io.restart();
@@ -274,7 +276,7 @@ TEST(NagiosRunner, RealPluginsSignalKilledScriptAndStderr) {
   std::string errs = script("hb_stderr.sh", "echo 'CRITICAL - disk on fire' >&2; exit 2");
   asio::io_context io;
   auto b = build("default_plugins: false\nplugins:\n  nagios_runner:\n    commands:\n"
-                 "      - {name: load, command: /usr/lib/nagios/plugins/check_load -w 1000,1000,1000 -c 2000,2000,2000}\n"
+                 "      - {name: load, command: '/usr/lib/nagios/plugins/check_load -w 1000,1000,1000 -c 2000,2000,2000'}\n"
                  "      - {name: killed, command: " + killed + "}\n"
                  "      - {name: stderr_only, command: " + errs + "}\n"
                  "      - {name: slow, command: /bin/sleep 10, timeout: 0.3}\n",

@@ -8,7 +8,8 @@ namespace {
 
 using namespace heartbeat::mini;
 
-process_result run(child_set& cs, std::vector<std::string> argv, double timeout = 5, std::vector<std::string> env = {}) {
+process_result run(child_set& cs, std::vector<std::string> argv, double timeout = 5,
+                   std::vector<std::string> env = {}) {
   process_result out;
   bool done = false;
   cs.spawn(argv, timeout, 1 << 16, env, [&](process_result&& r) {

@@ -38,7 +38,8 @@ TEST(MiniResolve, HostsFile) {
 }
 
 TEST(MiniResolve, ResolvConf) {
-  auto rc = parse_resolv_conf("# x\nnameserver 192.0.2.53\nnameserver fe80::1%eth0\nsearch a.example b.example\n");
+  auto rc =
+      parse_resolv_conf("# x\nnameserver 192.0.2.53\nnameserver fe80::1%eth0\nsearch a.example b.example\n");
   ASSERT_EQ(rc.servers.size(), 2u);
   EXPECT_EQ(rc.servers[0].text(), "192.0.2.53");
   EXPECT_EQ(rc.servers[0].port(), 53);
@@ -88,7 +89,8 @@ struct fake_dns {
         r[3] = static_cast<char>(0x80);
         r[7] = 2;  // two answers: a CNAME then the address
         r.append("\xc0\x0c\x00\x05\x00\x01\x00\x00\x00\x3c\x00\x02\xc0\x0c", 14);
-        if (qtype == 1) r.append("\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x01\x02\x03", 16);
+        if (qtype == 1)
+          r.append("\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x01\x02\x03", 16);
         else {
           r.append("\xc0\x0c\x00\x1c\x00\x01\x00\x00\x00\x3c\x00\x10", 12);
           r.append("\xfd\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x07", 16);

@@ -141,3 +141,30 @@ TEST(NotifyTranslate, RegistryHostEventsNotifyOnlyOnTransitions) {
   EXPECT_FALSE(t.translate(ev("DOWN", 1300, json::value::object({{"from", "UP"}, {"to", "DOWN"}}))) == std::nullopt);
   EXPECT_FALSE(t.translate(ev("UP", 1302, json::value::object({{"from", "DOWN"}, {"to", "UP"}, {"down_for", 2.0}}))));
 }
+
+TEST(NotifyTranslate, TheAlertEnginesEventShapeWithADisplayTemplate) {
+  notify::event_translator t;
+  server::event e;
+  e.kind = server::event_kind::alert;
+  e.host = "web01";
+  e.ts = 5000;
+  e.data = json::value::object({{"hostname", "web01"}, {"metric_path", "nagios_runner.check_disk_root_status_code"},
+                                {"level", "CRITICAL"}, {"kind", "change"}, {"from", "OK"}, {"to", "CRITICAL"},
+                                {"value", 2}, {"threshold", 2},
+                                {"text", "CRITICAL: web01 - nagios_runner.check_disk_root_status_code = 2.0"},
+                                {"display", "check_disk_root: DISK CRITICAL"}, {"notify", true}, {"alert_since", 5000}});
+  auto n = t.translate(e);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->text, "CRITICAL: web01 - nagios_runner.check_disk_root_status_code = 2.0 check_disk_root: DISK CRITICAL");
+  EXPECT_EQ(n->threshold, 2);
+  e.data.set("kind", "reminder");
+  e.data.set("display", "");
+  e.data.set("text", "REMINDER (CRITICAL): web01 - nagios_runner.check_disk_root_status_code = 2.0 (ongoing for 3600s)");
+  e.data.set("alert_since", 1400);
+  n = t.translate(e);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->kind, kind::reminder);
+  EXPECT_EQ(n->duration, 3600);
+  e.data.set("kind", "acknowledged");
+  EXPECT_FALSE(t.translate(e));
+}

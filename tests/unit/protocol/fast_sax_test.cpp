@@ -44,23 +44,40 @@ void agree(std::string_view text) {
 }
 
 TEST(FastSax, AgreesWithTheCoreParser) {
-  for (const char* t : {
-           R"({"ID":"HTB","name":"web01","ver":1,"seq":42,"interval":30,"ts":1763840000.25,"rtt":1.8})",
-           R"({"a":[1,-0,0.1,1e5,1E-5,-12.5e+3,123456789012345678901234567890,9007199254740993,0.30000000000000004]})",
-           R"({"n":4.35,"m":2.675,"k":1.7976931348623157e308,"z":1e-400,"h":1e400,"q":0.1234567890123456789012})",
-           R"( { "s" : "a\"b\\c\/d\n\u00e9\ud83d\ude00" , "t" : [ true , false , null ] } )",
-           "{\"long string without escapes, more than eight bytes long\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 ok\"}",
-           "{\"bad\":\"\xff\"}", "{\"bad\":\"abcdefgh\x01\"}", "{\"cut\":\"abcdefghijkl", "{\"x\":01}", "{\"x\":1.}",
-           "{\"x\":-}", "{\"x\":1e}", "[1,2,]", "{\"a\" 1}", "tru", "nul", "\"\\ud800\"", "\"\\udc00\"", "",
-           "  ", "{}x", "[[[[[[[[]]]]]]]]",
-       })
+  for (
+      const char* t : {
+          R"({"ID":"HTB","name":"web01","ver":1,"seq":42,"interval":30,"ts":1763840000.25,"rtt":1.8})",
+          R"({"a":[1,-0,0.1,1e5,1E-5,-12.5e+3,123456789012345678901234567890,9007199254740993,0.30000000000000004]})",
+          R"({"n":4.35,"m":2.675,"k":1.7976931348623157e308,"z":1e-400,"h":1e400,"q":0.1234567890123456789012})",
+          R"( { "s" : "a\"b\\c\/d\n\u00e9\ud83d\ude00" , "t" : [ true , false , null ] } )",
+          "{\"long string without escapes, more than eight bytes long\":\"caf\xc3\xa9 \xe2\x82\xac "
+          "\xf0\x9f\x98\x80 ok\"}",
+          "{\"bad\":\"\xff\"}",
+          "{\"bad\":\"abcdefgh\x01\"}",
+          "{\"cut\":\"abcdefghijkl",
+          "{\"x\":01}",
+          "{\"x\":1.}",
+          "{\"x\":-}",
+          "{\"x\":1e}",
+          "[1,2,]",
+          "{\"a\" 1}",
+          "tru",
+          "nul",
+          "\"\\ud800\"",
+          "\"\\udc00\"",
+          "",
+          "  ",
+          "{}x",
+          "[[[[[[[[]]]]]]]]",
+      })
     agree(t);
 }
 
 TEST(FastSax, AgreesOnRandomMutations) {
   std::mt19937_64 rng(99);
   const std::string base =
-      "{\"ID\":\"PLG\",\"name\":\"h\",\"data\":{\"a\\u00e9\":[1.5,-2,3e2,\"x\\ny\"],\"b\":{\"c\":true,\"d\":null},"
+      "{\"ID\":\"PLG\",\"name\":\"h\",\"data\":{\"a\\u00e9\":[1.5,-2,3e2,\"x\\ny\"],\"b\":{\"c\":true,\"d\":"
+      "null},"
       "\"caf\xc3\xa9\":\"long value string here\"}}";
   const char alphabet[] = "{}[]\",:\\-+.0123456789eEtrufalsn \x80\xc3\xa9\xff\x01u";
   for (int i = 0; i < 50000; ++i) {

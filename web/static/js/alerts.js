@@ -73,7 +73,8 @@ function render() {
   } else {
     setChildren(tbody, shown.map((a) => {
       let ackCell;
-      if (a.acknowledged) ackCell = h('span', { class: 'muted', title: a.acked_by ? `by ${a.acked_by}` : null }, 'acknowledged');
+      const by = a.ack_by || a.acked_by;
+      if (a.acknowledged) ackCell = h('span', { class: 'muted', title: by ? `by ${by}` : null }, by ? `acknowledged by ${by}` : 'acknowledged');
       else if (canAck(a)) {
         const btn = h('button', { type: 'button', class: 'ack', 'aria-label': `Acknowledge ${a.metric_path} on ${a.hostname}` }, 'Acknowledge');
         btn.addEventListener('click', () => ack(a, btn));
@@ -82,8 +83,11 @@ function render() {
       return h('tr', { 'data-host': a.hostname, 'data-metric': a.metric_path, 'data-level': a.level },
         h('td', {}, h('span', { class: `badge level-${a.level}` }, a.level)),
         h('td', {}, h('a', { href: hostUrl(a.hostname) }, a.hostname)),
-        h('td', {}, h('code', {}, a.metric_path), a.text ? h('div', { class: 'muted' }, a.text) : null),
-        h('td', { class: 'num' }, a.last_value === null || a.last_value === undefined ? '–' : fmtMetric(metricName(a.metric_path), a.last_value)),
+        h('td', {}, h('code', {}, a.metric_path),
+          a.display || a.text ? h('div', { class: 'muted' }, a.display || a.text) : null,
+          a.maintenance ? h('div', {}, h('span', { class: 'badge state-STOPPED' }, `maintenance: ${a.maintenance}`)) : null),
+        h('td', { class: 'num', title: typeof a.threshold === 'number' ? `threshold ${a.threshold}` : null },
+          a.last_value === null || a.last_value === undefined ? '–' : fmtMetric(metricName(a.metric_path), a.last_value)),
         h('td', { title: fmtTime(a.since) }, a.since ? fmtDuration(nowSec() - a.since) : '–'),
         h('td', { class: 'hide-sm', title: fmtTime(a.last_check) }, a.last_check ? fmtAgo(a.last_check) : '–'),
         h('td', { class: 'num hide-sm' }, String(a.notification_count ?? 0)),

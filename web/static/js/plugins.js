@@ -35,9 +35,13 @@ async function renderPicker() {
   const input = h('input', { type: 'search', id: 'picker-filter', placeholder: 'Type to filter', 'aria-label': 'Filter hosts', class: 'grow' });
   const ul = h('ul', { class: 'host-list', id: 'host-list' });
   const info = h('p', { class: 'muted', 'aria-live': 'polite' });
+  // Seed: owner/manager hosts by default; monitored ones behind a switch.
+  const monitorBox = h('input', { type: 'checkbox', id: 'include-monitored' });
+  const monitorToggle = h('label', { hidden: !list.some((x) => !roleAtLeast(x, 'manager')) }, monitorBox, 'Include hosts I only monitor');
+  monitorBox.addEventListener('change', () => draw());
   const draw = () => {
     const q = input.value.trim().toLowerCase();
-    const match = q ? list.filter((x) => x.name.toLowerCase().includes(q)) : list;
+    const match = list.filter((x) => (monitorBox.checked || roleAtLeast(x, 'manager')) && (!q || x.name.toLowerCase().includes(q)));
     setChildren(ul, match.slice(0, 300).map((x) => h('li', {},
       h('span', { class: `badge state-${x.state || 'UNKNOWN'}` }, x.state || 'UNKNOWN'), ' ',
       h('a', { href: hostUrl(x.name) }, x.name))));
@@ -49,7 +53,7 @@ async function renderPicker() {
   });
   setChildren(main, h('h1', {}, 'Host overview'),
     h('section', { class: 'panel' }, h('h2', {}, 'Pick a host'),
-      h('div', { class: 'toolbar' }, input), info, ul));
+      h('div', { class: 'toolbar' }, input, monitorToggle), info, ul));
   draw();
 }
 
@@ -198,7 +202,8 @@ function makeChart(path, xs, ys, container) {
     legend: { show: true },
     cursor: { drag: { x: true, y: false } },
     axes: [
-      { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid }, space: 60,
+      { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid },
+        space: (u, i, min, max) => (max - min <= 600 ? 100 : max - min <= 2 * 86400 ? 80 : 120),
         values: (u, vals) => vals.map((v) => timeTick(v, u.scales.x.max - u.scales.x.min)) },
       { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid }, size: 60,
         values: (u, vals) => vals.map((v) => fmtNumber(v)) },

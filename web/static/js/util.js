@@ -105,6 +105,10 @@ export function fmtMetric(key, v) {
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (v === null || v === undefined) return '–';
   if (typeof v !== 'number') return String(v);
+  if (/per_sec$|_per_s$|_ps$/.test(String(key))) {
+    const base = fmtMetric(String(key).replace(/_?(per_sec|per_s|ps)$/, ''), v);
+    return `${base}/s`;
+  }
   switch (unitOf(key)) {
     case '%': return `${fmtNumber(v, 1)} %`;
     case 'MB': return v >= 1024 ? fmtBytes(v, 2) : `${fmtNumber(v)} MB`;

@@ -192,8 +192,7 @@ inline void engine::evaluate_plugin(std::string_view host, std::string_view plug
       b = &resolve(h, p, l.path, i);
     if (!b->r) continue;
     if (b->state == npos) b->state = state_slot(h, p.name + "." + b->leaf_path, b->r);
-    alert_state& st = states_[b->state];
-    if (st.rule_ != b->r) st.rule_ = b->r;
+    alert_state& st = states_[b->state];  // st.rule_ == b->r (set when the binding was made)
     step_result r = evaluate(*b->r, st.m, l.number, now);
     if (r.changed) {
       st.check_name_.assign(std::string_view(b->leaf_path).substr(b->check_begin, b->check_len));

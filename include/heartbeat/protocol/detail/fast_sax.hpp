@@ -21,7 +21,11 @@ template <class Handler>
 class fast_sax {
  public:
   fast_sax(std::string_view text, Handler& h, json::parse_limits limits, std::string& scratch)
-      : p_(text.data()), begin_(text.data()), end_(text.data() + text.size()), h_(h), limits_(limits),
+      : p_(text.data()),
+        begin_(text.data()),
+        end_(text.data() + text.size()),
+        h_(h),
+        limits_(limits),
         scratch_(scratch) {}
 
   json::parse_status run() {
@@ -43,7 +47,7 @@ class fast_sax {
 
   // Machine-written JSON has no whitespace: one inlined test, the loop out of line.
   [[gnu::always_inline]] void skip_ws() noexcept {
-    if (p_ < end_ && static_cast<unsigned char>(*p_) > ' ') return;
+    if (p_<end_&& static_cast<unsigned char>(*p_)> ' ') return;
     skip_ws_loop();
   }
   [[gnu::noinline]] void skip_ws_loop() noexcept {
@@ -319,7 +323,8 @@ class fast_sax {
 };
 
 template <class Handler>
-json::parse_status fast_parse(std::string_view text, Handler& h, json::parse_limits limits, std::string& scratch) {
+json::parse_status fast_parse(std::string_view text, Handler& h, json::parse_limits limits,
+                              std::string& scratch) {
   fast_sax<Handler> p(text, h, limits, scratch);
   return p.run();
 }

@@ -1,0 +1,87 @@
+"""End to end through the real hbd: UDP heartbeats and plugin data go in, the
+alert engine and the host monitor raise transitions, and the notifier delivers
+them to a real SMTP server and a signed webhook; an unwatched host's DOWN is
+suppressed with the reason in the journal; /metrics counts per channel."""
+import glob
+import hashlib
+import hmac
+import json
+import os
+import time
+
+from hbtest import Client, Hbd
+from notify_support import Receiver, SmtpSink
+
+
+def journal_notifications(hbd):
+    out = []
+    for path in sorted(glob.glob(os.path.join(hbd.config["journal_dir"], "messages.journal*"))):
+        with open(path) as f:
+            for line in f:
+                rec = json.loads(line)
+                if rec.get("event") == "notification":
+                    out.append(rec["data"])
+    return out
+
+
+def wait(pred, timeout=15, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def test_alerts_and_host_down_are_mailed_and_posted_by_hbd():
+    hook = Receiver()
+    smtp = SmtpSink()
+    try:
+        config = {
+            "interval": 1,
+            "grace": 1,
+            "thresholds": {"cpu_monitor": {"cpu_percent": {"warning": 80, "critical": 90}}},
+            "notifiers": {
+                "hook": {"type": "webhook", "url": hook.url + "/hb", "secret": "k3y"},
+                "mail": {"type": "email", "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_tls": "none",
+                         "from": "hbd@example.com", "to": ["ops@example.com"]},
+            },
+            "hosts": {"quiet01": {"watch": False}},
+            "notify": {"retry_initial": 0.2},
+        }
+        with Hbd(config) as hbd:
+            web = Client("web01", hbd.hb_port)
+            quiet = Client("quiet01", hbd.hb_port)
+            web.heartbeat(interval=1)
+            quiet.heartbeat(interval=1)
+            hbd.wait_host_state("web01", "UP")
+            web.plg("cpu_monitor", {"cpu_percent": 95.0})
+            wait(lambda: any(b["text"] == "CRITICAL: web01 - cpu_monitor.cpu_percent = 95.0"
+                             for b in hook.json_bodies()), what="the CRITICAL webhook")
+            r = [x for x in hook.ok() if json.loads(x["body"])["kind"] == "alert"][0]
+            assert r["headers"]["X-Heartbeat-Signature"] == \
+                "sha256=" + hmac.new(b"k3y", r["body"], hashlib.sha256).hexdigest()
+            wait(lambda: any("Subject: CRITICAL: web01 - cpu_monitor.cpu_percent = 95.0" in m["data"]
+                             for m in smtp.messages), what="the CRITICAL mail")
+
+            # Both hosts fall silent: web01 goes DOWN and notifies, quiet01 is unwatched.
+            hbd.wait_host_state("web01", "DOWN", timeout=15)
+            hbd.wait_host_state("quiet01", "DOWN", timeout=15)
+            wait(lambda: any(b["kind"] == "host_down" and b["host"] == "web01" for b in hook.json_bodies()),
+                 what="the DOWN webhook")
+            down = [b for b in hook.json_bodies() if b["kind"] == "host_down"][0]
+            assert down["text"].startswith("DOWN: web01")
+            assert not any(b["host"] == "quiet01" for b in hook.json_bodies())
+
+            status, _, body = hbd.http("GET", "/metrics")
+            assert status == 200
+            text = body.decode()
+            assert 'heartbeat_notifications_total{channel="hook",result="sent"}' in text
+            assert hbd.stop() == 0
+            records = journal_notifications(hbd)
+            assert any(r["result"] == "sent" and r["channel"] == "mail" and r["host"] == "web01" for r in records)
+            assert any(r["result"] == "suppressed" and r["reason"] == "watch=false" and r["host"] == "quiet01"
+                       for r in records), records
+    finally:
+        hook.close()
+        smtp.close()
