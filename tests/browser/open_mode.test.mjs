@@ -26,9 +26,10 @@ describe('web UI in open mode', { timeout: 90000 }, () => {
   test('pages open without login; /login goes straight on', async () => {
     const page = await newPage(browser);
     await page.goto(`${hbd.base}/login?next=/alerts`);
-    await page.waitForURL(/\/alerts$/);
+    await page.waitForURL((u) => u.pathname === '/alerts');
+    await page.waitForSelector('#alerts-body');
     await page.goto(`${hbd.base}/`);
-    await page.waitForURL(/\/live$/);
+    await page.waitForURL((u) => u.pathname === '/live');
     await page.waitForSelector('tr[data-host="configured-01"]');
     assert.match(await page.textContent('tr[data-host="configured-01"]'), /UNKNOWN/);
     assert.match(await page.textContent('.user-box'), /open mode/);

@@ -49,7 +49,7 @@ describe('web UI against a real hbd', { timeout: 120000 }, () => {
     await alice.waitForSelector('#login-error:not([hidden])');
     assert.match(await alice.textContent('#login-error'), /invalid/i);
     await alice.fill('#password', ALICE_PW);
-    await Promise.all([alice.waitForURL(/\/live$/), alice.click('#login-submit')]);
+    await Promise.all([alice.waitForURL((u) => u.pathname === '/live'), alice.click('#login-submit')]);
     await alice.waitForSelector('#hosts-body');
     assert.match(await alice.textContent('.user-box'), /Alice Admin/);
   });
@@ -202,7 +202,7 @@ describe('web UI against a real hbd', { timeout: 120000 }, () => {
     await sleep(300);
     assert.equal(await mona.$('tr[data-host="hot-host"]'), null, 'alerts of other hosts are hidden');
     assert.deepEqual(mona.errors, []);
-    await Promise.all([mona.waitForURL(/\/login/), mona.click('#logout')]);
+    await Promise.all([mona.waitForURL((u) => u.pathname === '/login'), mona.click('#logout')]);
     const r = await mona.evaluate(async () => (await fetch('/api/0/me')).status);
     assert.equal(r, 401, 'the session is gone after logging out');
     await mona.context().close();

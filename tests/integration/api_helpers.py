@@ -101,29 +101,47 @@ class WebSocket:
         accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
         assert accept.decode() in head.decode(), head
 
-    def _read(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def recv_frame(self, timeout=5):
-        self.sock.settimeout(timeout)
-        b0, b1 = self._read(2)
-        opcode = b0 & 0x0F
-        n = b1 & 0x7F
+    def _parse(self):
+        """One complete frame from the buffer as (opcode, payload), or None (nothing consumed)."""
+        b = self.buf
+        if len(b) < 2:
+            return None
+        opcode, n, off = b[0] & 0x0F, b[1] & 0x7F, 2
         if n == 126:
-            n = struct.unpack(">H", self._read(2))[0]
+            if len(b) < 4:
+                return None
+            n, off = struct.unpack(">H", b[2:4])[0], 4
         elif n == 127:
-            n = struct.unpack(">Q", self._read(8))[0]
-        mask = self._read(4) if b1 & 0x80 else None
-        payload = self._read(n)
+            if len(b) < 10:
+                return None
+            n, off = struct.unpack(">Q", b[2:10])[0], 10
+        mask = None
+        if b[1] & 0x80:
+            if len(b) < off + 4:
+                return None
+            mask, off = b[off:off + 4], off + 4
+        if len(b) < off + n:
+            return None
+        payload, self.buf = b[off:off + n], b[off + n:]
         if mask:
             payload = bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
         return opcode, payload
+
+    def recv_frame(self, timeout=5):
+        """The next frame; a timeout leaves a partly received frame in the buffer."""
+        deadline = time.time() + timeout
+        while True:
+            f = self._parse()
+            if f is not None:
+                return f
+            left = deadline - time.time()
+            if left <= 0:
+                raise socket.timeout("no frame")
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise ConnectionError("closed")
+            self.buf += chunk
 
     def recv_json(self, timeout=5):
         """The next text message as JSON; raises socket.timeout when nothing comes."""

@@ -9,7 +9,7 @@ import time
 
 import yaml
 
-from hbtest import hb_binary
+from hbtest import HttpError, hb_binary
 
 
 class Hbc:
@@ -59,4 +59,10 @@ def run_hbc(args, timeout=20, config_path=None):
 
 
 def plugins_of(hbd, host):
-    return hbd.get_json(f"/api/0/hosts/{host}/plugins")["plugins"]
+    """The host's latest plugin data ({} while hbd does not know the host yet)."""
+    try:
+        return hbd.get_json(f"/api/0/hosts/{host}/plugins")["plugins"]
+    except HttpError as e:
+        if e.status == 404:
+            return {}
+        raise

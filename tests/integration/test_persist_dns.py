@@ -131,3 +131,12 @@ def test_refused_update_is_logged_and_retried(named, tmp_path):
         assert "retry 1 in" in hbd.log()
         assert "secret" not in hbd.log()  # the key never reaches the log
         assert named.dig("web1", "A") == []
+
+
+def test_dropped_host_loses_its_records(named):
+    with Hbd(dns_config(named)) as hbd:
+        Client("web1", hbd.hb_port).heartbeat(interval=30)
+        hbd.wait_for(lambda: named.dig("web1", "A") == ["127.0.0.1"], 10, "web1 A record")
+        status, _, body = hbd.http("DELETE", "/api/0/hosts/web1")
+        assert status in (200, 204), body
+        hbd.wait_for(lambda: named.dig("web1", "A") == [], 10, "web1 A record removed")

@@ -55,11 +55,22 @@ def test_rotation_under_load_keeps_every_line_whole():
     cfg = {"interval": 30, "grace": 30, "journal_max_size": max_size, "journal_max_backups": 1000}
     with Hbd(cfg) as hbd:
         clients = [Client(f"load{i:02d}", hbd.hb_port) for i in range(4)]
-        acked = set()
-        for n in range(300):
+        sent, acked = set(), set()
+        for _ in range(50):  # bursts of 40 datagrams, then their ACKs
+            want = {}
             for c in clients:
-                c.heartbeat(interval=30, padding="x" * 100)
-                acked.add((c.name, c.seq))
+                for _ in range(10):
+                    sent.add((c.name, c.htb(interval=30, padding="x" * 100)))
+                want[c] = 10
+            for c in clients:
+                while want[c]:
+                    m = c.recv(2.0)
+                    if m is None:
+                        break
+                    if m.get("ID") == "ACK":
+                        acked.add((c.name, m["seq"]))
+                        want[c] -= 1
+        assert len(acked) > 0.9 * len(sent)
         assert hbd.stop() == 0
 
         files = journal_files(hbd)
@@ -73,7 +84,7 @@ def test_rotation_under_load_keeps_every_line_whole():
                     key = (m["name"], m["seq"])
                     assert key not in seen, f"{key} journaled twice"
                     seen.add(key)
-        assert seen == acked  # every acknowledged heartbeat, once
+        assert acked <= seen <= sent  # every acknowledged heartbeat, once
 
 
 def test_only_journal_max_backups_are_kept():
@@ -81,7 +92,8 @@ def test_only_journal_max_backups_are_kept():
     with Hbd(cfg) as hbd:
         c = Client("web01", hbd.hb_port)
         for _ in range(150):
-            c.heartbeat(interval=30, padding="x" * 100)
+            c.htb(interval=30, padding="x" * 100)
+        c.heartbeat(interval=30)  # its ACK: hbd has taken everything before it
         assert hbd.stop() == 0
         names = sorted(os.path.basename(p) for p in journal_files(hbd))
         assert names == ["messages.journal", "messages.journal.1", "messages.journal.2"]

@@ -76,6 +76,9 @@ class engine {
   // its next sample; states whose metric no longer has a rule are dropped.
   void set_rules(ruleset rules);
   const ruleset& rules() const noexcept { return *rules_; }
+  // The immutable compiled rules, shareable with other threads (e.g. the notifier checking
+  // alert::window_covering(rules->maintenance, host, now) for host DOWN/UP events).
+  std::shared_ptr<const ruleset> rules_ptr() const noexcept { return rules_; }
 
   // Evaluates every numeric (and boolean) leaf of one PLG. Appends transitions to `out`.
   // Hot path: no allocation, no clock, no parsing once the host's leaf paths are known.

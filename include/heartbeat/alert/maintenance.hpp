@@ -136,6 +136,17 @@ struct maintenance_window {
   }
 };
 
+// The first window covering `host` at `now`, or null. Pure and read-only: safe on any thread
+// holding the ruleset (e.g. the notifier's worker, for host DOWN/UP events).
+inline const maintenance_window* window_covering(const std::vector<maintenance_window>& windows,
+                                                 std::string_view host, double now) {
+  for (const auto& w : windows) {
+    double change;
+    if (w.applies_to(host) && w.active_at(now, change)) return &w;
+  }
+  return nullptr;
+}
+
 namespace detail {
 
 inline std::optional<int> day_of_week(std::string_view s) noexcept {

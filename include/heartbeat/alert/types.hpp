@@ -101,7 +101,8 @@ struct transition {
   double value = NAN;      // the sample that caused it (the last value for reminders; NaN: missing data)
   double threshold = NAN;  // the threshold crossed (NaN: none, e.g. missing data)
   std::string text;        // seed texts, e.g. "WARNING: web01 - cpu_monitor.cpu_percent = 85.0"
-  std::string display;     // the rule's display template rendered (empty: no template); appended to text
+  std::string
+      display;  // the rule's display template rendered (empty: none); notifications show text + " " + display
   std::string reason;   // why, for the journal: "raised: 95.0 > 90.0", "...; suppressed: maintenance nightly"
   bool notify = false;  // hand it to the notifier
   double ts = 0;        // the `now` of the evaluation

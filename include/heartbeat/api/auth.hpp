@@ -162,7 +162,8 @@ class session_store {
     }
     std::string token = detail::random_hex(32);
     std::string csrf = detail::random_hex(16);
-    if (token.empty() || csrf.empty()) return make_error("random_failed", "no randomness for a session token");
+    if (token.empty() || csrf.empty())
+      return make_error("random_failed", "no randomness for a session token");
     session s{std::string(user), csrf, now, now + ttl_};
     std::string key = detail::token_digest(token);
     sessions_[key] = s;
@@ -355,7 +356,8 @@ inline std::string_view bearer_token(std::string_view header) noexcept {
   constexpr std::string_view prefix = "Bearer ";
   if (header.size() <= prefix.size()) return {};
   for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(header[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
+    if (std::tolower(static_cast<unsigned char>(header[i])) !=
+        std::tolower(static_cast<unsigned char>(prefix[i])))
       return {};
   header.remove_prefix(prefix.size());
   while (!header.empty() && header.front() == ' ') header.remove_prefix(1);

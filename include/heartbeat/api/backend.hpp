@@ -52,7 +52,8 @@ class backend {
   // `by` names who asked (a user name, or "anonymous" without users).
   virtual result<std::string> queue_command(std::string_view host, std::string_view command,
                                             const std::vector<std::string>& args, std::string_view by) = 0;
-  virtual result<std::string> queue_upgrade(std::string_view host, std::string_view version, std::string_view by) = 0;
+  virtual result<std::string> queue_upgrade(std::string_view host, std::string_view version,
+                                            std::string_view by) = 0;
   virtual result<void> request_dns(std::string_view host) = 0;
   virtual result<void> drop_host(std::string_view host) = 0;
   virtual result<void> set_access(std::string_view host, const host_access& a) = 0;

@@ -55,9 +55,9 @@ struct settings {
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t ws_max_pending_bytes = 4u << 20;
   std::size_t ws_max_clients = 10000;
-  double hosts_cache_ttl = 1.0;  // seconds a rendered GET /api/0/hosts may be reused (0: never)
-  std::size_t login_per_user = 5;       // failed logins per user per login_window
-  std::size_t login_per_address = 20;   // failed logins per client address per login_window
+  double hosts_cache_ttl = 1.0;        // seconds a rendered GET /api/0/hosts may be reused (0: never)
+  std::size_t login_per_user = 5;      // failed logins per user per login_window
+  std::size_t login_per_address = 20;  // failed logins per client address per login_window
   double login_window = 300;
 };
 
@@ -67,7 +67,8 @@ inline std::string resolve_web_dir(const std::string& configured) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!configured.empty()) return configured;
-  if (std::string_view(HB_WEB_SOURCE_DIR).size() && fs::is_directory(HB_WEB_SOURCE_DIR, ec)) return HB_WEB_SOURCE_DIR;
+  if (std::string_view(HB_WEB_SOURCE_DIR).size() && fs::is_directory(HB_WEB_SOURCE_DIR, ec))
+    return HB_WEB_SOURCE_DIR;
   auto exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     auto beside = exe.parent_path() / "web";
@@ -80,8 +81,10 @@ inline std::string resolve_web_dir(const std::string& configured) {
 
 namespace detail {
 
-using plain_traits = restinio::single_thread_traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t>;
-using tls_traits = restinio::single_thread_tls_traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t>;
+using plain_traits =
+    restinio::single_thread_traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t>;
+using tls_traits =
+    restinio::single_thread_tls_traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t>;
 using request_handle = restinio::request_handle_t;
 
 inline double now_seconds() {
@@ -124,7 +127,8 @@ inline std::optional<std::vector<std::string>> split_path(std::string_view path)
 
 // A file under `root` for the relative segments, refusing anything that could leave it.
 inline std::optional<std::filesystem::path> safe_join(const std::filesystem::path& root,
-                                                      const std::vector<std::string>& segs, std::size_t from) {
+                                                      const std::vector<std::string>& segs,
+                                                      std::size_t from) {
   namespace fs = std::filesystem;
   fs::path p = root;
   if (from >= segs.size()) return std::nullopt;
@@ -141,7 +145,8 @@ inline std::optional<std::filesystem::path> safe_join(const std::filesystem::pat
   auto real = fs::weakly_canonical(p, ec);
   if (ec) return std::nullopt;
   auto rs = real_root.string(), fsr = real.string();
-  if (fsr.size() <= rs.size() || fsr.compare(0, rs.size(), rs) != 0 || fsr[rs.size()] != '/') return std::nullopt;
+  if (fsr.size() <= rs.size() || fsr.compare(0, rs.size(), rs) != 0 || fsr[rs.size()] != '/')
+    return std::nullopt;
   if (!fs::is_regular_file(real, ec)) return std::nullopt;
   return real;
 }
@@ -245,11 +250,12 @@ class http_server {
       stop();
       return make_error("bind", std::string("cannot listen: ") + ex.what());
     }
-    log::info("api: HTTP on ", settings_.address, ":", http_port_, settings_.ws_enabled ? ", WebSocket on " : "",
-              settings_.ws_enabled ? std::to_string(ws_port_) : std::string(),
-              wss_ ? ", HTTPS/WSS on " + std::to_string(wss_port_) : std::string(),
-              users_.enabled() ? " (users: " + std::to_string(users_.all().size()) + ")" : " (no users: open)",
-              "; web UI from ", web_dir_);
+    log::info(
+        "api: HTTP on ", settings_.address, ":", http_port_, settings_.ws_enabled ? ", WebSocket on " : "",
+        settings_.ws_enabled ? std::to_string(ws_port_) : std::string(),
+        wss_ ? ", HTTPS/WSS on " + std::to_string(wss_port_) : std::string(),
+        users_.enabled() ? " (users: " + std::to_string(users_.all().size()) + ")" : " (no users: open)",
+        "; web UI from ", web_dir_);
     return {};
   }
 
@@ -303,7 +309,8 @@ class http_server {
     w.family("heartbeat_api_logins_total", "counter", "Login attempts by result.");
     w.sample("heartbeat_api_logins_total", {{"result", "success"}}, static_cast<double>(logins_ok_));
     w.sample("heartbeat_api_logins_total", {{"result", "failure"}}, static_cast<double>(logins_failed_));
-    w.sample("heartbeat_api_logins_total", {{"result", "rate_limited"}}, static_cast<double>(logins_limited_));
+    w.sample("heartbeat_api_logins_total", {{"result", "rate_limited"}},
+             static_cast<double>(logins_limited_));
     w.family("heartbeat_api_requests_total", "counter", "HTTP requests answered, by status class.");
     for (int i = 0; i < 5; ++i)
       w.sample("heartbeat_api_requests_total", {{"code", std::to_string(i + 1) + "xx"}},
@@ -336,15 +343,17 @@ class http_server {
         .write_http_response_timelimit(std::chrono::seconds(30))
         .handle_request_timeout(std::chrono::seconds(30))
         .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(1u << 20))
-        .acceptor_post_bind_hook([&actual](asio::ip::tcp::acceptor& a) { actual = a.local_endpoint().port(); });
+        .acceptor_post_bind_hook(
+            [&actual](asio::ip::tcp::acceptor& a) { actual = a.local_endpoint().port(); });
     return s;
   }
 
   server_ptr<detail::plain_traits> open_plain(std::uint16_t port, listener kind, std::uint16_t& actual) {
     auto s = base_settings<detail::plain_traits>(port, actual);
-    s.request_handler([this, kind](detail::request_handle req) { return handle<detail::plain_traits>(req, kind); });
-    auto srv = std::make_unique<restinio::http_server_t<detail::plain_traits>>(restinio::external_io_context(io_),
-                                                                                std::move(s));
+    s.request_handler(
+        [this, kind](detail::request_handle req) { return handle<detail::plain_traits>(req, kind); });
+    auto srv = std::make_unique<restinio::http_server_t<detail::plain_traits>>(
+        restinio::external_io_context(io_), std::move(s));
     srv->open_sync();
     return srv;
   }
@@ -355,8 +364,8 @@ class http_server {
     s.tls_context(std::move(ctx));
     s.request_handler(
         [this](detail::request_handle req) { return handle<detail::tls_traits>(req, listener::wss); });
-    auto srv = std::make_unique<restinio::http_server_t<detail::tls_traits>>(restinio::external_io_context(io_),
-                                                                              std::move(s));
+    auto srv = std::make_unique<restinio::http_server_t<detail::tls_traits>>(
+        restinio::external_io_context(io_), std::move(s));
     srv->open_sync();
     return srv;
   }
@@ -366,7 +375,8 @@ class http_server {
     for (const auto* f : {&settings_.cert_file, &settings_.key_file}) {
       std::ifstream probe(*f);
       if (f->empty() || !probe)
-        return make_error("tls", "wss_port is set but " + std::string(f == &settings_.cert_file ? "certificate" : "key") +
+        return make_error("tls", "wss_port is set but " +
+                                     std::string(f == &settings_.cert_file ? "certificate" : "key") +
                                      " file '" + *f + "' is missing or unreadable");
     }
     try {
@@ -378,8 +388,8 @@ class http_server {
       ctx->use_private_key_file(settings_.key_file, asio::ssl::context::pem);
       return ctx;
     } catch (const std::exception& ex) {
-      return make_error("tls", "cannot load certificate '" + settings_.cert_file + "' / key '" + settings_.key_file +
-                                   "': " + ex.what());
+      return make_error("tls", "cannot load certificate '" + settings_.cert_file + "' / key '" +
+                                   settings_.key_file + "': " + ex.what());
     }
   }
 
@@ -448,7 +458,8 @@ class http_server {
     r.append_header(restinio::http_field::content_type, "application/json");
     r.append_header("Cache-Control", "no-store");
     r.append_header("X-Content-Type-Options", "nosniff");
-    for (const auto& [k, v] : cors_.headers(req->header().get_field_or("Origin", ""), false)) r.append_header(k, v);
+    for (const auto& [k, v] : cors_.headers(req->header().get_field_or("Origin", ""), false))
+      r.append_header(k, v);
     r.set_body(restinio::writable_item_t{std::const_pointer_cast<std::string>(std::move(body))});
     r.done();
     return restinio::request_accepted();
@@ -553,13 +564,15 @@ class http_server {
     if (!segs_opt) return reply_error(req, 400, "malformed URL path");
     const auto& segs = *segs_opt;
 
-    bool upgrade = restinio::impl::is_equal_caseless(h.get_field_or(restinio::http_field::upgrade, ""), "websocket");
+    bool upgrade =
+        restinio::impl::is_equal_caseless(h.get_field_or(restinio::http_field::upgrade, ""), "websocket");
     if (upgrade) {
       bool ws_path = (segs.size() == 1 && (segs[0] == "hbd" || segs[0] == "ws"));
       if (!ws_path) return reply_error(req, 404, "no WebSocket endpoint here");
       return websocket<Traits>(req);
     }
-    if (kind == listener::ws) return reply_error(req, 404, "this port serves only the WebSocket stream at /hbd");
+    if (kind == listener::ws)
+      return reply_error(req, 404, "this port serves only the WebSocket stream at /hbd");
 
     if (method == "OPTIONS") {
       std::string origin = h.get_field_or("Origin", "");
@@ -590,13 +603,16 @@ class http_server {
 
   // ---- pages and static files ------------------------------------------------------------------
 
-  restinio::request_handling_status_t page(const detail::request_handle& req, const std::vector<std::string>& segs) {
+  restinio::request_handling_status_t page(const detail::request_handle& req,
+                                           const std::vector<std::string>& segs) {
     std::string file;
     const std::string& p = segs[0];
-    if (segs.size() == 1 && (p == "live" || p == "alerts" || p == "settings" || p == "login" || p == "plugins"))
+    if (segs.size() == 1 &&
+        (p == "live" || p == "alerts" || p == "settings" || p == "login" || p == "plugins"))
       file = p + ".html";
     else if (segs.size() == 2 && p == "plugins")
-      file = std::filesystem::exists(std::filesystem::path(web_dir_) / "host.html") ? "host.html" : "plugins.html";
+      file = std::filesystem::exists(std::filesystem::path(web_dir_) / "host.html") ? "host.html"
+                                                                                    : "plugins.html";
     else if (segs.size() == 1 && p == "favicon.ico")
       return static_file(req, {"static", "favicon.ico"});
     else
@@ -625,7 +641,8 @@ class http_server {
     if (!body) return reply_error(req, 404, "not found");
     count(200);
     auto r = req->create_response(restinio::status_ok());
-    r.append_header(restinio::http_field::content_type, std::string(detail::content_type_for(file->string())));
+    r.append_header(restinio::http_field::content_type,
+                    std::string(detail::content_type_for(file->string())));
     r.append_header("Cache-Control", "max-age=300");
     r.append_header("X-Content-Type-Options", "nosniff");
     r.set_body(std::move(*body));
@@ -698,7 +715,8 @@ class http_server {
       json::value out = json::value::array();
       for (const auto& m : all.as_array()) {
         const json::value* host = m.find("host");
-        std::string_view hn = host && host->is_string() ? std::string_view(host->as_string()) : std::string_view{};
+        std::string_view hn =
+            host && host->is_string() ? std::string_view(host->as_string()) : std::string_view{};
         if (p.open || is_admin(p) || (!hn.empty() && backend_.has_host(hn) && role_of(p, hn) != role::none))
           out.push_back(m);
       }
@@ -749,7 +767,8 @@ class http_server {
   }
 
   restinio::request_handling_status_t login(const detail::request_handle& req, bool tls) {
-    if (!users_.enabled()) return reply_error(req, 400, "authentication is not enabled (no users configured)");
+    if (!users_.enabled())
+      return reply_error(req, 400, "authentication is not enabled (no users configured)");
     auto body = parse_body(req);
     if (!body) return body_error(req, body.err());
     const json::value* un = body->find("username");
@@ -757,7 +776,8 @@ class http_server {
     if (!un || !un->is_string() || !pw || !pw->is_string() || un->as_string().empty())
       return reply_error(req, 400, "username and password (strings) are required");
     std::string name = un->as_string();
-    if (name.size() > 256 || pw->as_string().size() > 4096) return reply_error(req, 400, "username or password too long");
+    if (name.size() > 256 || pw->as_string().size() > 4096)
+      return reply_error(req, 400, "username or password too long");
     std::string address = req->remote_endpoint().address().to_string();
     double now = detail::now_seconds();
     double wait = limits_.retry_after(address, name, now);
@@ -774,13 +794,15 @@ class http_server {
     bool secure = tls || req->header().get_field_or("X-Forwarded-Proto", "") == "https";
     bool queued = worker_.submit(
         alive_, [password = std::move(password), stored]() { return verify_password(password, stored); },
-        [this, req, name, address, exists, secure](bool ok) { finish_login(req, name, address, ok && exists, secure); });
+        [this, req, name, address, exists, secure](bool ok) {
+          finish_login(req, name, address, ok && exists, secure);
+        });
     if (!queued) return reply_error(req, 503, "login service busy; retry shortly", {{"Retry-After", "1"}});
     return restinio::request_accepted();
   }
 
-  void finish_login(const detail::request_handle& req, const std::string& name, const std::string& address, bool ok,
-                    bool secure) {
+  void finish_login(const detail::request_handle& req, const std::string& name, const std::string& address,
+                    bool ok, bool secure) {
     double now = detail::now_seconds();
     const user* u = ok ? users_.find(name) : nullptr;  // the account may have gone meanwhile
     if (!u) {
@@ -806,7 +828,8 @@ class http_server {
     reply_json(req, 200, out,
                {{"Set-Cookie", std::string(session_cookie) + "=" + issued->token +
                                    cookie_attrs(true, sessions_.ttl()) + sec},
-                {"Set-Cookie", std::string(csrf_cookie) + "=" + issued->s.csrf + cookie_attrs(false, sessions_.ttl()) + sec}});
+                {"Set-Cookie", std::string(csrf_cookie) + "=" + issued->s.csrf +
+                                   cookie_attrs(false, sessions_.ttl()) + sec}});
   }
 
   restinio::request_handling_status_t logout(const detail::request_handle& req, const principal& p) {
@@ -822,8 +845,8 @@ class http_server {
 
   restinio::request_handling_status_t me(const detail::request_handle& req, const principal& p) {
     if (p.open)
-      return reply_json(req, 200,
-                        json::value::object({{"auth_enabled", false}, {"username", nullptr}, {"admin", true}}));
+      return reply_json(
+          req, 200, json::value::object({{"auth_enabled", false}, {"username", nullptr}, {"admin", true}}));
     json::value out = user_json(*p.who);
     out.set("auth_enabled", true);
     out.set("csrf_token", p.sess->csrf);
@@ -842,8 +865,7 @@ class http_server {
   }
 
   static std::optional<http_error> need(role have, role want, const char* what) {
-    if (have >= want)
-      return std::nullopt;
+    if (have >= want) return std::nullopt;
     return http_error{403, std::string(what) + " needs the " + to_string(want) + " role on this host"};
   }
 
@@ -875,8 +897,8 @@ class http_server {
     if (sub == "plugins") {
       if (method != "GET") return reply_error(req, 405, "use GET");
       if (segs.size() == 5)
-        return reply_json(req, 200,
-                          json::value::object({{"hostname", host}, {"plugins", backend_.plugins_json(host)}}));
+        return reply_json(
+            req, 200, json::value::object({{"hostname", host}, {"plugins", backend_.plugins_json(host)}}));
       if (segs.size() != 6) return reply_error(req, 404, "unknown endpoint");
       return plugin_history(req, host, segs[5]);
     }
@@ -897,7 +919,8 @@ class http_server {
       json::value args = json::value::array();
       std::vector<std::string> arg_list;
       if (const json::value* a = body->find("args")) {
-        if (!a->is_array() && !a->is_null()) return reply_error(req, 400, "\"args\" must be a list of strings");
+        if (!a->is_array() && !a->is_null())
+          return reply_error(req, 400, "\"args\" must be a list of strings");
         if (a->is_array()) {
           if (a->size() > 64) return reply_error(req, 400, "\"args\": at most 64 arguments");
           for (const auto& x : a->as_array()) {
@@ -911,8 +934,11 @@ class http_server {
       if (!id) return backend_error(req, id.err());
       log::info("api: command '", cmd->as_string(), "' queued for '", host, "' by ", who(p));
       return reply_json(req, 200,
-                        json::value::object({{"id", *id}, {"hostname", host}, {"command", cmd->as_string()},
-                                             {"args", std::move(args)}, {"status", "queued"}}));
+                        json::value::object({{"id", *id},
+                                             {"hostname", host},
+                                             {"command", cmd->as_string()},
+                                             {"args", std::move(args)},
+                                             {"status", "queued"}}));
     }
     if (sub == "upgrade") {
       if (method != "POST") return reply_error(req, 405, "use POST");
@@ -928,8 +954,9 @@ class http_server {
       auto id = backend_.queue_upgrade(host, version, actor_name(p));
       if (!id) return backend_error(req, id.err());
       log::info("api: upgrade queued for '", host, "' by ", who(p));
-      return reply_json(req, 200,
-                        json::value::object({{"id", *id}, {"hostname", host}, {"version", version}, {"status", "queued"}}));
+      return reply_json(
+          req, 200,
+          json::value::object({{"id", *id}, {"hostname", host}, {"version", version}, {"status", "queued"}}));
     }
     if (sub == "dns") {
       if (method != "POST") return reply_error(req, 405, "use POST");
@@ -942,21 +969,28 @@ class http_server {
   }
 
   static std::string actor_name(const principal& p) { return p.who ? p.who->name : std::string("anonymous"); }
-  static std::string who(const principal& p) { return p.who ? "'" + p.who->name + "'" : std::string("anonymous"); }
+  static std::string who(const principal& p) {
+    return p.who ? "'" + p.who->name + "'" : std::string("anonymous");
+  }
 
   restinio::request_handling_status_t backend_error(const detail::request_handle& req, const error& e) {
     int status = 500;
-    if (e.code == "not_found") status = 404;
-    else if (e.code == "bad_request" || e.code == "bad_command" || e.code == "no_address") status = 400;
-    else if (e.code == "conflict" || e.code == "not_authenticated") status = 409;
-    else if (e.code == "unavailable" || e.code == "store_busy") status = 503;
+    if (e.code == "not_found")
+      status = 404;
+    else if (e.code == "bad_request" || e.code == "bad_command" || e.code == "no_address")
+      status = 400;
+    else if (e.code == "conflict" || e.code == "not_authenticated")
+      status = 409;
+    else if (e.code == "unavailable" || e.code == "store_busy")
+      status = 503;
     return reply_error(req, status, e.message);
   }
 
-  restinio::request_handling_status_t plugin_history(const detail::request_handle& req, const std::string& host,
-                                                     const std::string& plugin) {
+  restinio::request_handling_status_t plugin_history(const detail::request_handle& req,
+                                                     const std::string& host, const std::string& plugin) {
     std::size_t limit = 10;
-    auto qp = restinio::try_parse_query<restinio::parse_query_traits::javascript_compatible>(req->header().query());
+    auto qp =
+        restinio::try_parse_query<restinio::parse_query_traits::javascript_compatible>(req->header().query());
     if (!qp) return reply_error(req, 400, "malformed query string");
     if (qp->has("limit")) {
       auto l = detail::parse_limit(qp->get_param("limit").value_or(""), 10000);
@@ -975,9 +1009,10 @@ class http_server {
           return;
         }
         std::size_t n = r->size();
-        reply_json(req, 200,
-                   json::value::object({{"hostname", host}, {"plugin", plugin}, {"samples", std::move(*r)},
-                                        {"sample_count", n}}));
+        reply_json(
+            req, 200,
+            json::value::object(
+                {{"hostname", host}, {"plugin", plugin}, {"samples", std::move(*r)}, {"sample_count", n}}));
       } catch (const std::exception& ex) {
         log::error("api: history reply: ", ex.what());
       }
@@ -985,7 +1020,8 @@ class http_server {
     return restinio::request_accepted();
   }
 
-  restinio::request_handling_status_t host_alerts(const detail::request_handle& req, const std::string& host) {
+  restinio::request_handling_status_t host_alerts(const detail::request_handle& req,
+                                                  const std::string& host) {
     return reply_json(req, 200, backend_.host_alerts(host));
   }
 
@@ -1037,7 +1073,8 @@ class http_server {
     }
     if (users_.enabled()) {
       auto known = [&](const std::string& n) { return users_.find(n) != nullptr; };
-      if (!next.owner.empty() && !known(next.owner)) return reply_error(req, 400, "unknown user '" + next.owner + "'");
+      if (!next.owner.empty() && !known(next.owner))
+        return reply_error(req, 400, "unknown user '" + next.owner + "'");
       for (const auto* l : {&next.managers, &next.monitors})
         for (const auto& n : *l)
           if (!known(n)) return reply_error(req, 400, "unknown user '" + n + "'");
@@ -1087,8 +1124,8 @@ class http_server {
   }
 
   // Creates (name empty) or updates a user from the body; hashes a plain password on the worker.
-  restinio::request_handling_status_t user_write(const detail::request_handle& req, std::optional<std::string> name,
-                                                 const principal& p) {
+  restinio::request_handling_status_t user_write(const detail::request_handle& req,
+                                                 std::optional<std::string> name, const principal& p) {
     auto body = parse_body(req);
     if (!body) return body_error(req, body.err());
     user u;
@@ -1098,7 +1135,8 @@ class http_server {
       const json::value* n = body->find("username");
       if (!n || !n->is_string() || !valid_user_name(n->as_string()))
         return reply_error(req, 400, "\"username\" is required (letters, digits, _ - . @; up to 64)");
-      if (users_.find(n->as_string())) return reply_error(req, 409, "User '" + n->as_string() + "' already exists");
+      if (users_.find(n->as_string()))
+        return reply_error(req, 409, "User '" + n->as_string() + "' already exists");
       u.name = n->as_string();
     }
     auto str = [&](const char* key, std::string& out) -> bool {
@@ -1121,7 +1159,8 @@ class http_server {
       const json::value* c = body->find("notification_channels");
       if (!c->is_array()) return reply_error(req, 400, "\"notification_channels\" must be a list of strings");
       for (const auto& x : c->as_array()) {
-        if (!x.is_string()) return reply_error(req, 400, "\"notification_channels\" must be a list of strings");
+        if (!x.is_string())
+          return reply_error(req, 400, "\"notification_channels\" must be a list of strings");
         ch.push_back(x.as_string());
       }
       u.notification_channels = std::move(ch);
@@ -1135,7 +1174,8 @@ class http_server {
       plain = pw->as_string();
     } else if (ph) {
       if (!ph->is_string() || !parse_password_hash(ph->as_string()).valid())
-        return reply_error(req, 400, "\"password_hash\" must be a pbkdf2:sha256:<iterations>$<salt>$<hash> string");
+        return reply_error(req, 400,
+                           "\"password_hash\" must be a pbkdf2:sha256:<iterations>$<salt>$<hash> string");
       u.password = ph->as_string();
     } else if (!name) {
       return reply_error(req, 400, "\"password\" is required for a new user");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -157,32 +158,38 @@ class registry_backend : public backend {
     if (pd && (limit <= in_ring || !store_)) return done(ring_samples(*pd, limit));
     std::string hn(host), pn(plugin);
     store_->query_history(
-        hn, pn, 0, detail::wall_now() + 86400, limit,
+        hn, pn, 0, detail::wall_now() + 86400, std::min<std::size_t>(limit * 2 + in_ring, 20000),
         [this, hn, pn, limit, done = std::move(done)](result<std::vector<server::history_sample>> r) {
           const server::host* h2 = reg_.find(hn);
           const server::plugin_data* p2 = nullptr;
           if (h2)
             if (auto i = h2->plugins.find(pn); i != h2->plugins.end() && !i->second.empty()) p2 = &i->second;
-          std::size_t from_ring = p2 ? p2->size() : 0;
-          if (!r || r->size() <= from_ring) {
+          if (!r) {
             if (p2) return done(ring_samples(*p2, limit));
-            if (!r) return done(r.err());
-            if (r->empty()) return done(make_error("not_found", "no data for this plugin"));
+            return done(r.err());
           }
-          json::value out = json::value::array();
+          // The ring's samples first (newest, including writes the store has not committed yet),
+          // then older ones from the store; equal timestamps are one sample.
+          json::value out = p2 ? ring_samples(*p2, limit) : json::value::array();
+          double oldest = p2 ? p2->newest(p2->size() - 1).timestamp : std::numeric_limits<double>::infinity();
+          double last = oldest;
           for (const auto& s : *r) {
             if (out.size() >= limit) break;
+            if (s.ts >= oldest || s.ts == last) continue;
+            last = s.ts;
             out.push_back(json::value::object({{"timestamp", s.ts}, {"data", parse_or_null(s.data_json)}}));
           }
+          if (out.size() == 0) return done(make_error("not_found", "no data for this plugin"));
           done(std::move(out));
         });
   }
 
   json::value host_alerts(std::string_view host) const override {
     if (engine_) return engine_->host_alerts_json(host);
-    return json::value::object({{"hostname", std::string(host)},
-                                {"alerts", json::value::array()},
-                                {"summary", json::value::object({{"ok", 0}, {"warning", 0}, {"critical", 0}, {"unknown", 0}})}});
+    return json::value::object(
+        {{"hostname", std::string(host)},
+         {"alerts", json::value::array()},
+         {"summary", json::value::object({{"ok", 0}, {"warning", 0}, {"critical", 0}, {"unknown", 0}})}});
   }
   json::value all_alerts(std::size_t host_count,
                          const std::function<bool(std::string_view)>& visible) const override {
@@ -197,7 +204,8 @@ class registry_backend : public backend {
                                     const std::vector<std::string>& args, std::string_view by) override {
     return reg_.queue_command(host, std::string(command), args, std::string(by), detail::wall_now());
   }
-  result<std::string> queue_upgrade(std::string_view host, std::string_view version, std::string_view by) override {
+  result<std::string> queue_upgrade(std::string_view host, std::string_view version,
+                                    std::string_view by) override {
     return reg_.queue_upgrade(host, std::string(version), std::string(by), detail::wall_now());
   }
   result<void> request_dns(std::string_view host) override { return reg_.request_dns(host); }
@@ -244,7 +252,8 @@ class registry_backend : public backend {
     json::value rejected = json::value::object();
     for (std::size_t i = 1; i < protocol::reject_count; ++i)
       if (st.rejected_by_reason[i])
-        rejected.set(protocol::to_string(static_cast<protocol::reject>(i)), static_cast<double>(st.rejected_by_reason[i]));
+        rejected.set(protocol::to_string(static_cast<protocol::reject>(i)),
+                     static_cast<double>(st.rejected_by_reason[i]));
     return json::value::object({{"datagrams_received", static_cast<double>(st.datagrams_received)},
                                 {"datagrams_accepted", static_cast<double>(st.datagrams_accepted)},
                                 {"datagrams_rejected", static_cast<double>(st.datagrams_rejected)},
@@ -258,15 +267,21 @@ class registry_backend : public backend {
     double now = detail::wall_now();
     w.family("heartbeat_host_up", "gauge", "1 when the host is UP (LATE counts as up), else 0.");
     w.family("heartbeat_host_state", "gauge", "The host's current state (label state) has value 1.");
-    w.family("heartbeat_host_last_seen_timestamp_seconds", "gauge", "Unix time of the host's last accepted message.");
-    w.family("heartbeat_host_loss_ratio", "gauge", "Lost heartbeats / (received + lost) since the server started.");
+    w.family("heartbeat_host_last_seen_timestamp_seconds", "gauge",
+             "Unix time of the host's last accepted message.");
+    w.family("heartbeat_host_loss_ratio", "gauge",
+             "Lost heartbeats / (received + lost) since the server started.");
     w.family("heartbeat_host_clock_skew_seconds", "gauge", "Host clock minus server clock (smoothed).");
     w.family("heartbeat_connection_up", "gauge", "1 when the connection (host, family) is UP or LATE.");
-    w.family("heartbeat_connection_rtt_seconds", "gauge", "Round-trip time the client reported for the connection.");
-    w.family("heartbeat_connection_heartbeats_received_total", "counter", "Heartbeats accepted on the connection.");
+    w.family("heartbeat_connection_rtt_seconds", "gauge",
+             "Round-trip time the client reported for the connection.");
+    w.family("heartbeat_connection_heartbeats_received_total", "counter",
+             "Heartbeats accepted on the connection.");
     w.family("heartbeat_connection_heartbeats_lost_total", "counter", "Heartbeats missing by sequence gaps.");
-    w.family("heartbeat_plugin_value", "gauge", "Numeric leaves of each plugin's latest sample (metric = dotted path).");
-    w.family("heartbeat_plugin_sample_timestamp_seconds", "gauge", "Unix time of each plugin's latest sample.");
+    w.family("heartbeat_plugin_value", "gauge",
+             "Numeric leaves of each plugin's latest sample (metric = dotted path).");
+    w.family("heartbeat_plugin_sample_timestamp_seconds", "gauge",
+             "Unix time of each plugin's latest sample.");
     std::string path;
     for (const server::host* h : reg_.hosts()) {
       if (who && role_on(*who, h->owner, h->managers, h->monitors) == role::none) continue;
@@ -274,7 +289,8 @@ class registry_backend : public backend {
       bool up = h->state == server::host_state::up || h->state == server::host_state::late;
       w.sample("heartbeat_host_up", {{"host", hn}}, up ? 1 : 0);
       w.sample("heartbeat_host_state", {{"host", hn}, {"state", server::to_string(h->state)}}, 1);
-      if (h->last_seen > 0) w.sample("heartbeat_host_last_seen_timestamp_seconds", {{"host", hn}}, h->last_seen);
+      if (h->last_seen > 0)
+        w.sample("heartbeat_host_last_seen_timestamp_seconds", {{"host", hn}}, h->last_seen);
       w.sample("heartbeat_host_loss_ratio", {{"host", hn}}, h->loss_rate());
       if (h->clock_skew) w.sample("heartbeat_host_clock_skew_seconds", {{"host", hn}}, *h->clock_skew);
       for (const auto& c : h->conns) {
@@ -294,12 +310,14 @@ class registry_backend : public backend {
         if (!v) continue;
         path.clear();
         detail::numeric_leaves(*v, path, [&](const std::string& metric, double x) {
-          if (std::isfinite(x)) w.sample("heartbeat_plugin_value", {{"host", hn}, {"plugin", pname}, {"metric", metric}}, x);
+          if (std::isfinite(x))
+            w.sample("heartbeat_plugin_value", {{"host", hn}, {"plugin", pname}, {"metric", metric}}, x);
         });
       }
     }
     if (engine_) {
-      w.family("heartbeat_alert_level", "gauge", "Alert level per metric: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
+      w.family("heartbeat_alert_level", "gauge",
+               "Alert level per metric: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
       engine_->for_each_state([&](const alert::alert_state& s) {
         if (s.host.empty()) return;
         if (who && !who->admin) {
@@ -318,14 +336,18 @@ class registry_backend : public backend {
     w.family("heartbeat_datagrams_received_total", "counter", "UDP datagrams read from the sockets.");
     w.sample("heartbeat_datagrams_received_total", {}, static_cast<double>(st.datagrams_received));
     w.family("heartbeat_datagrams_total", "counter", "UDP datagrams by result.");
-    w.sample("heartbeat_datagrams_total", {{"result", "accepted"}}, static_cast<double>(st.datagrams_accepted));
-    w.sample("heartbeat_datagrams_total", {{"result", "rejected"}}, static_cast<double>(st.datagrams_rejected));
+    w.sample("heartbeat_datagrams_total", {{"result", "accepted"}},
+             static_cast<double>(st.datagrams_accepted));
+    w.sample("heartbeat_datagrams_total", {{"result", "rejected"}},
+             static_cast<double>(st.datagrams_rejected));
     w.family("heartbeat_datagrams_rejected_total", "counter", "Rejected UDP datagrams by reason.");
     for (std::size_t i = 1; i < protocol::reject_count; ++i)
-      w.sample("heartbeat_datagrams_rejected_total", {{"reason", protocol::to_string(static_cast<protocol::reject>(i))}},
+      w.sample("heartbeat_datagrams_rejected_total",
+               {{"reason", protocol::to_string(static_cast<protocol::reject>(i))}},
                static_cast<double>(st.rejected_by_reason[i]));
     w.family("heartbeat_messages_accepted_total", "counter", "Accepted messages by type.");
-    for (auto t : {protocol::msg_type::htb, protocol::msg_type::plg, protocol::msg_type::msg, protocol::msg_type::res})
+    for (auto t :
+         {protocol::msg_type::htb, protocol::msg_type::plg, protocol::msg_type::msg, protocol::msg_type::res})
       w.sample("heartbeat_messages_accepted_total", {{"type", protocol::to_string(t)}},
                static_cast<double>(st.accepted_by_type[static_cast<std::size_t>(t)]));
     auto counter = [&](const char* name, const char* help, std::uint64_t v) {

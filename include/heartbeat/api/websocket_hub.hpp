@@ -141,7 +141,8 @@ class websocket_hub {
     switch (m->opcode()) {
       case rws::opcode_t::ping_frame: {
         try {
-          wsh->send_message(rws::final_frame, rws::opcode_t::pong_frame, restinio::writable_item_t{m->payload()});
+          wsh->send_message(rws::final_frame, rws::opcode_t::pong_frame,
+                            restinio::writable_item_t{m->payload()});
         } catch (const std::exception&) {
         }
         break;

@@ -23,7 +23,7 @@
 #include "heartbeat/net/asio.hpp"
 #include "heartbeat/plugins/cpu.hpp"
 #include "heartbeat/protocol/codec.hpp"
-#include "heartbeat/protocol/system_policy.hpp"
+#include "heartbeat/client/detail/policy.hpp"
 
 namespace heartbeat::client {
 
@@ -39,7 +39,7 @@ inline const char* to_string(family f) noexcept {
 
 class transport {
  public:
-  using policy = protocol::system_policy;
+  using policy = detail::client_policy;
   static constexpr unsigned ipv6_startup_attempts = 3;
 
   struct connection {

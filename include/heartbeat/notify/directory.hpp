@@ -47,8 +47,9 @@ class directory {
   bool concerns(const user_settings& u, const std::string& host) const {
     if (u.admin) return true;
     auto it = hosts_.find(host);
-    std::string_view owner = it == hosts_.end() || it->second.owner.empty() ? std::string_view(default_owner_)
-                                                                             : std::string_view(it->second.owner);
+    std::string_view owner = it == hosts_.end() || it->second.owner.empty()
+                                 ? std::string_view(default_owner_)
+                                 : std::string_view(it->second.owner);
     if (owner == u.name) return true;
     if (it == hosts_.end()) return false;
     for (const auto& m : it->second.managers)

@@ -44,25 +44,30 @@ inline const char* to_string(level l) noexcept {
 }
 
 inline bool parse_level(std::string_view s, level& out) noexcept {
-  if (s == "OK") out = level::ok;
-  else if (s == "UNKNOWN") out = level::unknown;
-  else if (s == "WARNING") out = level::warning;
-  else if (s == "CRITICAL") out = level::critical;
-  else return false;
+  if (s == "OK")
+    out = level::ok;
+  else if (s == "UNKNOWN")
+    out = level::unknown;
+  else if (s == "WARNING")
+    out = level::warning;
+  else if (s == "CRITICAL")
+    out = level::critical;
+  else
+    return false;
   return true;
 }
 
 struct notification {
   std::string host;
   notify::kind kind = kind::alert;
-  notify::level level = level::warning;  // the new level (OK for recoveries and UP)
+  notify::level level = level::warning;     // the new level (OK for recoveries and UP)
   notify::level severity = level::warning;  // what the filters compare: the worse of old and new level
   std::string text;         // the complete first line, e.g. "WARNING: web01 - cpu_monitor.cpu_percent = 85.0"
   std::string metric_path;  // alerts and reminders
   double value = NAN;       // the metric value, when there is one
   double threshold = NAN;
-  std::string from;  // previous level or host state
-  std::string to;    // new level or host state
+  std::string from;     // previous level or host state
+  std::string to;       // new level or host state
   double duration = 0;  // DOWN/STOPPED duration for host_up; ongoing time for reminders
   double ts = 0;        // Unix time of the underlying event
 };
@@ -73,12 +78,16 @@ struct notification {
 inline std::string format_value(double v) {
   if (std::isnan(v)) return "n/a";
   char buf[64];
-  if (v == std::floor(v) && std::fabs(v) < 1e15) std::snprintf(buf, sizeof buf, "%.1f", v);
-  else std::snprintf(buf, sizeof buf, "%.10g", v);
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
 }
 
-inline std::string format_seconds(double s) { return std::to_string(static_cast<long long>(std::llround(s))) + "s"; }
+inline std::string format_seconds(double s) {
+  return std::to_string(static_cast<long long>(std::llround(s))) + "s";
+}
 
 // "WARNING: host - path = value", "RECOVERED: host - path = value (WARNING -> OK)".
 inline std::string alert_text(std::string_view host, std::string_view path, std::string_view from,
@@ -89,8 +98,8 @@ inline std::string alert_text(std::string_view host, std::string_view path, std:
 }
 
 // "REMINDER (CRITICAL): host - path = value (ongoing for 3600s)".
-inline std::string reminder_text(std::string_view host, std::string_view path, std::string_view lvl, double value,
-                                 double ongoing) {
+inline std::string reminder_text(std::string_view host, std::string_view path, std::string_view lvl,
+                                 double value, double ongoing) {
   return "REMINDER (" + std::string(lvl) + "): " + std::string(host) + " - " + std::string(path) + " = " +
          format_value(value) + " (ongoing for " + format_seconds(ongoing) + ")";
 }

@@ -18,8 +18,8 @@ namespace heartbeat::notify {
 
 // What one channel delivers to one recipient (a user or, with no users, everyone).
 struct message {
-  std::string title;   // mail subject / push title: the notification's text (or the digest headline)
-  std::string body;    // the text plus details (digests: one line per folded notification)
+  std::string title;    // mail subject / push title: the notification's text (or the digest headline)
+  std::string body;     // the text plus details (digests: one line per folded notification)
   notification source;  // the notification (for digests: the first folded one, kind digest)
   std::vector<notification> items;  // digests: every folded notification
   std::string user;                 // empty when no users are configured
@@ -50,9 +50,7 @@ class channel {
   channel() = default;
   template <notifier N>
   channel(std::string name, N impl)
-      : name_(std::move(name)),
-        slug_(N::schema().slug),
-        impl_(std::make_shared<model<N>>(std::move(impl))) {}
+      : name_(std::move(name)), slug_(N::schema().slug), impl_(std::make_shared<model<N>>(std::move(impl))) {}
 
   // For tests and for senders that are not a notifier type.
   channel(std::string name, std::string slug, std::function<send_status(const message&)> fn)
@@ -60,7 +58,9 @@ class channel {
 
   const std::string& name() const { return name_; }
   const std::string& slug() const { return slug_; }
-  send_status notify(const message& m) const { return impl_ ? impl_->notify(m) : send_status::fatal("no channel"); }
+  send_status notify(const message& m) const {
+    return impl_ ? impl_->notify(m) : send_status::fatal("no channel");
+  }
 
  private:
   struct concept_t {
@@ -88,8 +88,8 @@ class channel {
 inline message make_message(const notification& n) {
   message m;
   m.title = n.text;
-  m.body = n.text + "\n\nhost: " + n.host + "\nkind: " + to_string(n.kind) + "\nlevel: " + to_string(n.level) +
-           "\ntime: " + iso_time(n.ts) + "\n";
+  m.body = n.text + "\n\nhost: " + n.host + "\nkind: " + to_string(n.kind) +
+           "\nlevel: " + to_string(n.level) + "\ntime: " + iso_time(n.ts) + "\n";
   if (!n.metric_path.empty()) m.body += "metric: " + n.metric_path + "\n";
   m.source = n;
   return m;

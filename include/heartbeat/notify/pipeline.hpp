@@ -53,7 +53,8 @@ class counters {
         "# HELP heartbeat_notifications_total Notifications by channel and result.\n"
         "# TYPE heartbeat_notifications_total counter\n";
     for (const auto& [k, v] : c_) {
-      out += "heartbeat_notifications_total{channel=\"" + escape(std::get<0>(k)) + "\",result=\"" + std::get<1>(k) + "\"";
+      out += "heartbeat_notifications_total{channel=\"" + escape(std::get<0>(k)) + "\",result=\"" +
+             std::get<1>(k) + "\"";
       if (!std::get<2>(k).empty()) out += ",reason=\"" + metric_label(std::get<2>(k)) + "\"";
       out += "} " + std::to_string(v) + "\n";
     }
@@ -125,7 +126,8 @@ class pipeline {
   // Digests whose window ended, then every delivery that is due (sending it).
   void tick(double now) {
     for (auto& d : rate_.due(now)) {
-      auto [title, body] = stages::digest_text(d.user, d.items, policy_.rate_limit_window, policy_.digest_max_lines);
+      auto [title, body] =
+          stages::digest_text(d.user, d.items, policy_.rate_limit_window, policy_.digest_max_lines);
       message m;
       m.title = title;
       m.body = body;
@@ -144,7 +146,9 @@ class pipeline {
   }
 
   double next_due() const { return std::min(retry_.next_due(), rate_.next_due()); }
-  bool idle() const { return retry_.size() == 0 && rate_.next_due() == std::numeric_limits<double>::infinity(); }
+  bool idle() const {
+    return retry_.size() == 0 && rate_.next_due() == std::numeric_limits<double>::infinity();
+  }
 
  private:
   std::vector<std::string> channels_of(const std::string& user) const {

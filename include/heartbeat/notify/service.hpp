@@ -9,8 +9,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <string>
 #include <optional>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -41,8 +41,9 @@ class service {
       : journal_(std::move(journal)),
         post_(std::move(post)),
         queue_(s.policy.queue_size),
-        pipeline_(std::make_unique<pipeline>(s, chans.empty() ? build_channels(s) : std::move(chans),
-                                             [this](const journal_record& r) { emit(r); }, &counters_)) {
+        pipeline_(std::make_unique<pipeline>(
+            s, chans.empty() ? build_channels(s) : std::move(chans),
+            [this](const journal_record& r) { emit(r); }, &counters_)) {
     for (const auto& n : s.notifiers) channel_names_.push_back(n.name);
   }
 
@@ -61,8 +62,10 @@ class service {
   // them; pending retries, held digests and dedup memory start afresh, and
   // counters of notifiers added now appear in /metrics after a restart.
   void reload(const settings& s, stages::maintenance::check_fn check = {}) {
-    if (queue_.push(item{reload_item{std::make_shared<settings>(s), std::move(check)}})) submitted_.fetch_add(1);
-    else log::warn("notify: queue full, reload lost");
+    if (queue_.push(item{reload_item{std::make_shared<settings>(s), std::move(check)}}))
+      submitted_.fetch_add(1);
+    else
+      log::warn("notify: queue full, reload lost");
   }
 
   void start() {
@@ -121,8 +124,10 @@ class service {
 
   // io thread: roles or the watch flag of a host changed (API, HTB owner).
   void set_host_access(std::string host, host_access a) {
-    if (queue_.push(item{host_update{std::move(host), std::move(a)}})) submitted_.fetch_add(1);
-    else log::warn("notify: queue full, host access update lost");
+    if (queue_.push(item{host_update{std::move(host), std::move(a)}}))
+      submitted_.fetch_add(1);
+    else
+      log::warn("notify: queue full, host access update lost");
   }
 
   // Every series /metrics shows, as {name with labels, help, reader}, for
@@ -136,8 +141,8 @@ class service {
     std::vector<series> out;
     const char* help = "Notifications by channel and result (suppressed and dropped with their reason).";
     auto add = [&](const std::string& ch, outcome o, std::string_view why) {
-      std::string name = "heartbeat_notifications_total{channel=\"" + (ch.empty() ? std::string("none") : ch) +
-                         "\",result=\"" + to_string(o) + "\"";
+      std::string name = "heartbeat_notifications_total{channel=\"" +
+                         (ch.empty() ? std::string("none") : ch) + "\",result=\"" + to_string(o) + "\"";
       if (!why.empty()) name += ",reason=\"" + metric_label(why) + "\"";
       name += "}";
       out.push_back({name, help, [this, ch, o, w = std::string(why)] {
@@ -146,12 +151,14 @@ class service {
     };
     for (const auto& ch : channel_names_) {
       for (auto o : {outcome::sent, outcome::retried, outcome::failed, outcome::fell_back}) add(ch, o, {});
-      for (auto w : {reason::severity, reason::quiet_hours, reason::rate_limited}) add(ch, outcome::suppressed, w);
+      for (auto w : {reason::severity, reason::quiet_hours, reason::rate_limited})
+        add(ch, outcome::suppressed, w);
     }
     for (auto w : {reason::watch, reason::maintenance, reason::dedup, reason::no_recipient})
       add("", outcome::suppressed, w);
     add("", outcome::dropped, reason::queue_full);
-    out.push_back({"heartbeat_queue_depth{queue=\"notify\"}", "Notifications waiting for the notifier thread.",
+    out.push_back({"heartbeat_queue_depth{queue=\"notify\"}",
+                   "Notifications waiting for the notifier thread.",
                    [this] { return static_cast<double>(queue_.size()); }});
     out.push_back({"heartbeat_queue_dropped_total{queue=\"notify\"}", "Notifications dropped (queue full).",
                    [this] { return static_cast<double>(dropped_.load()); }});
@@ -163,7 +170,8 @@ class service {
     return counters_.prometheus() +
            "# TYPE heartbeat_queue_depth gauge\nheartbeat_queue_depth{queue=\"notify\"} " +
            std::to_string(queue_.size()) +
-           "\n# TYPE heartbeat_queue_dropped_total counter\nheartbeat_queue_dropped_total{queue=\"notify\"} " +
+           "\n# TYPE heartbeat_queue_dropped_total "
+           "counter\nheartbeat_queue_dropped_total{queue=\"notify\"} " +
            std::to_string(dropped_.load()) + "\n";
   }
   const counters& stats() const { return counters_; }
@@ -210,16 +218,20 @@ class service {
     if (r.outcome == outcome::failed)
       log::warn("notify: ", r.channel, " failed for ", r.user.empty() ? "everyone" : r.user, ": ", r.error);
     if (!journal_) return;
-    if (post_) post_([j = journal_, r] { j(r); });
-    else journal_(r);
+    if (post_)
+      post_([j = journal_, r] { j(r); });
+    else
+      journal_(r);
   }
 
   void handle(item& it, double now) {
-    if (auto* n = std::get_if<notification>(&it.v)) pipeline_->process(*n, now);
-    else if (auto* h = std::get_if<host_update>(&it.v)) pipeline_->dir().set_host(h->host, std::move(h->access));
+    if (auto* n = std::get_if<notification>(&it.v))
+      pipeline_->process(*n, now);
+    else if (auto* h = std::get_if<host_update>(&it.v))
+      pipeline_->dir().set_host(h->host, std::move(h->access));
     else if (auto* r = std::get_if<reload_item>(&it.v)) {
-      pipeline_ = std::make_unique<pipeline>(*r->s, build_channels(*r->s),
-                                             [this](const journal_record& rec) { emit(rec); }, &counters_);
+      pipeline_ = std::make_unique<pipeline>(
+          *r->s, build_channels(*r->s), [this](const journal_record& rec) { emit(rec); }, &counters_);
       if (r->check) maintenance_check_ = std::move(r->check);
       if (maintenance_check_) pipeline_->maintenance().set_check(maintenance_check_);
       log::info("notify: settings reloaded (", r->s->notifiers.size(), " notifiers)");

@@ -18,9 +18,9 @@
 namespace heartbeat::notify {
 
 struct notifier_config {
-  std::string name;   // the key under `notifiers`
-  std::string type;   // schema slug
-  json::value raw;    // the validated mapping, read by the channel
+  std::string name;     // the key under `notifiers`
+  std::string type;     // schema slug
+  json::value raw;      // the validated mapping, read by the channel
   bool enabled = true;  // false: switched off by `pushsrv`
 };
 
@@ -46,7 +46,7 @@ struct user_settings {
   bool admin = false;
   std::vector<std::string> channels;           // notifier names the user receives on
   std::vector<std::string> fallback_channels;  // used only when one of `channels` fails
-  notify::level min_level = level::warning;  // severity filter
+  notify::level min_level = level::warning;    // severity filter
   notify::quiet_hours quiet;
   json::value channel_settings = json::value::object();  // slug -> per-user keys (Cabot's user settings)
 
@@ -75,11 +75,11 @@ struct maintenance_window {
 
 // The pipeline's knobs (`notify:` in the config).
 struct policy {
-  double dedup_window = 60;        // identical notification within this many seconds: suppressed
-  int rate_limit_count = 5;        // per user and window; more are folded into one digest
+  double dedup_window = 60;  // identical notification within this many seconds: suppressed
+  int rate_limit_count = 5;  // per user and window; more are folded into one digest
   double rate_limit_window = 60;
-  int retry_attempts = 4;          // tries per delivery, including the first
-  double retry_initial = 1;        // first backoff; doubles per retry
+  int retry_attempts = 4;    // tries per delivery, including the first
+  double retry_initial = 1;  // first backoff; doubles per retry
   double retry_max = 60;
   double channel_alert_interval = 3600;  // at most one "notifier failed" alert per channel per interval
   int digest_max_lines = 20;
@@ -112,7 +112,8 @@ namespace detail {
 inline bool parse_clock(const std::string& s, int& minute) {
   int h = 0, m = 0;
   char extra = 0;
-  if (std::sscanf(s.c_str(), "%d:%d%c", &h, &m, &extra) != 2 || h < 0 || h > 24 || m < 0 || m > 59) return false;
+  if (std::sscanf(s.c_str(), "%d:%d%c", &h, &m, &extra) != 2 || h < 0 || h > 24 || m < 0 || m > 59)
+    return false;
   minute = h * 60 + m;
   return minute <= 24 * 60;
 }
@@ -126,8 +127,8 @@ inline bool parse_time_point(const json::value& v, double& out) {
   if (!v.is_string()) return false;
   std::tm tm{};
   int sec = 0;
-  int n = std::sscanf(v.as_string().c_str(), "%d-%d-%d%*c%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                      &tm.tm_min, &sec);
+  int n = std::sscanf(v.as_string().c_str(), "%d-%d-%d%*c%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                      &tm.tm_hour, &tm.tm_min, &sec);
   if (n < 5) return false;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
@@ -136,12 +137,17 @@ inline bool parse_time_point(const json::value& v, double& out) {
   return true;
 }
 
-inline void check_key(const key_spec& k, const json::value& v, const std::string& path, config::diagnostics& d) {
-  auto bad = [&](const char* want) { d.error(path, std::string("must be ") + want + ", not " + json::to_string(v.type())); };
+inline void check_key(const key_spec& k, const json::value& v, const std::string& path,
+                      config::diagnostics& d) {
+  auto bad = [&](const char* want) {
+    d.error(path, std::string("must be ") + want + ", not " + json::to_string(v.type()));
+  };
   switch (k.type) {
     case key_type::string:
-      if (!v.is_string()) bad("a string");
-      else if (k.required && v.as_string().empty()) d.error(path, "must not be empty");
+      if (!v.is_string())
+        bad("a string");
+      else if (k.required && v.as_string().empty())
+        d.error(path, "must not be empty");
       break;
     case key_type::integer:
       if (!v.is_number() || v.as_number() != static_cast<double>(static_cast<long long>(v.as_number())) ||
@@ -204,8 +210,10 @@ inline void check_keys(const json::value& obj, std::span<const key_spec> a, std:
   };
   for (const auto& [key, v] : obj.as_object()) {
     const key_spec* k = find(key);
-    if (!k) d.warn(config::join_path(path, key), "unknown key (ignored)");
-    else if (!v.is_null()) check_key(*k, v, config::join_path(path, key), d);
+    if (!k)
+      d.warn(config::join_path(path, key), "unknown key (ignored)");
+    else if (!v.is_null())
+      check_key(*k, v, config::join_path(path, key), d);
   }
   for (auto list : {a, b})
     for (const auto& k : list) {
@@ -239,7 +247,8 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
 
   // ---- notifiers.<n> ----
   if (const json::value* ns = root.find("notifiers"); ns && !ns->is_null()) {
-    if (!ns->is_object()) d.error("notifiers", std::string("must be a mapping, not ") + json::to_string(ns->type()));
+    if (!ns->is_object())
+      d.error("notifiers", std::string("must be a mapping, not ") + json::to_string(ns->type()));
     for (const auto& [name, cfg] : ns->as_object()) {
       std::string path = "notifiers." + name;
       if (!cfg.is_object()) {
@@ -267,15 +276,19 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
 
   // ---- pushsrv (seed): which push services are active ----
   if (const json::value* p = root.find("pushsrv"); p && !p->is_null()) {
-    if (!p->is_string() || (p->as_string() != "pushover" && p->as_string() != "mattermost" && p->as_string() != "all"))
+    if (!p->is_string() ||
+        (p->as_string() != "pushover" && p->as_string() != "mattermost" && p->as_string() != "all"))
       d.error("pushsrv", "must be one of pushover mattermost all");
-    else s.pushsrv = p->as_string();
+    else
+      s.pushsrv = p->as_string();
   }
   if (!s.pushsrv.empty() && s.pushsrv != "all") {
     bool found = false;
     for (auto& n : s.notifiers) {
-      if (n.type == s.pushsrv) found = true;
-      else if (n.type == "pushover" || n.type == "mattermost") n.enabled = false;
+      if (n.type == s.pushsrv)
+        found = true;
+      else if (n.type == "pushover" || n.type == "mattermost")
+        n.enabled = false;
     }
     if (!found) d.warn("pushsrv", "selects " + s.pushsrv + " but no notifier has type " + s.pushsrv);
   }
@@ -311,7 +324,8 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
         for (const auto& c : detail::string_list(ch)) {
           if (!s.find_notifier(c) && !detail::declared_notifier(root, c))
             d.error(path + ".notification_channels." + std::to_string(i), "no notifier named \"" + c + "\"");
-          else if (s.find_notifier(c)) user.channels.push_back(c);
+          else if (s.find_notifier(c))
+            user.channels.push_back(c);
           ++i;
         }
       }
@@ -320,7 +334,8 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
         for (const auto& c : detail::string_list(fc)) {
           if (!s.find_notifier(c) && !detail::declared_notifier(root, c))
             d.error(path + ".fallback_channels." + std::to_string(i), "no notifier named \"" + c + "\"");
-          else if (s.find_notifier(c)) user.fallback_channels.push_back(c);
+          else if (s.find_notifier(c))
+            user.fallback_channels.push_back(c);
           ++i;
         }
       }
@@ -342,17 +357,22 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
           d.error(path + ".quiet_hours.end", "must be a time of day like 07:00");
         else {
           user.quiet.enabled = true;
-          if (passes == "none") user.quiet.passes = static_cast<level>(255);
-          else parse_level(passes, user.quiet.passes);
+          if (passes == "none")
+            user.quiet.passes = static_cast<level>(255);
+          else
+            parse_level(passes, user.quiet.passes);
         }
       }
       if (const json::value* cs = u.find("notification_settings"); cs && !cs->is_null()) {
-        if (!cs->is_object()) d.error(path + ".notification_settings", "must be a mapping of notifier type to settings");
+        if (!cs->is_object())
+          d.error(path + ".notification_settings", "must be a mapping of notifier type to settings");
         for (const auto& [slug, v] : cs->as_object()) {
           std::string sp = path + ".notification_settings." + slug;
           const notifier_schema* schema = find_schema(slug);
-          if (!schema) d.error(sp, "no notifier type named \"" + slug + "\"");
-          else if (!v.is_object()) d.error(sp, "must be a mapping");
+          if (!schema)
+            d.error(sp, "no notifier type named \"" + slug + "\"");
+          else if (!v.is_object())
+            d.error(sp, "must be a mapping");
           else {
             detail::check_keys(v, schema->user_keys, {}, sp, d);
             user.channel_settings.set(slug, v);
@@ -384,7 +404,8 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
       maintenance_window mw;
       const json::value* st = w.find("start");
       const json::value* en = w.find("end");
-      if (!st || !en || !detail::parse_time_point(*st, mw.start) || !detail::parse_time_point(*en, mw.end)) continue;
+      if (!st || !en || !detail::parse_time_point(*st, mw.start) || !detail::parse_time_point(*en, mw.end))
+        continue;
       mw.hosts = detail::string_list(w.find("hosts"));
       for (auto& h : detail::string_list(w.find("host"))) mw.hosts.push_back(h);
       s.maintenance.push_back(std::move(mw));

@@ -55,7 +55,8 @@ class event_translator {
     if (tr && tr->is_object()) {
       first = false;
       prev.state = tr->string_or("from", prev.state);
-      if (const json::value* df = tr->find("down_for"); df && df->is_number()) prev.since = e.ts - df->as_number();
+      if (const json::value* df = tr->find("down_for"); df && df->is_number())
+        prev.since = e.ts - df->as_number();
       if (prev.state == state) return std::nullopt;
     } else if (e.data.contains("watch")) {
       if (it->second.state != state) it->second = {state, e.ts};
@@ -105,8 +106,10 @@ class event_translator {
     n.from = d.string_or("from", "OK");
     n.to = d.string_or("to", d.string_or("level", "WARNING"));
     n.ts = e.ts != 0 ? e.ts : d.number_or("ts", 0);
-    if (const json::value* v = d.find("value"); v && v->is_number()) n.value = v->as_number();
-    else if (const json::value* lv = d.find("last_value"); lv && lv->is_number()) n.value = lv->as_number();
+    if (const json::value* v = d.find("value"); v && v->is_number())
+      n.value = v->as_number();
+    else if (const json::value* lv = d.find("last_value"); lv && lv->is_number())
+      n.value = lv->as_number();
     if (const json::value* t = d.find("threshold"); t && t->is_number()) n.threshold = t->as_number();
     level from = level::ok, to = level::warning;
     parse_level(n.from, from);
@@ -115,10 +118,12 @@ class event_translator {
     n.severity = std::max(from, to);
     n.text = d.string_or("text", "");
     // The rule's display template, rendered by the alert engine, follows the text.
-    if (std::string display = d.string_or("display", ""); !display.empty() && !n.text.empty()) n.text += " " + display;
+    if (std::string display = d.string_or("display", ""); !display.empty() && !n.text.empty())
+      n.text += " " + display;
     std::string k = d.string_or("kind", "");
     if (k == "acknowledged") return std::nullopt;
-    bool reminder = k == "reminder" || d.string_or("reason", "") == "reminder" || n.text.rfind("REMINDER", 0) == 0;
+    bool reminder =
+        k == "reminder" || d.string_or("reason", "") == "reminder" || n.text.rfind("REMINDER", 0) == 0;
     if (reminder) {
       n.kind = kind::reminder;
       n.severity = to;

@@ -185,10 +185,10 @@ export async function newPage(browser, opts = {}) {
 
 export async function login(page, base, username, password) {
   await page.goto(`${base}/live`);
-  await page.waitForURL(/\/login/);
+  await page.waitForURL((u) => u.pathname === '/login');
   await page.fill('#username', username);
   await page.fill('#password', password);
-  await Promise.all([page.waitForURL(/\/live/), page.click('#login-submit')]);
+  await Promise.all([page.waitForURL((u) => u.pathname === '/live'), page.click('#login-submit')]);
 }
 
 export async function screenshot(page, name) {

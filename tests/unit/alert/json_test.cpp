@@ -59,9 +59,9 @@ thresholds:
   e.tick(100, out);  // reminders reuse the fields captured at the transition
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(
-      out[0].text,
-      "REMINDER (WARNING): h - memory_monitor.percent = 88.0 (ongoing for 100s) (threshold: > 85.0%, total "
-      "16384.0 MB)");
+      describe(out[0]),
+      "notify: REMINDER (WARNING): h - memory_monitor.percent = 88.0 (ongoing for 100s) (threshold: > 85.0%, "
+      "total 16384.0 MB)");
 }
 
 TEST(AlertJson, EndpointShapes) {

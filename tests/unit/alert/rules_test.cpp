@@ -238,3 +238,16 @@ TEST(AlertMaintenance, UtcTimes) {
   EXPECT_FALSE(parse_utc_time("2026-11-23"));
   EXPECT_FALSE(parse_utc_time("2026-13-23T22:00Z"));
 }
+
+TEST(AlertMaintenance, WindowCoveringIsPure) {
+  auto rs = compile(R"(
+maintenance:
+  - {name: a, hosts: ["db-*"], start: 100, end: 200}
+  - {name: b, start: 150, duration: 100}
+)");
+  using heartbeat::alert::window_covering;
+  EXPECT_EQ(window_covering(rs.maintenance, "web", 120), nullptr);
+  EXPECT_EQ(window_covering(rs.maintenance, "db-1", 120)->name, "a");
+  EXPECT_EQ(window_covering(rs.maintenance, "web", 160)->name, "b");
+  EXPECT_EQ(window_covering(rs.maintenance, "web", 250), nullptr);  // end is exclusive
+}

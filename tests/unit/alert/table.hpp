@@ -1,6 +1,6 @@
 // Time-stepped table tests for the alert engine: a rule set from YAML, a series
 // of (time, value) samples, and the transitions expected after each step, written
-// as "notify: <text>" or "silent: <text>". Each row evaluates its sample (if any)
+// as "notify: <text> [<display>]" or "silent: ...". Each row evaluates its sample (if any)
 // and then ticks the engine at the same time, as hbd's monitor does every second.
 #pragma once
 
@@ -41,7 +41,9 @@ inline std::vector<std::string> diagnose(const std::string& text) {
 }
 
 inline std::string describe(const alert::transition& t) {
-  return std::string(t.notify ? "notify: " : "silent: ") + t.text;
+  // What a notification shows: the seed text, then the rendered display template.
+  return std::string(t.notify ? "notify: " : "silent: ") + t.text +
+         (t.display.empty() ? "" : " " + t.display);
 }
 
 struct row {

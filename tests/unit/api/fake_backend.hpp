@@ -34,8 +34,12 @@ class fake_backend : public backend {
     return it == hosts.end() ? host_access{} : it->second.access;
   }
   void write_host_json(std::string& out, std::string_view h) const override {
-    json::value::object({{"name", std::string(h)}, {"dyn", false}, {"ver", 6}, {"state", "UP"},
-                         {"last_seen", 1.0}, {"connections", json::value::array()}})
+    json::value::object({{"name", std::string(h)},
+                         {"dyn", false},
+                         {"ver", 6},
+                         {"state", "UP"},
+                         {"last_seen", 1.0},
+                         {"connections", json::value::array()}})
         .dump_to(out);
   }
   void write_hosts_json(std::string& out, const user* who) const override {

@@ -18,13 +18,9 @@ TEST(Password, HashHasWerkzeugFormAndVerifies) {
   EXPECT_FALSE(api::verify_password("", *h));
 }
 
-TEST(Password, SaltsDiffer) {
-  EXPECT_NE(*api::hash_password("x", 1000), *api::hash_password("x", 1000));
-}
+TEST(Password, SaltsDiffer) { EXPECT_NE(*api::hash_password("x", 1000), *api::hash_password("x", 1000)); }
 
-TEST(Password, DefaultIterationsAre600000) {
-  EXPECT_EQ(api::default_pbkdf2_iterations, 600000u);
-}
+TEST(Password, DefaultIterationsAre600000) { EXPECT_EQ(api::default_pbkdf2_iterations, 600000u); }
 
 TEST(Password, KnownVectorFromPythonHashlib) {
   // hashlib.pbkdf2_hmac("sha256", b"secret123", b"saltsaltsalt1234", 1000).hex(), as Werkzeug stores it
@@ -37,8 +33,9 @@ TEST(Password, KnownVectorFromPythonHashlib) {
 }
 
 TEST(Password, MalformedHashesNeverVerify) {
-  for (const char* bad : {"", "plain", "pbkdf2:sha256:1000$salt", "pbkdf2:md5:1000$s$00", "pbkdf2:sha256:0$s$00",
-                          "pbkdf2:sha256:abc$s$00", "scrypt:32768:8:1$s$00", "pbkdf2:sha256:1000$s$"})
+  for (const char* bad :
+       {"", "plain", "pbkdf2:sha256:1000$salt", "pbkdf2:md5:1000$s$00", "pbkdf2:sha256:0$s$00",
+        "pbkdf2:sha256:abc$s$00", "scrypt:32768:8:1$s$00", "pbkdf2:sha256:1000$s$"})
     EXPECT_FALSE(api::verify_password("x", bad)) << bad;
 }
 
@@ -107,8 +104,8 @@ TEST(RateLimit, BlocksAfterMaxFailuresInWindow) {
 TEST(RateLimit, PerUserAndPerAddress) {
   api::login_limits l;
   for (int i = 0; i < 5; ++i) l.failed("10.0.0.1", "eve", i);
-  EXPECT_GT(l.retry_after("10.0.0.9", "eve", 6), 0);     // eve is locked from anywhere
-  EXPECT_EQ(l.retry_after("10.0.0.1", "alice", 6), 0);   // alice is not
+  EXPECT_GT(l.retry_after("10.0.0.9", "eve", 6), 0);    // eve is locked from anywhere
+  EXPECT_EQ(l.retry_after("10.0.0.1", "alice", 6), 0);  // alice is not
   for (int i = 0; i < 20; ++i) l.failed("10.0.0.2", "u" + std::to_string(i), i);
   EXPECT_GT(l.retry_after("10.0.0.2", "alice", 25), 0);  // the address is
   EXPECT_GE(l.retry_after("10.0.0.2", "alice", 25), 1);

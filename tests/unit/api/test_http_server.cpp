@@ -28,7 +28,8 @@ std::string exchange(asio::io_context& io, std::uint16_t port, const std::string
     ASSERT_FALSE(ec) << ec.message();
     asio::async_write(sock, asio::buffer(request), [&](const asio::error_code& ec2, std::size_t) {
       ASSERT_FALSE(ec2);
-      asio::async_read(sock, asio::dynamic_buffer(response), [&](const asio::error_code&, std::size_t) { io.stop(); });
+      asio::async_read(sock, asio::dynamic_buffer(response),
+                       [&](const asio::error_code&, std::size_t) { io.stop(); });
     });
   });
   io.run_for(std::chrono::seconds(5));
@@ -68,10 +69,12 @@ TEST(HttpServer, OpenModeServesHostsAndErrors) {
   b.hosts["web1"];
   api::http_server srv(io, loopback(), b);
   ASSERT_TRUE(srv.start().ok());
-  std::string r = exchange(io, srv.http_port(), "GET /api/0/hosts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string r =
+      exchange(io, srv.http_port(), "GET /api/0/hosts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos) << r;
   EXPECT_NE(r.find("\"name\":\"web1\""), std::string::npos) << r;
-  r = exchange(io, srv.http_port(), "GET /api/0/hosts/nope/plugins HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  r = exchange(io, srv.http_port(),
+               "GET /api/0/hosts/nope/plugins HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(r.find("HTTP/1.1 404"), std::string::npos) << r;
   EXPECT_NE(r.find("{\"error\":\"Host 'nope' not found\"}"), std::string::npos) << r;
 }

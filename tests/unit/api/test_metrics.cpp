@@ -27,7 +27,8 @@ TEST(Metrics, SamplesOfAFamilyStayTogether) {
   w.sample("a", {{"x", "1"}}, 1);
   w.sample("b", {}, 2);
   w.sample("a", {{"x", "2"}}, 3);
-  EXPECT_EQ(w.str(), "# HELP a A\n# TYPE a gauge\na{x=\"1\"} 1\na{x=\"2\"} 3\n# HELP b B\n# TYPE b gauge\nb 2\n");
+  EXPECT_EQ(w.str(),
+            "# HELP a A\n# TYPE a gauge\na{x=\"1\"} 1\na{x=\"2\"} 3\n# HELP b B\n# TYPE b gauge\nb 2\n");
 }
 
 TEST(Metrics, SpecialValues) {
@@ -37,7 +38,8 @@ TEST(Metrics, SpecialValues) {
   w.sample("v", {{"s", "p"}}, INFINITY);
   w.sample("v", {{"s", "n"}}, -INFINITY);
   w.sample("v", {{"s", "f"}}, 0.25);
-  EXPECT_EQ(w.str(), "# HELP v v\n# TYPE v gauge\nv NaN\nv{s=\"p\"} +Inf\nv{s=\"n\"} -Inf\nv{s=\"f\"} 0.25\n");
+  EXPECT_EQ(w.str(),
+            "# HELP v v\n# TYPE v gauge\nv NaN\nv{s=\"p\"} +Inf\nv{s=\"n\"} -Inf\nv{s=\"f\"} 0.25\n");
 }
 
 TEST(Metrics, NamesAreSanitised) {

@@ -37,16 +37,17 @@ TEST(MiniPlugins, OptionsAndInstances) {
       "cpu_monitor":{"enabled":false}}})",
                          d);
   auto ps = mini::build_plugins(cfg, d);
-  ASSERT_EQ(ps.size(), 2u);
-  EXPECT_EQ(ps[0]->name, "checks");
-  EXPECT_EQ(ps[0]->type, mini::plugin_type::nagios);
-  ASSERT_EQ(ps[0]->checks.size(), 2u);
-  EXPECT_EQ(ps[0]->checks[0].argv.size(), 7u);
-  EXPECT_EQ(ps[0]->checks[0].timeout, 5);
-  EXPECT_EQ(ps[0]->checks[1].timeout, 2);
-  EXPECT_EQ(ps[1]->interval, 60);
-  EXPECT_EQ(ps[1]->hosts.size(), 2u);
-  EXPECT_EQ(ps[1]->count, 2u);
+  ASSERT_EQ(ps.size(), 2u);  // in config order; the disabled cpu_monitor is left out
+  EXPECT_EQ(ps[1]->name, "checks");
+  EXPECT_EQ(ps[1]->type, mini::plugin_type::nagios);
+  ASSERT_EQ(ps[1]->checks.size(), 2u);
+  EXPECT_EQ(ps[1]->checks[0].argv.size(), 5u);
+  EXPECT_EQ(ps[1]->checks[0].timeout, 5);
+  EXPECT_EQ(ps[1]->checks[1].timeout, 2);
+  EXPECT_EQ(ps[0]->type, mini::plugin_type::ping);
+  EXPECT_EQ(ps[0]->interval, 60);
+  EXPECT_EQ(ps[0]->hosts.size(), 2u);
+  EXPECT_EQ(ps[0]->count, 2u);
   EXPECT_FALSE(d.has_errors());
   bool warned = false;
   for (const auto& i : d.items) warned |= !i.is_error && i.path == "plugins.filesystem_info";

@@ -23,7 +23,8 @@ TEST(NotifyChannels, MailHasTheTextAsSubjectAndStuffsDots) {
   message m = make_message(n);
   m.body += ".hidden line\n";
   std::string mail = channels::email::render(m, "hb@example.com", {"ops@example.com", "dev@example.com"});
-  EXPECT_NE(mail.find("Subject: WARNING: web01 - cpu_monitor.cpu_percent = 85.0\r\n"), std::string::npos) << mail;
+  EXPECT_NE(mail.find("Subject: WARNING: web01 - cpu_monitor.cpu_percent = 85.0\r\n"), std::string::npos)
+      << mail;
   EXPECT_NE(mail.find("From: hb@example.com\r\n"), std::string::npos);
   EXPECT_NE(mail.find("To: ops@example.com, dev@example.com\r\n"), std::string::npos);
   EXPECT_NE(mail.find("\r\n\r\nWARNING: web01 - cpu_monitor.cpu_percent = 85.0\r\n"), std::string::npos);
@@ -62,7 +63,8 @@ TEST(NotifyChannels, WebhookPayloadCarriesTheNotificationAndDigestItems) {
 
 TEST(NotifyChannels, UnreachableReceiversAreRecoverableBadUrlsAreNot) {
   detail::curl_init_once();
-  json::value cfg = json::value::object({{"type", "webhook"}, {"url", "http://127.0.0.1:1/x"}, {"timeout", 2}});
+  json::value cfg =
+      json::value::object({{"type", "webhook"}, {"url", "http://127.0.0.1:1/x"}, {"timeout", 2}});
   channels::webhook w(cfg);
   notification n;
   n.text = "x";

@@ -65,16 +65,21 @@ pushsrv: carrier-pigeon
                 d);
   std::string e = errors(d);
   EXPECT_NE(e.find("E notifiers.mail.smtp_host: is required"), std::string::npos) << e;
-  EXPECT_NE(e.find("E notifiers.mail.smtp_tls: must be one of starttls tls none (got \"ssl\")"), std::string::npos) << e;
+  EXPECT_NE(e.find("E notifiers.mail.smtp_tls: must be one of starttls tls none (got \"ssl\")"),
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("E notifiers.mail.smtp_port:"), std::string::npos) << e;
   EXPECT_NE(e.find("E notifiers.what.type: must be one of"), std::string::npos) << e;
   EXPECT_NE(e.find("E notifiers.hook.headers.A: must be a string"), std::string::npos) << e;
   EXPECT_NE(e.find("W notifiers.hook.colour: unknown key"), std::string::npos) << e;
-  EXPECT_NE(e.find("E users.alice.notification_channels.1: no notifier named \"nosuch\""), std::string::npos) << e;
+  EXPECT_NE(e.find("E users.alice.notification_channels.1: no notifier named \"nosuch\""), std::string::npos)
+      << e;
   EXPECT_EQ(e.find("notification_channels.0"), std::string::npos) << "mail exists (though invalid)\n" << e;
   EXPECT_NE(e.find("E users.alice.notification_level:"), std::string::npos) << e;
   EXPECT_NE(e.find("E users.alice.quiet_hours.start:"), std::string::npos) << e;
-  EXPECT_NE(e.find("E users.alice.notification_settings.email.to: must be a list of strings"), std::string::npos) << e;
+  EXPECT_NE(e.find("E users.alice.notification_settings.email.to: must be a list of strings"),
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("E notify.retry_attempts:"), std::string::npos) << e;
   EXPECT_NE(e.find("E pushsrv: must be one of pushover mattermost all"), std::string::npos) << e;
   EXPECT_TRUE(s.notifiers.empty());
@@ -98,7 +103,8 @@ notifiers:
 
   config::diagnostics d2;
   load("pushsrv: mattermost\n", d2);
-  EXPECT_NE(errors(d2).find("W pushsrv: selects mattermost but no notifier has type mattermost"), std::string::npos);
+  EXPECT_NE(errors(d2).find("W pushsrv: selects mattermost but no notifier has type mattermost"),
+            std::string::npos);
 }
 
 TEST(NotifyConfig, ReadsUsersHostsAndMaintenance) {
@@ -129,8 +135,8 @@ maintenance:
   EXPECT_TRUE(a.quiet.enabled);
   EXPECT_EQ(a.quiet.start_minute, 22 * 60);
   // 21:30 UTC is 22:30 at UTC+1: quiet. 06:30 UTC is 07:30: not.
-  EXPECT_TRUE(a.quiet.covers(1767216600));    // 2025-12-31T21:30:00Z
-  EXPECT_FALSE(a.quiet.covers(1767249000));   // 2026-01-01T06:30:00Z
+  EXPECT_TRUE(a.quiet.covers(1767216600));   // 2025-12-31T21:30:00Z
+  EXPECT_FALSE(a.quiet.covers(1767249000));  // 2026-01-01T06:30:00Z
   ASSERT_NE(a.settings_for("email"), nullptr);
   EXPECT_EQ(s.users[1].channels, std::vector<std::string>{"mail"});
   ASSERT_EQ(s.hosts.size(), 1u);

@@ -6,6 +6,7 @@
 
 TEST(NotifyHeaders, SchemaListsEveryType) {
   using namespace heartbeat::notify;
-  for (auto slug : {"email", "pushover", "mattermost", "signal", "webhook"}) EXPECT_NE(find_schema(slug), nullptr) << slug;
+  for (auto slug : {"email", "pushover", "mattermost", "signal", "webhook"})
+    EXPECT_NE(find_schema(slug), nullptr) << slug;
   EXPECT_EQ(find_schema("sms"), nullptr);
 }

@@ -45,7 +45,8 @@ struct fixture {
     EXPECT_FALSE(d.has_errors());
     std::vector<channel> cs;
     for (auto& c : chans) cs.push_back(rec.make(c));
-    p = std::make_unique<pipeline>(s, std::move(cs), [this](const journal_record& r) { journal.push_back(r); });
+    p = std::make_unique<pipeline>(s, std::move(cs),
+                                   [this](const journal_record& r) { journal.push_back(r); });
   }
   int count(outcome o, std::string_view why = {}) const {
     int n = 0;
@@ -102,15 +103,19 @@ TEST(NotifyPipeline, WatchMaintenanceAndDedupSuppressWithTheirReason) {
   EXPECT_EQ(f.journal[0].text, "WARNING: quiet01 - cpu = 90.0");
   EXPECT_EQ(f.p->stats().get("", outcome::suppressed, reason::maintenance), 1u);
   std::string prom = f.p->stats().prometheus();
-  EXPECT_NE(prom.find("heartbeat_notifications_total{channel=\"none\",result=\"suppressed\",reason=\"watch_false\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      prom.find(
+          "heartbeat_notifications_total{channel=\"none\",result=\"suppressed\",reason=\"watch_false\"} 1"),
+      std::string::npos)
       << prom;
-  EXPECT_NE(prom.find("heartbeat_notifications_total{channel=\"a\",result=\"sent\"} 1"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("heartbeat_notifications_total{channel=\"a\",result=\"sent\"} 1"), std::string::npos)
+      << prom;
 }
 
 TEST(NotifyPipeline, TwoServerErrorsThenSuccessDeliversOnceAfterBackoff) {
   fixture f(two_hooks, {"a"});
-  f.rec.script["a"] = {send_status::retry("HTTP 500"), send_status::retry("HTTP 500"), send_status::success()};
+  f.rec.script["a"] = {send_status::retry("HTTP 500"), send_status::retry("HTTP 500"),
+                       send_status::success()};
   f.p->process(alert("web01", "cpu"), 10);
   f.p->tick(10);
   EXPECT_EQ(f.rec.sent_.size(), 0u);

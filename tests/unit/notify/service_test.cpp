@@ -44,8 +44,11 @@ TEST(NotifyService, AFullQueueIsACountedJournaledDrop) {
   EXPECT_EQ(j[0].outcome, outcome::dropped);
   EXPECT_EQ(j[0].reason, "queue full");
   EXPECT_EQ(j[0].text, "WARNING: web01 - n" + std::to_string(accepted) + " = 1.0");
-  EXPECT_NE(svc.metrics_text().find("heartbeat_queue_dropped_total{queue=\"notify\"} 1\n"), std::string::npos);
-  EXPECT_NE(svc.metrics_text().find("heartbeat_queue_depth{queue=\"notify\"} " + std::to_string(accepted) + "\n"), std::string::npos);
+  EXPECT_NE(svc.metrics_text().find("heartbeat_queue_dropped_total{queue=\"notify\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(
+      svc.metrics_text().find("heartbeat_queue_depth{queue=\"notify\"} " + std::to_string(accepted) + "\n"),
+      std::string::npos);
 }
 
 TEST(NotifyService, TheWorkerDeliversAndPostsJournalRecordsBack) {
@@ -83,7 +86,8 @@ TEST(NotifyService, TheWorkerDeliversAndPostsJournalRecordsBack) {
   ASSERT_EQ(j.size(), 1u);
   EXPECT_EQ(j[0].outcome, outcome::sent);
   EXPECT_EQ(j[0].channel, "a");
-  EXPECT_NE(svc.metrics_text().find("heartbeat_notifications_total{channel=\"a\",result=\"sent\"} 1"), std::string::npos);
+  EXPECT_NE(svc.metrics_text().find("heartbeat_notifications_total{channel=\"a\",result=\"sent\"} 1"),
+            std::string::npos);
 }
 
 TEST(NotifyService, RegistryHostEventsCarryTheWatchFlagAndRoles) {
@@ -101,15 +105,25 @@ hosts: {web01: {owner: alice}}
   })};
   std::vector<journal_record> j;
   std::mutex jm;
-  service svc(s, [&](const journal_record& r) { std::lock_guard lk(jm); j.push_back(r); }, {}, std::move(chans));
+  service svc(
+      s,
+      [&](const journal_record& r) {
+        std::lock_guard lk(jm);
+        j.push_back(r);
+      },
+      {}, std::move(chans));
   svc.start();
   auto host = [](const char* owner, bool watch, const char* from, const char* to, double ts) {
     server::event e;
     e.kind = server::event_kind::host;
     e.host = "web01";
     e.ts = ts;
-    e.data = json::value::object({{"name", "web01"}, {"state", to}, {"watch", watch}, {"owner", owner},
-                                  {"managers", json::value::array()}, {"monitors", json::value::array()}});
+    e.data = json::value::object({{"name", "web01"},
+                                  {"state", to},
+                                  {"watch", watch},
+                                  {"owner", owner},
+                                  {"managers", json::value::array()},
+                                  {"monitors", json::value::array()}});
     e.data.set("transition", json::value::object({{"from", from}, {"to", to}}));
     return e;
   };

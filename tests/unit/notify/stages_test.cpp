@@ -76,7 +76,7 @@ TEST(NotifyDedup, RepeatsWithinTheWindowAreSuppressedFlapsAreNot) {
   auto w = alert("web01", "cpu", level::warning);
   EXPECT_FALSE(d.check(w, 0));
   EXPECT_EQ(d.check(w, 30), reason::dedup);
-  EXPECT_FALSE(d.check(alert("web01", "mem", level::warning), 31));  // another metric
+  EXPECT_FALSE(d.check(alert("web01", "mem", level::warning), 31));   // another metric
   EXPECT_FALSE(d.check(alert("web01", "cpu", level::critical), 32));  // escalation
   auto ok = alert("web01", "cpu", level::ok);
   EXPECT_FALSE(d.check(ok, 33));
@@ -125,7 +125,8 @@ TEST(NotifyRoute, UsersWithARoleOnTheirChannelsFilteredBySeverityAndQuietHours) 
 TEST(NotifyRateLimit, ABurstIsFoldedIntoOneDigestPerWindow) {
   stages::rate_limit rl(5, 60);
   int admitted = 0;
-  for (int i = 0; i < 50; ++i) admitted += rl.admit("alice", alert("web01", "m" + std::to_string(i), level::warning), 100);
+  for (int i = 0; i < 50; ++i)
+    admitted += rl.admit("alice", alert("web01", "m" + std::to_string(i), level::warning), 100);
   EXPECT_EQ(admitted, 5);
   EXPECT_TRUE(rl.admit("bob", alert("web01", "x", level::warning), 100)) << "per user";
   EXPECT_TRUE(rl.due(159).empty());
@@ -170,7 +171,8 @@ TEST(NotifyRetry, RecoverableErrorsBackOffExponentiallyFatalOnesStop) {
   x.attempt = 1;
   EXPECT_EQ(r.after(x, send_status::fatal("HTTP 403"), 14), stages::retry::verdict::give_up);
   x.attempt = 4;
-  EXPECT_EQ(r.after(x, send_status::retry("timeout"), 14), stages::retry::verdict::give_up) << "attempts exhausted";
+  EXPECT_EQ(r.after(x, send_status::retry("timeout"), 14), stages::retry::verdict::give_up)
+      << "attempts exhausted";
 }
 
 TEST(NotifyFallback, ResendsOnUnusedChannelsAndAlertsOncePerInterval) {

@@ -101,15 +101,23 @@ TEST(NotifyTranslate, AlertTransitionsKeepTheEnginesText) {
   EXPECT_EQ(n->metric_path, "nagios_runner.check_disk_root_status_code");
   EXPECT_EQ(n->value, 2);
 
-  e.data = json::value::object({{"hostname", "web01"}, {"metric_path", "cpu_monitor.cpu_percent"}, {"last_value", 40.0},
-                                {"from", "WARNING"}, {"to", "OK"}});
+  e.data = json::value::object({{"hostname", "web01"},
+                                {"metric_path", "cpu_monitor.cpu_percent"},
+                                {"last_value", 40.0},
+                                {"from", "WARNING"},
+                                {"to", "OK"}});
   n = t.translate(e);
   ASSERT_TRUE(n);
   EXPECT_EQ(n->text, "RECOVERED: web01 - cpu_monitor.cpu_percent = 40.0 (WARNING -> OK)");
   EXPECT_EQ(n->severity, level::warning);
 
-  e.data = json::value::object({{"hostname", "web01"}, {"metric_path", "cpu_monitor.load_1min"}, {"last_value", 12.5},
-                                {"from", "CRITICAL"}, {"to", "CRITICAL"}, {"reason", "reminder"}, {"since", 1000}});
+  e.data = json::value::object({{"hostname", "web01"},
+                                {"metric_path", "cpu_monitor.load_1min"},
+                                {"last_value", 12.5},
+                                {"from", "CRITICAL"},
+                                {"to", "CRITICAL"},
+                                {"reason", "reminder"},
+                                {"since", 1000}});
   n = t.translate(e);
   ASSERT_TRUE(n);
   EXPECT_EQ(n->kind, kind::reminder);
@@ -126,20 +134,25 @@ TEST(NotifyTranslate, RegistryHostEventsNotifyOnlyOnTransitions) {
     e.kind = server::event_kind::host;
     e.host = "web01";
     e.ts = ts;
-    e.data = json::value::object({{"name", "web01"}, {"state", state}, {"watch", true}, {"last_seen", 1000.0}});
+    e.data =
+        json::value::object({{"name", "web01"}, {"state", state}, {"watch", true}, {"last_seen", 1000.0}});
     if (!transition.is_null()) e.data.set("transition", std::move(transition));
     return e;
   };
   EXPECT_FALSE(t.translate(ev("DOWN", 900, json::value())));  // a restored or refreshed host: no transition
   EXPECT_FALSE(t.translate(ev("UP", 1000, json::value::object({{"from", "UNKNOWN"}, {"to", "UP"}}))));
-  auto d = t.translate(ev("DOWN", 1090, json::value::object({{"from", "UP"}, {"to", "DOWN"}, {"notify", true}})));
+  auto d =
+      t.translate(ev("DOWN", 1090, json::value::object({{"from", "UP"}, {"to", "DOWN"}, {"notify", true}})));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->text, "DOWN: web01 - no heartbeat for 90s");
-  auto up = t.translate(ev("UP", 1200, json::value::object({{"from", "DOWN"}, {"to", "UP"}, {"down_for", 110.0}})));
+  auto up =
+      t.translate(ev("UP", 1200, json::value::object({{"from", "DOWN"}, {"to", "UP"}, {"down_for", 110.0}})));
   ASSERT_TRUE(up);
   EXPECT_EQ(up->text, "UP: web01 - was DOWN for 110s");
-  EXPECT_FALSE(t.translate(ev("DOWN", 1300, json::value::object({{"from", "UP"}, {"to", "DOWN"}}))) == std::nullopt);
-  EXPECT_FALSE(t.translate(ev("UP", 1302, json::value::object({{"from", "DOWN"}, {"to", "UP"}, {"down_for", 2.0}}))));
+  EXPECT_FALSE(t.translate(ev("DOWN", 1300, json::value::object({{"from", "UP"}, {"to", "DOWN"}}))) ==
+               std::nullopt);
+  EXPECT_FALSE(
+      t.translate(ev("UP", 1302, json::value::object({{"from", "DOWN"}, {"to", "UP"}, {"down_for", 2.0}}))));
 }
 
 TEST(NotifyTranslate, TheAlertEnginesEventShapeWithADisplayTemplate) {
@@ -148,18 +161,29 @@ TEST(NotifyTranslate, TheAlertEnginesEventShapeWithADisplayTemplate) {
   e.kind = server::event_kind::alert;
   e.host = "web01";
   e.ts = 5000;
-  e.data = json::value::object({{"hostname", "web01"}, {"metric_path", "nagios_runner.check_disk_root_status_code"},
-                                {"level", "CRITICAL"}, {"kind", "change"}, {"from", "OK"}, {"to", "CRITICAL"},
-                                {"value", 2}, {"threshold", 2},
+  e.data = json::value::object({{"hostname", "web01"},
+                                {"metric_path", "nagios_runner.check_disk_root_status_code"},
+                                {"level", "CRITICAL"},
+                                {"kind", "change"},
+                                {"from", "OK"},
+                                {"to", "CRITICAL"},
+                                {"value", 2},
+                                {"threshold", 2},
                                 {"text", "CRITICAL: web01 - nagios_runner.check_disk_root_status_code = 2.0"},
-                                {"display", "check_disk_root: DISK CRITICAL"}, {"notify", true}, {"alert_since", 5000}});
+                                {"display", "check_disk_root: DISK CRITICAL"},
+                                {"notify", true},
+                                {"alert_since", 5000}});
   auto n = t.translate(e);
   ASSERT_TRUE(n);
-  EXPECT_EQ(n->text, "CRITICAL: web01 - nagios_runner.check_disk_root_status_code = 2.0 check_disk_root: DISK CRITICAL");
+  EXPECT_EQ(
+      n->text,
+      "CRITICAL: web01 - nagios_runner.check_disk_root_status_code = 2.0 check_disk_root: DISK CRITICAL");
   EXPECT_EQ(n->threshold, 2);
   e.data.set("kind", "reminder");
   e.data.set("display", "");
-  e.data.set("text", "REMINDER (CRITICAL): web01 - nagios_runner.check_disk_root_status_code = 2.0 (ongoing for 3600s)");
+  e.data.set(
+      "text",
+      "REMINDER (CRITICAL): web01 - nagios_runner.check_disk_root_status_code = 2.0 (ongoing for 3600s)");
   e.data.set("alert_since", 1400);
   n = t.translate(e);
   ASSERT_TRUE(n);

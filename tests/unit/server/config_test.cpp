@@ -54,6 +54,8 @@ pickfile: /tmp/x.sqlite
 users:
   alice: {full_name: Alice, password: "pbkdf2:sha256:1$a$b", admin: true, notification_channels: [mail]}
 default_owner: alice
+notifiers:
+  mail: {type: webhook, url: "http://127.0.0.1:9/hook"}
 threshold_configs:
   tight: {thresholds: {cpu_monitor: {cpu_percent: {warning: 60, critical: 75}}}}
   db: {thresholds: {}}

@@ -205,10 +205,8 @@ function build() {
         h('h2', { id: 'msg-title' }, 'Recent messages'), msgList)));
 }
 
-let me = null;
-
 async function main_() {
-  me = await initPage('live');
+  await initPage('live');
   build();
   render();
   renderMessages();
@@ -222,6 +220,8 @@ async function main_() {
     if (!old && !Array.isArray(d.connections)) refetchHosts();
     scheduleRender();
   });
+  // A dropped host: {"type":"dropped","data":{"name","removed":true}} (or a host event with removed).
+  stream.on('dropped', (d) => { if (d && d.name) { hosts.delete(d.name); scheduleRender(); } });
   stream.on('message', (m) => {
     messages.unshift(m);
     if (messages.length > 30) messages.length = 30;

@@ -281,6 +281,8 @@ function appendSample(plugin, ts, dataObj) {
     c.plot.setData([c.xs, c.ys]);
     describeChart(c, path);
   }
+  const first = charts.values().next().value;
+  if (first) document.getElementById('charts-status').textContent = `${plugin}: ${first.xs.length} samples since ${fmtTime(since)} (live).`;
 }
 
 // ---------- alerts and management ----------
@@ -397,6 +399,24 @@ function renderHead() {
     host ? h('span', { class: 'muted' }, `last seen ${fmtAgo(host.last_seen)}`) : null,
     conns.map((c) => h('span', { class: `badge state-${c.state || 'UNKNOWN'}` },
       `${c.family} ${c.address || ''}${typeof c.rtt === 'number' ? ` · ${fmtNumber(c.rtt)} ms` : ''}`)));
+  // Facts the host entry carries beyond its state, when present.
+  const facts = [];
+  if (host) {
+    if (host.agent) facts.push(['agent', host.agent]);
+    if (typeof host.clock_skew === 'number') facts.push(['clock skew', `${fmtNumber(host.clock_skew, 3)} s`]);
+    if (host.boot_time) facts.push(['booted', fmtTime(host.boot_time)]);
+    if (host.reboots) facts.push(['reboots', String(host.reboots)]);
+    if (host.commands_pending) facts.push(['commands pending', String(host.commands_pending)]);
+    if (host.dyn) facts.push(['dynamic DNS', 'yes']);
+    if (host.watch === false) facts.push(['notifications', 'silenced (watch: false)']);
+    if (host.owner) facts.push(['owner', host.owner]);
+  }
+  let factsEl = document.getElementById('host-facts');
+  if (!factsEl) {
+    factsEl = h('p', { id: 'host-facts', class: 'muted' });
+    head.after(factsEl);
+  }
+  setChildren(factsEl, facts.map(([k, v], i) => [i ? ' · ' : '', `${k}: `, h('strong', {}, v)]));
 }
 
 async function loadPlugins() {

@@ -116,9 +116,14 @@ async function usersSection() {
         if (!p) return;
         try { await api(`/users/${encodeURIComponent(u.username)}`, { method: 'PUT', body: { password: p } }); say(msg, 'ok', `Password of ${u.username} changed.`); } catch (e) { say(msg, 'error', e.message); }
       });
+      const channels = h('input', { value: (u.notification_channels || []).join(', '), size: 18, 'aria-label': `Notification channels of ${u.username}`, placeholder: 'notifier names' });
+      channels.addEventListener('change', async () => {
+        const list = channels.value.split(/[\s,]+/).filter(Boolean);
+        try { await api(`/users/${encodeURIComponent(u.username)}`, { method: 'PUT', body: { notification_channels: list } }); say(msg, 'ok', `Saved channels of ${u.username}.`); } catch (e) { say(msg, 'error', e.message); }
+      });
       return h('tr', { 'data-user': u.username },
         h('td', {}, u.username), h('td', {}, u.full_name || ''), h('td', {}, adminBox),
-        h('td', {}, (u.notification_channels || []).join(', ')),
+        h('td', {}, channels),
         h('td', {}, pw, ' ', u.username === me.username ? null : del));
     }));
   };
@@ -136,6 +141,7 @@ async function usersSection() {
     if (!body.username || !body.password) { say(msg, 'error', 'User name and password are required.'); return; }
     try { await api('/users', { method: 'POST', body }); say(msg, 'ok', `Added ${body.username}.`); form.reset(); load(); } catch (e) { say(msg, 'error', e.message); }
   });
+  if (!me.auth_enabled) box.append(h('p', { class: 'notice' }, 'The server is open (no users). Adding a user turns on authentication: you will have to log in.'));
   box.append(h('div', { class: 'table-wrap' }, h('table', { id: 'users-table' },
     h('thead', {}, h('tr', {}, ['User', 'Full name', 'Admin', 'Notification channels', h('span', { class: 'visually-hidden' }, 'Actions')].map((c) => h('th', { scope: 'col' }, c)))), tbody)),
   msg, form);

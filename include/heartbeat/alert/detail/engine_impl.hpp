@@ -328,7 +328,6 @@ inline void engine::on_change(host_entry& h, alert_state& st, const rule& r, con
   if (!why.empty() && to == level::unknown && std::isnan(v))
     t.text = std::string("UNKNOWN: ") + detail::body_text(h.name, st.metric_path, "no data");
   t.display = render_display(r, st, leaves, leaf_path, !leaves.empty() || (leaf_path.empty() && why.empty()));
-  if (!t.display.empty()) t.text += " " + t.display;
   if (notify) {
     st.last_sent = to;
     st.last_sent_ts = now;
@@ -381,7 +380,6 @@ inline void engine::refresh_maintenance(double now, std::vector<transition>& out
       t.ts = now;
       t.text = detail::change_text(h.name, st.metric_path, st.last_sent, st.m.lvl, st.m.last_value);
       if (st.rule_) t.display = render_display(*st.rule_, st, {}, {}, false);
-      if (!t.display.empty()) t.text += " " + t.display;
       t.reason = "maintenance " + was->name + " ended: " + to_string(st.last_sent) + " was last sent, now " +
                  to_string(st.m.lvl);
       t.notify = true;
@@ -454,7 +452,6 @@ inline void engine::tick(double now, std::vector<transition>& out) {
              "): " + detail::body_text(st.host, st.metric_path, value) + " (ongoing for " +
              detail::seconds_text(now - st.alert_since) + ")";
     if (st.rule_) t.display = render_display(*st.rule_, st, {}, {}, false);
-    if (!t.display.empty()) t.text += " " + t.display;
     t.reason = std::string("reminder: ") + to_string(st.m.lvl) + " ongoing, renotify every " +
                detail::seconds_text(renotify);
     t.notify = true;

@@ -37,12 +37,13 @@ class worker {
   bool submit(std::weak_ptr<void> alive, Work work, Done done) {
     std::lock_guard lk(m_);
     if (jobs_.size() >= max_) return false;
-    jobs_.push_back([this, alive = std::move(alive), work = std::move(work), done = std::move(done)]() mutable {
-      auto r = work();
-      asio::post(io_, [alive = std::move(alive), done = std::move(done), r = std::move(r)]() mutable {
-        if (!alive.expired()) done(std::move(r));
-      });
-    });
+    jobs_.push_back(
+        [this, alive = std::move(alive), work = std::move(work), done = std::move(done)]() mutable {
+          auto r = work();
+          asio::post(io_, [alive = std::move(alive), done = std::move(done), r = std::move(r)]() mutable {
+            if (!alive.expired()) done(std::move(r));
+          });
+        });
     cv_.notify_one();
     return true;
   }

@@ -47,8 +47,8 @@ inline std::string user_or(const message& m, const json::value& cfg, std::string
   return str(cfg, cfg_key);
 }
 
-inline std::vector<std::string> user_or_list(const message& m, const json::value& cfg, std::string_view user_key,
-                                             std::string_view cfg_key) {
+inline std::vector<std::string> user_or_list(const message& m, const json::value& cfg,
+                                             std::string_view user_key, std::string_view cfg_key) {
   if (m.user_settings.is_object()) {
     auto l = list(m.user_settings, user_key);
     if (!l.empty()) return l;

@@ -55,8 +55,10 @@ class email {
     out += "From: " + from + "\r\n";
     out += "To: " + to_line + "\r\n";
     out += "Subject: " + encode_header(m.title) + "\r\n";
-    out += "Message-ID: <" + std::to_string(now) + "." + std::to_string(counter++) + ".hbd@" + domain + ">\r\n";
-    out += "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n";
+    out +=
+        "Message-ID: <" + std::to_string(now) + "." + std::to_string(counter++) + ".hbd@" + domain + ">\r\n";
+    out +=
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n";
     out += "X-Heartbeat-Host: " + m.source.host + "\r\n\r\n";
     std::string body = m.body;
     for (std::size_t i = 0; i < body.size(); ++i) {
@@ -64,7 +66,8 @@ class email {
         out += "\r\n";
         // Dot-stuffing: a line that starts with '.' gets one more (RFC 5321 4.5.2).
         if (i + 1 < body.size() && body[i + 1] == '.') out += '.';
-      } else if (body[i] != '\r') out += body[i];
+      } else if (body[i] != '\r')
+        out += body[i];
     }
     if (!body.empty() && body.front() == '.') out.insert(out.find("\r\n\r\n") + 4, ".");
     if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";

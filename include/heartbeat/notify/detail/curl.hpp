@@ -129,7 +129,8 @@ inline std::string url_encode(std::string_view s) {
   std::string out;
   static const char hex[] = "0123456789ABCDEF";
   for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') out.push_back(static_cast<char>(ch));
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~')
+      out.push_back(static_cast<char>(ch));
     else {
       out.push_back('%');
       out.push_back(hex[ch >> 4]);

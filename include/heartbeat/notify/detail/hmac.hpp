@@ -13,8 +13,8 @@ namespace heartbeat::notify::detail {
 inline std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), mac, &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
   static const char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(len * 2);

@@ -40,8 +40,10 @@ class fallback {
       p.alert_on.push_back(c);
     }
     auto it = last_alert_.find(d.channel);
-    if (it != last_alert_.end() && now - it->second < interval_) p.alert_on.clear();
-    else if (!p.alert_on.empty()) last_alert_[d.channel] = now;
+    if (it != last_alert_.end() && now - it->second < interval_)
+      p.alert_on.clear();
+    else if (!p.alert_on.empty())
+      last_alert_[d.channel] = now;
     failing_[d.channel] = true;
     return p;
   }
@@ -64,7 +66,8 @@ class fallback {
 };
 
 // "NOTIFIER FAILED: mail (email) - <error>".
-inline std::string channel_failure_text(const std::string& channel, const std::string& slug, const std::string& error) {
+inline std::string channel_failure_text(const std::string& channel, const std::string& slug,
+                                        const std::string& error) {
   return "NOTIFIER FAILED: " + channel + " (" + slug + ") - " + error;
 }
 

@@ -69,11 +69,12 @@ class rate_limit {
 };
 
 // The digest's text: a headline, then one line per folded notification.
-inline std::pair<std::string, std::string> digest_text(const std::string& user, const std::vector<notification>& items,
-                                                       double window, int max_lines) {
+inline std::pair<std::string, std::string> digest_text(const std::string& user,
+                                                       const std::vector<notification>& items, double window,
+                                                       int max_lines) {
   std::string title = "DIGEST: " + std::to_string(items.size()) + " more notification" +
-                      (items.size() == 1 ? "" : "s") + (user.empty() ? "" : " for " + user) + " in the last " +
-                      format_seconds(window);
+                      (items.size() == 1 ? "" : "s") + (user.empty() ? "" : " for " + user) +
+                      " in the last " + format_seconds(window);
   std::string body = title + "\n\n";
   int n = 0;
   for (const auto& it : items) {

@@ -30,7 +30,8 @@ class retry {
  public:
   enum class verdict { done, retry_later, give_up };
 
-  retry(int attempts = 4, double initial = 1, double max = 60) : attempts_(attempts), initial_(initial), max_(max) {}
+  retry(int attempts = 4, double initial = 1, double max = 60)
+      : attempts_(attempts), initial_(initial), max_(max) {}
 
   double backoff(int tries_made) const {
     return std::min(max_, initial_ * std::pow(2.0, std::max(0, tries_made - 1)));
@@ -58,7 +59,9 @@ class retry {
     return verdict::retry_later;
   }
 
-  double next_due() const { return pending_.empty() ? std::numeric_limits<double>::infinity() : pending_.front().due; }
+  double next_due() const {
+    return pending_.empty() ? std::numeric_limits<double>::infinity() : pending_.front().due;
+  }
   std::size_t size() const { return pending_.size(); }
 
  private:

@@ -38,8 +38,10 @@ inline std::vector<route> route_notification(const notification& n, const direct
     for (const auto& c : u.channels)
       if (usable(c)) r.channels.push_back(c);
     if (r.channels.empty()) continue;
-    if (n.severity < u.min_level) r.suppressed = reason::severity;
-    else if (u.quiet.covers(now) && n.severity < u.quiet.passes) r.suppressed = reason::quiet_hours;
+    if (n.severity < u.min_level)
+      r.suppressed = reason::severity;
+    else if (u.quiet.covers(now) && n.severity < u.quiet.passes)
+      r.suppressed = reason::quiet_hours;
     out.push_back(std::move(r));
   }
   return out;

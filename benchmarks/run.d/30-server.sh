@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# hbd end to end beside the raw UDP baseline, in one run (shared/PERFORMANCE.md):
+#  1. tool_echo (recvmmsg/sendmmsg, 40 B replies) under tool_loadgen's closed loop -> baseline rate
+#  2. hbd (default config: journal and store on) under the same load -> rate and ratio (target >= 75 %)
+#  3. hbd at 80 % of its own peak, open loop -> loss (target 0)
+#  4. HTB with PLG mixed in (1 in 10) -> rate
+#  5. a fresh hbd fed 100,000 hosts (one HTB + 9 PLGs each) -> RSS (target <= 1 GiB), GET /api/0/hosts time
+# Environment: HB_BUILD_DIR (hbd), HB_BENCH_DIR (tools), HB_SERVER_SECONDS (per run, default 5).
+set -euo pipefail
+BUILD="${HB_BUILD_DIR:-build-bench}"
+BENCH="${HB_BENCH_DIR:-$BUILD/benchmarks}"
+HBD="$BUILD/hbd"
+SECS="${HB_SERVER_SECONDS:-5}"
+for b in "$HBD" "$BENCH/tool_echo" "$BENCH/tool_loadgen"; do
+  [ -x "$b" ] || { echo "30-server: $b not built"; exit 1; }
+done
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/hb-bench-server.XXXXXX")"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p"; }
+
+start_hbd() {  # $1: directory
+  local d="$1"
+  mkdir -p "$d"
+  HB_PORT=$(free_port); HTTP_PORT=$(free_port); WS_PORT=$(free_port)
+  cat > "$d/hb.yaml" <<EOF
+hb_port: $HB_PORT
+hbd_host: 127.0.0.1
+hbd_port: $HTTP_PORT
+ws_port: $WS_PORT
+journal_dir: $d/journal
+state_db: $d/hbd.sqlite
+EOF
+  "$HBD" -c "$d/hb.yaml" -f > "$d/hbd.log" 2>&1 &
+  HBD_PID=$!
+  PIDS+=("$HBD_PID")
+  for _ in $(seq 100); do grep -q "hbd: ready" "$d/hbd.log" && return 0; sleep 0.05; done
+  echo "30-server: hbd did not start:"; tail -5 "$d/hbd.log"; exit 1
+}
+stop_hbd() { kill "$HBD_PID" 2>/dev/null || true; wait "$HBD_PID" 2>/dev/null || true; }
+
+# 1. baseline
+EPORT=$(free_port)
+"$BENCH/tool_echo" "$EPORT" $((SECS + 3)) > "$TMP/echo.log" &
+EPID=$!; PIDS+=("$EPID")
+sleep 0.3
+ECHO=$("$BENCH/tool_loadgen" --port "$EPORT" --duration "$SECS" --plg-every 0 --window 256 --sockets 4)
+kill "$EPID" 2>/dev/null || true; wait "$EPID" 2>/dev/null || true
+ECHO_RATE=$(echo "$ECHO" | field rate)
+
+# 2. hbd peak
+start_hbd "$TMP/peak"
+HB=$("$BENCH/tool_loadgen" --port "$HB_PORT" --duration "$SECS" --plg-every 0 --window 256 --sockets 4)
+HB_RATE=$(echo "$HB" | field rate)
+
+# 3. 80 % of hbd's peak, open loop
+RATE80=$(/usr/bin/python3 -c "print(int($HB_RATE*0.8))")
+AT80=$("$BENCH/tool_loadgen" --port "$HB_PORT" --duration "$SECS" --rate "$RATE80" --plg-every 0 --sockets 4 --prefix r80-)
+
+# 4. HTB + PLG mix (1 PLG per 10 datagrams of a host)
+MIX=$("$BENCH/tool_loadgen" --port "$HB_PORT" --duration "$SECS" --plg-every 10 --window 256 --sockets 4 --prefix mix-)
+stop_hbd
+
+# 5. 100,000 hosts
+start_hbd "$TMP/many"
+MANY=$("$BENCH/tool_loadgen" --port "$HB_PORT" --hosts 100000 --once --plugins 9 --window 512 --sockets 8 --prefix h)
+sleep 1
+RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$HBD_PID/status")
+HOSTS_T=0
+for _ in 1 2 3 4 5; do
+  t=$(curl -s -o "$TMP/hosts.json" -w '%{time_total}' "http://127.0.0.1:$HTTP_PORT/api/0/hosts" || echo 0)
+  HOSTS_T=$(/usr/bin/python3 -c "print(max($HOSTS_T, $t))")
+done
+NHOSTS=$(/usr/bin/python3 -c "import json; print(len(json.load(open('$TMP/hosts.json'))))" 2>/dev/null || echo "?")
+stop_hbd
+
+/usr/bin/python3 - "$ECHO" "$HB" "$AT80" "$MIX" "$MANY" "$RSS_KB" "$HOSTS_T" "$NHOSTS" <<'PY'
+import sys
+def kv(line):
+    return {k: v for k, v in (x.split("=", 1) for x in line.split())}
+echo, hb, at80, mix, many = (kv(a) for a in sys.argv[1:6])
+rss_kb, hosts_t, nhosts = float(sys.argv[6]), float(sys.argv[7]), sys.argv[8]
+e, h = float(echo["rate"]), float(hb["rate"])
+ratio = h / e if e else 0
+def line(label, fig, target, ok):
+    print(f"{label:<52} {fig:>22}   target {target:<14} {'OK' if ok else 'MISSED'}")
+print(f"{'raw echo baseline (tool_echo), HTB + 40 B reply':<52} {e:>16,.0f} /s")
+line("hbd end to end, HTB -> ACK (journal + store on)", f"{h:,.0f} /s", "", True)
+line("hbd / raw echo", f"{ratio*100:.1f} %", ">= 75 %", ratio >= 0.75)
+line(f"hbd loss at 80 % of its peak ({float(at80['rate']):,.0f}/s offered)", f"{float(at80['loss'])*100:.4f} %", "0 %",
+     float(at80["loss"]) == 0)
+print(f"{'hbd ACK latency at 80 % (p50 / p99)':<52} {float(at80['p50_us']):>9.0f} / {float(at80['p99_us']):.0f} us")
+print(f"{'hbd with 1 PLG in 10 (HTB ACK rate)':<52} {float(mix['rate']):>16,.0f} /s")
+line("hbd RSS with 100,000 hosts x 9 plugins", f"{rss_kb/1024:.0f} MiB", "<= 1024 MiB", rss_kb <= 1024 * 1024)
+line(f"GET /api/0/hosts with {nhosts} hosts (max of 5)", f"{hosts_t*1000:.0f} ms", "p99 <= 100 ms", hosts_t <= 0.1)
+PY
