@@ -1,6 +1,7 @@
 // libFuzzer target for the protocol decoder (tests/fuzz/run.sh builds it with ASan and
-// UBSan). Beyond "no crash, no leak" it checks three invariants and aborts when one
-// breaks: the ingest tokenizer agrees event for event with json::parse_sax; both
+// UBSan). Beyond "no crash, no leak" it checks four invariants and aborts when one
+// breaks: the HTB fast path gives the same verdict and values as the generic parser;
+// the ingest tokenizer agrees event for event with json::parse_sax; both
 // policies give the same verdict on text bodies; and every accepted message
 // re-encodes into a datagram that decodes again.
 #include <cstdint>
@@ -69,10 +70,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static decoder<builtin_policy>* mini = new decoder<builtin_policy>();
   static message* m = new message();
   static message* m2 = new message();
+  static decoder<system_policy>* generic = [] {
+    auto* d = new decoder<system_policy>();
+    d->set_fast_paths(false);
+    return d;
+  }();
+  static message* m3 = new message();
 
   std::span<const std::uint8_t> d(data, size);
   reject r = sys->decode(d, now, keys, *m);
   check(std::strcmp(to_string(r), "unknown") != 0, "reject without a name");
+
+  // The HTB fast path and the generic parser give the same verdict and values.
+  reject rg = generic->decode(d, now, keys, *m3);
+  check(rg == r, "fast path and generic parser disagree");
+  if (r == reject::none && m->type == msg_type::htb) {
+    const auto &a = m->htb, &b = m3->htb;
+    check(a.name == b.name && a.ver == b.ver && a.seq == b.seq && a.interval == b.interval && a.ts == b.ts &&
+              a.rtt == b.rtt && a.agent == b.agent && a.owner == b.owner && a.boot_time == b.boot_time,
+          "fast path and generic parser decode different values");
+  }
 
   // Differential tokenizer check on the raw bytes.
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -1,7 +1,7 @@
 """End to end through the real hbd: UDP heartbeats and plugin data go in, the
 alert engine and the host monitor raise transitions, and the notifier delivers
-them to a real SMTP server and a signed webhook; an unwatched host's DOWN is
-suppressed with the reason in the journal; /metrics counts per channel."""
+them to a real SMTP server and a signed webhook; an unwatched host's DOWN and one in a
+maintenance window are suppressed with the reason in the journal; /metrics counts per channel."""
 import glob
 import hashlib
 import hmac
@@ -47,13 +47,17 @@ def test_alerts_and_host_down_are_mailed_and_posted_by_hbd():
                          "from": "hbd@example.com", "to": ["ops@example.com"]},
             },
             "hosts": {"quiet01": {"watch": False}},
+            "maintenance": [{"name": "db-upgrade", "hosts": ["db01"], "start": int(time.time()) - 60,
+                             "duration": 3600}],
             "notify": {"retry_initial": 0.2},
         }
         with Hbd(config) as hbd:
             web = Client("web01", hbd.hb_port)
             quiet = Client("quiet01", hbd.hb_port)
+            db = Client("db01", hbd.hb_port)
             web.heartbeat(interval=1)
             quiet.heartbeat(interval=1)
+            db.heartbeat(interval=1)
             hbd.wait_host_state("web01", "UP")
             web.plg("cpu_monitor", {"cpu_percent": 95.0})
             wait(lambda: any(b["text"] == "CRITICAL: web01 - cpu_monitor.cpu_percent = 95.0"
@@ -67,11 +71,12 @@ def test_alerts_and_host_down_are_mailed_and_posted_by_hbd():
             # Both hosts fall silent: web01 goes DOWN and notifies, quiet01 is unwatched.
             hbd.wait_host_state("web01", "DOWN", timeout=15)
             hbd.wait_host_state("quiet01", "DOWN", timeout=15)
+            hbd.wait_host_state("db01", "DOWN", timeout=15)
             wait(lambda: any(b["kind"] == "host_down" and b["host"] == "web01" for b in hook.json_bodies()),
                  what="the DOWN webhook")
             down = [b for b in hook.json_bodies() if b["kind"] == "host_down"][0]
             assert down["text"].startswith("DOWN: web01")
-            assert not any(b["host"] == "quiet01" for b in hook.json_bodies())
+            assert not any(b["host"] in ("quiet01", "db01") for b in hook.json_bodies())
 
             status, _, body = hbd.http("GET", "/metrics")
             assert status == 200
@@ -81,6 +86,8 @@ def test_alerts_and_host_down_are_mailed_and_posted_by_hbd():
             records = journal_notifications(hbd)
             assert any(r["result"] == "sent" and r["channel"] == "mail" and r["host"] == "web01" for r in records)
             assert any(r["result"] == "suppressed" and r["reason"] == "watch=false" and r["host"] == "quiet01"
+                       for r in records), records
+            assert any(r["result"] == "suppressed" and r["reason"] == "maintenance" and r["host"] == "db01"
                        for r in records), records
     finally:
         hook.close()

@@ -56,6 +56,12 @@ class backend {
                                             std::string_view by) = 0;
   virtual result<void> request_dns(std::string_view host) = 0;
   virtual result<void> drop_host(std::string_view host) = 0;
+  // Acknowledges a non-OK alert (manager role): reminders stop until its level changes. Returns
+  // the alert event data; errors not_found, conflict (the metric is OK), unavailable (no engine).
+  virtual result<json::value> ack_alert(std::string_view /*host*/, std::string_view /*metric_path*/,
+                                        std::string_view /*by*/) {
+    return make_error("unavailable", "alerting is not enabled");
+  }
   virtual result<void> set_access(std::string_view host, const host_access& a) = 0;
 
   // Users changed through the API (to persist them and to refresh notification routing).

@@ -902,6 +902,19 @@ class http_server {
       if (segs.size() != 6) return reply_error(req, 404, "unknown endpoint");
       return plugin_history(req, host, segs[5]);
     }
+    if (sub == "alerts" && segs.size() == 6 && segs[5] == "ack") {  // ==== ALERT: acknowledgement
+      if (method != "POST") return reply_error(req, 405, "use POST");
+      if (auto e = need(r, role::manager, "acknowledging an alert")) return reply_error(req, *e);
+      auto body = parse_body(req);
+      if (!body) return body_error(req, body.err());
+      const json::value* mp = body->find("metric_path");
+      if (!mp || !mp->is_string() || mp->as_string().empty())
+        return reply_error(req, 400, "\"metric_path\" (a non-empty string) is required");
+      auto res = backend_.ack_alert(host, mp->as_string(), actor_name(p));
+      if (!res) return backend_error(req, res.err());
+      log::info("api: alert ", mp->as_string(), " on '", host, "' acknowledged by ", who(p));
+      return reply_json(req, 200, *res);
+    }
     if (segs.size() != 5) return reply_error(req, 404, "unknown endpoint");
     if (sub == "alerts") {
       if (method != "GET") return reply_error(req, 405, "use GET");

@@ -215,6 +215,21 @@ class registry_backend : public backend {
     if (engine_) engine_->forget_host(name);
     return {};
   }
+  // ==== ALERT: acknowledgement through the engine, published like app::publish_alerts().
+  result<json::value> ack_alert(std::string_view host, std::string_view metric_path, std::string_view by) override {
+    if (!engine_) return make_error("unavailable", "alerting is not enabled");
+    double now = detail::wall_now();
+    auto t = engine_->ack(host, metric_path, by, now);
+    if (!t) return make_error(t.err().code == "not_alerting" ? "conflict" : t.err().code, t.err().message);
+    server::event e;
+    e.kind = server::event_kind::alert;
+    e.ts = now;
+    e.host = std::string(host);
+    e.data = alert::to_json(*t);
+    if (const auto* st = engine_->find(host, metric_path)) e.data.set("state", alert::to_store_json(*st));
+    reg_.events().publish(e);
+    return alert::to_json(*t);
+  }
   result<void> set_access(std::string_view host, const host_access& a) override {
     return reg_.set_access(host, a.owner, a.managers, a.monitors, detail::wall_now());
   }

@@ -27,8 +27,8 @@ struct run_options {
   std::string server;
   std::string config_path;  // empty: ~/.hbc.yaml when it exists
   bool daemonize = false;
-  bool boot_messages = false;  // -b
-  bool boot_only = false;      // --boot
+  bool boot_messages = false;          // -b
+  bool boot_only = false;              // --boot
   std::optional<std::string> message;  // -m
   bool verbose = false;
 };
@@ -44,7 +44,7 @@ inline std::optional<client_config> load_and_check(const run_options& o, const r
   if (path.empty()) {
     if (const char* home = std::getenv("HOME")) {
       std::string p = std::string(home) + "/.hbc.yaml";
-      struct stat st{};
+      struct stat st {};
       if (::stat(p.c_str(), &st) == 0) path = p;
     }
   }
@@ -64,8 +64,10 @@ inline std::optional<client_config> load_and_check(const run_options& o, const r
   }
   for (const auto& item : d.items) {
     std::string where = path.empty() ? std::string("config") : path;
-    if (item.is_error) log::error("hbc: ", where, ": ", item.text());
-    else log::warn("hbc: ", where, ": ", item.text());
+    if (item.is_error)
+      log::error("hbc: ", where, ": ", item.text());
+    else
+      log::warn("hbc: ", where, ": ", item.text());
   }
   if (d.has_errors()) return std::nullopt;
   return cfg;
@@ -95,23 +97,29 @@ inline bool daemonize() {
 
 class app {
  public:
-  app(client_config cfg, run_options o, const registry& reg) : cfg_(std::move(cfg)), opts_(std::move(o)), reg_(reg) {}
+  app(client_config cfg, run_options o, const registry& reg)
+      : cfg_(std::move(cfg)), opts_(std::move(o)), reg_(reg) {}
 
   int run() {
     if (opts_.message || opts_.boot_only) return run_one_shot();
     config::diagnostics d;
     auto plugins = build_plugins(cfg_, reg_, io_.get_executor(), d);
     transport_.emplace(io_.get_executor(), cfg_, opts_.server);
-    sched_.emplace(io_.get_executor(), std::move(plugins), [this](plugin_instance& p, const std::string& data) {
-      transport_->send_plugin(p.name, p.kind, p.interval, data);
-    });
+    sched_.emplace(io_.get_executor(), std::move(plugins),
+                   [this](plugin_instance& p, const std::string& data) {
+                     transport_->send_plugin(p.name, p.kind, p.interval, data);
+                   });
     commands_.emplace(io_.get_executor(), cfg_, *transport_);
     transport_->on_request_update = [this] {
       log::info("hbc: server asked for InfoPlugin data (request_update)");
       sched_->request_update();
     };
-    transport_->on_command = [this](std::size_t c, const protocol::command_msg& m) { commands_->on_command(c, m); };
-    transport_->on_upgrade = [this](std::size_t c, const protocol::upgrade_msg& m) { commands_->on_upgrade(c, m); };
+    transport_->on_command = [this](std::size_t c, const protocol::command_msg& m) {
+      commands_->on_command(c, m);
+    };
+    transport_->on_upgrade = [this](std::size_t c, const protocol::upgrade_msg& m) {
+      commands_->on_upgrade(c, m);
+    };
     if (cfg_.serve.enabled) {
       serve_.emplace(io_.get_executor(), cfg_.serve, *sched_);
       auto r = serve_->start();
@@ -175,7 +183,8 @@ class app {
         [](transport& t, const run_options& o, bool& sent) -> net::awaitable<void> {
           if (co_await t.open_all()) {
             if (o.boot_only) sent = t.send_message("boot", protocol::msg_event::boot);
-            if (o.message) sent = t.send_message(*o.message, protocol::msg_event::message) && (sent || !o.boot_only);
+            if (o.message)
+              sent = t.send_message(*o.message, protocol::msg_event::message) && (sent || !o.boot_only);
           }
           t.stop();
         }(t, opts_, sent),

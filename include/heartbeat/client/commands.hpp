@@ -41,13 +41,15 @@ class command_runner {
     if (answer_again(conn, cmd.cmd_id)) return;
     auto it = cfg_.commands.find(cmd.command);
     if (it == cfg_.commands.end()) {
-      finish(conn, cmd.cmd_id, refused_rc, "refused: \"" + cmd.command + "\" is not in this client's commands allow-list");
+      finish(conn, cmd.cmd_id, refused_rc,
+             "refused: \"" + cmd.command + "\" is not in this client's commands allow-list");
       log::warn("commands: refused ", cmd.cmd_id, ": \"", cmd.command, "\" is not allow-listed");
       return;
     }
     const command_spec& spec = it->second;
     if (!cmd.args.empty() && !spec.allow_args) {
-      finish(conn, cmd.cmd_id, refused_rc, "refused: \"" + cmd.command + "\" takes no arguments (allow_args is off)");
+      finish(conn, cmd.cmd_id, refused_rc,
+             "refused: \"" + cmd.command + "\" takes no arguments (allow_args is off)");
       return;
     }
     std::vector<std::string> argv = spec.argv;
@@ -102,8 +104,8 @@ class command_runner {
     net::spawn(ex_, run_task(conn, std::move(id), std::move(argv), timeout, std::move(env)), "commands");
   }
 
-  net::awaitable<void> run_task(std::size_t conn, std::string id, std::vector<std::string> argv, double timeout,
-                                std::vector<std::string> env) {
+  net::awaitable<void> run_task(std::size_t conn, std::string id, std::vector<std::string> argv,
+                                double timeout, std::vector<std::string> env) {
     process_options o;
     o.timeout = std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
     o.max_output = 16 * 1024;

@@ -34,10 +34,10 @@ struct client_config {
   std::string name;  // host name sent in every message (default: short hostname)
   unsigned hb_port = 50003;
   double interval = 30;
-  std::string key;    // HMAC key (16+ bytes); empty: unauthenticated
-  std::string owner;  // client-declared owner user, sent in HTB
+  std::string key;                              // HMAC key (16+ bytes); empty: unauthenticated
+  std::string owner;                            // client-declared owner user, sent in HTB
   json::value plugins = json::value::object();  // plugins.<instance> raw sections
-  bool default_plugins = true;  // run the on-by-default plugins even when not listed
+  bool default_plugins = true;                  // run the on-by-default plugins even when not listed
   std::map<std::string, command_spec> commands;
   std::vector<std::string> upgrade_command;
   double upgrade_timeout = 600;
@@ -101,8 +101,10 @@ inline client_config load_client_config(const json::value& root, config::diagnos
   r.get("default_plugins", c.default_plugins);
   r.get("max_datagram", c.max_datagram, 512, 65507);
   if (const json::value* p = r.raw("plugins")) {
-    if (!p->is_object()) d.error("plugins", "must be a mapping of plugin name to settings");
-    else c.plugins = *p;
+    if (!p->is_object())
+      d.error("plugins", "must be a mapping of plugin name to settings");
+    else
+      c.plugins = *p;
   }
   if (const json::value* cmds = r.raw("commands")) {
     auto add = [&](const std::string& name, const json::value& v, const std::string& path) {
@@ -128,14 +130,17 @@ inline client_config load_client_config(const json::value& root, config::diagnos
       for (const auto& e : cmds->as_array()) {
         std::string path = "commands." + std::to_string(i++);
         const json::value* n = e.find("name");
-        if (!n || !n->is_string() || n->as_string().empty()) d.error(path + ".name", "is required");
-        else add(n->as_string(), e, path);
+        if (!n || !n->is_string() || n->as_string().empty())
+          d.error(path + ".name", "is required");
+        else
+          add(n->as_string(), e, path);
       }
     } else {
       d.error("commands", "must be a mapping of name to command");
     }
   }
-  if (const json::value* u = r.raw("upgrade_command")) detail::read_argv(*u, "upgrade_command", d, c.upgrade_command);
+  if (const json::value* u = r.raw("upgrade_command"))
+    detail::read_argv(*u, "upgrade_command", d, c.upgrade_command);
   r.get_duration("upgrade_timeout", c.upgrade_timeout);
   if (r.has("serve")) {
     auto s = r.child("serve");

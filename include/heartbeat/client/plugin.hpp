@@ -58,11 +58,11 @@ concept plugin = std::constructible_from<P, plugin_context&> && requires(P& p) {
 
 // Collected once, cached, collected again when the server asks (ACK request_update).
 template <class P>
-concept info_plugin = plugin<P> && (P::kind == plugin_kind::info);
+concept info_plugin = plugin<P> &&(P::kind == plugin_kind::info);
 
 // Collected every `interval` seconds at absolute deadlines.
 template <class P>
-concept monitor_plugin = plugin<P> && (P::kind == plugin_kind::monitor);
+concept monitor_plugin = plugin<P> &&(P::kind == plugin_kind::monitor);
 
 // A type-erased plugin instance.
 class any_plugin {
@@ -107,8 +107,8 @@ class registry {
 
   template <plugin P>
   void add(bool on_by_default = false) {
-    types_[std::string(P::type_name)] =
-        entry{P::kind, P::default_interval, on_by_default, [](plugin_context& c) { return any_plugin::make<P>(c); }};
+    types_[std::string(P::type_name)] = entry{P::kind, P::default_interval, on_by_default,
+                                              [](plugin_context& c) { return any_plugin::make<P>(c); }};
   }
   const entry* find(std::string_view type) const {
     auto it = types_.find(std::string(type));

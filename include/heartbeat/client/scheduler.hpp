@@ -26,19 +26,20 @@ struct plugin_instance {
   plugin_kind kind = plugin_kind::monitor;
   double interval = 0;  // seconds between collects (monitor plugins)
   std::unique_ptr<any_plugin> impl;
-  bool active = false;                 // initialized successfully
-  std::optional<std::string> cache;    // InfoPlugins: the cached data (JSON text)
-  std::string latest;                  // latest data sent (JSON text), for `serve:`
-  double latest_ts = 0;                // Unix time of `latest`
-  unsigned failures = 0;               // consecutive failed collects
+  bool active = false;               // initialized successfully
+  std::optional<std::string> cache;  // InfoPlugins: the cached data (JSON text)
+  std::string latest;                // latest data sent (JSON text), for `serve:`
+  double latest_ts = 0;              // Unix time of `latest`
+  unsigned failures = 0;             // consecutive failed collects
   std::uint64_t collects = 0, errors = 0;
-  bool refreshing = false;             // an InfoPlugin refresh is in flight
+  bool refreshing = false;  // an InfoPlugin refresh is in flight
 };
 
 // Creates the instances the config asks for. Framework keys of each
 // `plugins.<name>` section: enabled (true), interval (the type's default),
 // type (the section's name). Everything else belongs to the plugin.
-inline std::vector<std::unique_ptr<plugin_instance>> build_plugins(const client_config& cfg, const registry& reg,
+inline std::vector<std::unique_ptr<plugin_instance>> build_plugins(const client_config& cfg,
+                                                                   const registry& reg,
                                                                    asio::any_io_executor ex,
                                                                    config::diagnostics& d) {
   std::vector<std::unique_ptr<plugin_instance>> out;
@@ -65,7 +66,8 @@ inline std::vector<std::unique_ptr<plugin_instance>> build_plugins(const client_
     }
     double interval = e->default_interval;
     r.get_duration("interval", interval);
-    if (e->kind == plugin_kind::monitor && interval < 1) d.error(path + ".interval", "must be at least 1 second");
+    if (e->kind == plugin_kind::monitor && interval < 1)
+      d.error(path + ".interval", "must be at least 1 second");
     if (!enabled) {
       r.known({"interval"});
       return;
@@ -117,13 +119,16 @@ class scheduler {
         continue;
       }
       p->active = true;
-      log::debug(p->name, ": initialized (", to_string(p->kind), p->kind == plugin_kind::monitor ? ", every " : "",
-                 p->kind == plugin_kind::monitor ? json::value(p->interval).dump() + " s" : std::string(), ")");
+      log::debug(
+          p->name, ": initialized (", to_string(p->kind), p->kind == plugin_kind::monitor ? ", every " : "",
+          p->kind == plugin_kind::monitor ? json::value(p->interval).dump() + " s" : std::string(), ")");
     }
     for (auto& p : plugins_) {
       if (!p->active) continue;
-      if (p->kind == plugin_kind::info) net::spawn(ex_, refresh_info(*p), p->name);
-      else net::spawn(ex_, monitor_loop(*p), p->name);
+      if (p->kind == plugin_kind::info)
+        net::spawn(ex_, refresh_info(*p), p->name);
+      else
+        net::spawn(ex_, monitor_loop(*p), p->name);
     }
   }
 

@@ -38,7 +38,8 @@ inline std::optional<http_request> parse_http_head(std::string_view head) {
   std::string_view line = head.substr(0, eol);
   auto sp1 = line.find(' ');
   auto sp2 = line.rfind(' ');
-  if (sp1 == std::string_view::npos || sp2 == sp1 || !line.substr(sp2 + 1).starts_with("HTTP/1.")) return std::nullopt;
+  if (sp1 == std::string_view::npos || sp2 == sp1 || !line.substr(sp2 + 1).starts_with("HTTP/1."))
+    return std::nullopt;
   r.method = std::string(line.substr(0, sp1));
   r.target = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
   auto q = r.target.find('?');
@@ -101,7 +102,8 @@ inline void prom_escape_label(std::string& out, std::string_view v) {
 
 // Every numeric (and boolean) leaf of `data` as
 // hbc_plugin_value{plugin="cpu_monitor",metric="partitions./.percent"} 45.2
-inline void prometheus_leaves(std::string& out, std::string_view plugin, const json::value& v, std::string& path) {
+inline void prometheus_leaves(std::string& out, std::string_view plugin, const json::value& v,
+                              std::string& path) {
   if (v.is_object()) {
     for (const auto& [k, c] : v.as_object()) {
       std::size_t len = path.size();
@@ -137,9 +139,12 @@ class http_endpoint {
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(64, ec);
-    if (ec) return make_error("serve", "serve: cannot listen on " + cfg_.listen + " port " + std::to_string(cfg_.port) + ": " + ec.message());
+    if (ec)
+      return make_error("serve", "serve: cannot listen on " + cfg_.listen + " port " +
+                                     std::to_string(cfg_.port) + ": " + ec.message());
     unsigned port = acceptor_.local_endpoint().port();
-    log::info("serve: listening on http://", cfg_.listen, ":", port, cfg_.api_key.empty() ? "" : " (API key required)");
+    log::info("serve: listening on http://", cfg_.listen, ":", port,
+              cfg_.api_key.empty() ? "" : " (API key required)");
     net::spawn(ex_, accept_loop(), "serve");
     return port;
   }
@@ -185,7 +190,8 @@ class http_endpoint {
       }
       res.body += "# TYPE hbc_plugin_collects_total counter\n";
       for (const auto& p : sched_.plugins())
-        res.body += "hbc_plugin_collects_total{plugin=\"" + p->name + "\"} " + std::to_string(p->collects) + "\n";
+        res.body +=
+            "hbc_plugin_collects_total{plugin=\"" + p->name + "\"} " + std::to_string(p->collects) + "\n";
       res.body += "# TYPE hbc_plugin_errors_total counter\n";
       for (const auto& p : sched_.plugins())
         res.body += "hbc_plugin_errors_total{plugin=\"" + p->name + "\"} " + std::to_string(p->errors) + "\n";
@@ -238,10 +244,12 @@ class http_endpoint {
   bool authorized(const http_request& req) const {
     if (cfg_.api_key.empty()) return true;
     std::string given;
-    if (const std::string* h = req.header("x-api-key")) given = *h;
+    if (const std::string* h = req.header("x-api-key"))
+      given = *h;
     else if (const std::string* a = req.header("authorization"); a && a->starts_with("Bearer "))
       given = a->substr(7);
-    else if (auto q = query_param(req.query, "apikey")) given = *q;
+    else if (auto q = query_param(req.query, "apikey"))
+      given = *q;
     return equal_constant_time(given, cfg_.api_key);
   }
 
@@ -284,9 +292,12 @@ class http_endpoint {
     if (!got) co_return;  // timed out: just close
     std::optional<http_request> req;
     if (*got) req = parse_http_head(std::string_view(buf).substr(0, buf.find("\r\n\r\n")));
-    if (!*got) res = error(431, "request too large", {});
-    else if (!req) res = error(400, "bad request", {});
-    else res = handle(*req);
+    if (!*got)
+      res = error(431, "request too large", {});
+    else if (!req)
+      res = error(400, "bad request", {});
+    else
+      res = handle(*req);
     std::string out = "HTTP/1.1 " + std::to_string(res.status) + " " + reason(res.status) + "\r\n";
     if (res.status != 204) {
       out += "Content-Type: " + res.content_type + "\r\n";

@@ -17,13 +17,13 @@
 #include <vector>
 
 #include "heartbeat/client/config.hpp"
+#include "heartbeat/client/detail/policy.hpp"
 #include "heartbeat/client/plugin.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/version.hpp"
 #include "heartbeat/net/asio.hpp"
 #include "heartbeat/plugins/cpu.hpp"
 #include "heartbeat/protocol/codec.hpp"
-#include "heartbeat/client/detail/policy.hpp"
 
 namespace heartbeat::client {
 
@@ -205,8 +205,10 @@ class transport {
     std::vector<asio::ip::udp::endpoint> out;
     std::string port = std::to_string(cfg_.hb_port);
     auto r = co_await net::with_timeout(resolve_once(port), std::chrono::seconds(5));
-    if (r) out = std::move(*r);
-    else log::warn("transport: resolving ", server_, " timed out");
+    if (r)
+      out = std::move(*r);
+    else
+      log::warn("transport: resolving ", server_, " timed out");
     co_return out;
   }
 
@@ -234,7 +236,8 @@ class transport {
     c.sock.emplace(std::move(s));
     c.ep = ep;
     ++c.generation;
-    log::info("transport: ", to_string(c.fam), " connection to ", ep.address().to_string(), " port ", ep.port());
+    log::info("transport: ", to_string(c.fam), " connection to ", ep.address().to_string(), " port ",
+              ep.port());
     net::spawn(ex_, receive_loop(c, c.generation), std::string("transport ") + to_string(c.fam));
   }
 

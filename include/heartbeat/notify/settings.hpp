@@ -4,6 +4,7 @@
 // problem with its key path. Runs on the thread that loads the config.
 #pragma once
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -404,9 +405,18 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
       maintenance_window mw;
       const json::value* st = w.find("start");
       const json::value* en = w.find("end");
-      if (!st || !en || !detail::parse_time_point(*st, mw.start) || !detail::parse_time_point(*en, mw.end))
+      if (!st || !detail::parse_time_point(*st, mw.start)) continue;  // recurring: the alert engine's check
+      if (en) {
+        if (!detail::parse_time_point(*en, mw.end)) continue;
+      } else if (const json::value* du = w.find("duration")) {
+        auto d = config::parse_duration(*du);
+        if (!d) continue;
+        mw.end = mw.start + *d;
+      } else {
         continue;
+      }
       mw.hosts = detail::string_list(w.find("hosts"));
+      if (std::find(mw.hosts.begin(), mw.hosts.end(), "*") != mw.hosts.end()) mw.hosts.clear();
       for (auto& h : detail::string_list(w.find("host"))) mw.hosts.push_back(h);
       s.maintenance.push_back(std::move(mw));
     }

@@ -20,7 +20,9 @@ namespace heartbeat::plugins {
 // Jiffies of one "cpu" line of /proc/stat (guest time is already inside user).
 struct cpu_times {
   std::uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  std::uint64_t total() const noexcept { return user + nice + system + idle + iowait + irq + softirq + steal; }
+  std::uint64_t total() const noexcept {
+    return user + nice + system + idle + iowait + irq + softirq + steal;
+  }
   std::uint64_t idle_all() const noexcept { return idle + iowait; }
 };
 
@@ -42,7 +44,8 @@ inline stat_sample parse_proc_stat(std::string_view text) {
     if (f.empty()) return;
     if (f[0].starts_with("cpu")) {
       cpu_times t;
-      std::uint64_t* slots[] = {&t.user, &t.nice, &t.system, &t.idle, &t.iowait, &t.irq, &t.softirq, &t.steal};
+      std::uint64_t* slots[] = {&t.user,   &t.nice, &t.system,  &t.idle,
+                                &t.iowait, &t.irq,  &t.softirq, &t.steal};
       for (std::size_t i = 0; i < 8 && i + 1 < f.size(); ++i) *slots[i] = to_u64(f[i + 1]);
       if (f[0] == "cpu") {
         s.all = t;
@@ -51,11 +54,16 @@ inline stat_sample parse_proc_stat(std::string_view text) {
         s.cores.push_back(t);
       }
     } else if (f.size() >= 2) {
-      if (f[0] == "ctxt") s.context_switches = to_u64(f[1]);
-      else if (f[0] == "processes") s.forks = to_u64(f[1]);
-      else if (f[0] == "procs_running") s.procs_running = to_u64(f[1]);
-      else if (f[0] == "procs_blocked") s.procs_blocked = to_u64(f[1]);
-      else if (f[0] == "btime") s.boot_time = to_u64(f[1]);
+      if (f[0] == "ctxt")
+        s.context_switches = to_u64(f[1]);
+      else if (f[0] == "processes")
+        s.forks = to_u64(f[1]);
+      else if (f[0] == "procs_running")
+        s.procs_running = to_u64(f[1]);
+      else if (f[0] == "procs_blocked")
+        s.procs_blocked = to_u64(f[1]);
+      else if (f[0] == "btime")
+        s.boot_time = to_u64(f[1]);
     }
   });
   return s;

@@ -31,8 +31,8 @@ inline std::string unescape_mount_field(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' &&
-        s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
+        s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
       out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
       i += 3;
     } else {
@@ -47,7 +47,8 @@ inline std::vector<mount_entry> parse_mounts(std::string_view text) {
   for_each_line(text, [&](std::string_view line) {
     auto f = fields(line);
     if (f.size() < 4) return;
-    out.push_back({unescape_mount_field(f[0]), unescape_mount_field(f[1]), std::string(f[2]), std::string(f[3])});
+    out.push_back(
+        {unescape_mount_field(f[0]), unescape_mount_field(f[1]), std::string(f[2]), std::string(f[3])});
   });
   return out;
 }
@@ -56,10 +57,10 @@ inline std::vector<mount_entry> parse_mounts(std::string_view text) {
 // care about. Pseudo, memory and FUSE helper filesystems are not.
 inline bool is_physical_fs(std::string_view fstype) noexcept {
   static constexpr std::string_view virtual_types[] = {
-      "proc",     "sysfs",      "tmpfs",     "devtmpfs",    "devpts",  "cgroup",     "cgroup2",   "securityfs",
-      "pstore",   "bpf",        "debugfs",   "tracefs",     "configfs", "fusectl",   "mqueue",    "hugetlbfs",
-      "autofs",   "binfmt_misc", "rpc_pipefs", "nsfs",      "ramfs",   "efivarfs",   "overlay",   "squashfs",
-      "selinuxfs", "nfsd",      "devfs",     "cpuset",      "none",    "rootfs",     "aufs",      "iso9660"};
+      "proc",      "sysfs",       "tmpfs",      "devtmpfs", "devpts",   "cgroup",   "cgroup2", "securityfs",
+      "pstore",    "bpf",         "debugfs",    "tracefs",  "configfs", "fusectl",  "mqueue",  "hugetlbfs",
+      "autofs",    "binfmt_misc", "rpc_pipefs", "nsfs",     "ramfs",    "efivarfs", "overlay", "squashfs",
+      "selinuxfs", "nfsd",        "devfs",      "cpuset",   "none",     "rootfs",   "aufs",    "iso9660"};
   for (auto v : virtual_types)
     if (fstype == v) return false;
   if (fstype.starts_with("fuse.")) return false;  // lxcfs, gvfsd-fuse, portal...; fuseblk (ntfs-3g) stays
@@ -73,9 +74,12 @@ inline std::vector<mount_entry> select_mounts(const std::vector<mount_entry>& al
   std::vector<mount_entry> out;
   for (const auto& m : all_mounts) {
     if (!all && !is_physical_fs(m.fstype)) continue;
-    auto it = std::find_if(out.begin(), out.end(), [&](const mount_entry& e) { return e.mount_point == m.mount_point; });
-    if (it != out.end()) *it = m;
-    else out.push_back(m);
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const mount_entry& e) { return e.mount_point == m.mount_point; });
+    if (it != out.end())
+      *it = m;
+    else
+      out.push_back(m);
   }
   return out;
 }
@@ -88,7 +92,7 @@ struct fs_usage {
 };
 
 inline std::optional<fs_usage> statvfs_usage(const std::string& path) {
-  struct statvfs s{};
+  struct statvfs s {};
   if (::statvfs(path.c_str(), &s) != 0) return std::nullopt;
   std::uint64_t frsize = s.f_frsize ? s.f_frsize : s.f_bsize;
   fs_usage u;

@@ -36,14 +36,22 @@ inline meminfo parse_meminfo(std::string_view text) {
     if (key == "MemTotal") {
       m.total = v;
       m.valid = true;
-    } else if (key == "MemFree") m.free = v;
-    else if (key == "MemAvailable") m.available = v;
-    else if (key == "Buffers") m.buffers = v;
-    else if (key == "Cached") m.cached = v;
-    else if (key == "SReclaimable") m.sreclaimable = v;
-    else if (key == "Shmem") m.shmem = v;
-    else if (key == "SwapTotal") m.swap_total = v;
-    else if (key == "SwapFree") m.swap_free = v;
+    } else if (key == "MemFree")
+      m.free = v;
+    else if (key == "MemAvailable")
+      m.available = v;
+    else if (key == "Buffers")
+      m.buffers = v;
+    else if (key == "Cached")
+      m.cached = v;
+    else if (key == "SReclaimable")
+      m.sreclaimable = v;
+    else if (key == "Shmem")
+      m.shmem = v;
+    else if (key == "SwapTotal")
+      m.swap_total = v;
+    else if (key == "SwapFree")
+      m.swap_free = v;
   });
   return m;
 }
@@ -64,8 +72,10 @@ inline arcstats parse_arcstats(std::string_view text) {
     if (f[0] == "size") {
       a.size = to_u64(f[2]);
       a.valid = true;
-    } else if (f[0] == "c_min") a.c_min = to_u64(f[2]);
-    else if (f[0] == "c_max") a.c_max = to_u64(f[2]);
+    } else if (f[0] == "c_min")
+      a.c_min = to_u64(f[2]);
+    else if (f[0] == "c_max")
+      a.c_max = to_u64(f[2]);
   });
   return a;
 }
@@ -76,8 +86,9 @@ inline arcstats parse_arcstats(std::string_view text) {
 // and available_mb includes the ARC above its minimum.
 inline json::value memory_json(const meminfo& m, const std::optional<arcstats>& arc = std::nullopt) {
   constexpr double mib = 1024.0 * 1024.0;
-  std::uint64_t avail =
-      m.available ? *m.available : m.free + m.buffers + m.cached + m.sreclaimable - std::min(m.shmem, m.cached);
+  std::uint64_t avail = m.available
+                            ? *m.available
+                            : m.free + m.buffers + m.cached + m.sreclaimable - std::min(m.shmem, m.cached);
   if (arc && arc->valid && arc->size > arc->c_min) avail += arc->size - arc->c_min;
   if (avail > m.total) avail = m.total;
   std::uint64_t used = m.total - avail;
@@ -88,13 +99,15 @@ inline json::value memory_json(const meminfo& m, const std::optional<arcstats>& 
   d.set("free_mb", round_to(m.free / mib));
   d.set("buffers_mb", round_to(m.buffers / mib));
   d.set("cached_mb", round_to(m.cached / mib));
-  d.set("percent", m.total ? round_to(100.0 * static_cast<double>(used) / static_cast<double>(m.total)) : 0.0);
+  d.set("percent",
+        m.total ? round_to(100.0 * static_cast<double>(used) / static_cast<double>(m.total)) : 0.0);
   std::uint64_t swap_used = m.swap_total > m.swap_free ? m.swap_total - m.swap_free : 0;
   d.set("swap_total_mb", round_to(m.swap_total / mib));
   d.set("swap_used_mb", round_to(swap_used / mib));
   d.set("swap_free_mb", round_to(m.swap_free / mib));
   d.set("swap_percent",
-        m.swap_total ? round_to(100.0 * static_cast<double>(swap_used) / static_cast<double>(m.swap_total)) : 0.0);
+        m.swap_total ? round_to(100.0 * static_cast<double>(swap_used) / static_cast<double>(m.swap_total))
+                     : 0.0);
   if (arc && arc->valid) {
     d.set("zfs_arc_mb", round_to(arc->size / mib));
     d.set("zfs_arc_min_mb", round_to(arc->c_min / mib));

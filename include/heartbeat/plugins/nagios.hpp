@@ -36,8 +36,8 @@ inline nagios_status status_from_exit(int rc) noexcept {
 struct perf_value {
   std::string label;
   double value = 0;
-  std::string unit;      // "", "s", "%", "B", "KB", "MB", "TB", "c", ...
-  std::string warning;   // range text as given ("5", "10:20", "@0:5"), empty when absent
+  std::string unit;     // "", "s", "%", "B", "KB", "MB", "TB", "c", ...
+  std::string warning;  // range text as given ("5", "10:20", "@0:5"), empty when absent
   std::string critical;
   std::optional<double> min, max;
 };
@@ -86,8 +86,8 @@ inline void parse_perfdata(std::string_view s, std::vector<perf_value>& out) {
     std::string_view v = parts[0];
     std::size_t num_end = 0;
     while (num_end < v.size() &&
-           ((v[num_end] >= '0' && v[num_end] <= '9') || v[num_end] == '.' || v[num_end] == '-' || v[num_end] == '+' ||
-            v[num_end] == 'e' || v[num_end] == 'E'))
+           ((v[num_end] >= '0' && v[num_end] <= '9') || v[num_end] == '.' || v[num_end] == '-' ||
+            v[num_end] == '+' || v[num_end] == 'e' || v[num_end] == 'E'))
       ++num_end;
     // "e"/"E" may also start a unit; back off until the number parses.
     perf_value p;

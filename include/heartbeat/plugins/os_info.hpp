@@ -43,7 +43,7 @@ struct uname_info {
 
 inline uname_info read_uname() {
   uname_info u;
-  struct utsname n{};
+  struct utsname n {};
   if (::uname(&n) == 0) u = {n.sysname, n.nodename, n.release, n.version, n.machine};
   return u;
 }
@@ -62,8 +62,10 @@ inline json::value os_info_json(const uname_info& u, const std::map<std::string,
     auto it = os_release.find(k);
     return it == os_release.end() ? nullptr : &it->second;
   };
-  if (auto* v = get("PRETTY_NAME")) d.set("distribution", *v);
-  else if (auto* n = get("NAME")) d.set("distribution", *n);
+  if (auto* v = get("PRETTY_NAME"))
+    d.set("distribution", *v);
+  else if (auto* n = get("NAME"))
+    d.set("distribution", *n);
   if (auto* v = get("ID")) d.set("distribution_id", *v);
   if (auto* v = get("VERSION_ID")) d.set("distribution_version", *v);
   if (auto* v = get("VERSION_CODENAME")) d.set("distribution_codename", *v);

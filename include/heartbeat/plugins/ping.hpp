@@ -30,8 +30,10 @@ inline ping_result parse_ping_output(std::string_view text) {
       for (auto part : split(line, ',')) {
         auto f = fields(part);
         if (f.size() < 2) continue;
-        if (part.find("transmitted") != std::string_view::npos) r.transmitted = static_cast<unsigned>(to_u64(f[0]));
-        else if (part.find("received") != std::string_view::npos) r.received = static_cast<unsigned>(to_u64(f[0]));
+        if (part.find("transmitted") != std::string_view::npos)
+          r.transmitted = static_cast<unsigned>(to_u64(f[0]));
+        else if (part.find("received") != std::string_view::npos)
+          r.received = static_cast<unsigned>(to_u64(f[0]));
         else if (part.find("packet loss") != std::string_view::npos && f[0].ends_with('%'))
           r.loss_percent = to_double(f[0].substr(0, f[0].size() - 1), 100);
       }

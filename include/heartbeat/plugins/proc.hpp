@@ -122,8 +122,8 @@ inline std::string sanitize_key(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-              c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '-' || c == '.';
     out.push_back(ok ? c : '_');
   }
   return out;

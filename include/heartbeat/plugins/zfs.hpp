@@ -20,8 +20,10 @@ namespace detail {
 inline void set_number_or_null(json::value& o, std::string_view key, std::string_view text) {
   if (text.ends_with('%') || text.ends_with('x')) text.remove_suffix(1);
   double v;
-  if (parse_double(text, v)) o.set(key, v);
-  else o.set(key, nullptr);  // "-": not applicable (e.g. frag of a pool without spacemap_histogram)
+  if (parse_double(text, v))
+    o.set(key, v);
+  else
+    o.set(key, nullptr);  // "-": not applicable (e.g. frag of a pool without spacemap_histogram)
 }
 }  // namespace detail
 
@@ -94,12 +96,15 @@ inline json::value parse_zpool_status(std::string_view text) {
     }
     if (cur.empty()) return;
     json::value& p = pools[cur];
-    if (auto v = keyval("state")) p.set("state", *v);
-    else if (auto v = keyval("scan")) p.set("scan", *v);
+    if (auto v = keyval("state"))
+      p.set("state", *v);
+    else if (auto v = keyval("scan"))
+      p.set("scan", *v);
     else if (auto v = keyval("errors")) {
       p.set("errors", *v);
       in_config = false;
-    } else if (keyval("config")) in_config = true;
+    } else if (keyval("config"))
+      in_config = true;
     else if (in_config) {
       auto f = fields(line);
       if (f.size() >= 5 && f[0] == cur) {

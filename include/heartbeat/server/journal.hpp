@@ -240,14 +240,17 @@ class journal {
     std::string line;
     line.reserve(1024);
     auto last_sync = std::chrono::steady_clock::now();
+    unsigned idle_polls = 0;
     for (;;) {
       bool stopping = stop_.load();
+      bool got = false;
       if (reopen_.exchange(false)) {
         flush_buffer();
         close_file();
         if (auto r = open_file(); !r) log::error("journal: ", r.err().message);
       }
       while (auto it = q_.pop()) {
+        got = true;
         line.clear();
         if (it->kind)
           format_event_line(line, it->ts, it->kind, it->who, it->body);
@@ -263,7 +266,14 @@ class journal {
         last_sync = now;
       }
       if (stopping) break;
-      q_.wait(dirty_ ? opt_.sync_interval : std::chrono::milliseconds(500));
+      // While lines keep coming, poll (2 ms naps, up to ~100 ms after the
+      // last line) instead of sleeping on the queue: waking a sleeping
+      // consumer costs the io thread a futex call per line.
+      idle_polls = got ? 0 : idle_polls + 1;
+      if (idle_polls < 50)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      else
+        q_.wait(dirty_ ? opt_.sync_interval : std::chrono::milliseconds(500));
     }
     close_file();
   }

@@ -34,12 +34,13 @@ inline constexpr int store_schema_version = 1;
 
 struct store_options {
   std::string path;  // state_db (or its alias pickfile); empty: detail::default_state_db()
-  double history_retention = 7 * 86400.0;          // seconds of plugin history kept on disk
-  std::size_t history_samples = 100;               // samples per host and plugin returned by load()
-  std::size_t messages_loaded = 30;                // messages returned by load()
-  std::size_t messages_kept = 1000;                // messages kept on disk
-  std::size_t queue_capacity = 32768;              // writes in flight between io and writer thread
-  std::size_t batch_rows = 1000;                   // commit after this many rows ...
+  double history_retention = 7 * 86400.0;  // seconds of plugin history kept on disk
+  std::size_t history_samples = 100;       // samples per host and plugin returned by load()
+  std::size_t messages_loaded = 30;        // messages returned by load()
+  std::size_t messages_kept = 1000;        // messages kept on disk
+  std::size_t queue_capacity = 32768;      // writes in flight between io and writer thread
+  std::size_t batch_rows =
+      5000;  // commit after this many rows (big batches: fewer WAL writes of index pages) ...
   std::chrono::milliseconds commit_interval{200};  // ... or this long after the batch's first row
   std::chrono::seconds prune_interval{60};
   std::size_t query_queue_capacity = 256;
@@ -579,6 +580,7 @@ class store {
     std::uint64_t rows = 0;
     clock::time_point txn_start{};
     auto next_prune = clock::now();  // once at start, then every prune_interval
+    unsigned idle_polls = 0;
     auto commit = [&] {
       if (!in_txn) return;
       if (auto r = db_.exec("COMMIT"); !r) {
@@ -596,7 +598,9 @@ class store {
     };
     for (;;) {
       bool stopping = stop_.load();
+      bool got = false;
       while (auto o = q_.pop()) {
+        got = true;
         if (!in_txn) {
           if (auto r = db_.exec("BEGIN"); !r) note_error("begin");
           in_txn = true;
@@ -623,7 +627,14 @@ class store {
           in_txn
               ? std::chrono::duration_cast<std::chrono::milliseconds>(txn_start + opt_.commit_interval - now)
               : std::chrono::milliseconds(1000);
-      q_.wait(std::max(wait, std::chrono::milliseconds(1)));
+      // Poll while writes keep coming (see journal::run): a sleeping consumer
+      // costs the io thread a futex call per write.
+      idle_polls = got ? 0 : idle_polls + 1;
+      if (idle_polls < 20)
+        std::this_thread::sleep_for(
+            std::min(std::max(wait, std::chrono::milliseconds(1)), std::chrono::milliseconds(5)));
+      else
+        q_.wait(std::max(wait, std::chrono::milliseconds(1)));
     }
     commit();
   }

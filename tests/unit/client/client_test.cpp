@@ -16,7 +16,9 @@ template <class T>
 T run_co(asio::awaitable<T> a) {
   asio::io_context io;
   std::optional<T> out;
-  auto store = [](asio::awaitable<T> a, std::optional<T>& o) -> asio::awaitable<void> { o.emplace(co_await std::move(a)); };
+  auto store = [](asio::awaitable<T> a, std::optional<T>& o) -> asio::awaitable<void> {
+    o.emplace(co_await std::move(a));
+  };
   asio::co_spawn(io, store(std::move(a), out), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
   });
@@ -69,7 +71,8 @@ plugin_instance* find(built& b, std::string_view name) {
 
 TEST(ClientConfig, DefaultsAndKeys) {
   config::diagnostics d;
-  auto c = load_client_config(yaml("hb_port: 50010\ninterval: 10s\nowner: alice\nkey: 0123456789abcdef\n"), d);
+  auto c =
+      load_client_config(yaml("hb_port: 50010\ninterval: 10s\nowner: alice\nkey: 0123456789abcdef\n"), d);
   EXPECT_FALSE(d.has_errors()) << errors_of(d);
   EXPECT_EQ(c.hb_port, 50010u);
   EXPECT_EQ(c.interval, 10);
@@ -101,7 +104,8 @@ TEST(ClientConfig, CommandsMapAndListForms) {
                                    "upgrade_command: /usr/local/bin/hb-upgrade --now\n"),
                               d);
   EXPECT_FALSE(d.has_errors()) << errors_of(d);
-  EXPECT_EQ(c.commands.at("restart").argv, (std::vector<std::string>{"/bin/systemctl", "restart", "my unit"}));
+  EXPECT_EQ(c.commands.at("restart").argv,
+            (std::vector<std::string>{"/bin/systemctl", "restart", "my unit"}));
   EXPECT_TRUE(c.commands.at("echo").allow_args);
   EXPECT_EQ(c.commands.at("echo").timeout, 5);
   EXPECT_EQ(c.upgrade_command.size(), 2u);
@@ -275,12 +279,18 @@ TEST(NagiosRunner, RealPluginsSignalKilledScriptAndStderr) {
   std::string killed = script("hb_killed.sh", "echo partial; kill -9 $$");
   std::string errs = script("hb_stderr.sh", "echo 'CRITICAL - disk on fire' >&2; exit 2");
   asio::io_context io;
-  auto b = build("default_plugins: false\nplugins:\n  nagios_runner:\n    commands:\n"
-                 "      - {name: load, command: '/usr/lib/nagios/plugins/check_load -w 1000,1000,1000 -c 2000,2000,2000'}\n"
-                 "      - {name: killed, command: " + killed + "}\n"
-                 "      - {name: stderr_only, command: " + errs + "}\n"
-                 "      - {name: slow, command: /bin/sleep 10, timeout: 0.3}\n",
-                 io);
+  auto b = build(
+      "default_plugins: false\nplugins:\n  nagios_runner:\n    commands:\n"
+      "      - {name: load, command: '/usr/lib/nagios/plugins/check_load -w 1000,1000,1000 -c "
+      "2000,2000,2000'}\n"
+      "      - {name: killed, command: " +
+          killed +
+          "}\n"
+          "      - {name: stderr_only, command: " +
+          errs +
+          "}\n"
+          "      - {name: slow, command: /bin/sleep 10, timeout: 0.3}\n",
+      io);
   ASSERT_FALSE(b.diag.has_errors()) << errors_of(b.diag);
   auto* p = find(b, "nagios_runner");
   ASSERT_TRUE(p);
@@ -304,7 +314,8 @@ TEST(ExecPlugin, JsonObjectOrError) {
   std::string fails = script("hb_fails.sh", "echo oops >&2; exit 4");
   asio::io_context io;
   auto b = build("default_plugins: false\nplugins:\n  good: {type: exec, command: " + good +
-                     "}\n  bad: {type: exec, command: " + bad + "}\n  fails: {type: exec, command: " + fails + "}\n",
+                     "}\n  bad: {type: exec, command: " + bad + "}\n  fails: {type: exec, command: " + fails +
+                     "}\n",
                  io);
   ASSERT_FALSE(b.diag.has_errors()) << errors_of(b.diag);
   auto g = run_co(find(b, "good")->impl->collect());
@@ -321,8 +332,8 @@ TEST(ExecPlugin, JsonObjectOrError) {
 TEST(BuiltinPlugins, CollectOnThisMachine) {
   asio::io_context io;
   auto b = build("plugins:\n  cpu_monitor: {per_core: true}\n", io);
-  for (const char* name : {"cpu_monitor", "memory_monitor", "disk_monitor", "network_monitor", "os_info",
-                           "filesystem_info"}) {
+  for (const char* name :
+       {"cpu_monitor", "memory_monitor", "disk_monitor", "network_monitor", "os_info", "filesystem_info"}) {
     auto* p = find(b, name);
     ASSERT_TRUE(p) << name;
     ASSERT_TRUE(run_co(p->impl->initialize()).ok()) << name;
@@ -353,17 +364,21 @@ TEST(Serve, RoutesAuthCorsAndMetrics) {
   EXPECT_EQ(ep.handle(req("GET /memory_monitor HTTP/1.1\r\nHost: x")).status, 401);
   auto ok = ep.handle(req("GET /memory_monitor?apikey=k3y HTTP/1.1\r\nOrigin: https://dash.example"));
   EXPECT_EQ(ok.status, 200);
-  EXPECT_EQ(ok.body, R"({"plugin":"memory_monitor","ts":1000,"data":{"percent":12.5,"swap":{"used":false},"name":"x"}})");
+  EXPECT_EQ(
+      ok.body,
+      R"({"plugin":"memory_monitor","ts":1000,"data":{"percent":12.5,"swap":{"used":false},"name":"x"}})");
   bool cors = false;
   for (auto& [k, v] : ok.headers)
     if (k == "Access-Control-Allow-Origin" && v == "https://dash.example") cors = true;
   EXPECT_TRUE(cors);
-  auto other = ep.handle(req("GET /memory_monitor HTTP/1.1\r\nX-API-Key: k3y\r\nOrigin: https://evil.example"));
+  auto other =
+      ep.handle(req("GET /memory_monitor HTTP/1.1\r\nX-API-Key: k3y\r\nOrigin: https://evil.example"));
   EXPECT_EQ(other.status, 200);
   for (auto& [k, v] : other.headers) EXPECT_NE(k, "Access-Control-Allow-Origin");
   auto m = ep.handle(req("GET /metrics HTTP/1.1\r\nAuthorization: Bearer k3y"));
   EXPECT_EQ(m.status, 200);
-  EXPECT_NE(m.body.find("hbc_plugin_value{plugin=\"memory_monitor\",metric=\"percent\"} 12.5\n"), std::string::npos)
+  EXPECT_NE(m.body.find("hbc_plugin_value{plugin=\"memory_monitor\",metric=\"percent\"} 12.5\n"),
+            std::string::npos)
       << m.body;
   EXPECT_NE(m.body.find("metric=\"swap.used\"} 0\n"), std::string::npos);
   EXPECT_EQ(m.body.find("metric=\"name\""), std::string::npos);

@@ -147,3 +147,17 @@ maintenance:
   EXPECT_TRUE(s.maintenance[0].covers("db01", 1767226000));
   EXPECT_FALSE(s.maintenance[0].covers("web01", 1767226000));
 }
+
+TEST(NotifyConfig, MaintenanceWindowsInTheAlertEnginesFormat) {
+  config::diagnostics d;
+  auto s = load(R"(
+maintenance:
+  - {name: upgrade, hosts: [db01], start: 1000, duration: 1h}
+  - {name: all, hosts: ["*"], start: 5000, end: 6000}
+  - {name: weekly, hosts: [web01], days: [sun], at: "03:00", duration: 2h}
+)",
+                d);
+  ASSERT_EQ(s.maintenance.size(), 2u) << "recurring windows are the alert engine's check";
+  EXPECT_EQ(s.maintenance[0].end, 4600);
+  EXPECT_TRUE(s.maintenance[1].covers("anything", 5500));
+}

@@ -317,10 +317,30 @@ TEST(OsInfo, ReleaseAndUname) {
 TEST(SplitCommand, ShellLikeQuotingWithoutExpansion) {
   auto a = split_command(R"(/usr/bin/check -w 20% -p "/my disk" 'a b' c\ d "q\"x" $HOME)");
   ASSERT_TRUE(a.ok());
-  EXPECT_EQ(*a, (std::vector<std::string>{"/usr/bin/check", "-w", "20%", "-p", "/my disk", "a b", "c d", "q\"x",
-                                          "$HOME"}));
+  EXPECT_EQ(*a, (std::vector<std::string>{"/usr/bin/check", "-w", "20%", "-p", "/my disk", "a b", "c d",
+                                          "q\"x", "$HOME"}));
   EXPECT_FALSE(split_command("echo 'open").ok());
   EXPECT_FALSE(split_command("echo \"open").ok());
   EXPECT_FALSE(split_command("   ").ok());
   EXPECT_EQ(split_command("a''b")->at(0), "ab");
+}
+
+TEST(NetSockstat, TotalsWithoutWalkingTheConnectionTable) {
+  json::value c = json::value::object();
+  add_sockstat(load("proc/host1/proc/net/sockstat"), load("proc/host1/proc/net/sockstat6"), c);
+  EXPECT_EQ(num(c, "tcp_inuse"), 5);
+  EXPECT_EQ(num(c, "tcp6_inuse"), 2);
+  EXPECT_EQ(num(c, "time_wait"), 3);
+  EXPECT_EQ(num(c, "orphan"), 1);
+  EXPECT_EQ(num(c, "udp_inuse"), 2);
+  EXPECT_EQ(num(c, "udp6_inuse"), 1);
+  EXPECT_EQ(num(c, "total"), 10);
+  // With per-state counts present, their total and time_wait are kept.
+  std::map<std::string, std::uint64_t> counts;
+  count_tcp_states(load("proc/host1/proc/net/tcp"), counts);
+  json::value s = connections_json(counts);
+  add_sockstat(load("proc/host1/proc/net/sockstat"), "", s);
+  EXPECT_EQ(num(s, "total"), 4);
+  EXPECT_EQ(num(s, "time_wait"), 1);
+  EXPECT_EQ(num(s, "established"), 1);
 }

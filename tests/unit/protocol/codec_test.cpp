@@ -282,3 +282,53 @@ TEST(CodecReject, NamesAreStableAndExhaustive) {
 }
 
 }  // namespace
+
+namespace {
+
+// The HTB fast path (protocol/detail/htb_fast.hpp) and the generic parser agree on
+// canonical heartbeats and on near misses (which the fast path hands over).
+TEST(CodecFastPath, AgreesWithTheGenericParser) {
+  using namespace heartbeat::protocol;
+  decoder<system_policy> fast, generic;
+  generic.set_fast_paths(false);
+  message a, b;
+  const char* cases[] = {
+      R"({"ID":"HTB","name":"web01","ver":1,"seq":42,"interval":30,"ts":1763840000.25,"rtt":1.8,"agent":"hbc/1.0.0"})",
+      R"({"ID":"HTB","name":"web01","ver":1,"seq":42,"interval":30})",
+      R"({"ID":"HTB","name":"w","ver":1,"seq":18446744073709551615,"interval":0.5,"ts":1,"rtt":0,"agent":"a","owner":"bob","boot_time":1763000000})",
+      R"({"ID":"HTB","name":"w","ver":1,"seq":1,"interval":30,"owner":"o"})",
+      R"({"ID":"HTB","name":"w","ver":1.0,"seq":1,"interval":30})",
+      R"({"ID":"HTB","name":"w","ver":1,"seq":1.5,"interval":30})",
+      R"({"ID":"HTB","name":"w","ver":1,"seq":-1,"interval":30})",
+      R"({"ID":"HTB","name":"w","ver":1,"seq":1,"interval":0})",
+      R"({"ID":"HTB","name":"w","ver":1,"seq":1,"interval":30,"rtt":-0.5})",
+      R"({"ID":"HTB","name":"w b","ver":1,"seq":1,"interval":30})",
+      R"({"ID":"HTB","name":"w","ver":1,"seq":1,"interval":3e1})",
+      R"({"ID":"HTB","name":"w","ver":1,"seq":1,"interval":30,"x":1})",
+      R"({"ID":"HTB","name":"w\u0041","ver":1,"seq":1,"interval":30})",
+      R"({"ID":"HTB","name":"w","ver":1,"seq":1,"interval":30} )",
+      R"({"ID":"HTB","name":"w","ver":1,"seq":1,"interval":30)",
+      R"({"ID":"HTB","name":"w","ver":99999999999,"seq":1,"interval":30})",
+      R"({"ID":"HTB","name":"w","ver":1,"seq":1,"interval":30,"ts":1,"ts":2})",
+  };
+  for (const char* c : cases) {
+    std::string_view s(c);
+    std::span<const std::uint8_t> d(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+    reject ra = fast.decode(d, 1763840000, hbtest::no_keys, a);
+    reject rb = generic.decode(d, 1763840000, hbtest::no_keys, b);
+    EXPECT_EQ(ra, rb) << c;
+    if (ra == reject::none && rb == reject::none) {
+      EXPECT_EQ(a.htb.name, b.htb.name) << c;
+      EXPECT_EQ(a.htb.ver, b.htb.ver) << c;
+      EXPECT_EQ(a.htb.seq, b.htb.seq) << c;
+      EXPECT_EQ(a.htb.interval, b.htb.interval) << c;
+      EXPECT_EQ(a.htb.ts, b.htb.ts) << c;
+      EXPECT_EQ(a.htb.rtt, b.htb.rtt) << c;
+      EXPECT_EQ(a.htb.agent, b.htb.agent) << c;
+      EXPECT_EQ(a.htb.owner, b.htb.owner) << c;
+      EXPECT_EQ(a.htb.boot_time, b.htb.boot_time) << c;
+    }
+  }
+}
+
+}  // namespace

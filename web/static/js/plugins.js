@@ -303,7 +303,8 @@ async function renderHostAlerts() {
     active.length
       ? h('ul', {}, active.map((a) => h('li', {},
         h('span', { class: `badge level-${a.level}` }, a.level), ' ', h('code', {}, a.metric_path),
-        ` = ${a.last_value ?? '–'} for ${fmtDuration(nowSec() - (a.since || nowSec()))}`)))
+        ` = ${a.last_value ?? '–'} for ${fmtDuration(nowSec() - (a.since || nowSec()))}`,
+        a.acknowledged ? h('span', { class: 'muted' }, ` · acknowledged${a.ack_by ? ` by ${a.ack_by}` : ''}`) : null)))
       : h('p', { class: 'muted' }, 'No active alerts.'));
 }
 

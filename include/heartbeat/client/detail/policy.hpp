@@ -12,7 +12,9 @@ namespace heartbeat::client::detail {
 struct client_policy {
   using inflater = protocol::system_policy::inflater;
   static constexpr bool can_deflate = true;
-  static bool deflate(std::string_view in, std::string& out) { return protocol::system_policy::deflate(in, out); }
+  static bool deflate(std::string_view in, std::string& out) {
+    return protocol::system_policy::deflate(in, out);
+  }
   static crypto::digest256 hmac(std::string_view key, const void* data, std::size_t n) noexcept {
     return protocol::builtin_policy::hmac(key, data, n);
   }

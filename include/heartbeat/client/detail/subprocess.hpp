@@ -82,7 +82,8 @@ inline net::awaitable<int> reap(pid_t pid, std::chrono::milliseconds limit) {
       if (left <= std::chrono::steady_clock::duration::zero()) break;
       auto ok = co_await net::with_timeout(
           [](asio::posix::stream_descriptor& d) -> net::awaitable<void> {
-            auto [ec] = co_await d.async_wait(asio::posix::stream_descriptor::wait_read, net::as_tuple_awaitable);
+            auto [ec] =
+                co_await d.async_wait(asio::posix::stream_descriptor::wait_read, net::as_tuple_awaitable);
             (void)ec;
           }(pd),
           left);
@@ -143,7 +144,8 @@ inline net::awaitable<process_result> run_process(const std::vector<std::string>
   sigset_t none, defaults;
   sigemptyset(&none);
   sigemptyset(&defaults);
-  for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&defaults, s);
+  for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2})
+    sigaddset(&defaults, s);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setpgroup(&attr, 0);
@@ -177,16 +179,18 @@ inline net::awaitable<process_result> run_process(const std::vector<std::string>
   auto started = std::chrono::steady_clock::now();
   {
     using namespace asio::experimental::awaitable_operators;
-    bool finished = co_await net::with_timeout(detail::drain_pipe(out_d, res.out, opts.max_output, res.truncated) &&
-                                                   detail::drain_pipe(err_d, res.err, opts.max_output, res.truncated),
-                                               opts.timeout);
+    bool finished =
+        co_await net::with_timeout(detail::drain_pipe(out_d, res.out, opts.max_output, res.truncated) &&
+                                       detail::drain_pipe(err_d, res.err, opts.max_output, res.truncated),
+                                   opts.timeout);
     if (!finished) {
       res.timed_out = true;
       ::kill(-pid, SIGKILL);
       ::kill(pid, SIGKILL);
     }
   }
-  auto used = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  auto used =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   auto left = opts.timeout > used ? opts.timeout - used : std::chrono::milliseconds(0);
   // A child that closed its pipes (or daemonized a grandchild) gets the rest of
   // the timeout to exit, then is killed; reaping is always bounded.

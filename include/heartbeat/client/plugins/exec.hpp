@@ -20,8 +20,10 @@ class exec_plugin {
 
   explicit exec_plugin(plugin_context& c) : name_(c.name) {
     const json::value* cmd = c.options.raw("command");
-    if (!cmd) c.options.diag().error(c.options.key_path("command"), "is required");
-    else detail::read_argv(*cmd, c.options.key_path("command"), c.options.diag(), argv_);
+    if (!cmd)
+      c.options.diag().error(c.options.key_path("command"), "is required");
+    else
+      detail::read_argv(*cmd, c.options.key_path("command"), c.options.diag(), argv_);
     c.options.get_duration("timeout", timeout_);
   }
   net::awaitable<result<void>> initialize() {
@@ -34,10 +36,12 @@ class exec_plugin {
     o.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_ * 1000));
     o.max_output = 256 * 1024;
     auto r = co_await run_process(argv_, o);
-    if (r.timed_out) co_return make_error("timeout", "timed out after " + json::value(timeout_).dump() + " s");
+    if (r.timed_out)
+      co_return make_error("timeout", "timed out after " + json::value(timeout_).dump() + " s");
     if (!r.spawned) co_return make_error("spawn", r.err);
     if (r.rc != 0)
-      co_return make_error("exit", "exited with " + std::to_string(r.rc) + ": " + r.err.substr(0, r.err.find('\n')));
+      co_return make_error("exit",
+                           "exited with " + std::to_string(r.rc) + ": " + r.err.substr(0, r.err.find('\n')));
     auto v = json::parse(plugins::trim(r.out));
     if (!v || !v->is_object()) co_return make_error("output", "output is not a JSON object");
     co_return std::move(*v);

@@ -70,8 +70,10 @@ class nagios_runner_plugin {
     for (const auto& c : checks_) {
       const std::string& exe = c.argv[0];
       if (exe.empty() || exe[0] != '/') continue;  // looked up in PATH when run
-      if (::access(exe.c_str(), F_OK) != 0) log::warn(name_, ": ", c.name, ": ", exe, " does not exist");
-      else if (::access(exe.c_str(), X_OK) != 0) log::warn(name_, ": ", c.name, ": ", exe, " is not executable");
+      if (::access(exe.c_str(), F_OK) != 0)
+        log::warn(name_, ": ", c.name, ": ", exe, " does not exist");
+      else if (::access(exe.c_str(), X_OK) != 0)
+        log::warn(name_, ": ", c.name, ": ", exe, " is not executable");
     }
     co_return result<void>{};
   }
@@ -86,7 +88,8 @@ class nagios_runner_plugin {
     for (std::size_t i = 0; i < checks_.size(); ++i) {
       const auto& r = (*results)[i];
       std::string err = r.err;
-      if (r.timed_out) err = "UNKNOWN - plugin timed out after " + json::value(checks_[i].timeout).dump() + " s";
+      if (r.timed_out)
+        err = "UNKNOWN - plugin timed out after " + json::value(checks_[i].timeout).dump() + " s";
       int rc = r.timed_out ? 3 : r.rc;
       plugins::add_nagios_fields(d, checks_[i].name, rc, r.timed_out ? std::string_view{} : r.out, err);
       if (r.rc < 0 && !r.timed_out) log::warn(name_, ": ", checks_[i].name, " killed by signal ", -r.rc);

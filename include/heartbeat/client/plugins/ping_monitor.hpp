@@ -23,7 +23,8 @@ class ping_monitor_plugin {
     c.options.get("count", count_, 1, 100);
     c.options.get_duration("timeout", timeout_);
     c.options.get("ping", ping_);
-    if (hosts_.empty()) c.options.diag().error(c.options.key_path("hosts"), "is required: a list of host names or addresses");
+    if (hosts_.empty())
+      c.options.diag().error(c.options.key_path("hosts"), "is required: a list of host names or addresses");
     for (const auto& h : hosts_)
       if (h.empty() || h[0] == '-' || h.find_first_of(" \t/") != std::string::npos)
         c.options.diag().error(c.options.key_path("hosts"), "\"" + h + "\" is not a host name or address");
@@ -33,8 +34,8 @@ class ping_monitor_plugin {
     auto results = std::make_shared<std::vector<process_result>>(hosts_.size());
     std::vector<net::awaitable<void>> tasks;
     for (std::size_t i = 0; i < hosts_.size(); ++i) {
-      std::vector<std::string> argv{ping_, "-n", "-q", "-c", std::to_string(count_), "-i", "0.2", "-W", "2",
-                                    hosts_[i]};
+      std::vector<std::string> argv{ping_, "-n",  "-q", "-c", std::to_string(count_),
+                                    "-i",  "0.2", "-W", "2",  hosts_[i]};
       tasks.push_back(run_one(results, i, std::move(argv), timeout_));
     }
     co_await detail::join_all(std::move(tasks));

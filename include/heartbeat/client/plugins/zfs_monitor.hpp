@@ -31,7 +31,8 @@ class zfs_monitor_plugin {
   net::awaitable<result<json::value>> collect() {
     std::vector<std::string> list_args{"list", "-Hp", "-o", plugins::zpool_list_columns};
     auto list = co_await run(std::move(list_args));
-    if (!list.spawned || list.rc != 0) co_return make_error("zpool", "zpool list failed: " + first_line(list.err));
+    if (!list.spawned || list.rc != 0)
+      co_return make_error("zpool", "zpool list failed: " + first_line(list.err));
     json::value pools = plugins::parse_zpool_list(list.out);
     std::vector<std::string> io_args{"iostat", "-Hp"};
     auto io = co_await run(std::move(io_args));

@@ -146,44 +146,47 @@ class fast_sax {
     static constexpr double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     const char* start = p_;
+    const char* p = p_;  // a local cursor: the member would be stored on every digit
+    const char* end = end_;
     bool neg = false;
-    if (p_ < end_ && *p_ == '-') {
+    if (p < end && *p == '-') {
       neg = true;
-      ++p_;
+      ++p;
     }
-    if (p_ >= end_) return status::bad_json;
+    if (p >= end) return status::bad_json;
     std::uint64_t mant = 0;
     int digits = 0;
-    if (*p_ == '0') {
-      ++p_;
-    } else if (*p_ >= '1' && *p_ <= '9') {
-      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
-        mant = mant * 10 + static_cast<unsigned>(*p_ - '0');
+    if (*p == '0') {
+      ++p;
+    } else if (*p >= '1' && *p <= '9') {
+      while (p < end && *p >= '0' && *p <= '9') {
+        mant = mant * 10 + static_cast<unsigned>(*p - '0');
         ++digits;
-        ++p_;
+        ++p;
       }
     } else {
       return status::bad_json;
     }
     int frac = 0;
-    if (p_ < end_ && *p_ == '.') {
-      ++p_;
-      if (p_ >= end_ || *p_ < '0' || *p_ > '9') return status::bad_json;
-      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
-        mant = mant * 10 + static_cast<unsigned>(*p_ - '0');
+    if (p < end && *p == '.') {
+      ++p;
+      if (p >= end || *p < '0' || *p > '9') return status::bad_json;
+      while (p < end && *p >= '0' && *p <= '9') {
+        mant = mant * 10 + static_cast<unsigned>(*p - '0');
         ++digits;
         ++frac;
-        ++p_;
+        ++p;
       }
     }
     bool exp = false;
-    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+    if (p < end && (*p == 'e' || *p == 'E')) {
       exp = true;
-      ++p_;
-      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-      if (p_ >= end_ || *p_ < '0' || *p_ > '9') return status::bad_json;
-      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      ++p;
+      if (p < end && (*p == '+' || *p == '-')) ++p;
+      if (p >= end || *p < '0' || *p > '9') return status::bad_json;
+      while (p < end && *p >= '0' && *p <= '9') ++p;
     }
+    p_ = p;
     std::string_view raw(start, static_cast<std::size_t>(p_ - start));
     if (!exp && digits <= 19 && mant <= (std::uint64_t{1} << 53) && frac <= 22) {
       double v = static_cast<double>(mant);
