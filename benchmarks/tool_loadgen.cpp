@@ -2,10 +2,11 @@
 // UDP server (hbd or tool_echo) on loopback, counts the ACKs and measures
 // latency from the echoed `ts`. One thread; plain POSIX sockets.
 //
-//   tool_loadgen --port P [--hosts N] [--duration S] [--window W]   closed loop: at most W in flight (peak rate)
-//   tool_loadgen --port P --rate R [--hosts N] [--duration S]       open loop at R datagrams/s (loss at a rate)
-//   tool_loadgen --port P --hosts N --once [--plugins K]            every host sends one HTB and K PLGs, paced
-//   common: [--sockets S] source sockets (host i uses socket i % S), [--plg-every E] a PLG every E HTBs per host,
+//   tool_loadgen --port P [--hosts N] [--duration S] [--window W]   closed loop: at most W in flight (peak
+//   rate) tool_loadgen --port P --rate R [--hosts N] [--duration S]       open loop at R datagrams/s (loss at
+//   a rate) tool_loadgen --port P --hosts N --once [--plugins K]            every host sends one HTB and K
+//   PLGs, paced common: [--sockets S] source sockets (host i uses socket i % S), [--plg-every E] a PLG every
+//   E HTBs per host,
 //           [--prefix NAME] host name prefix
 // Prints one line of key=value figures: sent, acks, rate, loss, p50_us, p99_us.
 #include <netinet/in.h>
@@ -47,19 +48,21 @@ struct options {
 
 // A plugin body like a small monitor plugin's (about 200 bytes).
 int format_plg(char* out, std::size_t cap, const options& o, long host, int plugin, double ts) {
-  return std::snprintf(out, cap,
-                       "{\"ID\":\"PLG\",\"name\":\"%s%06ld\",\"plugin\":\"plugin_%d\",\"kind\":\"monitor\",\"ts\":%.6f,"
-                       "\"data\":{\"cpu_percent\":%.1f,\"load_1min\":%.2f,\"mem\":{\"percent\":%.1f,\"available_mb\":%ld},"
-                       "\"disk\":{\"/\":{\"percent\":%.1f}}}}",
-                       o.prefix.c_str(), host, plugin, ts, std::fmod(host * 7.3, 100.0), (host % 400) / 100.0,
-                       std::fmod(host * 3.1, 100.0), 1000 + host % 5000, std::fmod(host * 1.7, 100.0));
+  return std::snprintf(
+      out, cap,
+      "{\"ID\":\"PLG\",\"name\":\"%s%06ld\",\"plugin\":\"plugin_%d\",\"kind\":\"monitor\",\"ts\":%.6f,"
+      "\"data\":{\"cpu_percent\":%.1f,\"load_1min\":%.2f,\"mem\":{\"percent\":%.1f,\"available_mb\":%ld},"
+      "\"disk\":{\"/\":{\"percent\":%.1f}}}}",
+      o.prefix.c_str(), host, plugin, ts, std::fmod(host * 7.3, 100.0), (host % 400) / 100.0,
+      std::fmod(host * 3.1, 100.0), 1000 + host % 5000, std::fmod(host * 1.7, 100.0));
 }
 
 int format_htb(char* out, std::size_t cap, const options& o, long host, unsigned long long seq, double ts) {
-  return std::snprintf(out, cap,
-                       "{\"ID\":\"HTB\",\"name\":\"%s%06ld\",\"ver\":1,\"seq\":%llu,\"interval\":30,\"ts\":%.6f,"
-                       "\"agent\":\"loadgen/1\"}",
-                       o.prefix.c_str(), host, seq, ts);
+  return std::snprintf(
+      out, cap,
+      "{\"ID\":\"HTB\",\"name\":\"%s%06ld\",\"ver\":1,\"seq\":%llu,\"interval\":30,\"ts\":%.6f,"
+      "\"agent\":\"loadgen/1\"}",
+      o.prefix.c_str(), host, seq, ts);
 }
 
 // Finds "ts": in an ACK and returns it (0 when absent).
@@ -84,16 +87,26 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--port") o.port = std::atoi(next());
-    else if (a == "--hosts") o.hosts = std::atol(next());
-    else if (a == "--duration") o.duration = std::atof(next());
-    else if (a == "--window") o.window = std::atol(next());
-    else if (a == "--rate") o.rate = std::atof(next());
-    else if (a == "--once") o.once = true;
-    else if (a == "--plugins") o.plugins = std::atoi(next());
-    else if (a == "--plg-every") o.plg_every = std::atol(next());
-    else if (a == "--sockets") o.sockets = std::atoi(next());
-    else if (a == "--prefix") o.prefix = next();
+    if (a == "--port")
+      o.port = std::atoi(next());
+    else if (a == "--hosts")
+      o.hosts = std::atol(next());
+    else if (a == "--duration")
+      o.duration = std::atof(next());
+    else if (a == "--window")
+      o.window = std::atol(next());
+    else if (a == "--rate")
+      o.rate = std::atof(next());
+    else if (a == "--once")
+      o.once = true;
+    else if (a == "--plugins")
+      o.plugins = std::atoi(next());
+    else if (a == "--plg-every")
+      o.plg_every = std::atol(next());
+    else if (a == "--sockets")
+      o.sockets = std::atoi(next());
+    else if (a == "--prefix")
+      o.prefix = next();
     else {
       std::fprintf(stderr, "tool_loadgen: unknown option %s\n", a.c_str());
       return 2;
@@ -245,12 +258,15 @@ int main(int argc, char** argv) {
     while (now_s() < end) {
       while (static_cast<long long>(sent - acks - forgiven) < o.window) {
         long long room = o.window - static_cast<long long>(sent - acks - forgiven);
-        if (o.plg_every > 0) send_one();
-        else send_batch(static_cast<unsigned>(std::min<long long>(room, 32)));
+        if (o.plg_every > 0)
+          send_one();
+        else
+          send_batch(static_cast<unsigned>(std::min<long long>(room, 32)));
       }
       unsigned long long before = acks;
       drain(10);
-      if (acks != before) last_progress = now_s();
+      if (acks != before)
+        last_progress = now_s();
       else if (now_s() - last_progress > 0.2) {  // replies lost: give up on them, refill the window
         forgiven = sent - acks;
         last_progress = now_s();
@@ -279,9 +295,11 @@ int main(int argc, char** argv) {
   }
   double elapsed = now_s() - start;
   std::sort(lat.begin(), lat.end());
-  auto pct = [&](double p) { return lat.empty() ? 0.0 : lat[static_cast<std::size_t>(p * (lat.size() - 1))] * 1e6; };
+  auto pct = [&](double p) {
+    return lat.empty() ? 0.0 : lat[static_cast<std::size_t>(p * (lat.size() - 1))] * 1e6;
+  };
   double loss = sent ? 1.0 - static_cast<double>(std::min(acks, sent)) / static_cast<double>(sent) : 0;
-  std::printf("sent=%llu plg=%llu acks=%llu elapsed=%.3f rate=%.0f loss=%.6f p50_us=%.1f p99_us=%.1f\n", sent, plgs,
-              acks, elapsed, static_cast<double>(acks) / elapsed, loss, pct(0.50), pct(0.99));
+  std::printf("sent=%llu plg=%llu acks=%llu elapsed=%.3f rate=%.0f loss=%.6f p50_us=%.1f p99_us=%.1f\n", sent,
+              plgs, acks, elapsed, static_cast<double>(acks) / elapsed, loss, pct(0.50), pct(0.99));
   return 0;
 }

@@ -53,8 +53,10 @@ bool load(const std::string& given, srv::config& out, bool print_all, bool& had_
   }
   had_errors = diag.has_errors();
   for (const auto& d : diag.items) {
-    if (d.is_error || print_all) std::fprintf(stderr, "%s%s\n", d.is_error ? "" : "warning: ", d.text().c_str());
-    else hb::log::warn("config: ", d.text());
+    if (d.is_error || print_all)
+      std::fprintf(stderr, "%s%s\n", d.is_error ? "" : "warning: ", d.text().c_str());
+    else
+      hb::log::warn("config: ", d.text());
   }
   return !had_errors;
 }
@@ -62,7 +64,7 @@ bool load(const std::string& given, srv::config& out, bool print_all, bool& had_
 std::string read_password() {
   std::string pw;
   if (::isatty(0)) {
-    termios old {};
+    termios old{};
     ::tcgetattr(0, &old);
     termios quiet = old;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
@@ -133,7 +135,8 @@ int main(int argc, char** argv) {
   }
 
   if (*passwd) {
-    if (!hb::protocol::valid_host_name(passwd_user)) return fail(2, "passwd: not a valid user name: " + passwd_user);
+    if (!hb::protocol::valid_host_name(passwd_user))
+      return fail(2, "passwd: not a valid user name: " + passwd_user);
     std::string pw = read_password();
     if (pw == "\x01mismatch") return fail(2, "passwd: the passwords do not match");
     if (pw.empty()) return fail(2, "passwd: empty password");

@@ -135,6 +135,20 @@ def test_shapes_of_seed_002(env):
     assert "password" not in json.dumps(call(hbd, tokens, "alice", "GET", "/api/0/users")[1])
 
 
+def test_hosts_gzip(env):
+    import gzip
+    hbd, tokens = env
+    plain = call(hbd, tokens, "alice", "GET", "/api/0/hosts")[1]
+    st, headers, raw, _ = request(hbd.hbd_port, "GET", "/api/0/hosts", token=tokens["alice"],
+                                  headers={"Accept-Encoding": "gzip, deflate"})
+    assert st == 200
+    enc = [v for k, v in headers if k.lower() == "content-encoding"]
+    if enc:  # only lists over ~1.4 KB are compressed
+        assert enc == ["gzip"]
+        raw = gzip.decompress(raw)
+    assert [h["name"] for h in json.loads(raw)] == [h["name"] for h in plain]
+
+
 def test_bad_input(env):
     hbd, tokens = env
     for q in ("limit=0", "limit=-1", "limit=abc", "limit=1.5"):

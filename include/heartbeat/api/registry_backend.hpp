@@ -216,7 +216,8 @@ class registry_backend : public backend {
     return {};
   }
   // ==== ALERT: acknowledgement through the engine, published like app::publish_alerts().
-  result<json::value> ack_alert(std::string_view host, std::string_view metric_path, std::string_view by) override {
+  result<json::value> ack_alert(std::string_view host, std::string_view metric_path,
+                                std::string_view by) override {
     if (!engine_) return make_error("unavailable", "alerting is not enabled");
     double now = detail::wall_now();
     auto t = engine_->ack(host, metric_path, by, now);

@@ -58,16 +58,17 @@ inline awaitable<bool> with_timeout(awaitable<void> op, steady_clock::duration d
 // (never a silent `detached`). `what` names the task in the log line.
 template <class Executor, class Awaitable>
 void spawn(Executor&& ex, Awaitable&& a, std::string what) {
-  asio::co_spawn(std::forward<Executor>(ex), std::forward<Awaitable>(a), [what = std::move(what)](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const asio::system_error& se) {
-      if (se.code() != asio::error::operation_aborted) log::error(what, ": ", se.what());
-    } catch (const std::exception& ex) {
-      log::error(what, ": ", ex.what());
-    }
-  });
+  asio::co_spawn(std::forward<Executor>(ex), std::forward<Awaitable>(a),
+                 [what = std::move(what)](std::exception_ptr e) {
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const asio::system_error& se) {
+                     if (se.code() != asio::error::operation_aborted) log::error(what, ": ", se.what());
+                   } catch (const std::exception& ex) {
+                     log::error(what, ": ", ex.what());
+                   }
+                 });
 }
 
 // Lets other work queued on the executor run (used by busy loops such as

@@ -49,7 +49,7 @@ struct source {
 // One (host, address family) pair.
 struct connection {
   address_family family = address_family::ipv4;
-  bool present = false;  // an HTB ever arrived on this family
+  bool present = false;                    // an HTB ever arrived on this family
   host_state state = host_state::unknown;  // UP, LATE or DOWN
   source src;
   std::string address;  // src as text
@@ -58,7 +58,7 @@ struct connection {
   double state_since = 0;
   double interval = 0;  // from the last HTB
   std::uint64_t seq = 0;
-  std::optional<double> rtt;  // ms, as the client reported it
+  std::optional<double> rtt;   // ms, as the client reported it
   std::uint64_t received = 0;  // HTBs accepted
   std::uint64_t lost = 0;      // HTBs missing by seq gaps
   bool authenticated = false;  // the last HTB carried a valid envelope
@@ -76,7 +76,7 @@ struct plugin_data {
   std::string kind;  // "info", "monitor" or empty
   double interval = 0;
   std::vector<plugin_sample> ring;
-  std::size_t head = 0;  // index of the oldest sample once the ring is full
+  std::size_t head = 0;     // index of the oldest sample once the ring is full
   std::uint64_t total = 0;  // samples accepted since the server started (or restore)
 
   std::size_t size() const noexcept { return ring.size(); }
@@ -179,9 +179,9 @@ struct host {
   std::optional<double> boot_time;
   std::uint64_t reboots = 0;
   double last_reboot = 0;
-  bool plg_since_start = false;  // a PLG arrived since this server process started
-  double down_since = 0;         // when the host last went DOWN
-  bool dirty = false;            // queued for the store's periodic save (registry::drain_dirty)
+  bool plg_since_start = false;          // a PLG arrived since this server process started
+  double down_since = 0;                 // when the host last went DOWN
+  bool dirty = false;                    // queued for the store's periodic save (registry::drain_dirty)
   std::vector<command_record> commands;  // pending first-come order, then recent finished ones
 
   static std::array<connection, 2> make_conns() {

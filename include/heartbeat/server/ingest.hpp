@@ -30,7 +30,7 @@ namespace heartbeat::server {
 template <class Policy>
 class ingest {
  public:
-  static constexpr unsigned batch = 64;          // datagrams per recvmmsg
+  static constexpr unsigned batch = 64;  // datagrams per recvmmsg
   static constexpr std::size_t max_datagram = 65536;
   static constexpr unsigned batches_per_yield = 8;  // let timers and HTTP run under sustained load
 
@@ -52,7 +52,8 @@ class ingest {
   result<void> open(const std::string& host, std::uint16_t port, std::uint32_t rcvbuf) {
     asio::error_code ec;
     if (host.empty()) {
-      if (auto r = open_one(asio::ip::udp::endpoint(asio::ip::address_v4::any(), port), rcvbuf, v4_); !r) return r;
+      if (auto r = open_one(asio::ip::udp::endpoint(asio::ip::address_v4::any(), port), rcvbuf, v4_); !r)
+        return r;
       std::uint16_t actual = v4_->local_endpoint().port();
       auto r6 = open_one(asio::ip::udp::endpoint(asio::ip::address_v6::any(), actual), rcvbuf, v6_);
       if (!r6) {
@@ -179,8 +180,8 @@ class ingest {
         double now = wall_now();
         for (int i = 0; i < n; ++i) {
           const mmsghdr& h = rx_hdr_[i];
-          handle(std::span<const std::uint8_t>(rx_buf_.get() + i * max_datagram, h.msg_len), h.msg_hdr.msg_flags,
-                 rx_addr_[i], fam, now);
+          handle(std::span<const std::uint8_t>(rx_buf_.get() + i * max_datagram, h.msg_len),
+                 h.msg_hdr.msg_flags, rx_addr_[i], fam, now);
         }
         flush(fd);
         if (static_cast<unsigned>(n) < batch) break;  // drained
@@ -221,7 +222,8 @@ class ingest {
     protocol::reject r = decoder_.decode(data, now, keys, msg_);
     if (r != protocol::reject::none) {
       stats_.count_reject(r);
-      if (log::enabled(log::level::debug)) log::debug("ingest: dropped a datagram of ", data.size(), " bytes: ", protocol::to_string(r));
+      if (log::enabled(log::level::debug))
+        log::debug("ingest: dropped a datagram of ", data.size(), " bytes: ", protocol::to_string(r));
       return;
     }
     source src = to_source(from);

@@ -54,8 +54,8 @@ struct registry_hooks {
   // Every accepted message, after the registry applied it, for the journal:
   // the decoded message, its JSON text as received (envelope removed,
   // inflated), its source and the source address as text.
-  std::function<void(const protocol::message&, std::string_view json_text, const source&, std::string_view address,
-                     double now)>
+  std::function<void(const protocol::message&, std::string_view json_text, const source&,
+                     std::string_view address, double now)>
       journal_message;
 };
 
@@ -73,8 +73,10 @@ inline std::string format_address(const source& s) {
 }
 
 inline void write_opt(std::string& out, const std::optional<double>& v) {
-  if (v) json::write_number(out, *v);
-  else out += "null";
+  if (v)
+    json::write_number(out, *v);
+  else
+    out += "null";
 }
 
 inline void write_string_list(std::string& out, const std::vector<std::string>& v) {
@@ -118,7 +120,8 @@ class registry {
     // A configured host that was never heard of and is no longer configured goes away.
     std::vector<std::string> gone;
     for (auto& [name, h] : hosts_)
-      if (!h->configured && h->first_seen == 0 && !h->conns[0].present && !h->conns[1].present) gone.push_back(name);
+      if (!h->configured && h->first_seen == 0 && !h->conns[0].present && !h->conns[1].present)
+        gone.push_back(name);
     for (const auto& n : gone) erase_host(n);
     for (const auto& [name, hc] : c.hosts) {
       host& h = upsert(name, now);
@@ -174,7 +177,8 @@ class registry {
   stats& counters() noexcept { return stats_; }
 
   // ---- messages from hosts (ingest) ------------------------------------------
-  heartbeat_result on_heartbeat(const protocol::heartbeat_msg& m, bool authenticated, const source& src, double now) {
+  heartbeat_result on_heartbeat(const protocol::heartbeat_msg& m, bool authenticated, const source& src,
+                                double now) {
     host& h = upsert(m.name, now);
     connection& c = h.conn(src.family);
     bool address_changed = false;
@@ -186,8 +190,10 @@ class registry {
     // Sequence: gaps are lost heartbeats; a lower seq is a client restart.
     bool seq_restart = false;
     if (c.present && c.received > 0) {
-      if (m.seq > c.seq) c.lost += m.seq - c.seq - 1;
-      else if (m.seq < c.seq) seq_restart = true;
+      if (m.seq > c.seq)
+        c.lost += m.seq - c.seq - 1;
+      else if (m.seq < c.seq)
+        seq_restart = true;
     }
     c.seq = m.seq;
     ++c.received;
@@ -223,9 +229,13 @@ class registry {
     if (rebooted) {
       ++h.reboots;
       h.last_reboot = now;
-      add_message(now, h.name, seq_restart && !m.boot_time ? "restarted (sequence restarted)" : "rebooted", "reboot");
+      add_message(now, h.name, seq_restart && !m.boot_time ? "restarted (sequence restarted)" : "rebooted",
+                  "reboot");
       if (!events_.empty()) {
-        json::value d = json::value::object({{"host", h.name}, {"boot_time", h.boot_time ? json::value(*h.boot_time) : json::value()}, {"seq_restart", seq_restart}});
+        json::value d =
+            json::value::object({{"host", h.name},
+                                 {"boot_time", h.boot_time ? json::value(*h.boot_time) : json::value()},
+                                 {"seq_restart", seq_restart}});
         publish(event_kind::reboot, now, h.name, std::move(d));
       }
     }
@@ -268,7 +278,8 @@ class registry {
       json::value data;
       if (auto parsed = json::parse(m.data_json)) data = std::move(*parsed);
       publish(event_kind::plugin, now, h.name,
-              json::value::object({{"host", h.name}, {"plugin", m.plugin}, {"data", std::move(data)}, {"timestamp", ts}}));
+              json::value::object(
+                  {{"host", h.name}, {"plugin", m.plugin}, {"data", std::move(data)}, {"timestamp", ts}}));
     }
   }
 
@@ -293,7 +304,8 @@ class registry {
       c.output = m.output;
       c.done_at = now;
       add_message(now, h->name,
-                  std::string(c.upgrade ? "upgrade " : "command ") + c.id + " finished with rc " + std::to_string(m.rc),
+                  std::string(c.upgrade ? "upgrade " : "command ") + c.id + " finished with rc " +
+                      std::to_string(m.rc),
                   "command");
       publish_command(*h, c, now);
       trim_commands(*h);
@@ -331,11 +343,15 @@ class registry {
         double since = std::max(c.last_seen, started_);  // after a restart, hosts get a full period
         double elapsed = now - since;
         host_state want = c.state;
-        if (elapsed > c.interval + grace_) want = host_state::down;
-        else if (elapsed > c.interval + late_slack(c.interval)) want = host_state::late;
-        else want = host_state::up;
+        if (elapsed > c.interval + grace_)
+          want = host_state::down;
+        else if (elapsed > c.interval + late_slack(c.interval))
+          want = host_state::late;
+        else
+          want = host_state::up;
         // Only an HTB brings a connection (back) up; the monitor only moves it down.
-        if (want != c.state && want != host_state::up && !(c.state == host_state::down && want == host_state::late)) {
+        if (want != c.state && want != host_state::up &&
+            !(c.state == host_state::down && want == host_state::late)) {
           c.state = want;
           c.state_since = now;
           host_state before = h.state;
@@ -345,13 +361,15 @@ class registry {
       }
       if (!any_present && h.state == host_state::unknown && h.configured) {
         double deadline = started_ + (h.interval > 0 ? h.interval : cfg_interval_) + grace_;
-        if (now > deadline) set_host_state(h, host_state::down, now, h.watch, "no heartbeat since the server started");
+        if (now > deadline)
+          set_host_state(h, host_state::down, now, h.watch, "no heartbeat since the server started");
       }
       for (auto& c : h.commands) {
         if (c.pending() && c.expires_at <= now) {
           c.state = command_state::expired;
           c.done_at = now;
-          add_message(now, h.name, std::string(c.upgrade ? "upgrade " : "command ") + c.id + " expired", "command");
+          add_message(now, h.name, std::string(c.upgrade ? "upgrade " : "command ") + c.id + " expired",
+                      "command");
           publish_command(h, c, now);
         }
       }
@@ -365,7 +383,8 @@ class registry {
     host* h = find(name);
     if (!h) return make_error("not_found", "no host named " + std::string(name));
     if (!h->has_key())
-      return make_error("not_authenticated", "host " + h->name + " has no key: commands need hosts.<name>.key");
+      return make_error("not_authenticated",
+                        "host " + h->name + " has no key: commands need hosts.<name>.key");
     if (command.empty() || !protocol::valid_host_name(command))
       return make_error("bad_command", "command must be a name from the client's allow-list");
     command_record c;
@@ -380,11 +399,13 @@ class registry {
     return h->commands.back().id;
   }
 
-  result<std::string> queue_upgrade(std::string_view name, std::string version, std::string requested_by, double now) {
+  result<std::string> queue_upgrade(std::string_view name, std::string version, std::string requested_by,
+                                    double now) {
     host* h = find(name);
     if (!h) return make_error("not_found", "no host named " + std::string(name));
     if (!h->has_key())
-      return make_error("not_authenticated", "host " + h->name + " has no key: upgrades need hosts.<name>.key");
+      return make_error("not_authenticated",
+                        "host " + h->name + " has no key: upgrades need hosts.<name>.key");
     command_record c;
     c.id = next_command_id();
     c.upgrade = true;
@@ -449,7 +470,8 @@ class registry {
   host& restore_host_json(const json::value& j, double now) {
     host& h = upsert(j.string_or("name", ""), now);
     auto st = j.string_or("state", "UNKNOWN");
-    for (auto s : {host_state::unknown, host_state::up, host_state::late, host_state::down, host_state::stopped})
+    for (auto s :
+         {host_state::unknown, host_state::up, host_state::late, host_state::down, host_state::stopped})
       if (st == to_string(s)) h.state = s;
     h.state_since = j.number_or("state_since", now);
     h.ver = static_cast<int>(j.number_or("ver", 0));
@@ -476,7 +498,8 @@ class registry {
     h.reboots = static_cast<std::uint64_t>(j.number_or("reboots", 0));
     if (const auto* cs = j.find("connections")) {
       for (const auto& cj : cs->as_array()) {
-        address_family f = cj.string_or("family", "ipv4") == "ipv6" ? address_family::ipv6 : address_family::ipv4;
+        address_family f =
+            cj.string_or("family", "ipv4") == "ipv6" ? address_family::ipv6 : address_family::ipv4;
         connection& c = h.conn(f);
         c.present = true;
         c.address = cj.string_or("address", "");
@@ -536,7 +559,8 @@ class registry {
   }
 
   void restore_message_json(const json::value& j) {
-    push_message({j.number_or("time", 0), j.string_or("host", ""), j.string_or("msg", ""), j.string_or("event", "message")});
+    push_message({j.number_or("time", 0), j.string_or("host", ""), j.string_or("msg", ""),
+                  j.string_or("event", "message")});
   }
   // Keeps command ids unique across restarts ("c-<n>").
   void note_command_id(std::string_view id) {
@@ -566,8 +590,10 @@ class registry {
     out += ",\"agent\":";
     json::write_string(out, h.agent);
     out += ",\"last_seen\":";
-    if (h.last_seen > 0) json::write_number(out, h.last_seen);
-    else out += "null";
+    if (h.last_seen > 0)
+      json::write_number(out, h.last_seen);
+    else
+      out += "null";
     out += ",\"first_seen\":";
     json::write_number(out, h.first_seen);
     out += ",\"down_since\":";
@@ -766,7 +792,9 @@ class registry {
   void refresh_roles(host& h, const config& c) {
     if (h.access_overridden) return;
     const host_config* hc = c.host(h.name);
-    h.owner = hc && !hc->owner.empty() ? hc->owner : !h.declared_owner.empty() ? h.declared_owner : default_owner_;
+    h.owner = hc && !hc->owner.empty()    ? hc->owner
+              : !h.declared_owner.empty() ? h.declared_owner
+                                          : default_owner_;
     h.managers = hc ? hc->managers : std::vector<std::string>{};
     h.monitors = hc ? hc->monitors : std::vector<std::string>{};
   }
@@ -811,7 +839,8 @@ class registry {
     std::string text;
     if (want == host_state::down) {
       notify = h.watch;
-      text = "DOWN: " + h.name + " (no heartbeat for " + std::to_string(static_cast<long>(h.interval + grace_)) + " s)";
+      text = "DOWN: " + h.name + " (no heartbeat for " +
+             std::to_string(static_cast<long>(h.interval + grace_)) + " s)";
     } else if (want == host_state::up && before == host_state::down) {
       double lasted = now - h.down_since;
       notify = h.watch && lasted >= short_down;

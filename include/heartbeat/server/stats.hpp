@@ -27,10 +27,10 @@ struct stats {
   std::array<std::uint64_t, 8> accepted_by_type{};  // indexed by protocol::msg_type; HTB, PLG, MSG, RES used
   std::uint64_t bytes_received = 0;
   std::uint64_t acks_sent = 0;
-  std::uint64_t commands_sent = 0;  // CMD and UPD datagrams sent
-  std::uint64_t replies_dropped = 0;  // a reply that could not be sent (socket buffer full, error)
-  std::uint64_t unexpected_type = 0;  // a valid server-to-client message sent to us (ACK, CMD...)
-  std::uint64_t receive_batches = 0;  // recvmmsg calls that returned data
+  std::uint64_t commands_sent = 0;     // CMD and UPD datagrams sent
+  std::uint64_t replies_dropped = 0;   // a reply that could not be sent (socket buffer full, error)
+  std::uint64_t unexpected_type = 0;   // a valid server-to-client message sent to us (ACK, CMD...)
+  std::uint64_t receive_batches = 0;   // recvmmsg calls that returned data
   std::uint64_t udp_rcvbuf_bytes = 0;  // SO_RCVBUF actually granted (what the kernel reports)
   std::uint64_t reloads = 0;
   std::uint64_t events_published = 0;

@@ -242,7 +242,8 @@ TEST_F(fixture, host_json_has_the_api_fields_and_restores_from_itself) {
   m.ts = t0 + 3;
   reg->on_heartbeat(m, false, v4(5, 4242), t0);
   value j = reg->host_json(host("web01"), t0 + 1);
-  for (const char* k : {"name", "state", "dyn", "ver", "last_seen", "connections", "clock_skew", "loss", "boot_time"})
+  for (const char* k :
+       {"name", "state", "dyn", "ver", "last_seen", "connections", "clock_skew", "loss", "boot_time"})
     EXPECT_TRUE(j.contains(k)) << k;
   const value& c = j.find("connections")->as_array().at(0);
   EXPECT_EQ(c.string_or("family", ""), "ipv4");
