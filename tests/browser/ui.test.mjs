@@ -148,6 +148,7 @@ describe('web UI against a real hbd', { timeout: 120000 }, () => {
     await alice.reload();
     await waitFor(async () => /acknowledged/.test(await alice.textContent(row)), 5000, 'acknowledged after reload');
     assert.equal(await alice.$(`${row} button.ack`), null);
+    await screenshot(alice, 'alerts-acknowledged');
     assert.deepEqual(alice.errors, []);
   });
 

@@ -255,7 +255,8 @@ class transport {
     ++c.failures;
     if (c.failures == 1 || c.failures % 10 == 0)
       log::warn("transport: ", to_string(c.fam), ": ", why, " (", c.failures, " in a row)");
-    if (c.fam == family::ipv6 && !c.ever_ok && c.failures >= ipv6_startup_attempts) {
+    // (Not when IPv6 is the only family there is: a literal IPv6 server address.)
+    if (c.fam == family::ipv6 && !c.ever_ok && c.failures >= ipv6_startup_attempts && !conns_[0].dropped) {
       log::info("transport: ipv6: no answer after ", c.failures, " attempts, dropping the IPv6 connection");
       close(c);
       c.dropped = true;

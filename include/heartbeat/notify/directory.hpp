@@ -33,6 +33,21 @@ class directory {
     return nullptr;
   }
 
+  // A user added or changed through the API (keeps per-user settings the
+  // update does not carry when `u.channel_settings` is empty).
+  void set_user(user_settings u) {
+    for (auto& x : users_)
+      if (x.name == u.name) {
+        if (u.channel_settings.size() == 0) u.channel_settings = x.channel_settings;
+        x = std::move(u);
+        return;
+      }
+    users_.push_back(std::move(u));
+  }
+  void remove_user(std::string_view name) {
+    std::erase_if(users_, [&](const user_settings& u) { return u.name == name; });
+  }
+
   void set_host(const std::string& name, host_access a) { hosts_[name] = std::move(a); }
   void set_watch(const std::string& name, bool watch) { hosts_[name].watch = watch; }
   void remove_host(const std::string& name) { hosts_.erase(name); }

@@ -165,6 +165,23 @@ class service {
     return out;
   }
 
+  // io thread: a user was created or changed (admin flag, notification_channels,
+  // ...) or deleted through the API; routing follows without a restart.
+  void set_user(user_settings u) {
+    if (queue_.push(item{user_update{std::move(u), false}}))
+      submitted_.fetch_add(1);
+    else
+      log::warn("notify: queue full, user update lost");
+  }
+  void remove_user(std::string name) {
+    user_settings u;
+    u.name = std::move(name);
+    if (queue_.push(item{user_update{std::move(u), true}}))
+      submitted_.fetch_add(1);
+    else
+      log::warn("notify: queue full, user update lost");
+  }
+
   // Any thread.
   std::string metrics_text() const {
     return counters_.prometheus() +
@@ -192,12 +209,16 @@ class service {
     std::string host;
     host_access access;
   };
+  struct user_update {
+    user_settings user;
+    bool remove = false;
+  };
   struct reload_item {
     std::shared_ptr<settings> s;
     stages::maintenance::check_fn check;
   };
   struct item {
-    std::variant<notification, host_update, reload_item> v;
+    std::variant<notification, host_update, user_update, reload_item> v;
   };
 
   void sync_access(const server::event& e) {
@@ -229,7 +250,12 @@ class service {
       pipeline_->process(*n, now);
     else if (auto* h = std::get_if<host_update>(&it.v))
       pipeline_->dir().set_host(h->host, std::move(h->access));
-    else if (auto* r = std::get_if<reload_item>(&it.v)) {
+    else if (auto* u = std::get_if<user_update>(&it.v)) {
+      if (u->remove)
+        pipeline_->dir().remove_user(u->user.name);
+      else
+        pipeline_->dir().set_user(std::move(u->user));
+    } else if (auto* r = std::get_if<reload_item>(&it.v)) {
       pipeline_ = std::make_unique<pipeline>(
           *r->s, build_channels(*r->s), [this](const journal_record& rec) { emit(rec); }, &counters_);
       if (r->check) maintenance_check_ = std::move(r->check);

@@ -387,3 +387,37 @@ TEST(Serve, RoutesAuthCorsAndMetrics) {
   EXPECT_EQ(ep.handle(req("OPTIONS /metrics HTTP/1.1\r\nOrigin: https://dash.example")).status, 204);
   EXPECT_FALSE(parse_http_head("garbage").has_value());
 }
+
+TEST(PingMonitor, LoopbackIsReachable) {
+  asio::io_context io;
+  auto b = build("default_plugins: false\nplugins:\n  ping_monitor: {hosts: [127.0.0.1], count: 2}\n", io);
+  ASSERT_FALSE(b.diag.has_errors()) << errors_of(b.diag);
+  auto r = run_co(find(b, "ping_monitor")->impl->collect());
+  ASSERT_TRUE(r.ok()) << r.err().message;
+  const json::value* h = r->find("hosts")->find("127.0.0.1");
+  ASSERT_TRUE(h);
+  EXPECT_TRUE(h->find("reachable")->as_bool());
+  EXPECT_EQ(h->find("packet_loss_percent")->as_number(), 0);
+  EXPECT_TRUE(h->contains("rtt_ms"));
+}
+
+TEST(ZfsMonitor, FakeZpoolFromFixturesAndMissingZpool) {
+  std::string fx = std::string(HB_FIXTURES_DIR) + "/zpool/";
+  std::string fake = script("hb_zpool.sh", "case \"$1\" in\n  list) cat " + fx + "list_hp.txt;;\n  iostat) cat " + fx +
+                                               "iostat_hp.txt;;\n  status) cat " + fx + "status.txt;;\nesac");
+  asio::io_context io;
+  auto b = build("default_plugins: false\nplugins:\n  zfs_monitor: {zpool: " + fake +
+                     "}\n  nozfs: {type: zfs_monitor, zpool: /nonexistent/zpool}\n",
+                 io);
+  ASSERT_FALSE(b.diag.has_errors()) << errors_of(b.diag);
+  EXPECT_FALSE(run_co(find(b, "nozfs")->impl->initialize()).ok());
+  ASSERT_TRUE(run_co(find(b, "zfs_monitor")->impl->initialize()).ok());
+  auto r = run_co(find(b, "zfs_monitor")->impl->collect());
+  ASSERT_TRUE(r.ok()) << r.err().message;
+  EXPECT_EQ(r->find("pool_count")->as_number(), 2);
+  const json::value* tank = r->find("pools")->find("tank");
+  EXPECT_EQ(tank->find("capacity_percent")->as_number(), 59);
+  EXPECT_EQ(tank->find("write_bytes")->as_number(), 1234567);
+  EXPECT_EQ(tank->find("checksum_errors")->as_number(), 5);
+  EXPECT_EQ(r->find("pools")->find("backup")->find("state")->as_string(), "DEGRADED");
+}

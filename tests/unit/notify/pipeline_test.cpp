@@ -234,3 +234,29 @@ hosts:
   f.p->tick(20);
   EXPECT_EQ(f.rec.sent_.back().user, "bob");
 }
+
+TEST(NotifyPipeline, UsersAddedOrRemovedThroughTheApiAreRoutedAtOnce) {
+  fixture f(R"(
+notifiers:
+  a: {type: webhook, url: "http://x"}
+users:
+  alice: {notification_channels: [a]}
+hosts:
+  web01: {owner: alice}
+)",
+            {"a"});
+  user_settings root;
+  root.name = "root";
+  root.admin = true;
+  root.channels = {"a"};
+  f.p->dir().set_user(root);
+  f.p->process(alert("db01", "cpu", level::critical), 10);
+  f.p->tick(10);
+  ASSERT_EQ(f.rec.sent_.size(), 1u);
+  EXPECT_EQ(f.rec.sent_[0].user, "root");
+  f.p->dir().remove_user("root");
+  f.p->process(alert("db01", "mem", level::critical), 20);
+  f.p->tick(20);
+  EXPECT_EQ(f.rec.sent_.size(), 1u);
+  EXPECT_EQ(f.count(outcome::suppressed, reason::no_recipient), 1);
+}
