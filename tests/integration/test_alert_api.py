@@ -303,3 +303,32 @@ def test_missing_data_goes_unknown_and_reload_changes_rules():
         hbd.wait_log("configuration reloaded")
         c.plg("cpu_monitor", {"cpu_percent": 50.0})
         wait_level(hbd, "web01", "cpu_monitor.cpu_percent", "WARNING")
+
+
+def test_notifications_follow_the_transitions():
+    """Only notifying transitions reach a notifier: WARNING, CRITICAL and the recovery with
+    the display template beside the text; the de-escalation in between sends nothing."""
+    from notify_support import Receiver
+
+    hook = Receiver()
+    try:
+        cfg = dict(THRESHOLDS)
+        cfg["notifiers"] = {"hook": {"type": "webhook", "url": hook.url + "/hb"}}
+        with Hbd(cfg) as hbd:
+            c = Client("web01", hbd.hb_port)
+            c.heartbeat(interval=30)
+            for v, level in ((85.0, "WARNING"), (95.0, "CRITICAL"), (79.0, "WARNING"), (10.0, "OK")):
+                c.plg("cpu_monitor", {"cpu_percent": v})
+                wait_level(hbd, "web01", "cpu_monitor.cpu_percent", level)
+
+            def texts():
+                return [b["text"] for b in hook.json_bodies() if b.get("metric_path") == "cpu_monitor.cpu_percent"]
+            hbd.wait_for(lambda: len(texts()) >= 3, 10, "three alert webhooks")
+            time.sleep(0.5)
+            assert texts() == [
+                "WARNING: web01 - cpu_monitor.cpu_percent = 85.0 (threshold: > 80.0%)",
+                "CRITICAL: web01 - cpu_monitor.cpu_percent = 95.0 (threshold: > 90.0%)",
+                "RECOVERED: web01 - cpu_monitor.cpu_percent = 10.0 (WARNING -> OK) (threshold: > 80.0%)",
+            ]
+    finally:
+        hook.close()
