@@ -78,3 +78,15 @@ def test_forged_commands_are_ignored():
             hbd.wait_for(lambda: finished(hbd, real, 0), 15, "the real command")
             assert not os.path.exists(marker)
             assert not any("forged" in m.get("msg", "") for m in hbd.messages())
+
+
+def test_upgrade_runs_the_configured_upgrade_command():
+    with Hbd({"interval": 1, "grace": 5, "hosts": {"client01": {"key": KEY}}}) as hbd:
+        cfg = {"key": KEY, "default_plugins": False,
+               "upgrade_command": ["/bin/sh", "-c", "echo upgrading to $HB_UPGRADE_VERSION"]}
+        with Hbc(hbd, cfg):
+            hbd.wait_host_state("client01", "UP", 10)
+            upd = hbd.post_json("/api/0/hosts/client01/upgrade", {"version": "1.2.3"})["id"]
+            hbd.wait_for(lambda: finished(hbd, upd, 0, "upgrade"), 15, "the upgrade result")
+            res = hbd.wait_for(lambda: journal_results(hbd).get(upd), 10, "the upgrade result in the journal")
+            assert res["output"] == "upgrading to 1.2.3\n"

@@ -100,3 +100,16 @@ def test_bad_config_names_the_key_path_and_exits_2(tmp_path):
     assert run_hbc([]).returncode == 2
     v = run_hbc(["--version"])
     assert v.returncode == 0 and v.stdout.strip() == "hbc 1.0.0"
+
+
+def test_ipv6_connection():
+    import pytest
+    from hbtest import has_ipv6
+    if not has_ipv6():
+        pytest.skip("no IPv6 loopback")
+    with Hbd({"interval": 1, "grace": 3}) as hbd:
+        with Hbc(hbd, {"default_plugins": False, "plugins": {"memory_monitor": {"interval": 1}}}, server="::1"):
+            hbd.wait_host_state("client01", "UP", 10)
+            conns = hbd.host("client01")["connections"]
+            assert [c["family"] for c in conns] == ["ipv6"] and conns[0]["address"] == "::1"
+            hbd.wait_for(lambda: "memory_monitor" in plugins_of(hbd, "client01"), 10, "data over IPv6")

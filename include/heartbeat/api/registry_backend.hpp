@@ -4,8 +4,8 @@
 #pragma once
 
 #include <cmath>
-#include <limits>
 #include <functional>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -82,6 +82,7 @@ struct config {
 
   // -- data ------------------------------------------------------------------
   std::size_t history_samples = 100;
+  std::size_t history_memory = std::size_t{256} << 20;  // new: bytes of plugin data kept in memory at most
   double history_retention = 7 * 86400.0;
   std::string state_db = detail::state_dir() + "/hbd.sqlite";  // alias: pickfile
 
@@ -210,6 +211,7 @@ inline config load_server_config(const json::value& root, cfg::diagnostics& diag
   if (c.auth_window < 1) diag.error("auth_window", "must be at least 1 second");
 
   r.get("history_samples", c.history_samples, 1, 100000);
+  r.get("history_memory", c.history_memory, 0, 1e12);
   r.get_duration("history_retention", c.history_retention);
   if (r.has("state_db")) {
     r.get("state_db", c.state_db);

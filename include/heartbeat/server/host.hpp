@@ -78,6 +78,7 @@ struct plugin_data {
   std::vector<plugin_sample> ring;
   std::size_t head = 0;     // index of the oldest sample once the ring is full
   std::uint64_t total = 0;  // samples accepted since the server started (or restore)
+  std::size_t bytes = 0;    // sum of the samples' data_json sizes (the registry's memory budget)
 
   std::size_t size() const noexcept { return ring.size(); }
   bool empty() const noexcept { return ring.empty(); }
@@ -95,15 +96,19 @@ struct plugin_data {
     if (ring.size() < cap) {
       if (head != 0) normalize();
       ring.push_back({ts, std::string(data)});
+      bytes += data.size();
       return ring.back();
     }
-    while (ring.size() > cap) {  // the cap shrank (reload)
+    while (ring.size() > cap) {  // the cap shrank (reload, memory budget)
       normalize();
+      bytes -= ring.front().data_json.size();
       ring.erase(ring.begin());
     }
     plugin_sample& s = ring[head];
     s.timestamp = ts;
+    bytes -= s.data_json.size();
     s.data_json.assign(data);
+    bytes += data.size();
     head = (head + 1) % ring.size();
     return s;
   }

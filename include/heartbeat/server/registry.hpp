@@ -105,6 +105,7 @@ class registry {
     cfg_interval_ = c.interval;
     grace_ = c.grace;
     history_samples_ = c.history_samples;
+    history_budget_ = c.history_memory;
     command_ttl_ = c.command_ttl;
     default_owner_ = c.effective_default_owner();
     any_key_ = false;
@@ -272,7 +273,7 @@ class registry {
     if (!m.kind.empty() && p.kind != m.kind) p.kind = m.kind;
     if (m.interval) p.interval = *m.interval;
     double ts = m.ts ? *m.ts : now;
-    p.push(ts, m.data_json, history_samples_);
+    push_sample(p, ts, m.data_json);
     if (hooks_.plugin_sample) hooks_.plugin_sample(h, m, now);
     if (!events_.empty()) {
       json::value data;
@@ -526,8 +527,11 @@ class registry {
   void restore_plugin_sample(host& h, std::string_view plugin, double ts, std::string_view data_json) {
     auto it = h.plugins.find(plugin);
     if (it == h.plugins.end()) it = h.plugins.emplace(std::string(plugin), plugin_data{}).first;
-    it->second.push(ts, data_json, history_samples_);
+    push_sample(it->second, ts, data_json);
   }
+
+  // Bytes of plugin data held in memory (latest samples and history rings).
+  std::size_t history_bytes() const noexcept { return history_bytes_; }
 
   // Restores a command record as command_json() wrote it (its host must exist).
   void restore_command_json(const json::value& j) {
@@ -747,6 +751,8 @@ class registry {
   double cfg_interval_ = 30;
   double grace_ = 15;
   std::size_t history_samples_ = 100;
+  std::size_t history_budget_ = std::size_t{256} << 20;
+  std::size_t history_bytes_ = 0;
   double command_ttl_ = 3600;
   std::string default_owner_;
   bool any_key_ = false;
@@ -775,9 +781,20 @@ class registry {
     return ref;
   }
 
+  // Stores a sample; past the history_memory budget rings stop growing (the
+  // store serves older history), so memory stays bounded with many hosts.
+  void push_sample(plugin_data& p, double ts, std::string_view data) {
+    std::size_t cap = history_samples_;
+    if (history_bytes_ >= history_budget_) cap = std::max<std::size_t>(1, std::min(cap, p.size()));
+    std::size_t before = p.bytes;
+    p.push(ts, data, cap);
+    history_bytes_ = history_bytes_ + p.bytes - before;
+  }
+
   void erase_host(const std::string& name) {
     auto it = hosts_.find(name);
     if (it == hosts_.end()) return;
+    for (const auto& [n, p] : it->second->plugins) history_bytes_ -= std::min(history_bytes_, p.bytes);
     if (it->second->dirty) std::erase(dirty_, it->second.get());
     hosts_.erase(it);
     order_dirty_ = true;

@@ -403,8 +403,9 @@ TEST(PingMonitor, LoopbackIsReachable) {
 
 TEST(ZfsMonitor, FakeZpoolFromFixturesAndMissingZpool) {
   std::string fx = std::string(HB_FIXTURES_DIR) + "/zpool/";
-  std::string fake = script("hb_zpool.sh", "case \"$1\" in\n  list) cat " + fx + "list_hp.txt;;\n  iostat) cat " + fx +
-                                               "iostat_hp.txt;;\n  status) cat " + fx + "status.txt;;\nesac");
+  std::string fake =
+      script("hb_zpool.sh", "case \"$1\" in\n  list) cat " + fx + "list_hp.txt;;\n  iostat) cat " + fx +
+                                "iostat_hp.txt;;\n  status) cat " + fx + "status.txt;;\nesac");
   asio::io_context io;
   auto b = build("default_plugins: false\nplugins:\n  zfs_monitor: {zpool: " + fake +
                      "}\n  nozfs: {type: zfs_monitor, zpool: /nonexistent/zpool}\n",

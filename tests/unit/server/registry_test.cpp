@@ -278,3 +278,21 @@ TEST_F(fixture, reload_adds_configured_hosts_and_forgets_unseen_ones_but_keeps_s
   EXPECT_EQ(host("b").conn(hs::address_family::ipv4).seq, 3u);
   EXPECT_EQ(host("b").state, hs::host_state::up);
 }
+
+TEST_F(fixture, history_rings_stop_growing_past_the_memory_budget) {
+  cfg.history_samples = 100;
+  cfg.history_memory = 1000;
+  make();
+  hp::plugin_msg p;
+  p.plugin = "cpu";
+  p.data_json = std::string(90, 'x');
+  for (int h = 0; h < 5; ++h) {
+    p.name = "h" + std::to_string(h);
+    for (int i = 0; i < 20; ++i) reg->on_plugin(p, v4(5), t0 + i);
+  }
+  EXPECT_LE(reg->history_bytes(), 1000u + 5 * 90);
+  EXPECT_GE(host("h0").plugins.at("cpu").size(), 10u);  // grew while under budget
+  EXPECT_EQ(host("h4").plugins.at("cpu").size(), 1u);   // only the latest once over it
+  reg->drop_host("h0", t0 + 100);
+  EXPECT_LT(reg->history_bytes(), 1000u);
+}
