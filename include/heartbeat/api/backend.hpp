@@ -39,6 +39,21 @@ class backend {
   // An unknown plugin answers an error with code "not_found".
   virtual void plugin_history(std::string_view host, std::string_view plugin, std::size_t limit,
                               std::function<void(result<json::value>)> done) = 0;
+  // The same within since <= timestamp <= until (Unix seconds; ?since=&until=), newest first, at
+  // most `limit`. This default filters what plugin_history() gives; registry_backend asks the
+  // store for the range beyond the in-memory ring.
+  virtual void plugin_history_range(std::string_view host, std::string_view plugin, double since, double until,
+                                    std::size_t limit, std::function<void(result<json::value>)> done) {
+    plugin_history(host, plugin, limit, [since, until, done = std::move(done)](result<json::value> r) {
+      if (!r || !r->is_array()) return done(std::move(r));
+      json::value out = json::value::array();
+      for (const auto& s : r->as_array()) {
+        double ts = s.number_or("timestamp", 0);
+        if (ts >= since && ts <= until) out.push_back(s);
+      }
+      done(std::move(out));
+    });
+  }
   // GET /api/0/hosts/{h}/alerts: {"hostname","alerts":[every level],"summary":{"ok","warning",
   // "critical","unknown"}} (seed 002).
   virtual json::value host_alerts(std::string_view host) const = 0;
@@ -73,6 +88,17 @@ class backend {
 
   // Server settings shown on the web UI's settings page (no secrets).
   virtual json::value settings_json() const { return json::value::object(); }
+
+  // GET /api/0/config (admin): the effective configuration with every secret as "***"; null when
+  // not available (404).
+  virtual json::value config_json() const { return json::value(); }
+
+  // GET /api/0/maintenance: {"windows":[{"name","hosts","kind","start","end","active",...}]} of the
+  // windows that concern a host `visible` accepts (or every host); null when not available (404).
+  virtual json::value maintenance_json(double /*now*/,
+                                       const std::function<bool(std::string_view host)>& /*visible*/) const {
+    return json::value();
+  }
 
   // Server counters as JSON (GET /api/0/stats).
   virtual json::value stats_json() const { return json::value::object(); }

@@ -10,7 +10,10 @@
 #include <restinio/tls.hpp>
 #include <restinio/websocket/websocket.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -174,6 +177,19 @@ inline std::optional<std::size_t> parse_limit(std::string_view v, std::size_t ca
   }
   if (n == 0) return std::nullopt;
   return std::min(n, cap);
+}
+
+// Parses a Unix time in seconds (`since`, `until`): a finite, non-negative decimal number.
+inline std::optional<double> parse_time(std::string_view v) {
+  if (v.empty() || v.size() > 32) return std::nullopt;
+  std::string s(v);
+  char* end = nullptr;
+  errno = 0;
+  double d = std::strtod(s.c_str(), &end);
+  if (errno != 0 || end != s.c_str() + s.size() || !std::isfinite(d) || d < 0) return std::nullopt;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) return std::nullopt;
+  return d;
 }
 
 // gzip (RFC 1952) of `in` at a fast level; nullptr when zlib fails.
@@ -670,7 +686,8 @@ class http_server {
     auto r = req->create_response(restinio::status_ok());
     r.append_header(restinio::http_field::content_type,
                     std::string(detail::content_type_for(file->string())));
-    r.append_header("Cache-Control", "max-age=300");
+    // Revalidate every time: after an upgrade the pages must not run old scripts against the new API.
+    r.append_header("Cache-Control", "no-cache");
     r.append_header("X-Content-Type-Options", "nosniff");
     r.set_body(std::move(*body));
     r.done();
@@ -757,6 +774,20 @@ class http_server {
     if (what == "stats" && segs.size() == 3) {
       if (method != "GET") return reply_error(req, 405, "use GET");
       return reply_json(req, 200, backend_.stats_json());
+    }
+    if (what == "config" && segs.size() == 3) {
+      if (method != "GET") return reply_error(req, 405, "use GET");
+      if (!is_admin(p)) return reply_error(req, 403, "the server configuration needs the admin flag");
+      json::value c = backend_.config_json();
+      if (c.is_null()) return reply_error(req, 404, "the configuration is not available");
+      return reply_json(req, 200, c);
+    }
+    if (what == "maintenance" && segs.size() == 3) {
+      if (method != "GET") return reply_error(req, 405, "use GET");
+      auto visible = [&](std::string_view h) { return is_admin(p) || role_of(p, h) != role::none; };
+      json::value m = backend_.maintenance_json(detail::now_seconds(), visible);
+      if (m.is_null()) return reply_error(req, 404, "maintenance windows are not available");
+      return reply_json(req, 200, m);
     }
     if (what == "settings" && segs.size() == 3) {
       if (method != "GET") return reply_error(req, 405, "use GET");
@@ -1039,8 +1070,17 @@ class http_server {
       if (!l) return reply_error(req, 400, "limit must be a positive integer");
       limit = *l;
     }
+    // ?since=&until=: Unix seconds (fractions allowed), both optional and inclusive.
+    double since = 0, until = std::numeric_limits<double>::max();
+    for (auto [key, out] : {std::pair{"since", &since}, std::pair{"until", &until}}) {
+      if (!qp->has(key)) continue;
+      auto t = detail::parse_time(qp->get_param(key).value_or(""));
+      if (!t) return reply_error(req, 400, std::string(key) + " must be a Unix time in seconds");
+      *out = *t;
+    }
+    if (since > until) return reply_error(req, 400, "since must not be after until");
     std::weak_ptr<int> alive = alive_;
-    backend_.plugin_history(host, plugin, limit, [this, alive, req, host, plugin](result<json::value> r) {
+    backend_.plugin_history_range(host, plugin, since, until, limit, [this, alive, req, host, plugin](result<json::value> r) {
       if (alive.expired()) return;
       try {
         if (!r) {

@@ -6,6 +6,9 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
+#include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,6 +96,57 @@ inline settings settings_from(const server::config& c) {
   return s;
 }
 
+namespace detail {
+
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+inline bool secret_key(std::string_view key) {
+  std::string k = lower(key);
+  for (const char* exact : {"password", "password_hash", "passwd", "secret", "token", "key", "user_key",
+                            "api_key", "apikey", "credentials", "authorization", "private_key"})
+    if (k == exact) return true;
+  for (const char* part : {"password", "secret", "passwd"})
+    if (k.find(part) != std::string::npos) return true;
+  return k.size() > 6 && k.compare(k.size() - 6, 6, "_token") == 0;
+}
+
+inline void redact(json::value& v, std::string_view parent, std::string_view notifier_type, int depth) {
+  if (depth > 32) return;
+  if (v.is_array()) {
+    for (auto& x : v.as_array()) redact(x, parent, notifier_type, depth + 1);
+    return;
+  }
+  if (!v.is_object()) return;
+  std::string type = v.string_or("type", std::string(notifier_type));
+  bool headers = lower(parent) == "headers";
+  for (auto& [k, x] : v.as_object()) {
+    bool mask = headers || secret_key(k) ||
+                // a Pushover user key (notifier or a user's pushover settings); a Mattermost hook URL
+                (k == "user" && (type == "pushover" || parent == "pushover")) ||
+                (k == "url" && (type == "mattermost" || parent == "mattermost"));
+    if (mask && !x.is_null())
+      x = json::value("***");
+    else
+      redact(x, k, type, depth + 1);
+  }
+}
+
+}  // namespace detail
+
+// The configuration as GET /api/0/config shows it: every secret (passwords and their hashes, host
+// keys, notifier tokens, secrets, Pushover user keys, Mattermost hook URLs, webhook header values)
+// replaced by "***".
+inline json::value redact_secrets(const json::value& root) {
+  json::value v = root;
+  detail::redact(v, {}, {}, 0);
+  return v;
+}
+
 class registry_backend : public backend {
  public:
   // `engine` and `db` may be null (no alerting, no store); `cfg` must outlive this object.
@@ -115,6 +169,9 @@ class registry_backend : public backend {
   bool has_host(std::string_view host) const override { return reg_.find(host) != nullptr; }
   host_access access(std::string_view host) const override {
     const server::host* h = reg_.find(host);
+    // While drop_host() publishes the `dropped` event the host is already gone: its last roles
+    // decide who hears about it.
+    if (!h && dropping_ && dropping_->first == host) return dropping_->second;
     if (!h) return {};
     return host_access{h->owner, h->managers, h->monitors};
   }
@@ -147,30 +204,33 @@ class registry_backend : public backend {
 
   void plugin_history(std::string_view host, std::string_view plugin, std::size_t limit,
                       std::function<void(result<json::value>)> done) override {
-    const server::host* h = reg_.find(host);
-    auto it = h ? h->plugins.find(plugin) : decltype(h->plugins)::const_iterator{};
-    if (!h || it == h->plugins.end() || it->second.empty()) {
-      if (!store_) return done(make_error("not_found", "no data for this plugin"));
+    plugin_history_range(host, plugin, 0, std::numeric_limits<double>::max(), limit, std::move(done));
+  }
+
+  // The ring answers what it holds; older samples of the range come from the store.
+  void plugin_history_range(std::string_view host, std::string_view plugin, double since, double until,
+                            std::size_t limit, std::function<void(result<json::value>)> done) override {
+    const server::plugin_data* pd = find_plugin(host, plugin);
+    if (!pd && !store_) return done(make_error("not_found", "no data for this plugin"));
+    if (pd) {
+      json::value ring = ring_samples(*pd, since, until, limit);
+      double oldest = pd->newest(pd->size() - 1).timestamp;
+      // Enough samples, or the ring reaches back past `since`: the store has nothing to add.
+      if (!store_ || ring.size() >= limit || oldest <= since) return done(std::move(ring));
     }
-    const server::plugin_data* pd = (h && it != h->plugins.end()) ? &it->second : nullptr;
-    std::size_t in_ring = pd ? pd->size() : 0;
-    // The ring answers when it holds enough (or everything the server ever got since start).
-    if (pd && (limit <= in_ring || !store_)) return done(ring_samples(*pd, limit));
     std::string hn(host), pn(plugin);
+    double store_until = pd ? std::min(until, pd->newest(pd->size() - 1).timestamp) : until;
     store_->query_history(
-        hn, pn, 0, detail::wall_now() + 86400, std::min<std::size_t>(limit * 2 + in_ring, 20000),
-        [this, hn, pn, limit, done = std::move(done)](result<std::vector<server::history_sample>> r) {
-          const server::host* h2 = reg_.find(hn);
-          const server::plugin_data* p2 = nullptr;
-          if (h2)
-            if (auto i = h2->plugins.find(pn); i != h2->plugins.end() && !i->second.empty()) p2 = &i->second;
+        hn, pn, since, store_until, std::min<std::size_t>(limit + 1, 20000),
+        [this, hn, pn, since, until, limit, done = std::move(done)](result<std::vector<server::history_sample>> r) {
+          const server::plugin_data* p2 = find_plugin(hn, pn);
           if (!r) {
-            if (p2) return done(ring_samples(*p2, limit));
+            if (p2) return done(ring_samples(*p2, since, until, limit));
             return done(r.err());
           }
           // The ring's samples first (newest, including writes the store has not committed yet),
           // then older ones from the store; equal timestamps are one sample.
-          json::value out = p2 ? ring_samples(*p2, limit) : json::value::array();
+          json::value out = p2 ? ring_samples(*p2, since, until, limit) : json::value::array();
           double oldest = p2 ? p2->newest(p2->size() - 1).timestamp : std::numeric_limits<double>::infinity();
           double last = oldest;
           for (const auto& s : *r) {
@@ -179,7 +239,7 @@ class registry_backend : public backend {
             last = s.ts;
             out.push_back(json::value::object({{"timestamp", s.ts}, {"data", parse_or_null(s.data_json)}}));
           }
-          if (out.size() == 0) return done(make_error("not_found", "no data for this plugin"));
+          if (out.size() == 0 && !p2) return done(make_error("not_found", "no data for this plugin"));
           done(std::move(out));
         });
   }
@@ -211,7 +271,11 @@ class registry_backend : public backend {
   result<void> request_dns(std::string_view host) override { return reg_.request_dns(host); }
   result<void> drop_host(std::string_view host) override {
     std::string name(host);
-    if (!reg_.drop_host(name, detail::wall_now())) return make_error("not_found", "no host named " + name);
+    if (const server::host* h = reg_.find(name))
+      dropping_.emplace(name, host_access{h->owner, h->managers, h->monitors});
+    bool dropped = reg_.drop_host(name, detail::wall_now());
+    dropping_.reset();
+    if (!dropped) return make_error("not_found", "no host named " + name);
     if (engine_) engine_->forget_host(name);
     return {};
   }
@@ -260,6 +324,74 @@ class registry_backend : public backend {
     out.set("thresholds", sub("thresholds"));
     out.set("threshold_configs", sub("threshold_configs"));
     out.set("threshold_renotify_interval", sub("threshold_renotify_interval"));
+    return out;
+  }
+
+  json::value config_json() const override { return redact_secrets(cfg_->root); }
+
+  json::value maintenance_json(double now, const std::function<bool(std::string_view)>& visible) const override {
+    json::value windows = json::value::array();
+    json::value out = json::value::object();
+    if (!engine_) {
+      out.set("windows", std::move(windows));
+      return out;
+    }
+    auto rules = engine_->rules_ptr();
+    // The windows as written in the config (schedule fields), by name (as compile_rules names them).
+    std::map<std::string, const json::value*> raw;
+    if (const json::value* m = cfg_->root.find("maintenance"); m && m->is_array()) {
+      std::size_t idx = 0;
+      for (const auto& w : m->as_array()) {
+        std::string name = w.is_object() ? w.string_or("name", "") : std::string();
+        if (name.empty()) name = "maintenance-" + std::to_string(idx);
+        raw[name] = &w;
+        ++idx;
+      }
+    }
+    if (rules) {
+      for (const auto& w : rules->maintenance) {
+        json::value covered = json::value::array();  // visible hosts inside the window now
+        bool concerns = w.hosts.empty();
+        double change = 0;
+        bool active = w.active_at(now, change);
+        for (const server::host* h : reg_.hosts()) {
+          if (!visible(h->name) || !w.applies_to(h->name)) continue;
+          concerns = true;
+          if (active) covered.push_back(h->name);
+        }
+        if (!concerns) continue;
+        json::value e = json::value::object();
+        e.set("name", w.name);
+        if (w.hosts.empty())
+          e.set("hosts", "*");
+        else
+          e.set("hosts", detail_string_array(w.hosts));
+        bool once = w.k == alert::maintenance_window::kind::once;
+        e.set("kind", once ? "once" : "recurring");
+        if (once) {
+          e.set("start", w.start);
+          e.set("end", w.end);
+        } else {
+          if (auto it = raw.find(w.name); it != raw.end())
+            for (const char* k : {"cron", "days", "at", "duration"})
+              if (const json::value* v = it->second->find(k)) e.set(k, *v);
+          // The current occurrence, or the next one.
+          bool finite = change < std::numeric_limits<double>::max();
+          if (active) {
+            e.set("start", change - w.duration);
+            if (finite) e.set("end", change);
+          } else if (finite) {
+            e.set("start", change);
+            e.set("end", change + w.duration);
+          }
+        }
+        e.set("reason", w.name);
+        e.set("active", active);
+        e.set("hosts_in_maintenance", std::move(covered));
+        windows.push_back(std::move(e));
+      }
+    }
+    out.set("windows", std::move(windows));
     return out;
   }
 
@@ -394,15 +526,31 @@ class registry_backend : public backend {
   }
 
  private:
+  static json::value detail_string_array(const std::vector<std::string>& v) {
+    json::value a = json::value::array();
+    for (const auto& s : v) a.push_back(s);
+    return a;
+  }
+
   static json::value parse_or_null(const std::string& text) {
     auto v = json::parse(text);
     return v ? std::move(*v) : json::value();
   }
 
-  static json::value ring_samples(const server::plugin_data& p, std::size_t limit) {
+  const server::plugin_data* find_plugin(std::string_view host, std::string_view plugin) const {
+    const server::host* h = reg_.find(host);
+    if (!h) return nullptr;
+    auto it = h->plugins.find(plugin);
+    return it == h->plugins.end() || it->second.empty() ? nullptr : &it->second;
+  }
+
+  // Newest first, since <= timestamp <= until, at most `limit`.
+  static json::value ring_samples(const server::plugin_data& p, double since, double until, std::size_t limit) {
     json::value out = json::value::array();
-    for (std::size_t i = 0; i < p.size() && i < limit; ++i) {
+    for (std::size_t i = 0; i < p.size() && out.size() < limit; ++i) {
       const auto& s = p.newest(i);
+      if (s.timestamp > until) continue;
+      if (s.timestamp < since) break;
       out.push_back(json::value::object({{"timestamp", s.timestamp}, {"data", parse_or_null(s.data_json)}}));
     }
     return out;
@@ -413,6 +561,7 @@ class registry_backend : public backend {
   const server::config* cfg_;
   alert::engine* engine_;
   server::store* store_;
+  std::optional<std::pair<std::string, host_access>> dropping_;  // during drop_host() only
 };
 
 }  // namespace heartbeat::api

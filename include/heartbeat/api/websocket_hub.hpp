@@ -1,5 +1,5 @@
 // The WebSocket stream (`/hbd` on ws_port, `/ws` on hbd_port, both on wss_port): every client gets
-// host, plugin, message and alert events as {"type","data"} text frames, filtered by the client's
+// host, plugin, message, alert and dropped events as {"type","data"} text frames, filtered by the client's
 // roles. Each client has a bounded send buffer; one that falls behind is dropped, never waited for.
 // Lives on the io thread; events arrive from the registry's event_bus on the same thread.
 #pragma once
@@ -59,8 +59,10 @@ class websocket_hub {
   // Delivers one registry event to every client allowed to see its host.
   void publish(const server::event& e, double now) {
     if (clients_.empty()) return;
+    // `dropped` ({"name","removed":true}) lets pages remove a deleted host at once.
     if (e.kind != server::event_kind::host && e.kind != server::event_kind::plugin &&
-        e.kind != server::event_kind::message && e.kind != server::event_kind::alert)
+        e.kind != server::event_kind::message && e.kind != server::event_kind::alert &&
+        e.kind != server::event_kind::dropped)
       return;
     std::string text = "{\"type\":";
     json::write_string(text, server::to_string(e.kind));

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "heartbeat/alert/rules.hpp"
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/notify/notification.hpp"
@@ -61,18 +62,9 @@ struct host_access {
   std::vector<std::string> monitors;
 };
 
-struct maintenance_window {
-  std::vector<std::string> hosts;  // empty: every host
-  double start = 0;
-  double end = 0;
-  bool covers(std::string_view host, double now) const {
-    if (now < start || now >= end) return false;
-    if (hosts.empty()) return true;
-    for (const auto& h : hosts)
-      if (h == host) return true;
-    return false;
-  }
-};
+// The alert engine's windows (one-off, weekly, cron; host names or globs), parsed by the same
+// code, so that the notifier and the alert engine always agree on who is in maintenance.
+using maintenance_window = alert::maintenance_window;
 
 // The pipeline's knobs (`notify:` in the config).
 struct policy {
@@ -399,27 +391,10 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
   }
   s.default_owner = root.string_or("default_owner", "");
 
-  // ---- maintenance: windows (validated by the alert engine's compile_rules) ----
+  // ---- maintenance: the alert engine's windows (compile_rules reports their errors) ----
   if (const json::value* m = root.find("maintenance"); m && m->is_array()) {
-    for (const auto& w : m->as_array()) {
-      maintenance_window mw;
-      const json::value* st = w.find("start");
-      const json::value* en = w.find("end");
-      if (!st || !detail::parse_time_point(*st, mw.start)) continue;  // recurring: the alert engine's check
-      if (en) {
-        if (!detail::parse_time_point(*en, mw.end)) continue;
-      } else if (const json::value* du = w.find("duration")) {
-        auto d = config::parse_duration(*du);
-        if (!d) continue;
-        mw.end = mw.start + *d;
-      } else {
-        continue;
-      }
-      mw.hosts = detail::string_list(w.find("hosts"));
-      if (std::find(mw.hosts.begin(), mw.hosts.end(), "*") != mw.hosts.end()) mw.hosts.clear();
-      for (auto& h : detail::string_list(w.find("host"))) mw.hosts.push_back(h);
-      s.maintenance.push_back(std::move(mw));
-    }
+    config::diagnostics quiet;
+    alert::detail::read_maintenance(*m, quiet, s.maintenance);
   }
   return s;
 }

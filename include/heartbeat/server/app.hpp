@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 #include "heartbeat/server/dns.hpp"
 #include "heartbeat/server/journal.hpp"
 #include "heartbeat/server/store.hpp"
+#include "heartbeat/server/user_overlay.hpp"
 #include "heartbeat/api/registry_backend.hpp"
 #include "heartbeat/server/ingest.hpp"
 #include "heartbeat/server/monitor.hpp"
@@ -74,7 +76,8 @@ class app {
     api_backend_ = std::make_unique<api::registry_backend>(reg_, stats_, cfg_);
     api_backend_->set_store(store_.get());
     api_backend_->set_engine(&engine_);
-    api_ = std::make_unique<api::http_server>(io_, api::settings_from(cfg_), *api_backend_);
+    api_backend_->on_users_changed = [this](const api::user_directory& d) { on_api_users(d); };
+    api_ = std::make_unique<api::http_server>(io_, api_settings(), *api_backend_);
     if (auto r = api_->start(); !r) return r;  // error code "tls": bad certificate (exit 2)
 
     watch_signals();
@@ -125,7 +128,7 @@ class app {
     // ==== API
     if (api_) {
       api_backend_->set_config(cfg_);
-      api_->reload(api::settings_from(cfg_));
+      api_->reload(api_settings());
     }
     ++stats_.reloads;
     log::info("hbd: configuration reloaded from ", cfg_.source, " (", reg_.size(), " hosts)");
@@ -170,13 +173,11 @@ class app {
   // ==== NOTIFY ----------------------------------------------------------------
   std::unique_ptr<notify::service> notifier_;
 
-  // The alert engine's maintenance windows, copied for the notifier's thread.
+  // The alert engine's live maintenance windows for the notifier's thread: the ruleset is
+  // immutable and shared (a reload installs a new check with the new ruleset).
   notify::stages::maintenance::check_fn maintenance_check() const {
-    return [w = engine_.rules().maintenance](const std::string& host, double now) {
-      double change = 0;
-      for (const auto& m : w)
-        if (m.applies_to(host) && m.active_at(now, change)) return true;
-      return false;
+    return [rules = engine_.rules_ptr()](const std::string& host, double now) {
+      return rules && alert::window_covering(rules->maintenance, host, now) != nullptr;
     };
   }
 
@@ -192,6 +193,48 @@ class app {
     for (auto& m : notifier_->metric_series()) stats_.add_gauge(std::move(m.name), std::move(m.help), std::move(m.read));
     notifier_->start();
     reg_.events().subscribe(notifier_->sink());
+  }
+
+  // ==== USERS: the config's users with the API's changes on top (user_overlay.hpp) --------
+  user_overlay users_overlay_;
+  std::vector<api::user> config_users_;        // as the config file defines them
+  std::map<std::string, api::user> users_now_;  // effective: what the API serves
+
+  // The API's settings with the effective users; brings the notifier's routing along.
+  api::settings api_settings() {
+    api::settings s = api::settings_from(cfg_);
+    config_users_ = s.users;
+    std::vector<std::string> stale;
+    s.users = users_overlay_.apply(config_users_, &stale);
+    double now = wall_now();
+    for (const auto& n : stale)
+      if (store_) store_->forget_user(n, now);
+    users_now_.clear();
+    for (const auto& u : s.users) users_now_[u.name] = u;
+    if (notifier_) {
+      cfg::diagnostics quiet;  // load_server_config reported them
+      sync_notifier_users(*notifier_, notify::load_config(cfg_.root, quiet), config_users_, s.users);
+    }
+    return s;
+  }
+
+  // A user was created, changed or deleted through /api/0/users: persist it, route by it.
+  void on_api_users(const api::user_directory& d) {
+    double now = wall_now();
+    auto changes = users_overlay_.diff(users_now_, d.all(), config_users_, now);
+    if (changes.empty()) return;
+    cfg::diagnostics quiet;
+    notify::settings base = notify::load_config(cfg_.root, quiet);
+    for (auto& c : changes) {
+      if (store_) store_->put_user(c.name, std::move(c.record), now);
+      if (notifier_) {
+        if (c.u)
+          notifier_->set_user(notify_user(*c.u, base));
+        else
+          notifier_->remove_user(c.name);
+      }
+    }
+    users_now_ = d.all();
   }
 
   // ==== ALERT -----------------------------------------------------------------
@@ -343,6 +386,7 @@ class app {
     for (const auto& m : snap.messages) reg_.restore_message_json(m);
     reg_.apply_config(cfg_, now);  // the config wins for keys, watch, dyn and roles
     alert_snapshot_ = snap.alerts;  // ==== ALERT: restored by start_alerts() once the rules are compiled
+    users_overlay_.load(snap.users);  // ==== USERS: API changes of earlier runs
     if (!snap.hosts.empty())
       log::info("store: restored ", snap.hosts.size(), " hosts, ", snap.commands.size(), " commands, ",
                 snap.messages.size(), " messages from ", cfg_.state_db);

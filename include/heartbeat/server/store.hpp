@@ -20,6 +20,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
@@ -71,6 +73,9 @@ struct store_snapshot {
   std::vector<json::value> commands;  // command records as published in command events, oldest first
   std::vector<json::value> messages;  // the last messages_loaded message records, oldest first
   std::map<std::string, std::string> state;  // put_state() key/value pairs (e.g. an alert engine export)
+  // API user changes (the overlay on the config's users, see docs/USERS.md): name -> record as
+  // put_user() wrote it (a deleted user is a record with "deleted": true).
+  std::map<std::string, json::value> users;
 };
 
 struct store_stats {
@@ -110,6 +115,11 @@ class store {
     if (db_.is_open()) return {};
     if (auto r = detail::make_dirs(detail::parent_dir(opt_.path)); !r) return r;
     if (auto r = db_.open(opt_.path, false); !r) return r;
+    // Users changed through the API are kept here with their password hashes: no access for
+    // others (SQLite gives the -wal and -shm files the database file's mode).
+    struct stat st {};
+    if (::stat(opt_.path.c_str(), &st) == 0 && (st.st_mode & 0007) != 0)
+      (void)::chmod(opt_.path.c_str(), st.st_mode & 0770);
     for (const char* p : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY"})
       if (auto r = db_.exec(p); !r) return r;
     if (auto r = create_schema(); !r) {
@@ -177,6 +187,14 @@ class store {
   }
   bool put_state(std::string_view key, std::string value, double ts) {
     return push(op{op_kind::state, ts, {}, std::string(key), std::move(value)});
+  }
+  // A user changed through the API (the record holds the password hash: the database file is
+  // made unreadable for others at open()); forget_user() removes the record.
+  bool put_user(std::string_view name, std::string user_json, double ts) {
+    return push(op{op_kind::user, ts, {}, std::string(name), std::move(user_json)});
+  }
+  bool forget_user(std::string_view name, double ts) {
+    return push(op{op_kind::forget_user, ts, {}, std::string(name), {}});
   }
 
   // The event-bus sink: persists what each event carries (the registry
@@ -266,7 +284,7 @@ class store {
   void set_prune_clock(std::function<double()> now) { prune_clock_ = std::move(now); }
 
  private:
-  enum class op_kind : std::uint8_t { host, plugin, message, alert, command, drop_host, state };
+  enum class op_kind : std::uint8_t { host, plugin, message, alert, command, drop_host, state, user, forget_user };
   struct op {
     op_kind kind = op_kind::host;
     double ts = 0;
@@ -282,6 +300,7 @@ class store {
   };
   struct statements {
     detail::sqlite_stmt host, conn, conn_clear, plugin_latest, plugin_hist, message, alert, command, state;
+    detail::sqlite_stmt user, user_forget;
     detail::sqlite_stmt drop[7];
     detail::sqlite_stmt prune_hist, prune_msgs, prune_cmds;
   };
@@ -322,7 +341,10 @@ class store {
                      " json TEXT NOT NULL);"
                      "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, updated REAL NOT NULL, value "
                      "TEXT NOT NULL)"
-                     " WITHOUT ROWID;");
+                     " WITHOUT ROWID;"
+                     // Added without a version bump: older hbd versions simply ignore the table.
+                     "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, updated REAL NOT NULL, json "
+                     "TEXT NOT NULL) WITHOUT ROWID;");
         !r)
       return r;
     auto st = db_.prepare("SELECT max(version) FROM schema_version");
@@ -371,6 +393,10 @@ class store {
         {&s.state,
          "INSERT INTO state(key, updated, value) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET "
          "updated = excluded.updated, value = excluded.value"},
+        {&s.user,
+         "INSERT INTO users(name, updated, json) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
+         "updated = excluded.updated, json = excluded.json"},
+        {&s.user_forget, "DELETE FROM users WHERE name = ?1"},
         {&s.drop[0], "DELETE FROM hosts WHERE name = ?1"},
         {&s.drop[1], "DELETE FROM connections WHERE host = ?1"},
         {&s.drop[2], "DELETE FROM plugin_latest WHERE host = ?1"},
@@ -486,6 +512,14 @@ class store {
       if (!st) return st.err();
       while (st->step() == SQLITE_ROW) snap.state.emplace(std::string(st->text(0)), std::string(st->text(1)));
     }
+    {
+      auto st = db_.prepare("SELECT name, json FROM users ORDER BY name");
+      if (!st) return st.err();
+      while (st->step() == SQLITE_ROW) {
+        json::value v = parse_or_null(st->text(1));
+        if (v.is_object()) snap.users.emplace(std::string(st->text(0)), std::move(v));
+      }
+    }
     snap.hosts.reserve(hosts.size());
     for (auto& [name, h] : hosts) snap.hosts.push_back(std::move(h));
     return snap;
@@ -552,6 +586,10 @@ class store {
       case op_kind::state:
         check(s.state.bind(1, o.key).bind(2, o.ts).bind(3, o.text).run(), "state write");
         break;
+      case op_kind::user:
+        check(s.user.bind(1, o.key).bind(2, o.ts).bind(3, o.text).run(), "user write");
+        break;
+      case op_kind::forget_user: check(s.user_forget.bind(1, o.key).run(), "user removal"); break;
     }
   }
 

@@ -144,8 +144,8 @@ maintenance:
   EXPECT_EQ(s.hosts[0].second.owner, "bob");
   ASSERT_EQ(s.maintenance.size(), 1u);
   EXPECT_EQ(s.maintenance[0].start, 1767225600);
-  EXPECT_TRUE(s.maintenance[0].covers("db01", 1767226000));
-  EXPECT_FALSE(s.maintenance[0].covers("web01", 1767226000));
+  EXPECT_TRUE(alert::window_covering(s.maintenance, "db01", 1767226000));
+  EXPECT_FALSE(alert::window_covering(s.maintenance, "web01", 1767226000));
 }
 
 TEST(NotifyConfig, MaintenanceWindowsInTheAlertEnginesFormat) {
@@ -157,7 +157,11 @@ maintenance:
   - {name: weekly, hosts: [web01], days: [sun], at: "03:00", duration: 2h}
 )",
                 d);
-  ASSERT_EQ(s.maintenance.size(), 2u) << "recurring windows are the alert engine's check";
+  ASSERT_EQ(s.maintenance.size(), 3u) << "recurring windows are read as the alert engine reads them";
   EXPECT_EQ(s.maintenance[0].end, 4600);
-  EXPECT_TRUE(s.maintenance[1].covers("anything", 5500));
+  EXPECT_TRUE(alert::window_covering(s.maintenance, "anything", 5500));
+  // 2026-11-22 is a Sunday: 03:00-05:00 UTC covers web01 only.
+  EXPECT_TRUE(alert::window_covering(s.maintenance, "web01", 1795316400 + 3600));
+  EXPECT_FALSE(alert::window_covering(s.maintenance, "db01", 1795316400 + 3600));
+  EXPECT_FALSE(alert::window_covering(s.maintenance, "web01", 1795316400 + 3 * 3600));
 }

@@ -62,7 +62,14 @@ TEST(NotifyWatch, UnwatchedHostsAreSilenced) {
 }
 
 TEST(NotifyMaintenance, WindowsCoverTheirHostsAndTime) {
-  stages::maintenance m({maintenance_window{{"web01"}, 100, 200}, maintenance_window{{}, 1000, 1100}});
+  auto once = [](std::vector<std::string> hosts, double start, double end) {
+    maintenance_window w;
+    w.hosts = std::move(hosts);
+    w.start = start;
+    w.end = end;
+    return w;
+  };
+  stages::maintenance m({once({"web01"}, 100, 200), once({}, 1000, 1100)});
   EXPECT_EQ(m.check(alert("web01", "x", level::warning), 150), reason::maintenance);
   EXPECT_FALSE(m.check(alert("web01", "x", level::warning), 200));
   EXPECT_FALSE(m.check(alert("db01", "x", level::warning), 150));

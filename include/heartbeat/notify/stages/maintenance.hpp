@@ -1,6 +1,8 @@
 // Stage 2, maintenance: nothing is sent for a host inside one of its
-// maintenance windows (the config's `maintenance` list, or a check the server
-// installs from the alert engine's rules). Pipeline stage, worker thread.
+// maintenance windows: the config's `maintenance` list read by the alert
+// engine's parser and tested with alert::window_covering (recurring windows and
+// host globs included), or a check the server installs from the alert engine's
+// live rules. Pipeline stage, worker thread.
 #pragma once
 
 #include <functional>
@@ -26,8 +28,7 @@ class maintenance {
 
   std::optional<std::string_view> check(const notification& n, double now) const {
     if (n.kind == kind::channel_failure || n.host.empty()) return std::nullopt;
-    for (const auto& w : windows_)
-      if (w.covers(n.host, now)) return reason::maintenance;
+    if (alert::window_covering(windows_, n.host, now)) return reason::maintenance;
     if (check_ && check_(n.host, now)) return reason::maintenance;
     return std::nullopt;
   }
