@@ -23,8 +23,9 @@ describe('web UI against a real hbd', { timeout: 120000 }, () => {
         mona: { full_name: 'Mona Monitor', password: hashPassword(bin, 'mona', MONA_PW) },
       },
       default_owner: 'alice',
-      hosts: { 'mon-host': { owner: 'alice', monitors: ['mona'] } },
+      hosts: { 'mon-host': { owner: 'alice', monitors: ['mona'] }, 'keyed-host': { key: 'host-key-not-shown-1234567890' } },
       thresholds: { cpu_monitor: { cpu_percent: { warning: 80, critical: 90, operator: '>' } } },
+      maintenance: [{ name: 'patch-window', hosts: ['keyed-*'], start: Math.floor(Date.now() / 1000) - 60, duration: '2h' }],
     });
     await hbd.start();
     browser = await launchBrowser();
@@ -156,6 +157,14 @@ describe('web UI against a real hbd', { timeout: 120000 }, () => {
     await alice.goto(`${hbd.base}/settings`);
     await alice.waitForSelector('#users-body tr[data-user="mona"]');
     assert.ok(await alice.$('#server-config'));
+    // GET /api/0/config: the tree shows the configuration with secrets masked by the server.
+    const cfgText = await alice.textContent('#server-config');
+    assert.ok(cfgText.includes('keyed-host') && cfgText.includes('hidden'), 'masked host key shown as hidden');
+    assert.ok(!cfgText.includes('host-key-not-shown') && !cfgText.includes('pbkdf2'), 'no secret on the page');
+    // GET /api/0/maintenance: the window and that it is active now.
+    await alice.waitForSelector('#maintenance td');
+    const maint = await alice.textContent('#maintenance');
+    assert.ok(maint.includes('patch-window') && maint.includes('keyed-*') && maint.includes('active'), maint);
     await screenshot(alice, 'settings');
     await alice.emulateMedia({ colorScheme: 'dark' });
     await alice.goto(`${hbd.base}/live`);
@@ -172,6 +181,21 @@ describe('web UI against a real hbd', { timeout: 120000 }, () => {
     await alice.goto(`${hbd.base}/plugins`);
     await alice.waitForSelector('#host-list a');
     await screenshot(alice, 'plugins-picker');
+    assert.deepEqual(alice.errors, []);
+  });
+
+  test('a host deleted through the API leaves /live at once (WebSocket "dropped")', async () => {
+    await hbd.htb('drop-me');
+    await alice.goto(`${hbd.base}/live`);
+    await alice.waitForSelector('tr[data-host="drop-me"]');
+    const status = await alice.evaluate(async () => {
+      const csrf = decodeURIComponent((document.cookie.match(/(?:^|; )hb_csrf=([^;]*)/) || [])[1] || '');
+      const r = await fetch('/api/0/hosts/drop-me', { method: 'DELETE', headers: { 'X-CSRF-Token': csrf } });
+      return r.status;
+    });
+    assert.equal(status, 200);
+    // Well before the page's 60 s re-read: only the stream can have removed it.
+    await waitFor(async () => (await alice.$('tr[data-host="drop-me"]')) === null, 3000, 'row removed');
     assert.deepEqual(alice.errors, []);
   });
 
@@ -197,6 +221,9 @@ describe('web UI against a real hbd', { timeout: 120000 }, () => {
     await mona.goto(`${hbd.base}/settings`);
     await mona.waitForSelector('#account');
     assert.equal(await mona.$('#users'), null, 'no user management for a non-admin');
+    // /api/0/config is admin-only (403): the thresholds still show, from /api/0/settings.
+    await mona.waitForSelector('#thresholds');
+    assert.ok((await mona.textContent('#server-config')).includes('Only administrators'));
     await screenshot(mona, 'settings-monitor');
     await mona.goto(`${hbd.base}/alerts`);
     await mona.waitForSelector('#alerts-body');

@@ -75,6 +75,9 @@ MATRIX = [
     ("GET", "/api/0/users/mona", None, [401, 403, 403, 403, 403, 200]),
     ("PUT", "/api/0/users/mona", {"full_name": "Mona M"}, [401, 403, 403, 403, 403, 200]),
     ("GET", "/api/0/settings", None, [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/0/config", None, [401, 403, 403, 403, 403, 200]),
+    ("GET", "/api/0/maintenance", None, [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/0/hosts/web1/plugins/mem?since=0&until=9999999999", None, [401, 404, 200, 200, 200, 200]),
     ("GET", "/metrics", None, [401, 200, 200, 200, 200, 200]),
     ("GET", "/healthz", None, [200, 200, 200, 200, 200, 200]),
 ]

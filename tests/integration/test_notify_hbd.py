@@ -92,3 +92,51 @@ def test_alerts_and_host_down_are_mailed_and_posted_by_hbd():
     finally:
         hook.close()
         smtp.close()
+
+
+def test_routing_follows_users_changed_through_the_api_also_after_restart():
+    """A user created through /api/0/users receives notifications at once, still after a restart
+    (the overlay from state_db is handed to the notifier at start-up), and no more once deleted."""
+    from api_helpers import login, request, users_config
+
+    hook = Receiver()
+    try:
+        config = {
+            "users": users_config(alice=True),  # alice has no notification channels
+            "thresholds": {"cpu_monitor": {"cpu_percent": {"warning": 80, "critical": 90}}},
+            "notifiers": {"hook": {"type": "webhook", "url": hook.url + "/hb"}},
+            "notify": {"dedup_window": 0},
+        }
+
+        def api(hbd, method, path, body=None):
+            tok = login(hbd.hbd_port, "alice")[0]
+            st, _, raw, _ = request(hbd.hbd_port, method, path, body=body, token=tok)
+            assert st in (200, 201), raw
+
+        with Hbd(config) as hbd:
+            web = Client("web01", hbd.hb_port)
+            web.heartbeat(interval=30)
+            web.plg("cpu_monitor", {"cpu_percent": 95.0})
+            def unrouted():
+                return sum(n.get("reason") == "no recipient" for n in journal_notifications(hbd))
+
+            wait(lambda: unrouted() >= 1, what="the alert suppressed: nobody receives it")
+            assert hook.ok() == []
+
+            api(hbd, "POST", "/api/0/users", {"username": "oncall", "password": "oncall-pw-1", "admin": True,
+                                              "notification_channels": ["hook"]})
+            web.plg("cpu_monitor", {"cpu_percent": 50.0})
+            wait(lambda: any(b.get("kind") == "alert" for b in hook.json_bodies()), what="the RECOVERED webhook")
+
+            hbd.restart()
+            web.plg("cpu_monitor", {"cpu_percent": 96.0})
+            wait(lambda: any("96.0" in b.get("text", "") for b in hook.json_bodies()),
+                 what="the CRITICAL webhook after restart")
+
+            api(hbd, "DELETE", "/api/0/users/oncall")
+            n, before = len(hook.ok()), unrouted()
+            web.plg("cpu_monitor", {"cpu_percent": 40.0})
+            wait(lambda: unrouted() > before, what="the recovery suppressed again")
+            assert len(hook.ok()) == n
+    finally:
+        hook.close()

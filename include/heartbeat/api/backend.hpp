@@ -42,8 +42,9 @@ class backend {
   // The same within since <= timestamp <= until (Unix seconds; ?since=&until=), newest first, at
   // most `limit`. This default filters what plugin_history() gives; registry_backend asks the
   // store for the range beyond the in-memory ring.
-  virtual void plugin_history_range(std::string_view host, std::string_view plugin, double since, double until,
-                                    std::size_t limit, std::function<void(result<json::value>)> done) {
+  virtual void plugin_history_range(std::string_view host, std::string_view plugin, double since,
+                                    double until, std::size_t limit,
+                                    std::function<void(result<json::value>)> done) {
     plugin_history(host, plugin, limit, [since, until, done = std::move(done)](result<json::value> r) {
       if (!r || !r->is_array()) return done(std::move(r));
       json::value out = json::value::array();

@@ -13,10 +13,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <limits>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -188,7 +188,8 @@ inline std::optional<double> parse_time(std::string_view v) {
   double d = std::strtod(s.c_str(), &end);
   if (errno != 0 || end != s.c_str() + s.size() || !std::isfinite(d) || d < 0) return std::nullopt;
   for (char c : s)
-    if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) return std::nullopt;
+    if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'))
+      return std::nullopt;
   return d;
 }
 
@@ -1080,25 +1081,27 @@ class http_server {
     }
     if (since > until) return reply_error(req, 400, "since must not be after until");
     std::weak_ptr<int> alive = alive_;
-    backend_.plugin_history_range(host, plugin, since, until, limit, [this, alive, req, host, plugin](result<json::value> r) {
-      if (alive.expired()) return;
-      try {
-        if (!r) {
-          if (r.err().code == "not_found")
-            reply_error(req, 404, "Plugin '" + plugin + "' not found for host '" + host + "'");
-          else
-            reply_error(req, 500, r.err().message);
-          return;
-        }
-        std::size_t n = r->size();
-        reply_json(
-            req, 200,
-            json::value::object(
-                {{"hostname", host}, {"plugin", plugin}, {"samples", std::move(*r)}, {"sample_count", n}}));
-      } catch (const std::exception& ex) {
-        log::error("api: history reply: ", ex.what());
-      }
-    });
+    backend_.plugin_history_range(
+        host, plugin, since, until, limit, [this, alive, req, host, plugin](result<json::value> r) {
+          if (alive.expired()) return;
+          try {
+            if (!r) {
+              if (r.err().code == "not_found")
+                reply_error(req, 404, "Plugin '" + plugin + "' not found for host '" + host + "'");
+              else
+                reply_error(req, 500, r.err().message);
+              return;
+            }
+            std::size_t n = r->size();
+            reply_json(req, 200,
+                       json::value::object({{"hostname", host},
+                                            {"plugin", plugin},
+                                            {"samples", std::move(*r)},
+                                            {"sample_count", n}}));
+          } catch (const std::exception& ex) {
+            log::error("api: history reply: ", ex.what());
+          }
+        });
     return restinio::request_accepted();
   }
 

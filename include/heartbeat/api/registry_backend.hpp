@@ -8,9 +8,9 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "heartbeat/alert/engine.hpp"
@@ -222,7 +222,8 @@ class registry_backend : public backend {
     double store_until = pd ? std::min(until, pd->newest(pd->size() - 1).timestamp) : until;
     store_->query_history(
         hn, pn, since, store_until, std::min<std::size_t>(limit + 1, 20000),
-        [this, hn, pn, since, until, limit, done = std::move(done)](result<std::vector<server::history_sample>> r) {
+        [this, hn, pn, since, until, limit,
+         done = std::move(done)](result<std::vector<server::history_sample>> r) {
           const server::plugin_data* p2 = find_plugin(hn, pn);
           if (!r) {
             if (p2) return done(ring_samples(*p2, since, until, limit));
@@ -329,7 +330,8 @@ class registry_backend : public backend {
 
   json::value config_json() const override { return redact_secrets(cfg_->root); }
 
-  json::value maintenance_json(double now, const std::function<bool(std::string_view)>& visible) const override {
+  json::value maintenance_json(double now,
+                               const std::function<bool(std::string_view)>& visible) const override {
     json::value windows = json::value::array();
     json::value out = json::value::object();
     if (!engine_) {
@@ -545,7 +547,8 @@ class registry_backend : public backend {
   }
 
   // Newest first, since <= timestamp <= until, at most `limit`.
-  static json::value ring_samples(const server::plugin_data& p, double since, double until, std::size_t limit) {
+  static json::value ring_samples(const server::plugin_data& p, double since, double until,
+                                  std::size_t limit) {
     json::value out = json::value::array();
     for (std::size_t i = 0; i < p.size() && out.size() < limit; ++i) {
       const auto& s = p.newest(i);

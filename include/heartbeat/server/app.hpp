@@ -197,7 +197,7 @@ class app {
 
   // ==== USERS: the config's users with the API's changes on top (user_overlay.hpp) --------
   user_overlay users_overlay_;
-  std::vector<api::user> config_users_;        // as the config file defines them
+  std::vector<api::user> config_users_;         // as the config file defines them
   std::map<std::string, api::user> users_now_;  // effective: what the API serves
 
   // The API's settings with the effective users; brings the notifier's routing along.
@@ -226,7 +226,8 @@ class app {
     cfg::diagnostics quiet;
     notify::settings base = notify::load_config(cfg_.root, quiet);
     for (auto& c : changes) {
-      if (store_) store_->put_user(c.name, std::move(c.record), now);
+      if (store_ && !store_->put_user(c.name, std::move(c.record), now))
+        log::error("users: store queue full: the change of user '", c.name, "' is not saved");
       if (notifier_) {
         if (c.u)
           notifier_->set_user(notify_user(*c.u, base));

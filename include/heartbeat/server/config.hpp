@@ -59,20 +59,20 @@ inline std::string state_dir() {
 
 struct config {
   // -- network -------------------------------------------------------------
-  std::uint16_t hb_port = 50003;     // UDP heartbeats (IPv4 and IPv6)
-  std::string hb_host;               // new: UDP bind address; empty: every interface, IPv4 and IPv6
-  std::uint16_t hbd_port = 50004;    // HTTP API, web UI, /ws
-  std::string hbd_host;              // HTTP bind address; empty: all interfaces
-  std::uint16_t ws_port = 50005;     // plain WebSocket (/hbd); 0: off
-  std::uint16_t wss_port = 0;        // secure WebSocket; 0: off
+  std::uint16_t hb_port = 50003;   // UDP heartbeats (IPv4 and IPv6)
+  std::string hb_host;             // new: UDP bind address; empty: every interface, IPv4 and IPv6
+  std::uint16_t hbd_port = 50004;  // HTTP API, web UI, /ws
+  std::string hbd_host;            // HTTP bind address; empty: all interfaces
+  std::uint16_t ws_port = 50005;   // plain WebSocket (/hbd); 0: off
+  std::uint16_t wss_port = 0;      // secure WebSocket; 0: off
   std::string cert_path = "/usr/local/etc/ssl/";
   std::string wss_pem = "fullchain.pem";
   std::string wss_key = "privkey.pem";
   std::uint32_t udp_rcvbuf = 4u << 20;  // new: SO_RCVBUF asked for on the UDP sockets (bytes)
 
   // -- host timing -----------------------------------------------------------
-  double interval = 30;  // expected heartbeat interval of configured hosts before their first HTB
-  double grace = 15;     // a connection is DOWN after interval + grace without HTB
+  double interval = 30;       // expected heartbeat interval of configured hosts before their first HTB
+  double grace = 15;          // a connection is DOWN after interval + grace without HTB
   double command_ttl = 3600;  // new: a queued CMD/UPD expires after this many seconds
 
   // -- protocol --------------------------------------------------------------
@@ -275,9 +275,10 @@ inline config load_server_config(const json::value& root, cfg::diagnostics& diag
   }
 
   // Sub-trees other parts own: validated by their loaders (see app.hpp / load()).
-  r.known({"thresholds", "threshold_configs", "threshold_renotify_interval", "threshold_missing_after", "maintenance",
-           "notifiers", "pushsrv", "notify"});
-  // ==== ALERT: every thresholds/profiles/maintenance problem, with its key path (app.hpp compiles again to run).
+  r.known({"thresholds", "threshold_configs", "threshold_renotify_interval", "threshold_missing_after",
+           "maintenance", "notifiers", "pushsrv", "notify"});
+  // ==== ALERT: every thresholds/profiles/maintenance problem, with its key path (app.hpp compiles again to
+  // run).
   (void)alert::compile_rules(root, diag);
   // ==== NOTIFY: notifiers, pushsrv, notify (policy), users' notification keys, with key paths.
   (void)notify::load_config(root, diag);

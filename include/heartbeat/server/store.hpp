@@ -284,7 +284,17 @@ class store {
   void set_prune_clock(std::function<double()> now) { prune_clock_ = std::move(now); }
 
  private:
-  enum class op_kind : std::uint8_t { host, plugin, message, alert, command, drop_host, state, user, forget_user };
+  enum class op_kind : std::uint8_t {
+    host,
+    plugin,
+    message,
+    alert,
+    command,
+    drop_host,
+    state,
+    user,
+    forget_user
+  };
   struct op {
     op_kind kind = op_kind::host;
     double ts = 0;

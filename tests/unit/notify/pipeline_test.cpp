@@ -55,7 +55,7 @@ struct fixture {
   }
 };
 
-notification alert(const std::string& host, const std::string& path, level l = level::warning) {
+notification alert_for(const std::string& host, const std::string& path, level l = level::warning) {
   notification n;
   n.host = host;
   n.metric_path = path;
@@ -79,7 +79,7 @@ notify: {retry_attempts: 3, retry_initial: 1, rate_limit_count: 5, rate_limit_wi
 
 TEST(NotifyPipeline, WithoutUsersEveryNotifierGetsItOnce) {
   fixture f(two_hooks, {"a", "b"});
-  f.p->process(alert("web01", "cpu"), 10);
+  f.p->process(alert_for("web01", "cpu"), 10);
   f.p->tick(10);
   ASSERT_EQ(f.rec.sent_.size(), 2u);
   EXPECT_EQ(f.rec.sent_[0].title, "WARNING: web01 - cpu = 90.0");
@@ -90,10 +90,10 @@ TEST(NotifyPipeline, WithoutUsersEveryNotifierGetsItOnce) {
 
 TEST(NotifyPipeline, WatchMaintenanceAndDedupSuppressWithTheirReason) {
   fixture f(two_hooks, {"a", "b"});
-  f.p->process(alert("quiet01", "cpu"), 10);
-  f.p->process(alert("db01", "cpu"), 150);
-  f.p->process(alert("web01", "cpu"), 150);
-  f.p->process(alert("web01", "cpu"), 151);
+  f.p->process(alert_for("quiet01", "cpu"), 10);
+  f.p->process(alert_for("db01", "cpu"), 150);
+  f.p->process(alert_for("web01", "cpu"), 150);
+  f.p->process(alert_for("web01", "cpu"), 151);
   f.p->tick(151);
   EXPECT_EQ(f.count(outcome::suppressed, reason::watch), 1);
   EXPECT_EQ(f.count(outcome::suppressed, reason::maintenance), 1);
@@ -116,7 +116,7 @@ TEST(NotifyPipeline, TwoServerErrorsThenSuccessDeliversOnceAfterBackoff) {
   fixture f(two_hooks, {"a"});
   f.rec.script["a"] = {send_status::retry("HTTP 500"), send_status::retry("HTTP 500"),
                        send_status::success()};
-  f.p->process(alert("web01", "cpu"), 10);
+  f.p->process(alert_for("web01", "cpu"), 10);
   f.p->tick(10);
   EXPECT_EQ(f.rec.sent_.size(), 0u);
   EXPECT_EQ(f.p->next_due(), 11);
@@ -146,7 +146,7 @@ notify: {retry_attempts: 2, retry_initial: 1}
 )",
             {"hook", "mail"});
   f.rec.script["hook"] = {send_status::retry("HTTP 503")};
-  f.p->process(alert("web01", "cpu", level::critical), 10);
+  f.p->process(alert_for("web01", "cpu", level::critical), 10);
   f.p->tick(10);
   f.p->tick(11);
   EXPECT_EQ(f.count(outcome::retried), 1);
@@ -158,7 +158,7 @@ notify: {retry_attempts: 2, retry_initial: 1}
   EXPECT_EQ(f.rec.sent_[0].user, "alice");
   EXPECT_EQ(f.rec.sent_[1].title, "NOTIFIER FAILED: hook (webhook) - HTTP 503");
   // A second failure still falls back, without a second channel alert.
-  f.p->process(alert("web01", "mem", level::critical), 100);
+  f.p->process(alert_for("web01", "mem", level::critical), 100);
   f.p->tick(100);
   f.p->tick(101);
   EXPECT_EQ(f.rec.sent_.size(), 3u);
@@ -169,7 +169,7 @@ notify: {retry_attempts: 2, retry_initial: 1}
 TEST(NotifyPipeline, UnrecoverableErrorsAreNotRetried) {
   fixture f(two_hooks, {"a", "b"});
   f.rec.script["a"] = {send_status::fatal("HTTP 401")};
-  f.p->process(alert("web01", "cpu"), 10);
+  f.p->process(alert_for("web01", "cpu"), 10);
   f.p->tick(10);
   EXPECT_EQ(f.count(outcome::retried), 0);
   EXPECT_EQ(f.count(outcome::failed), 1);
@@ -189,7 +189,7 @@ hosts:
 notify: {rate_limit_count: 5, rate_limit_window: 60}
 )",
             {"hook"});
-  for (int i = 0; i < 50; ++i) f.p->process(alert("web01", "m" + std::to_string(i)), 100 + i * 0.01);
+  for (int i = 0; i < 50; ++i) f.p->process(alert_for("web01", "m" + std::to_string(i)), 100 + i * 0.01);
   f.p->tick(101);
   EXPECT_EQ(f.rec.sent_.size(), 5u);
   EXPECT_EQ(f.count(outcome::suppressed, reason::rate_limited), 45);
@@ -217,9 +217,9 @@ hosts:
   db01: {owner: bob}
 )",
             {"a", "b"});
-  f.p->process(alert("web01", "cpu", level::warning), 10);
-  f.p->process(alert("db01", "cpu", level::critical), 10);
-  f.p->process(alert("nobody", "cpu", level::critical), 10);
+  f.p->process(alert_for("web01", "cpu", level::warning), 10);
+  f.p->process(alert_for("db01", "cpu", level::critical), 10);
+  f.p->process(alert_for("nobody", "cpu", level::critical), 10);
   f.p->tick(10);
   ASSERT_EQ(f.rec.sent_.size(), 2u);
   EXPECT_EQ(f.rec.sent_[0].user, "alice");
@@ -230,7 +230,7 @@ hosts:
   EXPECT_EQ(f.count(outcome::suppressed, reason::no_recipient), 1);
   // The API moves web01 to bob alone.
   f.p->dir().set_host("web01", host_access{true, "bob", {}, {}});
-  f.p->process(alert("web01", "mem", level::critical), 20);
+  f.p->process(alert_for("web01", "mem", level::critical), 20);
   f.p->tick(20);
   EXPECT_EQ(f.rec.sent_.back().user, "bob");
 }
@@ -250,12 +250,12 @@ hosts:
   root.admin = true;
   root.channels = {"a"};
   f.p->dir().set_user(root);
-  f.p->process(alert("db01", "cpu", level::critical), 10);
+  f.p->process(alert_for("db01", "cpu", level::critical), 10);
   f.p->tick(10);
   ASSERT_EQ(f.rec.sent_.size(), 1u);
   EXPECT_EQ(f.rec.sent_[0].user, "root");
   f.p->dir().remove_user("root");
-  f.p->process(alert("db01", "mem", level::critical), 20);
+  f.p->process(alert_for("db01", "mem", level::critical), 20);
   f.p->tick(20);
   EXPECT_EQ(f.rec.sent_.size(), 1u);
   EXPECT_EQ(f.count(outcome::suppressed, reason::no_recipient), 1);

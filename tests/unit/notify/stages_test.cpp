@@ -17,7 +17,7 @@ using namespace heartbeat::notify;
 
 namespace {
 
-notification alert(const std::string& host, const std::string& path, level l, double ts = 0) {
+notification alert_for(const std::string& host, const std::string& path, level l, double ts = 0) {
   notification n;
   n.host = host;
   n.metric_path = path;
@@ -54,11 +54,11 @@ hosts:
 
 TEST(NotifyWatch, UnwatchedHostsAreSilenced) {
   directory dir(load(users_yaml));
-  EXPECT_EQ(stages::check_watch(alert("db01", "x", level::critical), dir), reason::watch);
-  EXPECT_FALSE(stages::check_watch(alert("web01", "x", level::critical), dir));
-  EXPECT_FALSE(stages::check_watch(alert("new-host", "x", level::critical), dir));
+  EXPECT_EQ(stages::check_watch(alert_for("db01", "x", level::critical), dir), reason::watch);
+  EXPECT_FALSE(stages::check_watch(alert_for("web01", "x", level::critical), dir));
+  EXPECT_FALSE(stages::check_watch(alert_for("new-host", "x", level::critical), dir));
   dir.set_watch("web01", false);
-  EXPECT_EQ(stages::check_watch(alert("web01", "x", level::critical), dir), reason::watch);
+  EXPECT_EQ(stages::check_watch(alert_for("web01", "x", level::critical), dir), reason::watch);
 }
 
 TEST(NotifyMaintenance, WindowsCoverTheirHostsAndTime) {
@@ -70,24 +70,24 @@ TEST(NotifyMaintenance, WindowsCoverTheirHostsAndTime) {
     return w;
   };
   stages::maintenance m({once({"web01"}, 100, 200), once({}, 1000, 1100)});
-  EXPECT_EQ(m.check(alert("web01", "x", level::warning), 150), reason::maintenance);
-  EXPECT_FALSE(m.check(alert("web01", "x", level::warning), 200));
-  EXPECT_FALSE(m.check(alert("db01", "x", level::warning), 150));
-  EXPECT_EQ(m.check(alert("db01", "x", level::warning), 1050), reason::maintenance);
+  EXPECT_EQ(m.check(alert_for("web01", "x", level::warning), 150), reason::maintenance);
+  EXPECT_FALSE(m.check(alert_for("web01", "x", level::warning), 200));
+  EXPECT_FALSE(m.check(alert_for("db01", "x", level::warning), 150));
+  EXPECT_EQ(m.check(alert_for("db01", "x", level::warning), 1050), reason::maintenance);
   m.set_check([](const std::string& h, double now) { return h == "db01" && now > 5000; });
-  EXPECT_EQ(m.check(alert("db01", "x", level::warning), 6000), reason::maintenance);
+  EXPECT_EQ(m.check(alert_for("db01", "x", level::warning), 6000), reason::maintenance);
 }
 
 TEST(NotifyDedup, RepeatsWithinTheWindowAreSuppressedFlapsAreNot) {
   stages::dedup d(60);
-  auto w = alert("web01", "cpu", level::warning);
+  auto w = alert_for("web01", "cpu", level::warning);
   EXPECT_FALSE(d.check(w, 0));
   EXPECT_EQ(d.check(w, 30), reason::dedup);
-  EXPECT_FALSE(d.check(alert("web01", "mem", level::warning), 31));   // another metric
-  EXPECT_FALSE(d.check(alert("web01", "cpu", level::critical), 32));  // escalation
-  auto ok = alert("web01", "cpu", level::ok);
+  EXPECT_FALSE(d.check(alert_for("web01", "mem", level::warning), 31));   // another metric
+  EXPECT_FALSE(d.check(alert_for("web01", "cpu", level::critical), 32));  // escalation
+  auto ok = alert_for("web01", "cpu", level::ok);
   EXPECT_FALSE(d.check(ok, 33));
-  EXPECT_FALSE(d.check(alert("web01", "cpu", level::critical), 34));  // flapping back is news
+  EXPECT_FALSE(d.check(alert_for("web01", "cpu", level::critical), 34));  // flapping back is news
   EXPECT_FALSE(d.check(w, 200));
   EXPECT_FALSE(d.check(w, 261));  // window passed
 }
@@ -95,7 +95,7 @@ TEST(NotifyDedup, RepeatsWithinTheWindowAreSuppressedFlapsAreNot) {
 TEST(NotifyRoute, EveryNotifierGetsEverythingWithoutUsers) {
   auto s = load("notifiers: {a: {type: webhook, url: 'http://x'}, b: {type: webhook, url: 'http://y'}}\n");
   directory dir(s);
-  auto r = stages::route_notification(alert("web01", "x", level::warning), dir, {"a", "b"}, 0);
+  auto r = stages::route_notification(alert_for("web01", "x", level::warning), dir, {"a", "b"}, 0);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].user, "");
   EXPECT_EQ(r[0].channels, (std::vector<std::string>{"a", "b"}));
@@ -105,7 +105,7 @@ TEST(NotifyRoute, UsersWithARoleOnTheirChannelsFilteredBySeverityAndQuietHours) 
   directory dir(load(users_yaml));
   std::vector<std::string> all{"mail", "push", "hook"};
   double noon = 1767268800;  // 2026-01-01T12:00:00Z
-  auto r = stages::route_notification(alert("web01", "x", level::warning), dir, all, noon);
+  auto r = stages::route_notification(alert_for("web01", "x", level::warning), dir, all, noon);
   ASSERT_EQ(r.size(), 4u);  // root (admin), alice (owner), bob (manager), carol (monitor); not dave
   EXPECT_EQ(r[0].user, "root");
   EXPECT_EQ(r[0].channels, std::vector<std::string>{"hook"});
@@ -116,16 +116,16 @@ TEST(NotifyRoute, UsersWithARoleOnTheirChannelsFilteredBySeverityAndQuietHours) 
   EXPECT_EQ(r[3].user, "carol");
 
   double night = 1767222000;  // 2025-12-31T23:00:00Z
-  r = stages::route_notification(alert("web01", "x", level::warning), dir, all, night);
+  r = stages::route_notification(alert_for("web01", "x", level::warning), dir, all, night);
   EXPECT_EQ(r[2].suppressed, reason::quiet_hours);
-  r = stages::route_notification(alert("web01", "x", level::critical), dir, all, night);
+  r = stages::route_notification(alert_for("web01", "x", level::critical), dir, all, night);
   EXPECT_TRUE(r[2].suppressed.empty()) << "CRITICAL passes quiet hours";
   EXPECT_TRUE(r[1].suppressed.empty());
 
-  r = stages::route_notification(alert("other", "x", level::critical), dir, all, noon);
+  r = stages::route_notification(alert_for("other", "x", level::critical), dir, all, noon);
   ASSERT_EQ(r.size(), 1u) << "a host nobody owns goes to admins only";
   EXPECT_EQ(r[0].user, "root");
-  r = stages::route_notification(alert("web01", "x", level::critical), dir, {"mail"}, noon);
+  r = stages::route_notification(alert_for("web01", "x", level::critical), dir, {"mail"}, noon);
   ASSERT_EQ(r.size(), 2u) << "only usable channels count";
 }
 
@@ -133,9 +133,9 @@ TEST(NotifyRateLimit, ABurstIsFoldedIntoOneDigestPerWindow) {
   stages::rate_limit rl(5, 60);
   int admitted = 0;
   for (int i = 0; i < 50; ++i)
-    admitted += rl.admit("alice", alert("web01", "m" + std::to_string(i), level::warning), 100);
+    admitted += rl.admit("alice", alert_for("web01", "m" + std::to_string(i), level::warning), 100);
   EXPECT_EQ(admitted, 5);
-  EXPECT_TRUE(rl.admit("bob", alert("web01", "x", level::warning), 100)) << "per user";
+  EXPECT_TRUE(rl.admit("bob", alert_for("web01", "x", level::warning), 100)) << "per user";
   EXPECT_TRUE(rl.due(159).empty());
   EXPECT_EQ(rl.next_due(), 160);
   auto d = rl.due(160);
@@ -143,7 +143,7 @@ TEST(NotifyRateLimit, ABurstIsFoldedIntoOneDigestPerWindow) {
   EXPECT_EQ(d[0].user, "alice");
   EXPECT_EQ(d[0].items.size(), 45u);
   EXPECT_TRUE(rl.due(1000).empty());
-  EXPECT_TRUE(rl.admit("alice", alert("web01", "y", level::warning), 161)) << "a new window";
+  EXPECT_TRUE(rl.admit("alice", alert_for("web01", "y", level::warning), 161)) << "a new window";
 
   auto [title, body] = stages::digest_text("alice", d[0].items, 60, 20);
   EXPECT_EQ(title, "DIGEST: 45 more notifications for alice in the last 60s");

@@ -165,6 +165,9 @@ async function start() {
     // Older servers: /api/0/settings carries the non-secret settings only.
     if (e.status === 404) { try { cfg = await api('/settings'); cfgError = null; } catch (e2) { cfgError = e2; } }
   }
+  // Non-admins may not read /config (403): the thresholds come from the non-secret /settings.
+  let publicSettings = null;
+  if (!cfg && cfgError && cfgError.status === 403) { try { publicSettings = await api('/settings'); } catch { /* none */ } }
   let windows = null;
   try {
     const m = await api('/maintenance');
@@ -181,6 +184,7 @@ async function start() {
   } else {
     parts.push(section('server-config', 'Server configuration',
       h('p', { class: 'muted' }, cfgError && cfgError.status === 403 ? 'Only administrators can see the server configuration.' : `Not available (${cfgError ? cfgError.message : 'no data'}).`)));
+    if (publicSettings) parts.push(thresholdsSection(publicSettings));
   }
   if (windows) parts.push(maintenanceSection(windows));
   setChildren(main, parts);
