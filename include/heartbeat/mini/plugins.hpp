@@ -56,7 +56,7 @@ struct plugin {
   plugins::cpu_reader cpu;
   plugins::cpu_reader::options cpu_opts;
   // network_monitor
-  bool loopback = false, connections = true;
+  bool loopback = false, connections = true, tcp_states = false;
   std::vector<std::string> interfaces;
   std::map<std::string, plugins::iface_counters> net_prev;
   double net_prev_time = 0;
@@ -143,6 +143,7 @@ inline std::unique_ptr<plugin> make_plugin(const std::string& name, const json::
       r.get("include_loopback", p->loopback);
       r.get("interfaces", p->interfaces);
       r.get("connections", p->connections);
+      r.get("tcp_states", p->tcp_states);
       break;
     case plugin_type::disk:
       r.get("all", p->all);
@@ -243,14 +244,8 @@ inline void collect(plugin& p, child_set& children, collect_done done) {
       p.net_prev = std::move(*s);
       p.net_prev_time = now;
       if (p.connections) {
-        std::map<std::string, std::uint64_t> counts;
-        bool any = false;
-        for (const char* f : {"/proc/net/tcp", "/proc/net/tcp6"})
-          if (auto t = plugins::read_file({}, f, 64u << 20)) {
-            plugins::count_tcp_states(*t, counts);
-            any = true;
-          }
-        if (any) v.set("connections", plugins::connections_json(counts));
+        json::value conns = plugins::read_connections(p.tcp_states);
+        if (conns.size()) v.set("connections", std::move(conns));
       }
       return done(p, std::move(v));
     }

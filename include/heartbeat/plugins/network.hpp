@@ -126,6 +126,24 @@ inline void add_sockstat(std::string_view sockstat, std::string_view sockstat6, 
   if (!out.contains("total")) out.set("total", static_cast<unsigned long long>(tcp + tcp6 + tw));
 }
 
+// The `connections` object of network_monitor: socket totals from
+// /proc/net/sockstat{,6}, plus per-TCP-state counts from /proc/net/tcp{,6} when
+// `tcp_states` (costly on large hosts, so off by default). Empty when nothing
+// could be read. Shared by hbc and hbc_mini.
+inline json::value read_connections(bool tcp_states) {
+  json::value conns = json::value::object();
+  if (tcp_states) {
+    std::map<std::string, std::uint64_t> counts;
+    for (const char* f : {"/proc/net/tcp", "/proc/net/tcp6"})
+      if (auto t = read_file({}, f, 64u << 20)) count_tcp_states(*t, counts);
+    conns = connections_json(counts);
+  }
+  auto s4 = read_file({}, "/proc/net/sockstat", 4096);
+  auto s6 = read_file({}, "/proc/net/sockstat6", 4096);
+  if (s4 || s6) add_sockstat(s4 ? *s4 : std::string(), s6 ? *s6 : std::string(), conns);
+  return conns;
+}
+
 // The network_monitor data object from two /proc/net/dev samples `seconds`
 // apart: interfaces.<if>.{rx,tx}_{bytes,packets}_per_sec, {rx,tx}_{bytes,errors,
 // dropped} (counters since boot), then errors_total and dropped_total over all

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "heartbeat/alert/engine.hpp"
+#include "heartbeat/api/registry_backend.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/net/asio.hpp"
@@ -22,14 +23,13 @@
 #include "heartbeat/protocol/system_policy.hpp"
 #include "heartbeat/server/config.hpp"
 #include "heartbeat/server/dns.hpp"
-#include "heartbeat/server/journal.hpp"
-#include "heartbeat/server/store.hpp"
-#include "heartbeat/server/user_overlay.hpp"
-#include "heartbeat/api/registry_backend.hpp"
 #include "heartbeat/server/ingest.hpp"
+#include "heartbeat/server/journal.hpp"
 #include "heartbeat/server/monitor.hpp"
 #include "heartbeat/server/registry.hpp"
 #include "heartbeat/server/stats.hpp"
+#include "heartbeat/server/store.hpp"
+#include "heartbeat/server/user_overlay.hpp"
 
 namespace heartbeat::server {
 
@@ -102,7 +102,8 @@ class app {
     }
     cfg::diagnostics diag;
     config next = load_server_config_file(cfg_.source, diag);
-    for (const auto& d : diag.items) log::write(d.is_error ? log::level::error : log::level::warn, "hbd: reload: ", d.text());
+    for (const auto& d : diag.items)
+      log::write(d.is_error ? log::level::error : log::level::warn, "hbd: reload: ", d.text());
     if (diag.has_errors()) {
       log::error("hbd: reload: ", cfg_.source, " has errors; keeping the running configuration");
       return make_error("config", "config has errors");
@@ -190,7 +191,8 @@ class app {
         },
         [this](std::function<void()> f) { asio::post(io_, std::move(f)); });
     notifier_->set_maintenance_check(maintenance_check());
-    for (auto& m : notifier_->metric_series()) stats_.add_gauge(std::move(m.name), std::move(m.help), std::move(m.read));
+    for (auto& m : notifier_->metric_series())
+      stats_.add_gauge(std::move(m.name), std::move(m.help), std::move(m.read));
     notifier_->start();
     reg_.events().subscribe(notifier_->sink());
   }
@@ -281,9 +283,11 @@ class app {
       e.ts = t.ts;
       e.host = t.host;
       e.data = alert::to_json(t);
-      if (const auto* st = engine_.find(t.host, t.metric_path)) e.data.set("state", alert::to_store_json(*st));
+      if (const auto* st = engine_.find(t.host, t.metric_path))
+        e.data.set("state", alert::to_store_json(*st));
       log::info("alert: ", t.text, " (", t.reason, ")");
-      if (t.notify) reg_.add_message(t.ts, t.host, t.display.empty() ? t.text : t.text + " " + t.display, "alert");
+      if (t.notify)
+        reg_.add_message(t.ts, t.host, t.display.empty() ? t.text : t.text + " " + t.display, "alert");
       reg_.events().publish(e);
     }
     alert_out_.clear();
@@ -337,9 +341,8 @@ class app {
       return make_error("journal", "journal " + cfg_.journal_path() + ": " + r.err().message);
     reg_.events().subscribe(journal_->sink());
     reg_.hooks().journal_message = [this](const protocol::message&, std::string_view text, const source& src,
-                                          std::string_view address, double t) {
-      journal_->append_message(address, src.port, t, text);
-    };
+                                          std::string_view address,
+                                          double t) { journal_->append_message(address, src.port, t, text); };
 
     dns_ = std::make_unique<dns_worker>(dns_opts(cfg_));
     if (!cfg_.dyndomains.empty()) {
@@ -359,7 +362,8 @@ class app {
     });
     stats_.add_gauge("heartbeat_queue_depth{queue=\"journal\"}", "Lines waiting for the journal writer.",
                      [this] { return static_cast<double>(journal_ ? journal_->stats().queue_depth : 0); });
-    stats_.add_gauge("heartbeat_queue_dropped_total{queue=\"journal\"}", "Journal lines dropped (queue full).",
+    stats_.add_gauge("heartbeat_queue_dropped_total{queue=\"journal\"}",
+                     "Journal lines dropped (queue full).",
                      [this] { return static_cast<double>(journal_ ? journal_->stats().dropped : 0); });
     stats_.add_gauge("heartbeat_queue_depth{queue=\"store\"}", "Writes waiting for the store writer.",
                      [this] { return static_cast<double>(store_ ? store_->stats().queue_depth : 0); });
@@ -385,8 +389,8 @@ class app {
     }
     for (const auto& c : snap.commands) reg_.restore_command_json(c);
     for (const auto& m : snap.messages) reg_.restore_message_json(m);
-    reg_.apply_config(cfg_, now);  // the config wins for keys, watch, dyn and roles
-    alert_snapshot_ = snap.alerts;  // ==== ALERT: restored by start_alerts() once the rules are compiled
+    reg_.apply_config(cfg_, now);     // the config wins for keys, watch, dyn and roles
+    alert_snapshot_ = snap.alerts;    // ==== ALERT: restored by start_alerts() once the rules are compiled
     users_overlay_.load(snap.users);  // ==== USERS: API changes of earlier runs
     if (!snap.hosts.empty())
       log::info("store: restored ", snap.hosts.size(), " hosts, ", snap.commands.size(), " commands, ",

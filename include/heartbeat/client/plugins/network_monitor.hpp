@@ -41,16 +41,7 @@ class network_monitor_plugin {
     prev_ = std::move(*s);
     prev_time_ = now;
     if (connections_) {
-      json::value conns = json::value::object();
-      if (tcp_states_) {
-        std::map<std::string, std::uint64_t> counts;
-        for (const char* f : {"/proc/net/tcp", "/proc/net/tcp6"})
-          if (auto t = plugins::read_file({}, f, 64u << 20)) plugins::count_tcp_states(*t, counts);
-        conns = plugins::connections_json(counts);
-      }
-      auto s4 = plugins::read_file({}, "/proc/net/sockstat", 4096);
-      auto s6 = plugins::read_file({}, "/proc/net/sockstat6", 4096);
-      if (s4 || s6) plugins::add_sockstat(s4 ? *s4 : std::string(), s6 ? *s6 : std::string(), conns);
+      json::value conns = plugins::read_connections(tcp_states_);
       if (conns.size()) d.set("connections", std::move(conns));
     }
     co_return d;
