@@ -16,7 +16,6 @@
 
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/sha256.hpp"
-#include "heartbeat/protocol/detail/fast_sax.hpp"
 #include "heartbeat/protocol/detail/fields.hpp"
 #include "heartbeat/protocol/detail/htb_fast.hpp"
 #include "heartbeat/protocol/messages.hpp"
@@ -104,7 +103,7 @@ class decoder {
     detail::decode_handler h(text, out, staging_);
     json::parse_limits limits;
     limits.max_depth = max_json_depth;
-    switch (detail::fast_parse(text, h, limits, scratch_)) {
+    switch (json::parse_sax(text, h, limits, scratch_)) {
       case json::parse_status::ok: break;
       case json::parse_status::bad_json: return reject::bad_json;
       case json::parse_status::bad_utf8: return reject::bad_utf8;

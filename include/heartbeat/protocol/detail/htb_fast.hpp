@@ -97,7 +97,7 @@ class htb_scanner {
     return false;
   }
 
-  // A JSON number without exponent whose value the exact fast path gives (as fast_sax).
+  // A JSON number without exponent whose value the exact fast path gives (as json::parse_sax).
   bool num(double& v, std::string_view& raw) noexcept {
     static constexpr double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
