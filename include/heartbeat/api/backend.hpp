@@ -106,6 +106,12 @@ class backend {
 
   // Registers a sink for host, plugin, message and alert events.
   virtual void subscribe(server::event_sink sink) = 0;
+  // Same, for the kinds in `kinds` (server::event_bit) only, and only while `active()` says so when
+  // given: lets the registry skip building payloads nobody reads. Default: every kind, always.
+  virtual void subscribe_kinds(server::event_sink sink, std::uint32_t /*kinds*/,
+                               std::function<bool()> /*active*/) {
+    subscribe(std::move(sink));
+  }
 };
 
 }  // namespace heartbeat::api

@@ -266,11 +266,22 @@ class http_server {
   // Binds every listener (call on the io thread or before io.run()). Errors: "tls" (certificate or
   // key missing/unreadable), "bind" (address in use, bad address).
   result<void> start() {
-    backend_.subscribe([this, alive = std::weak_ptr<int>(alive_)](const server::event& e) {
-      if (alive.expired()) return;
-      if (e.kind == server::event_kind::host || e.kind == server::event_kind::dropped) hosts_cache_.clear();
-      hub_.publish(e, detail::now_seconds());
-    });
+    // Two subscriptions: the hosts cache only needs to hear that a host changed, the WebSocket hub
+    // needs payloads only while it has clients (so PLGs cost no JSON tree without a browser open).
+    using server::event_bit;
+    using server::event_kind;
+    backend_.subscribe_kinds(
+        [this, alive = std::weak_ptr<int>(alive_)](const server::event&) {
+          if (!alive.expired()) hosts_cache_.clear();
+        },
+        event_bit(event_kind::host) | event_bit(event_kind::dropped), {});
+    backend_.subscribe_kinds(
+        [this, alive = std::weak_ptr<int>(alive_)](const server::event& e) {
+          if (!alive.expired()) hub_.publish(e, detail::now_seconds());
+        },
+        event_bit(event_kind::host) | event_bit(event_kind::plugin) | event_bit(event_kind::message) |
+            event_bit(event_kind::alert) | event_bit(event_kind::dropped),
+        [this, alive = std::weak_ptr<int>(alive_)] { return !alive.expired() && hub_.size() > 0; });
     std::shared_ptr<asio::ssl::context> tls;
     if (settings_.wss_port) {
       auto t = make_tls_context();
@@ -513,7 +524,11 @@ class http_server {
     if (it == hosts_cache_.end() ||
         !(now - it->second.at < settings_.hosts_cache_ttl && now >= it->second.at)) {
       auto out = std::make_shared<std::string>();
+      // The list is tens of MB at 100,000 hosts: size it once from the last render instead of
+      // growing (and copying) it a dozen times.
+      out->reserve(hosts_render_size_ + hosts_render_size_ / 16);
       backend_.write_hosts_json(*out, key.empty() ? nullptr : p.who);
+      hosts_render_size_ = std::max(hosts_render_size_, out->size());
       if (hosts_cache_.size() > 1000) hosts_cache_.clear();
       it = hosts_cache_.insert_or_assign(key, cached{out, nullptr, now}).first;
     }
@@ -1332,6 +1347,7 @@ class http_server {
     double at = 0;
   };
   std::unordered_map<std::string, cached> hosts_cache_;
+  std::size_t hosts_render_size_ = 0;  // largest /api/0/hosts body rendered so far
   std::uint64_t responses_[5] = {0, 0, 0, 0, 0};
 };
 

@@ -303,6 +303,9 @@ class registry_backend : public backend {
     if (on_users_changed) on_users_changed(u);
   }
   void subscribe(server::event_sink sink) override { reg_.events().subscribe(std::move(sink)); }
+  void subscribe_kinds(server::event_sink sink, std::uint32_t kinds, std::function<bool()> active) override {
+    reg_.events().subscribe(std::move(sink), kinds, std::move(active));
+  }
 
   json::value settings_json() const override {
     const auto& c = *cfg_;

@@ -19,6 +19,7 @@
 #include "heartbeat/client/serve.hpp"
 #include "heartbeat/client/transport.hpp"
 #include "heartbeat/config/file.hpp"
+#include "heartbeat/core/daemon.hpp"
 #include "heartbeat/core/log.hpp"
 
 namespace heartbeat::client {
@@ -73,24 +74,10 @@ inline std::optional<client_config> load_and_check(const run_options& o, const r
   return cfg;
 }
 
-// Classic double fork; stdio to /dev/null; logging to syslog (LOG_DAEMON).
+// Detached (core/daemon.hpp), umask 022, logging to syslog (LOG_DAEMON).
 inline bool daemonize() {
-  pid_t pid = ::fork();
-  if (pid < 0) return false;
-  if (pid > 0) std::_Exit(0);
-  ::setsid();
-  pid = ::fork();
-  if (pid < 0) return false;
-  if (pid > 0) std::_Exit(0);
+  if (!detach_from_terminal()) return false;
   ::umask(022);
-  if (::chdir("/") != 0) return false;
-  int fd = ::open("/dev/null", O_RDWR);
-  if (fd >= 0) {
-    ::dup2(fd, 0);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    if (fd > 2) ::close(fd);
-  }
   log::use_syslog("hbc");
   return true;
 }

@@ -39,23 +39,15 @@ class command_runner {
 
   void on_command(std::size_t conn, const protocol::command_msg& cmd) {
     if (answer_again(conn, cmd.cmd_id)) return;
-    auto it = cfg_.commands.find(cmd.command);
-    if (it == cfg_.commands.end()) {
-      finish(conn, cmd.cmd_id, refused_rc,
-             "refused: \"" + cmd.command + "\" is not in this client's commands allow-list");
-      log::warn("commands: refused ", cmd.cmd_id, ": \"", cmd.command, "\" is not allow-listed");
+    auto allowed = allow_command(cfg_, cmd);
+    if (!allowed) {
+      finish(conn, cmd.cmd_id, refused_rc, allowed.err().message);
+      if (allowed.err().code == "not_allowed")
+        log::warn("commands: refused ", cmd.cmd_id, ": \"", cmd.command, "\" is not allow-listed");
       return;
     }
-    const command_spec& spec = it->second;
-    if (!cmd.args.empty() && !spec.allow_args) {
-      finish(conn, cmd.cmd_id, refused_rc,
-             "refused: \"" + cmd.command + "\" takes no arguments (allow_args is off)");
-      return;
-    }
-    std::vector<std::string> argv = spec.argv;
-    argv.insert(argv.end(), cmd.args.begin(), cmd.args.end());
     log::info("commands: running ", cmd.cmd_id, ": ", cmd.command);
-    run(conn, cmd.cmd_id, std::move(argv), spec.timeout, {});
+    run(conn, cmd.cmd_id, std::move(allowed->argv), allowed->spec->timeout, {});
   }
 
   void on_upgrade(std::size_t conn, const protocol::upgrade_msg& upd) {

@@ -11,6 +11,7 @@
 
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
+#include "heartbeat/core/result.hpp"
 #include "heartbeat/plugins/argv.hpp"
 #include "heartbeat/protocol/messages.hpp"
 
@@ -157,6 +158,26 @@ inline client_config load_client_config(const json::value& root, config::diagnos
     d.error("server", "is not a config key: the server is the positional argument (hbc [options] SERVER)");
   r.finish();
   return c;
+}
+
+// A server's CMD checked against the allow-list (hbc and hbc_mini): the spec and the
+// argv to run (the spec's argv, then the arguments), or the refusal that becomes the
+// command's output, with code "not_allowed" (unknown command) or "no_args".
+struct allowed_command {
+  const command_spec* spec;
+  std::vector<std::string> argv;
+};
+inline result<allowed_command> allow_command(const client_config& cfg, const protocol::command_msg& cmd) {
+  auto it = cfg.commands.find(cmd.command);
+  if (it == cfg.commands.end())
+    return make_error("not_allowed",
+                      "refused: \"" + cmd.command + "\" is not in this client's commands allow-list");
+  const command_spec& spec = it->second;
+  if (!cmd.args.empty() && !spec.allow_args)
+    return make_error("no_args", "refused: \"" + cmd.command + "\" takes no arguments (allow_args is off)");
+  std::vector<std::string> argv = spec.argv;
+  argv.insert(argv.end(), cmd.args.begin(), cmd.args.end());
+  return allowed_command{&spec, std::move(argv)};
 }
 
 }  // namespace heartbeat::client

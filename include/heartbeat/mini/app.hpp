@@ -30,6 +30,7 @@
 #endif
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/config/file.hpp"
+#include "heartbeat/core/daemon.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/version.hpp"
 #include "heartbeat/mini/plugins.hpp"
@@ -91,24 +92,10 @@ inline std::optional<client::client_config> load_config(const run_options& o) {
   return cfg;
 }
 
-// Classic double fork; stdio to /dev/null; logging to syslog (LOG_DAEMON).
+// Detached (core/daemon.hpp), umask 022, logging to syslog (LOG_DAEMON).
 inline bool daemonize() {
-  pid_t pid = ::fork();
-  if (pid < 0) return false;
-  if (pid > 0) std::_Exit(0);
-  ::setsid();
-  pid = ::fork();
-  if (pid < 0) return false;
-  if (pid > 0) std::_Exit(0);
+  if (!detach_from_terminal()) return false;
   ::umask(022);
-  if (::chdir("/") != 0) return false;
-  int fd = ::open("/dev/null", O_RDWR);
-  if (fd >= 0) {
-    ::dup2(fd, 0);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    if (fd > 2) ::close(fd);
-  }
   log::use_syslog("hbc_mini");
   return true;
 }
@@ -514,23 +501,15 @@ class app {
 
   void on_command(std::size_t conn, const protocol::command_msg& cmd) {
     if (answer_again(conn, cmd.cmd_id)) return;
-    auto it = cfg_.commands.find(cmd.command);
-    if (it == cfg_.commands.end()) {
-      log::warn("hbc_mini: refused ", cmd.cmd_id, ": \"", cmd.command, "\" is not allow-listed");
-      finish(conn, cmd.cmd_id, refused_rc,
-             "refused: \"" + cmd.command + "\" is not in this client's commands allow-list");
+    auto allowed = client::allow_command(cfg_, cmd);
+    if (!allowed) {
+      if (allowed.err().code == "not_allowed")
+        log::warn("hbc_mini: refused ", cmd.cmd_id, ": \"", cmd.command, "\" is not allow-listed");
+      finish(conn, cmd.cmd_id, refused_rc, allowed.err().message);
       return;
     }
-    const client::command_spec& spec = it->second;
-    if (!cmd.args.empty() && !spec.allow_args) {
-      finish(conn, cmd.cmd_id, refused_rc,
-             "refused: \"" + cmd.command + "\" takes no arguments (allow_args is off)");
-      return;
-    }
-    std::vector<std::string> argv = spec.argv;
-    argv.insert(argv.end(), cmd.args.begin(), cmd.args.end());
     log::info("hbc_mini: running ", cmd.cmd_id, ": ", cmd.command);
-    run_command(conn, cmd.cmd_id, argv, spec.timeout, {});
+    run_command(conn, cmd.cmd_id, allowed->argv, allowed->spec->timeout, {});
   }
 
   void on_upgrade(std::size_t conn, const protocol::upgrade_msg& upd) {

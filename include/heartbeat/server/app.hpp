@@ -194,7 +194,8 @@ class app {
     for (auto& m : notifier_->metric_series())
       stats_.add_gauge(std::move(m.name), std::move(m.help), std::move(m.read));
     notifier_->start();
-    reg_.events().subscribe(notifier_->sink());
+    reg_.events().subscribe(notifier_->sink(), event_bit(event_kind::host) | event_bit(event_kind::alert) |
+                                                   event_bit(event_kind::dropped));
   }
 
   // ==== USERS: the config's users with the API's changes on top (user_overlay.hpp) --------
@@ -269,9 +270,11 @@ class app {
       engine_.tick(now, alert_out_);
       publish_alerts();
     };
-    reg_.events().subscribe([this](const event& e) {
-      if (e.kind == event_kind::dropped) engine_.forget_host(e.host);
-    });
+    reg_.events().subscribe(
+        [this](const event& e) {
+          if (e.kind == event_kind::dropped) engine_.forget_host(e.host);
+        },
+        event_bit(event_kind::dropped));
   }
   // Each transition becomes an event_kind::alert event (journal, store, WebSocket, notifier):
   // data = alert::to_json(t) plus the state record the store restores from.
@@ -334,12 +337,15 @@ class app {
     restore(*snap, now);
     if (auto r = store_->start([this](std::function<void()> f) { asio::post(io_, std::move(f)); }); !r)
       return make_error("store", "state_db " + cfg_.state_db + ": " + r.err().message);
-    reg_.events().subscribe(store_->sink(false));  // PLG data is written from the raw text (plugin_sample)
+    // PLG data is written from the raw text (plugin_sample), so the store reads no plugin events.
+    reg_.events().subscribe(store_->sink(false), all_event_kinds & ~event_bit(event_kind::plugin));
 
     journal_ = std::make_unique<journal>(journal_opts(cfg_));
     if (auto r = journal_->start(); !r)
       return make_error("journal", "journal " + cfg_.journal_path() + ": " + r.err().message);
-    reg_.events().subscribe(journal_->sink());
+    // The journal writes PLG and MSG lines from the raw text (hooks), not from events.
+    reg_.events().subscribe(journal_->sink(), all_event_kinds & ~(event_bit(event_kind::plugin) |
+                                                                  event_bit(event_kind::message)));
     reg_.hooks().journal_message = [this](const protocol::message&, std::string_view text, const source& src,
                                           std::string_view address,
                                           double t) { journal_->append_message(address, src.port, t, text); };
@@ -357,9 +363,11 @@ class app {
         if (c.present) dns_->update(h.name, c.address, force);
     };
     // A host removed through the API loses the records hbd set for it.
-    reg_.events().subscribe([this](const event& e) {
-      if (e.kind == event_kind::dropped && dns_) dns_->remove(e.host);
-    });
+    reg_.events().subscribe(
+        [this](const event& e) {
+          if (e.kind == event_kind::dropped && dns_) dns_->remove(e.host);
+        },
+        event_bit(event_kind::dropped));
     stats_.add_gauge("heartbeat_queue_depth{queue=\"journal\"}", "Lines waiting for the journal writer.",
                      [this] { return static_cast<double>(journal_ ? journal_->stats().queue_depth : 0); });
     stats_.add_gauge("heartbeat_queue_dropped_total{queue=\"journal\"}",

@@ -45,17 +45,39 @@ struct event {
 
 using event_sink = std::function<void(const event&)>;
 
-// Fan-out of events to every subscribed sink, in subscription order.
+// Bit of one kind in a subscription's interest mask.
+constexpr std::uint32_t event_bit(event_kind k) noexcept { return 1u << static_cast<unsigned>(k); }
+inline constexpr std::uint32_t all_event_kinds = 0x7Fu;
+
+// Fan-out of events to every subscribed sink, in subscription order. Each sink names the kinds
+// it reads, and may name a condition under which it reads them at all (the WebSocket hub with no
+// client): the registry asks `wants(kind)` before building a payload, so a PLG nobody listens to
+// costs no JSON tree (the ingest hot path).
 class event_bus {
  public:
-  void subscribe(event_sink s) { sinks_.push_back(std::move(s)); }
+  void subscribe(event_sink s, std::uint32_t kinds = all_event_kinds, std::function<bool()> active = {}) {
+    sinks_.push_back({std::move(s), kinds, std::move(active)});
+  }
   bool empty() const noexcept { return sinks_.empty(); }
+  bool wants(event_kind k) const {
+    const std::uint32_t bit = event_bit(k);
+    for (const auto& s : sinks_)
+      if ((s.kinds & bit) && (!s.active || s.active())) return true;
+    return false;
+  }
   void publish(const event& e) const {
-    for (const auto& s : sinks_) s(e);
+    const std::uint32_t bit = event_bit(e.kind);
+    for (const auto& s : sinks_)
+      if (s.kinds & bit) s.sink(e);
   }
 
  private:
-  std::vector<event_sink> sinks_;
+  struct entry {
+    event_sink sink;
+    std::uint32_t kinds;
+    std::function<bool()> active;
+  };
+  std::vector<entry> sinks_;
 };
 
 }  // namespace heartbeat::server

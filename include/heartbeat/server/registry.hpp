@@ -275,7 +275,7 @@ class registry {
     double ts = m.ts ? *m.ts : now;
     push_sample(p, ts, m.data_json);
     if (hooks_.plugin_sample) hooks_.plugin_sample(h, m, now);
-    if (!events_.empty()) {
+    if (events_.wants(event_kind::plugin)) {
       json::value data;
       if (auto parsed = json::parse(m.data_json)) data = std::move(*parsed);
       publish(event_kind::plugin, now, h.name,
@@ -740,7 +740,7 @@ class registry {
   // A server-side line in the messages ring (and a message event).
   void add_message(double now, const std::string& host_name, std::string msg, std::string event) {
     message_entry m{now, host_name, std::move(msg), std::move(event)};
-    if (!events_.empty()) publish(event_kind::message, now, host_name, message_json(m));
+    if (events_.wants(event_kind::message)) publish(event_kind::message, now, host_name, message_json(m));
     push_message(std::move(m));
   }
 
@@ -889,7 +889,7 @@ class registry {
 
   // event_kind::host: the /api/0/hosts entry, plus "transition" when the host's state moved.
   void publish_host(const host& h, double now, json::value* transition) {
-    if (events_.empty()) return;
+    if (!events_.wants(event_kind::host)) return;
     json::value d = host_json(h, now);
     if (transition) d.set("transition", std::move(*transition));
     publish(event_kind::host, now, h.name, std::move(d));
