@@ -5,13 +5,12 @@
 // text, and text it accepts survives the DOM round trip; both policies give the
 // same verdict on text bodies; and every accepted message re-encodes into a
 // datagram that decodes again.
-#include <charconv>
-#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "../unit/json_reference.hpp"
 #include "heartbeat/protocol/builtin_policy.hpp"
 #include "heartbeat/protocol/codec.hpp"
 #include "heartbeat/protocol/system_policy.hpp"
@@ -32,18 +31,7 @@ void check(bool ok, const char* what) {
   }
 }
 
-// The value json.hpp promises for a number: from_chars, saturating out-of-range
-// values to +-HUGE_VAL (or to zero for tiny exponents).
-double reference_number(std::string_view raw) {
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), v);
-  if (ec == std::errc::result_out_of_range) {
-    v = raw.front() == '-' ? -HUGE_VAL : HUGE_VAL;
-    auto e = raw.find_first_of("eE");
-    if (e != std::string_view::npos && e + 1 < raw.size() && raw[e + 1] == '-') v = 0;
-  }
-  return v;
-}
+using hbtest::reference_number;
 
 // Checks every number event against the reference; other events are accepted.
 struct number_checker {

@@ -10,7 +10,7 @@ OUT="$BUILD/fuzz"
 SECONDS_TO_RUN="${HB_FUZZ_SECONDS:-60}"
 mkdir -p "$OUT"
 BIN="$OUT/fuzz_decode"
-if [ ! -x "$BIN" ] || [ -n "$(find "$SRC/include/heartbeat/protocol" "$SRC/include/heartbeat/core" "$SRC/tests/fuzz/fuzz_decode.cpp" -newer "$BIN" 2>/dev/null | head -1)" ]; then
+if [ ! -x "$BIN" ] || [ -n "$(find "$SRC/include/heartbeat/protocol" "$SRC/include/heartbeat/core" "$SRC/tests/fuzz/fuzz_decode.cpp" "$SRC/tests/unit/json_reference.hpp" -newer "$BIN" 2>/dev/null | head -1)" ]; then
   clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -I"$SRC/include" "$SRC/tests/fuzz/fuzz_decode.cpp" -o "$BIN" -lz -lcrypto
 fi

@@ -4,29 +4,17 @@
 // the DOM round trip (parse, dump, parse again gives the same text).
 #include <gtest/gtest.h>
 
-#include <charconv>
-#include <cmath>
 #include <cstring>
 #include <random>
 
+#include "../json_reference.hpp"
 #include "heartbeat/core/json.hpp"
 
 namespace {
 
 using namespace heartbeat;
 
-// The value json.hpp promises for a number: from_chars, saturating out-of-range
-// values to +-HUGE_VAL (or to zero for tiny exponents).
-double reference_number(std::string_view raw) {
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), v);
-  if (ec == std::errc::result_out_of_range) {
-    v = raw.front() == '-' ? -HUGE_VAL : HUGE_VAL;
-    auto e = raw.find_first_of("eE");
-    if (e != std::string_view::npos && e + 1 < raw.size() && raw[e + 1] == '-') v = 0;
-  }
-  return v;
-}
+using hbtest::reference_number;
 
 struct recorder {
   std::string log;

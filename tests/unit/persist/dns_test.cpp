@@ -14,6 +14,8 @@
 
 #include "heartbeat/server/dns.hpp"
 
+#include "../temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using namespace heartbeat;
 using namespace heartbeat::server;
@@ -21,14 +23,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/hb-dns-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
+using hbtest::temp_dir;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);

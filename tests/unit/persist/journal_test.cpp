@@ -11,20 +11,15 @@
 
 #include "heartbeat/server/journal.hpp"
 
+#include "../temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using namespace heartbeat;
 using namespace heartbeat::server;
 
 namespace {
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/hb-persist-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
+using hbtest::temp_dir;
 
 std::vector<std::string> read_lines(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

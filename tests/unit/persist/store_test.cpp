@@ -12,20 +12,15 @@
 
 #include "heartbeat/server/store.hpp"
 
+#include "../temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using namespace heartbeat;
 using namespace heartbeat::server;
 
 namespace {
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/hb-store-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
+using hbtest::temp_dir;
 
 json::value host_json(const char* name, const char* state, const char* v4, double seen) {
   json::value conns = json::value::array();

@@ -9,20 +9,15 @@
 
 #include "heartbeat/server/user_overlay.hpp"
 
+#include "../temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using namespace heartbeat;
 using namespace heartbeat::server;
 
 namespace {
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/hb-users-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
+using hbtest::temp_dir;
 
 api::user make_user(std::string name, std::string pw, bool admin = false) {
   api::user u;
