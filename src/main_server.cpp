@@ -14,6 +14,7 @@
 #include <string>
 
 #include "heartbeat/api/password.hpp"
+#include "heartbeat/core/daemon.hpp"
 #include "heartbeat/core/version.hpp"
 #include "heartbeat/server.hpp"
 
@@ -85,24 +86,7 @@ std::string read_password() {
 }
 
 // Detaches from the terminal (no -f): fork, setsid, stdio to /dev/null.
-bool daemonize() {
-  pid_t pid = ::fork();
-  if (pid < 0) return false;
-  if (pid > 0) std::_Exit(0);
-  ::setsid();
-  pid = ::fork();
-  if (pid < 0) return false;
-  if (pid > 0) std::_Exit(0);
-  if (::chdir("/") != 0) return false;
-  int fd = ::open("/dev/null", O_RDWR);
-  if (fd >= 0) {
-    ::dup2(fd, 0);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    if (fd > 2) ::close(fd);
-  }
-  return true;
-}
+bool daemonize() { return heartbeat::detach_from_terminal(); }
 
 }  // namespace
 

@@ -23,6 +23,7 @@
 #include "heartbeat/core/version.hpp"
 #include "heartbeat/net/asio.hpp"
 #include "heartbeat/plugins/cpu.hpp"
+#include "heartbeat/plugins/proc.hpp"
 #include "heartbeat/protocol/codec.hpp"
 
 namespace heartbeat::client {
@@ -148,7 +149,7 @@ class transport {
   bool send_message(std::string_view text, protocol::msg_event ev) {
     protocol::message_msg m;
     m.name = cfg_.name;
-    m.msg = std::string(text.substr(0, protocol::max_msg_length));
+    m.msg = plugins::valid_utf8_prefix(text, protocol::max_msg_length);  // never split a character
     m.event = ev;
     m.ts = wall_now();
     protocol::encode<policy>(m, buf_, enc());
