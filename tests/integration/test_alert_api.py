@@ -101,7 +101,10 @@ def test_warning_critical_recovery_and_shapes():
         assert alerts(hbd)["alerts"] == []
 
         # Every transition is journaled with its seed text and reason.
-        lines = hbd.wait_for(lambda: (lambda l: l if len(l) >= 4 else None)(journal_alerts(hbd)), 5, "journal")
+        # The journal writer runs on its own thread: wait for the last transition's line.
+        lines = hbd.wait_for(
+            lambda: (lambda l: l if any("(WARNING -> OK)" in x for x in l) else None)(journal_alerts(hbd)), 10,
+            "journal")
         text = "\n".join(lines)
         assert "WARNING: web01 - cpu_monitor.cpu_percent = 85.0" in text
         assert "(threshold: > 80.0%)" in text  # the rendered display, beside the text
