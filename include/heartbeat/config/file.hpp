@@ -39,7 +39,9 @@ inline result<json::value> load_file(const std::string& path) {
   auto text = read_text_file(path);
   if (!text) return text.err();
   std::size_t i = 0;
-  while (i < text->size() && ((*text)[i] == ' ' || (*text)[i] == '\n' || (*text)[i] == '\r' || (*text)[i] == '\t')) ++i;
+  while (i < text->size() &&
+         ((*text)[i] == ' ' || (*text)[i] == '\n' || (*text)[i] == '\r' || (*text)[i] == '\t'))
+    ++i;
   if (i < text->size() && (*text)[i] == '{') {
     auto v = json::parse(*text);
     if (!v) return make_error("bad_json", path + ": " + v.err().message);

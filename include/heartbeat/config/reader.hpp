@@ -72,8 +72,10 @@ inline std::optional<double> parse_duration(const json::value& v) {
 // on a wrong type and leave the default; `finish()` warns about keys never read.
 class object_reader {
  public:
-  object_reader(const json::value& v, std::string path, diagnostics& d) : v_(v), path_(std::move(path)), d_(d) {
-    if (!v.is_object() && !v.is_null()) d_.error(path_, std::string("must be a mapping, not ") + json::to_string(v.type()));
+  object_reader(const json::value& v, std::string path, diagnostics& d)
+      : v_(v), path_(std::move(path)), d_(d) {
+    if (!v.is_object() && !v.is_null())
+      d_.error(path_, std::string("must be a mapping, not ") + json::to_string(v.type()));
   }
 
   const std::string& path() const { return path_; }
@@ -93,39 +95,50 @@ class object_reader {
 
   void get(std::string_view key, std::string& out) {
     if (const json::value* v = raw(key)) {
-      if (v->is_string()) out = v->as_string();
-      else if (v->is_number()) out = json::value(v->as_number()).dump();
-      else type_error(key, "a string", *v);
+      if (v->is_string())
+        out = v->as_string();
+      else if (v->is_number())
+        out = json::value(v->as_number()).dump();
+      else
+        type_error(key, "a string", *v);
     }
   }
   void get(std::string_view key, bool& out) {
     if (const json::value* v = raw(key)) {
-      if (v->is_bool()) out = v->as_bool();
-      else type_error(key, "true or false", *v);
+      if (v->is_bool())
+        out = v->as_bool();
+      else
+        type_error(key, "true or false", *v);
     }
   }
   void get(std::string_view key, double& out, double min = -HUGE_VAL, double max = HUGE_VAL) {
     if (const json::value* v = raw(key)) {
       if (!v->is_number()) return type_error(key, "a number", *v);
       if (v->as_number() < min || v->as_number() > max)
-        return d_.error(key_path(key), "must be between " + json::value(min).dump() + " and " + json::value(max).dump());
+        return d_.error(key_path(key),
+                        "must be between " + json::value(min).dump() + " and " + json::value(max).dump());
       out = v->as_number();
     }
   }
   template <class Int>
-    requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
-  void get(std::string_view key, Int& out, double min = 0, double max = 4294967295.0) {
+  requires std::is_integral_v<Int> &&
+      (!std::is_same_v<Int, bool>)void get(std::string_view key, Int& out, double min = 0,
+                                           double max = 4294967295.0) {
     if (const json::value* v = raw(key)) {
-      if (!v->is_number() || v->as_number() != std::floor(v->as_number())) return type_error(key, "a whole number", *v);
+      if (!v->is_number() || v->as_number() != std::floor(v->as_number()))
+        return type_error(key, "a whole number", *v);
       if (v->as_number() < min || v->as_number() > max)
-        return d_.error(key_path(key), "must be between " + json::value(min).dump() + " and " + json::value(max).dump());
+        return d_.error(key_path(key),
+                        "must be between " + json::value(min).dump() + " and " + json::value(max).dump());
       out = static_cast<Int>(v->as_number());
     }
   }
   void get_duration(std::string_view key, double& seconds) {
     if (const json::value* v = raw(key)) {
-      if (auto d = parse_duration(*v)) seconds = *d;
-      else d_.error(key_path(key), "must be a duration in seconds or like 30s, 5m, 2h, 7d");
+      if (auto d = parse_duration(*v))
+        seconds = *d;
+      else
+        d_.error(key_path(key), "must be a duration in seconds or like 30s, 5m, 2h, 7d");
     }
   }
   // A list of strings; a single string is accepted as a list of one.
@@ -139,8 +152,10 @@ class object_reader {
       if (!v->is_array()) return type_error(key, "a list of strings", *v);
       std::size_t i = 0;
       for (const auto& e : v->as_array()) {
-        if (e.is_string()) out.push_back(e.as_string());
-        else d_.error(key_path(key) + "." + std::to_string(i), "must be a string");
+        if (e.is_string())
+          out.push_back(e.as_string());
+        else
+          d_.error(key_path(key) + "." + std::to_string(i), "must be a string");
         ++i;
       }
     }

@@ -47,10 +47,20 @@ inline std::size_t utf8_sequence(const unsigned char* p, const unsigned char* en
   std::size_t n;
   unsigned min;
   unsigned cp;
-  if ((c & 0xE0) == 0xC0) { n = 2; min = 0x80; cp = c & 0x1F; }
-  else if ((c & 0xF0) == 0xE0) { n = 3; min = 0x800; cp = c & 0x0F; }
-  else if ((c & 0xF8) == 0xF0) { n = 4; min = 0x10000; cp = c & 0x07; }
-  else return 0;
+  if ((c & 0xE0) == 0xC0) {
+    n = 2;
+    min = 0x80;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 3;
+    min = 0x800;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 4;
+    min = 0x10000;
+    cp = c & 0x07;
+  } else
+    return 0;
   if (static_cast<std::size_t>(end - p) < n) return 0;
   for (std::size_t i = 1; i < n; ++i) {
     if ((p[i] & 0xC0) != 0x80) return 0;
@@ -92,7 +102,10 @@ inline bool valid_utf8(std::string_view s) noexcept {
   auto* p = reinterpret_cast<const unsigned char*>(s.data());
   auto* end = p + s.size();
   while (p < end) {
-    if (*p < 0x80) { ++p; continue; }
+    if (*p < 0x80) {
+      ++p;
+      continue;
+    }
     std::size_t n = detail::utf8_sequence(p, end);
     if (n == 0) return false;
     p += n;
@@ -233,7 +246,8 @@ class sax_parser {
   }
 
   // The value of a plain decimal with at most 19 significant digits, a mantissa
-  // below 2^53 and at most 22 fraction digits is m / 10^k, which one IEEE division rounds exactly as from_chars would.
+  // below 2^53 and at most 22 fraction digits is m / 10^k, which one IEEE division rounds exactly as
+  // from_chars would.
   status parse_number() {
     static constexpr double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -542,8 +556,14 @@ class value {
   const std::string& as_string() const noexcept { return s_; }
   const array_t& as_array() const noexcept { return a_ ? *a_ : empty_array(); }
   const object_t& as_object() const noexcept { return o_ ? *o_ : empty_object(); }
-  array_t& as_array() { ensure(kind::array); return *a_; }
-  object_t& as_object() { ensure(kind::object); return *o_; }
+  array_t& as_array() {
+    ensure(kind::array);
+    return *a_;
+  }
+  object_t& as_object() {
+    ensure(kind::object);
+    return *o_;
+  }
 
   std::size_t size() const noexcept {
     if (kind_ == kind::array) return a_->size();

@@ -45,8 +45,7 @@ inline void append(std::string& out, const std::string& s) { out.append(s); }
 inline void append(std::string& out, char c) { out.push_back(c); }
 inline void append(std::string& out, bool b) { out.append(b ? "true" : "false"); }
 template <std::integral T>
-  requires(!std::same_as<T, bool> && !std::same_as<T, char>)
-void append(std::string& out, T v) {
+requires(!std::same_as<T, bool> && !std::same_as<T, char>) void append(std::string& out, T v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, static_cast<std::size_t>(r.ptr - buf));
@@ -60,7 +59,10 @@ void append(std::string& out, T v) {
 
 inline void emit(level l, std::string& line) {
   if (to_syslog().load(std::memory_order_relaxed)) {
-    int prio = l == level::error ? LOG_ERR : l == level::warn ? LOG_WARNING : l == level::info ? LOG_INFO : LOG_DEBUG;
+    int prio = l == level::error  ? LOG_ERR
+               : l == level::warn ? LOG_WARNING
+               : l == level::info ? LOG_INFO
+                                  : LOG_DEBUG;
     ::syslog(prio, "%s", line.c_str());
     return;
   }
@@ -83,7 +85,9 @@ inline void emit(level l, std::string& line) {
 
 inline void set_level(level l) { detail::threshold().store(static_cast<int>(l)); }
 inline level get_level() { return static_cast<level>(detail::threshold().load()); }
-inline bool enabled(level l) { return static_cast<int>(l) >= detail::threshold().load(std::memory_order_relaxed); }
+inline bool enabled(level l) {
+  return static_cast<int>(l) >= detail::threshold().load(std::memory_order_relaxed);
+}
 
 // Sends every later line to syslog(3) with LOG_DAEMON (used after daemonizing).
 inline void use_syslog(const char* ident) {
@@ -99,9 +103,21 @@ void write(level l, const Args&... args) {
   detail::emit(l, line);
 }
 
-template <class... Args> void debug(const Args&... a) { write(level::debug, a...); }
-template <class... Args> void info(const Args&... a) { write(level::info, a...); }
-template <class... Args> void warn(const Args&... a) { write(level::warn, a...); }
-template <class... Args> void error(const Args&... a) { write(level::error, a...); }
+template <class... Args>
+void debug(const Args&... a) {
+  write(level::debug, a...);
+}
+template <class... Args>
+void info(const Args&... a) {
+  write(level::info, a...);
+}
+template <class... Args>
+void warn(const Args&... a) {
+  write(level::warn, a...);
+}
+template <class... Args>
+void error(const Args&... a) {
+  write(level::error, a...);
+}
 
 }  // namespace heartbeat::log

@@ -19,7 +19,8 @@ namespace heartbeat {
 template <class T>
 class spsc_queue {
  public:
-  explicit spsc_queue(std::size_t capacity) : cap_(round_up(capacity + 1)), mask_(cap_ - 1), slots_(new slot[cap_]) {}
+  explicit spsc_queue(std::size_t capacity)
+      : cap_(round_up(capacity + 1)), mask_(cap_ - 1), slots_(new slot[cap_]) {}
   spsc_queue(const spsc_queue&) = delete;
   spsc_queue& operator=(const spsc_queue&) = delete;
   ~spsc_queue() {
@@ -64,7 +65,8 @@ class spsc_queue {
     if (!empty_for_consumer()) return true;
     std::unique_lock lk(m_);
     sleeping_.store(true, std::memory_order_seq_cst);
-    if (empty_for_consumer() && !woken_) cv_.wait_for(lk, timeout, [&] { return woken_ || !empty_for_consumer(); });
+    if (empty_for_consumer() && !woken_)
+      cv_.wait_for(lk, timeout, [&] { return woken_ || !empty_for_consumer(); });
     sleeping_.store(false, std::memory_order_relaxed);
     woken_ = false;
     return !empty_for_consumer();

@@ -153,8 +153,8 @@ struct message {
 inline bool valid_host_name(std::string_view n) noexcept {
   if (n.empty() || n.size() > max_name_length) return false;
   for (char c : n) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-              c == '_';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '-' || c == '_';
     if (!ok) return false;
   }
   return true;

@@ -17,7 +17,8 @@ enum class event_kind : std::uint8_t {
   host,     // a host's state or a connection changed (data: the host as /api/0/hosts shows it)
   plugin,   // a PLG was accepted (data: {"host","plugin","data","timestamp"})
   message,  // a MSG was accepted (data: {"time","host","msg","event"})
-  alert,    // an alert transition (data: the alert as /api/0/alerts shows it, plus "text", "reason", "from", "to")
+  alert,    // an alert transition (data: the alert as /api/0/alerts shows it, plus "text", "reason", "from",
+            // "to")
   command,  // a command was queued, delivered, answered or expired (data: the command record)
   reboot,   // a host rebooted (boot_time changed or seq restarted)
   dropped,  // a host was removed through the API

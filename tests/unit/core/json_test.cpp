@@ -18,7 +18,8 @@ TEST(Json, NumbersRoundTrip) {
 }
 
 TEST(Json, RejectsMalformedText) {
-  for (const char* bad : {"", "{", "{\"a\"}", "[1,]", "01", "1.", "-", "\"abc", "{\"a\":1}x", "tru", "[\"\t\"]"}) {
+  for (const char* bad :
+       {"", "{", "{\"a\"}", "[1,]", "01", "1.", "-", "\"abc", "{\"a\":1}x", "tru", "[\"\t\"]"}) {
     auto v = json::parse(bad);
     ASSERT_FALSE(v) << bad;
     EXPECT_EQ(v.err().code, "bad_json") << bad;
@@ -26,8 +27,8 @@ TEST(Json, RejectsMalformedText) {
 }
 
 TEST(Json, RejectsInvalidUtf8) {
-  for (std::string bad : {std::string("\"\xff\""), std::string("\"\xc0\xaf\""), std::string("\"\xed\xa0\x80\""),
-                          std::string("\"\\ud800\"")}) {
+  for (std::string bad : {std::string("\"\xff\""), std::string("\"\xc0\xaf\""),
+                          std::string("\"\xed\xa0\x80\""), std::string("\"\\ud800\"")}) {
     auto v = json::parse(bad);
     ASSERT_FALSE(v);
     EXPECT_EQ(v.err().code, "bad_utf8");
