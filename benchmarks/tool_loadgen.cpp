@@ -60,7 +60,7 @@ int format_plg(char* out, std::size_t cap, const options& o, long host, int plug
 int format_htb(char* out, std::size_t cap, const options& o, long host, unsigned long long seq, double ts) {
   return std::snprintf(
       out, cap,
-      "{\"ID\":\"HTB\",\"name\":\"%s%06ld\",\"ver\":1,\"seq\":%llu,\"interval\":30,\"ts\":%.6f,"
+      "{\"ID\":\"HTB\",\"name\":\"%s%06ld\",\"ver\":1,\"seq\":%llu,\"interval\":30,\"ts\":%.6f,\"rtt\":0.4,"
       "\"agent\":\"loadgen/1\"}",
       o.prefix.c_str(), host, seq, ts);
 }

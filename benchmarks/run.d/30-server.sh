@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # hbd end to end beside the raw UDP baseline, in one run (shared/PERFORMANCE.md):
 #  1. tool_echo (recvmmsg/sendmmsg, 40 B replies) under tool_loadgen's closed loop -> baseline rate
-#  2. hbd (default config: journal and store on) under the same load -> rate and ratio (target >= 75 %)
+#  2. hbd (default config: journal and store on) under the same load -> rate and ratio (target >= 75 %);
+#     1 and 2 alternate for HB_SERVER_ROUNDS rounds (default 3), the median round is reported
 #  3. hbd at 80 % of its own peak, open loop -> loss (target 0)
 #  4. HTB with PLG mixed in (1 in 10) -> rate
 #  5. a fresh hbd fed 100,000 hosts (one HTB + 9 PLGs each) -> RSS (target <= 1 GiB), GET /api/0/hosts time
@@ -48,25 +49,42 @@ EOF
 }
 stop_hbd() { kill "$HBD_PID" 2>/dev/null || true; wait "$HBD_PID" 2>/dev/null || true; }
 
-# 1. baseline
+# 1-2. baseline and hbd peak, interleaved: ROUNDS x (echo, hbd) so that both see
+# the same machine; the ratio is the median of the per-round ratios (rates on a
+# shared VM drift by tens of percent between runs seconds apart).
+ROUNDS="${HB_SERVER_ROUNDS:-3}"
 EPORT=$(free_port)
-"$BENCH/tool_echo" "$EPORT" $((SECS + 3)) > "$TMP/echo.log" &
+"$BENCH/tool_echo" "$EPORT" $(( (SECS + 2) * ROUNDS + 30 )) > "$TMP/echo.log" &
 EPID=$!; PIDS+=("$EPID")
-sleep 0.3
-C0=$(cpu_ticks "$EPID")
-ECHO=$("$BENCH/tool_loadgen" --port "$EPORT" --duration "$SECS" --plg-every 0 --window 256 --sockets 4)
-ECHO_CPU=$(( $(cpu_ticks "$EPID") - C0 ))
-kill "$EPID" 2>/dev/null || true; wait "$EPID" 2>/dev/null || true
-ECHO_RATE=$(echo "$ECHO" | field rate)
-
-# 2. hbd peak
 start_hbd "$TMP/peak"
 # warm-up: the first heartbeat of each simulated host creates it (events, store rows)
 "$BENCH/tool_loadgen" --port "$HB_PORT" --duration 1 --plg-every 0 --window 256 --sockets 4 > /dev/null
-C0=$(cpu_ticks "$HBD_PID")
-HB=$("$BENCH/tool_loadgen" --port "$HB_PORT" --duration "$SECS" --plg-every 0 --window 256 --sockets 4)
-HB_CPU=$(( $(cpu_ticks "$HBD_PID") - C0 ))
-HB_RATE=$(echo "$HB" | field rate)
+ECHO_RUNS=(); HB_RUNS=(); ECHO_CPU=0; HB_CPU=0
+for _ in $(seq "$ROUNDS"); do
+  C0=$(cpu_ticks "$EPID")
+  ECHO_RUNS+=("$("$BENCH/tool_loadgen" --port "$EPORT" --duration "$SECS" --plg-every 0 --window 256 --sockets 4)")
+  ECHO_CPU=$(( ECHO_CPU + $(cpu_ticks "$EPID") - C0 ))
+  C0=$(cpu_ticks "$HBD_PID")
+  HB_RUNS+=("$("$BENCH/tool_loadgen" --port "$HB_PORT" --duration "$SECS" --plg-every 0 --window 256 --sockets 4)")
+  HB_CPU=$(( HB_CPU + $(cpu_ticks "$HBD_PID") - C0 ))
+done
+kill "$EPID" 2>/dev/null || true; wait "$EPID" 2>/dev/null || true
+# The median round (by ratio) stands for the pair; CPU costs use all rounds.
+PAIR=$(/usr/bin/python3 - "${ECHO_RUNS[@]}" "${HB_RUNS[@]}" <<'PY'
+import sys
+a = sys.argv[1:]; n = len(a) // 2
+kv = lambda l: {k: float(v) for k, v in (x.split("=", 1) for x in l.split())}
+e, h = [kv(x) for x in a[:n]], [kv(x) for x in a[n:]]
+rounds = sorted(range(n), key=lambda i: h[i]["rate"] / max(1.0, e[i]["rate"]))
+m = rounds[n // 2]
+print(e[m]["rate"], h[m]["rate"], sum(x["acks"] for x in e), sum(x["acks"] for x in h),
+      " ".join(f"{h[i]['rate'] / max(1.0, e[i]['rate']) * 100:.0f}%" for i in range(n)))
+PY
+)
+read -r ECHO_RATE HB_RATE ECHO_ACKS HB_ACKS ROUND_RATIOS <<< "$PAIR"
+ROUND_RATIOS=$(echo "$PAIR" | cut -d' ' -f5-)
+ECHO="rate=$ECHO_RATE acks=$ECHO_ACKS"
+HB="rate=$HB_RATE acks=$HB_ACKS"
 
 # 3. 80 % of hbd's peak, open loop
 RATE80=$(/usr/bin/python3 -c "print(int($HB_RATE*0.8))")
@@ -90,7 +108,7 @@ done
 NHOSTS=$(/usr/bin/python3 -c "import json; print(len(json.load(open('$TMP/hosts.json'))))" 2>/dev/null || echo "?")
 stop_hbd
 
-/usr/bin/python3 - "$ECHO" "$HB" "$AT80" "$MIX" "$MANY" "$RSS_KB" "$HOSTS_T" "$NHOSTS" "$ECHO_CPU" "$HB_CPU" "$HZ" "$RATE80" "$NMANY" <<'PY'
+/usr/bin/python3 - "$ECHO" "$HB" "$AT80" "$MIX" "$MANY" "$RSS_KB" "$HOSTS_T" "$NHOSTS" "$ECHO_CPU" "$HB_CPU" "$HZ" "$RATE80" "$NMANY" "$ROUND_RATIOS" <<'PY'
 import sys
 def kv(line):
     return {k: v for k, v in (x.split("=", 1) for x in line.split())}
@@ -101,9 +119,9 @@ e, h = float(echo["rate"]), float(hb["rate"])
 ratio = h / e if e else 0
 def line(label, fig, target, ok):
     print(f"{label:<52} {fig:>22}   target {target:<14} {'OK' if ok else 'MISSED'}")
-print(f"{'raw echo baseline (tool_echo), HTB + 40 B reply':<52} {e:>16,.0f} /s")
+print(f"{'raw echo baseline (tool_echo), HTB + 40 B reply':<52} {e:>16,.0f} /s")  # of the median round
 line("hbd end to end, HTB -> ACK (journal + store on)", f"{h:,.0f} /s", "", True)
-line("hbd / raw echo", f"{ratio*100:.1f} %", ">= 75 %", ratio >= 0.75)
+line(f"hbd / raw echo (median round of {sys.argv[14]})", f"{ratio*100:.1f} %", ">= 75 %", ratio >= 0.75)
 # CPU per datagram is steadier than rates on a shared machine: the same ratio by cost.
 ecost = echo_cpu / hz / max(1.0, float(echo["acks"])) * 1e6
 hcost = hb_cpu / hz / max(1.0, float(hb["acks"])) * 1e6

@@ -82,10 +82,20 @@ class engine {
 
   // Evaluates every numeric (and boolean) leaf of one PLG. Appends transitions to `out`.
   // Hot path: no allocation, no clock, no parsing once the host's leaf paths are known.
+  void evaluate_plugin(host_ref& ref, std::string_view host, std::string_view plugin,
+                       std::span<const protocol::leaf> leaves, double now, std::vector<transition>& out);
   void evaluate_plugin(std::string_view host, std::string_view plugin, std::span<const protocol::leaf> leaves,
-                       double now, std::vector<transition>& out);
+                       double now, std::vector<transition>& out) {
+    host_ref ref;
+    evaluate_plugin(ref, host, plugin, leaves, now, out);
+  }
   // Evaluates an HTB's RTT (ms) against thresholds.rtt.<host> (metric path "rtt.<host>").
-  void evaluate_rtt(std::string_view host, double rtt_ms, double now, std::vector<transition>& out);
+  void evaluate_rtt(host_ref& ref, std::string_view host, double rtt_ms, double now,
+                    std::vector<transition>& out);
+  void evaluate_rtt(std::string_view host, double rtt_ms, double now, std::vector<transition>& out) {
+    host_ref ref;
+    evaluate_rtt(ref, host, rtt_ms, now, out);
+  }
   // Reminders, missing data -> UNKNOWN, maintenance window starts/ends. Call about once a second.
   void tick(double now, std::vector<transition>& out);
 
@@ -147,7 +157,7 @@ class engine {
     std::string name;
     const plugin_rules* rules = nullptr;  // null: the plugin has no rules, every leaf is skipped
     std::vector<binding> bindings;
-    std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>> index;
+    string_map<std::uint32_t> index;
     std::vector<std::uint32_t> order;  // binding of the i-th leaf of the last sample (leaf order is stable)
   };
   struct host_entry {
@@ -159,12 +169,11 @@ class engine {
     std::uint32_t rtt_state = npos;
     const maintenance_window* maint = nullptr;  // the window covering the host now
     std::vector<std::unique_ptr<plugin_entry>> plugins;
-    std::unordered_map<std::string, std::uint32_t, string_hash, std::equal_to<>>
-        states;  // metric_path -> slot
+    string_map<std::uint32_t> states;  // metric_path -> slot
   };
 
   std::shared_ptr<const ruleset> rules_;
-  std::unordered_map<std::string, std::unique_ptr<host_entry>, string_hash, std::equal_to<>> hosts_;
+  string_map<std::unique_ptr<host_entry>> hosts_;
   std::vector<alert_state> states_;
   std::vector<std::uint32_t> free_;
   // The states tick() looks at: not OK, or with missing data detection. OK states without
@@ -176,11 +185,20 @@ class engine {
     st.attention_ = true;
     attention_.push_back(slot);
   }
-  std::unordered_map<std::string, bool, string_hash, std::equal_to<>> watch_override_;
+  string_map<bool> watch_override_;
   double maint_next_ = -std::numeric_limits<double>::infinity();  // next time a window starts or ends
   std::vector<const maintenance_window*> maint_active_;
 
   host_entry& host_of(std::string_view host);
+  host_entry& host_of(host_ref& ref, std::string_view host) {
+    if (ref.owner_ == this && ref.generation_ == generation_) return *static_cast<host_entry*>(ref.entry_);
+    host_entry& h = host_of(host);
+    ref.owner_ = this;
+    ref.entry_ = &h;
+    ref.generation_ = generation_;
+    return h;
+  }
+  std::uint64_t generation_ = 1;  // bumped when a host entry is erased (invalidates host_refs)
   host_entry* find_host(std::string_view host) const {
     auto it = hosts_.find(host);
     return it == hosts_.end() ? nullptr : it->second.get();

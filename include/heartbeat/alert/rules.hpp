@@ -23,6 +23,7 @@
 #include "heartbeat/alert/types.hpp"
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
+#include "heartbeat/core/string_map.hpp"
 
 namespace heartbeat::alert {
 
@@ -67,11 +68,8 @@ struct rule {
 };
 
 // The rules of one plugin, keyed by their path inside the plugin data ("partitions./.percent").
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-using rule_map = std::unordered_map<std::string, rule, string_hash, std::equal_to<>>;
+using heartbeat::string_hash;
+using rule_map = string_map<rule>;
 
 struct plugin_rules {
   rule_map by_path;
@@ -113,7 +111,7 @@ inline rule_match match_rule(const plugin_rules& pr, std::string_view leaf_path)
 
 // The rules one host uses: the defaults with its profiles applied.
 struct rule_table {
-  std::unordered_map<std::string, plugin_rules, string_hash, std::equal_to<>> plugins;
+  string_map<plugin_rules> plugins;
   const plugin_rules* plugin(std::string_view name) const noexcept {
     auto it = plugins.find(name);
     return it == plugins.end() ? nullptr : &it->second;
@@ -134,14 +132,13 @@ struct ruleset {
   double missing_after = 0;         // threshold_missing_after default for every rule; 0: off
   std::shared_ptr<const rule_table> defaults = std::make_shared<rule_table>();
   // Hosts with a threshold_config: the merged table (shared between hosts with the same list).
-  std::unordered_map<std::string, std::shared_ptr<const rule_table>, string_hash, std::equal_to<>>
-      host_tables;
+  string_map<std::shared_ptr<const rule_table>> host_tables;
   // thresholds.rtt.<host>: exact names first, then globs in config order.
-  std::unordered_map<std::string, rule, string_hash, std::equal_to<>> rtt_exact;
+  string_map<rule> rtt_exact;
   std::vector<std::pair<std::string, rule>> rtt_globs;
   // Profiles' own `rtt` rule, per host using them (the last profile with one wins).
-  std::unordered_map<std::string, rule, string_hash, std::equal_to<>> rtt_profile;
-  std::unordered_map<std::string, bool, string_hash, std::equal_to<>> host_watch;  // hosts.<h>.watch
+  string_map<rule> rtt_profile;
+  string_map<bool> host_watch;  // hosts.<h>.watch
   std::vector<maintenance_window> maintenance;
 
   const rule_table& table_for(std::string_view host) const noexcept {

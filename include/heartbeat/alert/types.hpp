@@ -12,6 +12,18 @@
 
 namespace heartbeat::alert {
 
+class engine;
+
+// A caller-held shortcut to the engine's entry for one host (hbd keeps one in
+// each registry host): evaluations through it skip the name lookup. Opaque; the
+// engine re-resolves it after forget_host().
+class host_ref {
+  friend class engine;
+  const engine* owner_ = nullptr;
+  void* entry_ = nullptr;
+  std::uint64_t generation_ = 0;
+};
+
 enum class level : std::uint8_t { ok, warning, critical, unknown };
 
 inline const char* to_string(level l) noexcept {

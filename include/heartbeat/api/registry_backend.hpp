@@ -176,7 +176,7 @@ class registry_backend : public backend {
     return host_access{h->owner, h->managers, h->monitors};
   }
   void write_host_json(std::string& out, std::string_view host) const override {
-    if (const server::host* h = reg_.find(host)) reg_.write_host_json(out, *h, detail::wall_now());
+    if (const server::host* h = reg_.find(host)) out += reg_.entry_json(*h);
   }
   void write_hosts_json(std::string& out, const user* who) const override {
     double now = detail::wall_now();

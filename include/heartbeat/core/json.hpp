@@ -498,9 +498,31 @@ inline void write_number(std::string& out, double v) {
   std::to_chars_result r;
   if (v == std::floor(v) && std::fabs(v) < 9.007199254740992e15) {
     r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
-  } else {
-    r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+    return;
   }
+  // At most 6 decimals (timestamps, most measurements): integer arithmetic, about
+  // 5x faster than shortest-form to_chars. The text reads back as the same double:
+  // m / 1e6 with m < 2^53 is correctly rounded, like the parse of "I.FFFFFF".
+  if (std::fabs(v) < 9e9) {
+    const double m = std::nearbyint(v * 1e6);
+    if (m / 1e6 == v) {
+      long long u = static_cast<long long>(std::fabs(m));
+      char* p = buf;
+      if (v < 0) *p++ = '-';
+      p = std::to_chars(p, buf + sizeof buf, u / 1000000).ptr;
+      int frac = static_cast<int>(u % 1000000), digits = 6;
+      while (frac % 10 == 0) {  // frac != 0: v is not an integer
+        frac /= 10;
+        --digits;
+      }
+      *p++ = '.';
+      for (int i = digits - 1; i >= 0; --i, frac /= 10) p[i] = static_cast<char>('0' + frac % 10);
+      out.append(buf, static_cast<std::size_t>(p + digits - buf));
+      return;
+    }
+  }
+  r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, static_cast<std::size_t>(r.ptr - buf));
 }
 

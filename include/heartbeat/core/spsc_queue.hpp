@@ -1,18 +1,18 @@
 // Bounded single-producer single-consumer queue: the registry (io) thread hands
 // work to a worker thread (journal, store, DNS, notifier) without locks. A full
 // queue refuses the push (the caller counts the drop); an idle consumer sleeps
-// on a condition variable that the producer signals only when it is asleep.
+// (core/parking.hpp).
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <optional>
 #include <utility>
+
+#include "heartbeat/core/parking.hpp"
 
 namespace heartbeat {
 
@@ -41,10 +41,7 @@ class spsc_queue {
     if (next == head_.load(std::memory_order_acquire)) return false;
     new (slots_[t].ptr()) T(std::move(v));
     tail_.store(next, std::memory_order_seq_cst);
-    if (sleeping_.load(std::memory_order_seq_cst)) {
-      std::lock_guard lk(m_);
-      cv_.notify_one();
-    }
+    parking_.notify();
     return true;
   }
 
@@ -62,22 +59,11 @@ class spsc_queue {
   // Consumer side: waits until an item arrives, wake() is called, or `timeout`
   // passes. Returns whether an item is available.
   bool wait(std::chrono::milliseconds timeout) {
-    if (!empty_for_consumer()) return true;
-    std::unique_lock lk(m_);
-    sleeping_.store(true, std::memory_order_seq_cst);
-    if (empty_for_consumer() && !woken_)
-      cv_.wait_for(lk, timeout, [&] { return woken_ || !empty_for_consumer(); });
-    sleeping_.store(false, std::memory_order_relaxed);
-    woken_ = false;
-    return !empty_for_consumer();
+    return parking_.wait(timeout, [this] { return empty_for_consumer(); });
   }
 
   // Wakes a waiting consumer (e.g. to let it see a stop flag); any thread.
-  void wake() {
-    std::lock_guard lk(m_);
-    woken_ = true;
-    cv_.notify_all();
-  }
+  void wake() { parking_.wake(); }
 
  private:
   struct slot {
@@ -98,10 +84,7 @@ class spsc_queue {
   std::unique_ptr<slot[]> slots_;
   alignas(64) std::atomic<std::size_t> head_{0};
   alignas(64) std::atomic<std::size_t> tail_{0};
-  alignas(64) std::atomic<bool> sleeping_{false};
-  std::mutex m_;
-  std::condition_variable cv_;
-  bool woken_ = false;
+  consumer_parking parking_;
 };
 
 }  // namespace heartbeat

@@ -258,11 +258,12 @@ class app {
     reg_.hooks().plugin_sample = [this](host& h, const protocol::plugin_msg& m, double now) {
       // ==== PERSIST: PLG data goes to the store from the raw text (the store sink skips plugin events).
       if (store_) store_->put_plugin(h.name, m.plugin, m.ts ? *m.ts : now, m.data_json);
-      engine_.evaluate_plugin(h.name, m.plugin, {m.leaves.data(), m.leaf_count}, now, alert_out_);
+      engine_.evaluate_plugin(h.alert_ref, h.name, m.plugin, {m.leaves.data(), m.leaf_count}, now,
+                              alert_out_);
       publish_alerts();
     };
     reg_.hooks().rtt_sample = [this](host& h, double rtt_ms, double now) {
-      engine_.evaluate_rtt(h.name, rtt_ms, now, alert_out_);
+      engine_.evaluate_rtt(h.alert_ref, h.name, rtt_ms, now, alert_out_);
       publish_alerts();
     };
     monitor_.on_tick = [this, prev = std::move(monitor_.on_tick)](double now) {
@@ -318,11 +319,7 @@ class app {
   }
 
   void save_dirty_hosts() {
-    reg_.drain_dirty([this](const host& h) {
-      std::string j;
-      reg_.write_host_json(j, h, wall_now());
-      store_->put_host(h.name, std::move(j), h.last_seen);
-    });
+    reg_.drain_dirty([this](const host& h) { store_->put_host(h.name, reg_.entry_json(h), h.last_seen); });
   }
 
   result<void> start_persistence() {

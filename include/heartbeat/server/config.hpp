@@ -68,7 +68,7 @@ struct config {
   std::string cert_path = "/usr/local/etc/ssl/";
   std::string wss_pem = "fullchain.pem";
   std::string wss_key = "privkey.pem";
-  std::uint32_t udp_rcvbuf = 4u << 20;  // new: SO_RCVBUF asked for on the UDP sockets (bytes)
+  std::uint32_t udp_rcvbuf = 16u << 20;  // new: SO_RCVBUF asked for on the UDP sockets (bytes)
 
   // -- host timing -----------------------------------------------------------
   double interval = 30;       // expected heartbeat interval of configured hosts before their first HTB

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "heartbeat/alert/types.hpp"
+
 namespace heartbeat::server {
 
 enum class host_state : std::uint8_t { unknown, up, late, down, stopped };
@@ -157,6 +159,7 @@ struct command_record {
 
 struct host {
   std::string name;
+  alert::host_ref alert_ref;  // the alert engine's entry for this host (skips a lookup per sample)
   host_state state = host_state::unknown;
   double state_since = 0;
   bool configured = false;  // listed under hosts: in the config
@@ -184,9 +187,15 @@ struct host {
   std::optional<double> boot_time;
   std::uint64_t reboots = 0;
   double last_reboot = 0;
-  bool plg_since_start = false;          // a PLG arrived since this server process started
-  double down_since = 0;                 // when the host last went DOWN
-  bool dirty = false;                    // queued for the store's periodic save (registry::drain_dirty)
+  bool plg_since_start = false;  // a PLG arrived since this server process started
+  double down_since = 0;         // when the host last went DOWN
+  bool dirty = false;            // queued for the store's periodic save (registry::drain_dirty)
+  // The /api/0/hosts entry as last rendered, reused while `version` (bumped by
+  // the registry on every change) and the registry's epoch are unchanged.
+  std::uint64_t version = 0;
+  mutable std::uint64_t json_version = ~std::uint64_t{0};
+  mutable std::uint64_t json_epoch = 0;
+  mutable std::string json;
   std::vector<command_record> commands;  // pending first-come order, then recent finished ones
 
   static std::array<connection, 2> make_conns() {

@@ -163,7 +163,7 @@ class ingest {
         co_await net::sleep_for(std::chrono::milliseconds(100));
         continue;
       }
-      unsigned batches = 0;
+      unsigned batches = 0, errors = 0;
       for (;;) {
         for (unsigned i = 0; i < batch; ++i) {
           rx_hdr_[i].msg_hdr.msg_name = &rx_addr_[i];
@@ -175,7 +175,10 @@ class ingest {
           rx_hdr_[i].msg_hdr.msg_flags = 0;
         }
         int n = ::recvmmsg(fd, rx_hdr_, batch, MSG_DONTWAIT, nullptr);
-        if (n <= 0) break;  // EAGAIN: drained (errors such as ECONNREFUSED are transient)
+        // A pending socket error (ECONNREFUSED from an ICMP reply, EINTR) is consumed
+        // by the failing call: read again, or queued datagrams would wait for the next edge.
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && ++errors < 16) continue;
+        if (n <= 0) break;  // EAGAIN: drained
         ++stats_.receive_batches;
         double now = wall_now();
         for (int i = 0; i < n; ++i) {
@@ -184,7 +187,9 @@ class ingest {
                  h.msg_hdr.msg_flags, rx_addr_[i], fam, now);
         }
         flush(fd);
-        if (static_cast<unsigned>(n) < batch) break;  // drained
+        // Read again until EAGAIN rather than after a short batch: under load more
+        // datagrams have arrived meanwhile, and going back through epoll_wait and
+        // the executor per batch costs more than one empty recvmmsg when idle.
         if (++batches >= batches_per_yield) {
           batches = 0;
           co_await net::yield_now();

@@ -1,8 +1,9 @@
 // The message journal: every accepted datagram and every state / alert event
 // as one JSON line in journal_dir/journal_file, rotated by size. The io thread
-// (the only producer) formats nothing and never blocks: it hands the pieces to
-// a writer thread through a bounded spsc queue; a full queue drops the line
-// and counts it. The writer thread owns the file, rotation and fsync.
+// (the only producer) formats nothing, allocates nothing and never blocks: it
+// copies the pieces into a bounded byte ring (core/byte_ring.hpp) that a writer
+// thread drains; a full ring drops the line and counts it. The writer thread
+// owns the file, rotation and fsync.
 #pragma once
 
 #include <fcntl.h>
@@ -19,10 +20,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include "heartbeat/core/byte_ring.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
-#include "heartbeat/core/spsc_queue.hpp"
 #include "heartbeat/server/detail/persist_util.hpp"
 #include "heartbeat/server/events.hpp"
 
@@ -34,7 +35,7 @@ struct journal_options {
   std::string file = "messages.journal";          // journal_file
   std::uint64_t max_size = 104857600;             // journal_max_size (bytes); 0 = never rotate
   unsigned max_backups = 10;                      // journal_max_backups (messages.journal.1 ... .N)
-  std::size_t queue_capacity = 65536;             // lines in flight between io and writer thread
+  std::size_t queue_bytes = 4 << 20;              // ring between io and writer thread (~20k HTB lines)
   std::chrono::milliseconds sync_interval{1000};  // fdatasync at most this often while writing
 };
 
@@ -44,14 +45,14 @@ struct journal_stats {
   std::uint64_t write_errors = 0;   // lines lost to a failing write(2)
   std::uint64_t rotations = 0;
   std::uint64_t bytes_written = 0;
-  std::size_t queue_depth = 0;
-  std::size_t queue_capacity = 0;
+  std::size_t queue_depth = 0;  // lines in flight
+  std::size_t queue_bytes = 0;  // bytes in flight (headers included)
+  std::size_t queue_capacity_bytes = 0;
 };
 
 class journal {
  public:
-  explicit journal(journal_options o)
-      : opt_(std::move(o)), q_(opt_.queue_capacity ? opt_.queue_capacity : 1) {}
+  explicit journal(journal_options o) : opt_(std::move(o)), q_(opt_.queue_bytes) {}
   journal(const journal&) = delete;
   journal& operator=(const journal&) = delete;
   ~journal() { stop(); }
@@ -88,23 +89,15 @@ class journal {
   bool append_message(std::string_view source_ip, std::uint16_t source_port, double ts,
                       std::string_view message_json) {
     if (!running()) return false;
-    item it;
-    it.ts = ts;
-    it.port = source_port;
-    it.who.assign(source_ip);
-    it.body.assign(message_json);
-    return push(std::move(it));
+    return push(ts, nullptr, source_port, source_ip, message_json);
   }
 
   // Journals an event as {"timestamp","datetime","event","host","data"}. io thread only.
   bool append_event(const event& e) {
     if (!running()) return false;
-    item it;
-    it.ts = e.ts;
-    it.kind = to_string(e.kind);
-    it.who = e.host;
-    e.data.dump_to(it.body);
-    return push(std::move(it));
+    scratch_.clear();
+    e.data.dump_to(scratch_);
+    return push(e.ts, to_string(e.kind), 0, e.host, scratch_);
   }
 
   // Journals another part's record as {"timestamp","datetime","event":kind,"host","data"},
@@ -112,12 +105,9 @@ class journal {
   // outlive the journal (a string literal). io thread only; never blocks.
   bool append_record(const char* kind, double ts, std::string_view host, const json::value& data) {
     if (!running()) return false;
-    item it;
-    it.ts = ts;
-    it.kind = kind;
-    it.who.assign(host);
-    data.dump_to(it.body);
-    return push(std::move(it));
+    scratch_.clear();
+    data.dump_to(scratch_);
+    return push(ts, kind, 0, host, scratch_);
   }
 
   // The event-bus sink: journals state and alert events. Plugin and message
@@ -146,8 +136,11 @@ class journal {
     s.write_errors = write_errors_.load(std::memory_order_relaxed);
     s.rotations = rotations_.load(std::memory_order_relaxed);
     s.bytes_written = bytes_written_.load(std::memory_order_relaxed);
-    s.queue_depth = q_.size();
-    s.queue_capacity = q_.capacity();
+    std::uint64_t pushed = pushed_.load(std::memory_order_relaxed);
+    std::uint64_t popped = popped_.load(std::memory_order_relaxed);
+    s.queue_depth = pushed > popped ? static_cast<std::size_t>(pushed - popped) : 0;
+    s.queue_bytes = q_.used();
+    s.queue_capacity_bytes = q_.capacity();
     return s;
   }
 
@@ -182,12 +175,14 @@ class journal {
   }
 
  private:
-  struct item {
-    double ts = 0;
-    const char* kind = nullptr;  // null: a datagram; else the event kind
-    std::uint16_t port = 0;
-    std::string who;   // source ip, or the event's host
-    std::string body;  // JSON text
+  // A ring record: this header, then `who` (source ip, or the event's host),
+  // then the JSON body.
+  struct record {
+    double ts;
+    const char* kind;  // null: a datagram; else the event kind (a string literal)
+    std::uint16_t port;
+    std::uint16_t who_len;
+    std::uint32_t body_len;
   };
 
   // Valid JSON carries line breaks only as whitespace between tokens (inside
@@ -200,6 +195,8 @@ class journal {
     }
     std::size_t start = out.size();
     out.append(body);
+    if (!std::memchr(body.data(), '\n', body.size()) && !std::memchr(body.data(), '\r', body.size()))
+      return;  // the usual case, found with two vectorised scans
     for (std::size_t i = start; i < out.size(); ++i)
       if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
   }
@@ -219,11 +216,20 @@ class journal {
     return sig;
   }
 
-  bool push(item&& it) {
-    if (!q_.push(std::move(it))) {
+  bool push(double ts, const char* kind, std::uint16_t port, std::string_view who, std::string_view body) {
+    who = who.substr(0, 0xffff);
+    std::byte* p =
+        body.size() <= 0xffffffffu ? q_.prepare(sizeof(record) + who.size() + body.size()) : nullptr;
+    if (!p) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
+    record h{ts, kind, port, static_cast<std::uint16_t>(who.size()), static_cast<std::uint32_t>(body.size())};
+    std::memcpy(p, &h, sizeof h);
+    std::memcpy(p + sizeof h, who.data(), who.size());
+    std::memcpy(p + sizeof h + who.size(), body.data(), body.size());
+    q_.commit();
+    pushed_.store(pushed_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return true;
   }
 
@@ -249,13 +255,20 @@ class journal {
         close_file();
         if (auto r = open_file(); !r) log::error("journal: ", r.err().message);
       }
-      while (auto it = q_.pop()) {
+      std::span<const std::byte> rec;
+      while (q_.front(rec)) {
         got = true;
+        record h;
+        std::memcpy(&h, rec.data(), sizeof h);
+        const char* text = reinterpret_cast<const char*>(rec.data()) + sizeof h;
+        std::string_view who(text, h.who_len), body(text + h.who_len, h.body_len);
         line.clear();
-        if (it->kind)
-          format_event_line(line, it->ts, it->kind, it->who, it->body);
+        if (h.kind)
+          format_event_line(line, h.ts, h.kind, who, body);
         else
-          format_message_line(line, it->ts, it->who, it->port, it->body);
+          format_message_line(line, h.ts, who, h.port, body);
+        q_.pop();
+        popped_.fetch_add(1, std::memory_order_relaxed);
         write_line(line);
       }
       flush_buffer();
@@ -348,7 +361,7 @@ class journal {
   }
 
   journal_options opt_;
-  spsc_queue<item> q_;
+  byte_ring q_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> reopen_{false};
@@ -358,8 +371,10 @@ class journal {
   std::string buf_;
   std::uint64_t buf_lines_ = 0;
   bool dirty_ = false;
-  // io thread only (the sink's dedup of host events).
+  // io thread only (the sink's dedup of host events; event body text).
   std::unordered_map<std::string, std::string> last_host_sig_;
+  std::string scratch_;
+  std::atomic<std::uint64_t> pushed_{0}, popped_{0};
   std::atomic<std::uint64_t> lines_written_{0}, dropped_{0}, write_errors_{0}, rotations_{0},
       bytes_written_{0};
 };

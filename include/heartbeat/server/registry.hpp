@@ -20,6 +20,7 @@
 
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
+#include "heartbeat/core/string_map.hpp"
 #include "heartbeat/protocol/messages.hpp"
 #include "heartbeat/server/config.hpp"
 #include "heartbeat/server/events.hpp"
@@ -61,11 +62,6 @@ struct registry_hooks {
 
 namespace detail {
 
-struct string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-
 inline std::string format_address(const source& s) {
   char buf[INET6_ADDRSTRLEN] = {};
   ::inet_ntop(s.family == address_family::ipv4 ? AF_INET : AF_INET6, s.addr.data(), buf, sizeof buf);
@@ -102,6 +98,7 @@ class registry {
   // Start-up and SIGHUP: hosts listed in the config appear (UNKNOWN), keys,
   // watch, dyn, roles and timing are refreshed; state and data are kept.
   void apply_config(const config& c, double now) {
+    ++epoch_;  // any host's entry may change
     cfg_interval_ = c.interval;
     grace_ = c.grace;
     history_samples_ = c.history_samples;
@@ -286,6 +283,7 @@ class registry {
 
   void on_message(const protocol::message_msg& m, const source&, double now) {
     host& h = upsert(m.name, now);
+    touch(h);
     h.last_seen = now;
     if (h.first_seen == 0) h.first_seen = now;
     add_message(now, h.name, m.msg, protocol::to_string(m.event));
@@ -297,6 +295,7 @@ class registry {
   void on_result(const protocol::result_msg& m, bool, const source&, double now) {
     host* h = find(m.name);
     if (!h) return;
+    touch(*h);
     h->last_seen = now;
     for (auto& c : h->commands) {
       if (c.id != m.cmd_id || !c.pending()) continue;
@@ -319,6 +318,7 @@ class registry {
   template <class Send>
   void deliver_commands(host& h, bool authenticated, double now, Send&& send) {
     if (!authenticated || h.commands.empty()) return;
+    touch(h);
     for (auto& c : h.commands) {
       if (!c.pending() || c.expires_at <= now) continue;
       if (!send(static_cast<const command_record&>(c))) continue;
@@ -470,6 +470,7 @@ class registry {
   // Restores a host from its /api/0/hosts entry as the store saved it.
   host& restore_host_json(const json::value& j, double now) {
     host& h = upsert(j.string_or("name", ""), now);
+    ++epoch_;
     auto st = j.string_or("state", "UNKNOWN");
     for (auto s :
          {host_state::unknown, host_state::up, host_state::late, host_state::down, host_state::stopped})
@@ -525,6 +526,7 @@ class registry {
 
   // Restores one plugin sample (oldest first) of a restored host.
   void restore_plugin_sample(host& h, std::string_view plugin, double ts, std::string_view data_json) {
+    touch(h);
     auto it = h.plugins.find(plugin);
     if (it == h.plugins.end()) it = h.plugins.emplace(std::string(plugin), plugin_data{}).first;
     push_sample(it->second, ts, data_json);
@@ -535,6 +537,7 @@ class registry {
 
   // Restores a command record as command_json() wrote it (its host must exist).
   void restore_command_json(const json::value& j) {
+    ++epoch_;
     host* h = find(j.string_or("host", ""));
     if (!h) return;
     command_record c;
@@ -580,7 +583,8 @@ class registry {
 
   // ---- JSON -----------------------------------------------------------------
   // One /api/0/hosts entry, written straight into `out` (no DOM: 100,000 hosts).
-  void write_host_json(std::string& out, const host& h, double now) const {
+  // The entry depends only on the host (not on `now`), so the list reuses it.
+  void write_host_json(std::string& out, const host& h, double /*now*/) const {
     out += "{\"name\":";
     json::write_string(out, h.name);
     out += ",\"state\":\"";
@@ -659,8 +663,6 @@ class registry {
       json::write_number(out, c.last_seen);
       out += ",\"first_seen\":";
       json::write_number(out, c.first_seen);
-      out += ",\"age\":";
-      json::write_number(out, std::round((now - c.last_seen) * 1000) / 1000);
       out += ",\"interval\":";
       json::write_number(out, c.interval);
       out += ",\"rtt\":";
@@ -678,6 +680,17 @@ class registry {
     out += "]}";
   }
 
+  // The host's /api/0/hosts entry, rendered again only after it changed.
+  const std::string& entry_json(const host& h) const {
+    if (h.json_version != h.version || h.json_epoch != epoch_) {
+      h.json.clear();
+      write_host_json(h.json, h, 0);
+      h.json_version = h.version;
+      h.json_epoch = epoch_;
+    }
+    return h.json;
+  }
+
   json::value host_json(const host& h, double now) const {
     std::string s;
     write_host_json(s, h, now);
@@ -687,14 +700,14 @@ class registry {
 
   // GET /api/0/hosts: every host (filtered by `visible` when given), by name.
   template <class Visible>
-  void write_hosts_json(std::string& out, double now, Visible&& visible) const {
+  void write_hosts_json(std::string& out, double /*now*/, Visible&& visible) const {
     out.push_back('[');
     bool first = true;
     for (const host* h : hosts()) {
       if (!visible(*h)) continue;
       if (!first) out.push_back(',');
       first = false;
-      write_host_json(out, *h, now);
+      out += entry_json(*h);
     }
     out.push_back(']');
   }
@@ -757,10 +770,11 @@ class registry {
   std::string default_owner_;
   bool any_key_ = false;
   std::uint64_t next_command_ = 0;
-  std::unordered_map<std::string, std::unique_ptr<host>, detail::string_hash, std::equal_to<>> hosts_;
+  string_map<std::unique_ptr<host>> hosts_;
   mutable std::vector<host*> order_;
   mutable bool order_dirty_ = true;
   std::vector<message_entry> messages_;
+  std::uint64_t epoch_ = 1;   // bumped by changes that may touch every host's /api/0/hosts entry
   std::vector<host*> dirty_;  // hosts changed by messages since the last drain_dirty()
   event_bus events_;
   registry_hooks hooks_;
@@ -798,9 +812,12 @@ class registry {
     if (it->second->dirty) std::erase(dirty_, it->second.get());
     hosts_.erase(it);
     order_dirty_ = true;
+    ++epoch_;
   }
 
+  void touch(host& h) noexcept { ++h.version; }
   void mark_dirty(host& h) {
+    touch(h);
     if (h.dirty) return;
     h.dirty = true;
     dirty_.push_back(&h);
@@ -808,6 +825,7 @@ class registry {
 
   void refresh_roles(host& h, const config& c) {
     if (h.access_overridden) return;
+    touch(h);
     const host_config* hc = c.host(h.name);
     h.owner = hc && !hc->owner.empty()    ? hc->owner
               : !h.declared_owner.empty() ? h.declared_owner
@@ -824,6 +842,7 @@ class registry {
   }
 
   void trim_commands(host& h) {
+    touch(h);
     std::size_t finished = 0;
     for (const auto& c : h.commands) finished += !c.pending();
     if (finished <= finished_commands_kept) return;
@@ -875,6 +894,7 @@ class registry {
   void set_host_state(host& h, host_state to, double now, bool notify, std::string text) {
     host_state from = h.state;
     if (from == to) return;
+    touch(h);
     h.state = to;
     h.state_since = now;
     if (to == host_state::down) h.down_since = now;
@@ -888,14 +908,16 @@ class registry {
   }
 
   // event_kind::host: the /api/0/hosts entry, plus "transition" when the host's state moved.
-  void publish_host(const host& h, double now, json::value* transition) {
+  void publish_host(host& h, double now, json::value* transition) {
+    touch(h);  // every caller changed something the entry shows
     if (!events_.wants(event_kind::host)) return;
     json::value d = host_json(h, now);
     if (transition) d.set("transition", std::move(*transition));
     publish(event_kind::host, now, h.name, std::move(d));
   }
 
-  void publish_command(const host& h, const command_record& c, double now) {
+  void publish_command(host& h, const command_record& c, double now) {
+    touch(h);
     if (events_.empty()) return;
     publish(event_kind::command, now, h.name, command_json(h, c));
   }

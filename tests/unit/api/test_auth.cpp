@@ -106,14 +106,14 @@ TEST(RateLimit, PerUserAndPerAddress) {
   for (int i = 0; i < 5; ++i) l.failed("10.0.0.1", "eve", i);
   EXPECT_GT(l.retry_after("10.0.0.9", "eve", 6), 0);    // eve is locked from anywhere
   EXPECT_EQ(l.retry_after("10.0.0.1", "alice", 6), 0);  // alice is not
-  for (int i = 0; i < 20; ++i) l.failed("10.0.0.2", "u" + std::to_string(i), i);
+  for (int i = 0; i < 20; ++i) l.failed("10.0.0.2", std::string("u").append(std::to_string(i)), i);
   EXPECT_GT(l.retry_after("10.0.0.2", "alice", 25), 0);  // the address is
   EXPECT_GE(l.retry_after("10.0.0.2", "alice", 25), 1);
 }
 
 TEST(RateLimit, DistinctKeysAreCapped) {
   api::rate_limiter r(3, 60, 100);
-  for (int i = 0; i < 1000; ++i) r.fail("k" + std::to_string(i), 0);
+  for (int i = 0; i < 1000; ++i) r.fail(std::string("k").append(std::to_string(i)), 0);
   EXPECT_LE(r.keys(), 100u);
 }
 

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
 namespace json = heartbeat::json;
 
 TEST(Json, ParsesAnObjectInOrder) {
@@ -15,6 +19,38 @@ TEST(Json, NumbersRoundTrip) {
   auto v = json::parse("[0,-1,1.5,1e3,-2.25e-3,12345678901]");
   ASSERT_TRUE(v);
   EXPECT_EQ(v->dump(), "[0,-1,1.5,1000,-0.00225,12345678901]");
+}
+
+// Numbers with up to 6 decimals take an integer fast path; every double must
+// still read back exactly, and timestamps keep their familiar shape.
+TEST(Json, WrittenNumbersReadBackExactly) {
+  auto text = [](double v) {
+    std::string s;
+    json::write_number(s, v);
+    return s;
+  };
+  EXPECT_EQ(text(1763840000.25), "1763840000.25");
+  EXPECT_EQ(text(1763840000.260113), "1763840000.260113");
+  EXPECT_EQ(text(-0.5), "-0.5");
+  EXPECT_EQ(text(0.000001), "0.000001");
+  EXPECT_EQ(text(45.2), "45.2");
+  std::uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    double v;
+    switch (i % 4) {
+      case 0: v = static_cast<double>(x % 4000000000000000ull) / 1e6; break;       // timestamps, 6 decimals
+      case 1: v = static_cast<double>(x % 100000) / 100.0 - 500; break;            // measurements
+      case 2: v = static_cast<double>(x >> 11) / 9007199254740992.0 * 1e4; break;  // full precision
+      default:
+        std::memcpy(&v, &x, sizeof v);
+        if (!std::isfinite(v)) continue;  // any double
+    }
+    std::string s = text(v);
+    auto back = json::parse(s);
+    ASSERT_TRUE(back) << s;
+    ASSERT_EQ(back->as_number(), v) << s;
+  }
 }
 
 TEST(Json, RejectsMalformedText) {

@@ -88,7 +88,7 @@ TEST(Journal, RotationUnderLoadLosesAndSplitsNothing) {
              .file = "m.journal",
              .max_size = max_size,
              .max_backups = 5000,
-             .queue_capacity = 4096});
+             .queue_bytes = 64 << 10});
   ASSERT_TRUE(j.start().ok());
   const int n = 50000;
   std::string body;
@@ -126,7 +126,7 @@ TEST(Journal, KeepsOnlyMaxBackups) {
              .file = "m.journal",
              .max_size = 4096,
              .max_backups = 3,
-             .queue_capacity = 100000});
+             .queue_bytes = 8 << 20});
   ASSERT_TRUE(j.start().ok());
   for (int i = 0; i < 2000; ++i)
     j.append_message("127.0.0.1", 1, i, "{\"ID\":\"HTB\",\"seq\":" + std::to_string(i) + "}");
@@ -150,7 +150,7 @@ TEST(Journal, KeepsOnlyMaxBackups) {
 TEST(Journal, AppendsToAnExistingFileAndCountsAFullQueue) {
   temp_dir d;
   { std::ofstream(d.path / "m.journal") << "{\"old\":true}\n"; }
-  journal j({.enabled = true, .dir = d.path.string(), .file = "m.journal", .queue_capacity = 1});
+  journal j({.enabled = true, .dir = d.path.string(), .file = "m.journal", .queue_bytes = 1});
   // Not started: nothing accepted, nothing counted.
   EXPECT_FALSE(j.append_message("127.0.0.1", 1, 1, "{}"));
   ASSERT_TRUE(j.start().ok());

@@ -248,8 +248,8 @@ TEST(CodecCompression, LargeBodiesAreCompressedAndDecoded) {
   p.plugin = "disk_monitor";
   p.data_json = "{";
   for (int i = 0; i < 60; ++i)
-    p.data_json +=
-        (i ? "," : "") + std::string("\"/mnt/disk") + std::to_string(i) + "\":" + std::to_string(i * 1.5);
+    p.data_json += std::string(i ? "," : "").append("\"/mnt/disk").append(std::to_string(i)) +
+                   "\":" + std::to_string(i * 1.5);
   p.data_json += "}";
   std::string out;
   encode<system_policy>(p, out);

@@ -210,7 +210,7 @@ TEST_F(fixture, messages_ring_keeps_the_last_thirty) {
   hp::message_msg m;
   m.name = "web01";
   for (int i = 0; i < 45; ++i) {
-    m.msg = "n" + std::to_string(i);
+    m.msg = std::string("n").append(std::to_string(i));
     reg->on_message(m, v4(5), t0 + i);
   }
   ASSERT_EQ(reg->messages().size(), 30u);

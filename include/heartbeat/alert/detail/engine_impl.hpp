@@ -174,11 +174,11 @@ inline engine::binding& engine::resolve(host_entry& h, plugin_entry& p, std::str
   return p.bindings[idx];
 }
 
-inline void engine::evaluate_plugin(std::string_view host, std::string_view plugin,
+inline void engine::evaluate_plugin(host_ref& ref, std::string_view host, std::string_view plugin,
                                     std::span<const protocol::leaf> leaves, double now,
                                     std::vector<transition>& out) {
   if (now >= maint_next_) refresh_maintenance(now, out);
-  host_entry& h = host_of(host);
+  host_entry& h = host_of(ref, host);
   plugin_entry& p = plugin_of(h, plugin);
   if (!p.rules) return;
   const std::size_t n = leaves.size();
@@ -201,10 +201,12 @@ inline void engine::evaluate_plugin(std::string_view host, std::string_view plug
   }
 }
 
-inline void engine::evaluate_rtt(std::string_view host, double rtt_ms, double now,
+inline void engine::evaluate_rtt(host_ref& ref, std::string_view host, double rtt_ms, double now,
                                  std::vector<transition>& out) {
+  // Most setups have no RTT thresholds: then an HTB costs the engine nothing.
+  if (rules_->rtt_exact.empty() && rules_->rtt_profile.empty()) return;
   if (now >= maint_next_) refresh_maintenance(now, out);
-  host_entry& h = host_of(host);
+  host_entry& h = host_of(ref, host);
   if (!h.rtt_resolved) {
     h.rtt_resolved = true;
     h.rtt = rules_->rtt_rule(host);
@@ -509,6 +511,7 @@ inline void engine::forget_host(std::string_view host) {
     free_.push_back(slot);
   }
   hosts_.erase(it);
+  ++generation_;
 }
 
 inline std::string_view engine::maintenance_of(std::string_view host) const {

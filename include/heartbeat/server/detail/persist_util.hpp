@@ -18,13 +18,20 @@ namespace heartbeat::server::detail {
 
 // Appends `ts` (Unix seconds) as "YYYY-MM-DDTHH:MM:SS" in UTC, the journal's
 // `datetime` shape (the seed's example has no fraction and no zone suffix).
+// Each thread keeps the text of the last second it formatted: a journal writer
+// formats thousands of lines per second, nearly all within the same second.
 inline void append_iso_utc(std::string& out, double ts) {
+  thread_local std::time_t cached_t = -1;
+  thread_local char cached[32];
+  thread_local std::size_t cached_n = 0;
   std::time_t t = static_cast<std::time_t>(std::floor(ts));
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  out.append(buf, n);
+  if (t != cached_t) {
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    cached_n = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_t = t;
+  }
+  out.append(cached, cached_n);
 }
 
 inline double now_seconds() {
