@@ -2,7 +2,7 @@
 # hbd end to end beside the raw UDP baseline, in one run (shared/PERFORMANCE.md):
 #  1. tool_echo (recvmmsg/sendmmsg, 40 B replies) under tool_loadgen's closed loop -> baseline rate
 #  2. hbd (default config: journal and store on) under the same load -> rate and ratio (target >= 75 %);
-#     1 and 2 alternate for HB_SERVER_ROUNDS rounds (default 3), the median round is reported
+#     1 and 2 alternate for HB_SERVER_ROUNDS rounds (default 5), the median round is reported
 #  3. hbd at 80 % of its own peak, open loop -> loss (target 0)
 #  4. HTB with PLG mixed in (1 in 10) -> rate
 #  5. a fresh hbd fed 100,000 hosts (one HTB + 9 PLGs each) -> RSS (target <= 1 GiB), GET /api/0/hosts time
@@ -52,7 +52,7 @@ stop_hbd() { kill "$HBD_PID" 2>/dev/null || true; wait "$HBD_PID" 2>/dev/null ||
 # 1-2. baseline and hbd peak, interleaved: ROUNDS x (echo, hbd) so that both see
 # the same machine; the ratio is the median of the per-round ratios (rates on a
 # shared VM drift by tens of percent between runs seconds apart).
-ROUNDS="${HB_SERVER_ROUNDS:-3}"
+ROUNDS="${HB_SERVER_ROUNDS:-5}"
 EPORT=$(free_port)
 "$BENCH/tool_echo" "$EPORT" $(( (SECS + 2) * ROUNDS + 30 )) > "$TMP/echo.log" &
 EPID=$!; PIDS+=("$EPID")
@@ -101,14 +101,23 @@ MANY=$("$BENCH/tool_loadgen" --port "$HB_PORT" --hosts "$NMANY" --once --plugins
 sleep 1
 RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$HBD_PID/status")
 HOSTS_T=0
-for _ in 1 2 3 4 5; do
-  t=$(curl -s -o "$TMP/hosts.json" -w '%{time_total}' "http://127.0.0.1:$HTTP_PORT/api/0/hosts" || echo 0)
+# Timed into /dev/null: the client's own disk write of the ~70 MB body is not server latency.
+# The first request after the mass registration also sorts the new hosts and maps the body's
+# pages: reported on its own; then HB_HOSTS_GETS requests, each past the 1 s list cache (so
+# each renders the list again), give the p99 (their maximum).
+FIRST_T=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$HTTP_PORT/api/0/hosts" || echo 0)
+for _ in $(seq "${HB_HOSTS_GETS:-10}"); do
+  sleep 1.1
+  t=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$HTTP_PORT/api/0/hosts" || echo 0)
   HOSTS_T=$(/usr/bin/python3 -c "print(max($HOSTS_T, $t))")
 done
+curl -s -o "$TMP/hosts.json" "http://127.0.0.1:$HTTP_PORT/api/0/hosts" || true
+RSS2_KB=$(awk '/VmRSS/ {print $2}' "/proc/$HBD_PID/status")
 NHOSTS=$(/usr/bin/python3 -c "import json; print(len(json.load(open('$TMP/hosts.json'))))" 2>/dev/null || echo "?")
 stop_hbd
 
-/usr/bin/python3 - "$ECHO" "$HB" "$AT80" "$MIX" "$MANY" "$RSS_KB" "$HOSTS_T" "$NHOSTS" "$ECHO_CPU" "$HB_CPU" "$HZ" "$RATE80" "$NMANY" "$ROUND_RATIOS" <<'PY'
+RSS_KB=$(( RSS2_KB > RSS_KB ? RSS2_KB : RSS_KB ))  # with the rendered list held, too
+/usr/bin/python3 - "$ECHO" "$HB" "$AT80" "$MIX" "$MANY" "$RSS_KB" "$HOSTS_T" "$NHOSTS" "$ECHO_CPU" "$HB_CPU" "$HZ" "$RATE80" "$NMANY" "$ROUND_RATIOS" "$FIRST_T" <<'PY'
 import sys
 def kv(line):
     return {k: v for k, v in (x.split("=", 1) for x in line.split())}
@@ -133,5 +142,6 @@ print(f"{'hbd ACK latency at 80 % (p50 / p99)':<52} {float(at80['p50_us']):>9.0f
 print(f"{'hbd with 1 PLG in 10 (HTB ACK rate)':<52} {float(mix['rate']):>16,.0f} /s")
 line(f"hbd RSS with {int(sys.argv[13]):,} hosts x 9 plugins", f"{rss_kb/1024:.0f} MiB",
      "<= 1024 MiB" + ("" if int(sys.argv[13]) >= 100000 else " @100k"), rss_kb <= 1024 * 1024)
-line(f"GET /api/0/hosts with {nhosts} hosts (max of 5)", f"{hosts_t*1000:.0f} ms", "p99 <= 100 ms", hosts_t <= 0.1)
+print(f"{'GET /api/0/hosts, first after registering them':<52} {float(sys.argv[15])*1000:>19.0f} ms")
+line(f"GET /api/0/hosts with {nhosts} hosts (p99: max of later)", f"{hosts_t*1000:.0f} ms", "p99 <= 100 ms", hosts_t <= 0.1)
 PY

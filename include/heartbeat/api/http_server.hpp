@@ -272,7 +272,7 @@ class http_server {
     using server::event_kind;
     backend_.subscribe_kinds(
         [this, alive = std::weak_ptr<int>(alive_)](const server::event&) {
-          if (!alive.expired()) hosts_cache_.clear();
+          if (!alive.expired()) expire_hosts_cache();
         },
         event_bit(event_kind::host) | event_bit(event_kind::dropped), {});
     backend_.subscribe_kinds(
@@ -329,7 +329,7 @@ class http_server {
     settings_.cors_origins = s.cors_origins;
     settings_.session_ttl = s.session_ttl;
     users_ = user_directory(s.users);
-    hosts_cache_.clear();
+    expire_hosts_cache();
     cors_ = cors_policy(s.cors_origins);
     sessions_.set_ttl(s.session_ttl);
     log::info("api: reloaded (", users_.all().size(), " users)");
@@ -523,10 +523,17 @@ class http_server {
     auto it = hosts_cache_.find(key);
     if (it == hosts_cache_.end() ||
         !(now - it->second.at < settings_.hosts_cache_ttl && now >= it->second.at)) {
-      auto out = std::make_shared<std::string>();
-      // The list is tens of MB at 100,000 hosts: size it once from the last render instead of
-      // growing (and copying) it a dozen times.
-      out->reserve(hosts_render_size_ + hosts_render_size_ / 16);
+      // The list is tens of MB at 100,000 hosts: render into the previous body when no response
+      // holds it any more (a fresh buffer costs its page faults again), else size a new one
+      // from the last render instead of growing (and copying) it a dozen times.
+      std::shared_ptr<std::string> out;
+      if (it != hosts_cache_.end() && it->second.body.use_count() == 1) {
+        out = std::const_pointer_cast<std::string>(std::move(it->second.body));
+        out->clear();
+      } else {
+        out = std::make_shared<std::string>();
+        out->reserve(hosts_render_size_ + hosts_render_size_ / 16);
+      }
       backend_.write_hosts_json(*out, key.empty() ? nullptr : p.who);
       hosts_render_size_ = std::max(hosts_render_size_, out->size());
       if (hosts_cache_.size() > 1000) hosts_cache_.clear();
@@ -536,6 +543,11 @@ class http_server {
     if (!it->second.gz) it->second.gz = detail::gzip(*it->second.body);
     if (!it->second.gz) return {it->second.body, false};
     return {it->second.gz, true};
+  }
+
+  // A host changed: every cached list is out of date (their buffers stay for reuse).
+  void expire_hosts_cache() {
+    for (auto& [key, c] : hosts_cache_) c.at = -1;
   }
 
   // ---- authentication --------------------------------------------------------------------------
@@ -1179,7 +1191,7 @@ class http_server {
         for (const auto& n : *l)
           if (!known(n)) return reply_error(req, 400, "unknown user '" + n + "'");
     }
-    hosts_cache_.clear();
+    expire_hosts_cache();
     auto res = backend_.set_access(host, next);
     if (!res) return backend_error(req, res.err());
     log::info("api: access of '", host, "' changed by ", who(p));

@@ -190,6 +190,7 @@ struct host {
   bool plg_since_start = false;  // a PLG arrived since this server process started
   double down_since = 0;         // when the host last went DOWN
   bool dirty = false;            // queued for the store's periodic save (registry::drain_dirty)
+  std::int64_t due_slot = -1;    // the registry's due wheel: when tick() looks at this host next
   // The /api/0/hosts entry as last rendered, reused while `version` (bumped by
   // the registry on every change) and the registry's epoch are unchanged.
   std::uint64_t version = 0;

@@ -296,3 +296,47 @@ TEST_F(fixture, history_rings_stop_growing_past_the_memory_budget) {
   reg->drop_host("h0", t0 + 100);
   EXPECT_LT(reg->history_bytes(), 1000u);
 }
+
+// The monitor looks only at hosts whose deadline came (the due wheel): with
+// thousands of hosts each goes LATE and DOWN on time, an answered host never,
+// and a host dropped while it waits to be looked at is simply gone.
+TEST_F(fixture, thousands_of_hosts_go_late_and_down_on_time_and_answered_ones_stay_up) {
+  make();
+  const int n = 5000;
+  for (int i = 0; i < n; ++i)
+    reg->on_heartbeat(htb(std::string("h").append(std::to_string(i)), 1), false,
+                      v4(5, static_cast<std::uint16_t>(1000 + i)), t0 + i * 0.0001);
+  auto count = [&](const char* state) {
+    int k = 0;
+    for (const auto* h : reg->hosts()) k += std::string(hs::to_string(h->state)) == state;
+    return k;
+  };
+  // Ticks every 250 ms as the monitor does; h0 keeps answering.
+  double t = t0;
+  int late_at_12 = -1;
+  for (int step = 1; step <= 4 * 17; ++step) {
+    t = t0 + step * 0.25;
+    if (step % 20 == 0) reg->on_heartbeat(htb("h0", 1 + step / 20), false, v4(5, 1000), t);
+    if (step == 30) reg->drop_host("h1", t);  // waiting in the wheel
+    reg->tick(t);
+    if (step == 4 * 12) late_at_12 = count("LATE");
+  }
+  EXPECT_EQ(late_at_12, n - 2);     // after interval (10) + slack (1): all but h0 and the dropped h1
+  EXPECT_EQ(count("DOWN"), n - 2);  // after interval + grace (15)
+  EXPECT_EQ(std::string(hs::to_string(host("h0").state)), "UP");
+  EXPECT_EQ(reg->find("h1"), nullptr);
+}
+
+// A long jump of the clock (a suspended machine) still judges every host.
+TEST_F(fixture, a_clock_jump_past_the_wheel_still_judges_every_host) {
+  make();
+  reg->on_heartbeat(htb("a", 1), false, v4(5), t0);
+  reg->on_heartbeat(htb("b", 1, 5000), false, v4(6), t0);  // deadline beyond the wheel's 68 minutes
+  reg->tick(t0 + 20);
+  EXPECT_EQ(std::string(hs::to_string(host("a").state)), "DOWN");
+  EXPECT_EQ(std::string(hs::to_string(host("b").state)), "UP");
+  reg->tick(t0 + 4999);
+  EXPECT_EQ(std::string(hs::to_string(host("b").state)), "UP");
+  reg->tick(t0 + 5006);  // interval + grace: looked at again although first scheduled past the wheel
+  EXPECT_EQ(std::string(hs::to_string(host("b").state)), "DOWN");
+}
