@@ -18,6 +18,7 @@
 
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/client/detail/policy.hpp"
+#include "heartbeat/client/outgoing.hpp"
 #include "heartbeat/client/plugin.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/version.hpp"
@@ -147,23 +148,12 @@ class transport {
   }
 
   bool send_message(std::string_view text, protocol::msg_event ev) {
-    protocol::message_msg m;
-    m.name = cfg_.name;
-    m.msg = plugins::valid_utf8_prefix(text, protocol::max_msg_length);  // never split a character
-    m.event = ev;
-    m.ts = wall_now();
-    protocol::encode<policy>(m, buf_, enc());
+    protocol::encode<policy>(client::make_message(cfg_.name, text, ev, wall_now()), buf_, enc());
     return send_preferred();
   }
 
   void send_result(std::size_t conn, const std::string& cmd_id, int rc, const std::string& output) {
-    protocol::result_msg m;
-    m.name = cfg_.name;
-    m.cmd_id = cmd_id;
-    m.rc = rc;
-    m.output = output;
-    m.ts = wall_now();
-    protocol::encode<policy>(m, buf_, enc());
+    protocol::encode<policy>(client::make_result(cfg_.name, cmd_id, rc, output, wall_now()), buf_, enc());
     if (conn < conns_.size() && conns_[conn].sock && send_on(conns_[conn])) return;
     send_preferred();
   }

@@ -147,31 +147,21 @@ class journal {
   // One line as the writer formats it (public for tests and tools).
   static void format_message_line(std::string& out, double ts, std::string_view ip, std::uint16_t port,
                                   std::string_view body) {
-    out.append("{\"timestamp\":");
-    json::write_number(out, ts);
-    out.append(",\"datetime\":\"");
-    detail::append_iso_utc(out, ts);
-    out.append("\",\"source_ip\":");
+    line_start(out, ts);
+    out.append(",\"source_ip\":");
     json::write_string(out, ip);
     out.append(",\"source_port\":");
     json::write_number(out, port);
-    out.append(",\"message\":");
-    append_body(out, body);
-    out.append("}\n");
+    line_end(out, "message", body);
   }
   static void format_event_line(std::string& out, double ts, std::string_view kind, std::string_view host,
                                 std::string_view body) {
-    out.append("{\"timestamp\":");
-    json::write_number(out, ts);
-    out.append(",\"datetime\":\"");
-    detail::append_iso_utc(out, ts);
-    out.append("\",\"event\":");
+    line_start(out, ts);
+    out.append(",\"event\":");
     json::write_string(out, kind);
     out.append(",\"host\":");
     json::write_string(out, host);
-    out.append(",\"data\":");
-    append_body(out, body);
-    out.append("}\n");
+    line_end(out, "data", body);
   }
 
  private:
@@ -184,6 +174,23 @@ class journal {
     std::uint16_t who_len;
     std::uint32_t body_len;
   };
+
+  // Every line opens with the time as a number and as UTC text (the README seed's shape)
+  // and closes with its JSON payload under `key`.
+  static void line_start(std::string& out, double ts) {
+    out.append("{\"timestamp\":");
+    json::write_number(out, ts);
+    out.append(",\"datetime\":\"");
+    detail::append_iso_utc(out, ts);
+    out.push_back('"');
+  }
+  static void line_end(std::string& out, std::string_view key, std::string_view body) {
+    out.append(",\"");
+    out.append(key);
+    out.append("\":");
+    append_body(out, body);
+    out.append("}\n");
+  }
 
   // Valid JSON carries line breaks only as whitespace between tokens (inside
   // strings they are escaped), so replacing them keeps the text valid and

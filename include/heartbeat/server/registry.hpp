@@ -69,22 +69,6 @@ inline std::string format_address(const source& s) {
   return buf;
 }
 
-inline void write_opt(std::string& out, const std::optional<double>& v) {
-  if (v)
-    json::write_number(out, *v);
-  else
-    out += "null";
-}
-
-inline void write_string_list(std::string& out, const std::vector<std::string>& v) {
-  out.push_back('[');
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i) out.push_back(',');
-    json::write_string(out, v[i]);
-  }
-  out.push_back(']');
-}
-
 }  // namespace detail
 
 class registry {
@@ -580,99 +564,58 @@ class registry {
   // One /api/0/hosts entry, written straight into `out` (no DOM: 100,000 hosts).
   // The entry depends only on the host (not on `now`), so the list reuses it.
   void write_host_json(std::string& out, const host& h, double /*now*/) const {
-    out += "{\"name\":";
-    json::write_string(out, h.name);
-    out += ",\"state\":\"";
-    out += to_string(h.state);
-    out += "\",\"state_since\":";
-    json::write_number(out, h.state_since);
-    out += ",\"dyn\":";
-    out += h.dyn ? "true" : "false";
-    out += ",\"ver\":";
-    json::write_number(out, h.ver);
-    out += ",\"agent\":";
-    json::write_string(out, h.agent);
-    out += ",\"last_seen\":";
-    if (h.last_seen > 0)
-      json::write_number(out, h.last_seen);
-    else
-      out += "null";
-    out += ",\"first_seen\":";
-    json::write_number(out, h.first_seen);
-    out += ",\"down_since\":";
-    json::write_number(out, h.down_since);
-    out += ",\"interval\":";
-    json::write_number(out, h.interval);
-    out += ",\"watch\":";
-    out += h.watch ? "true" : "false";
-    out += ",\"configured\":";
-    out += h.configured ? "true" : "false";
-    out += ",\"authenticated\":";
-    out += h.has_key() ? "true" : "false";
-    out += ",\"owner\":";
-    json::write_string(out, h.owner);
-    out += ",\"access_custom\":";
-    out += h.access_overridden ? "true" : "false";
-    out += ",\"declared_owner\":";
-    json::write_string(out, h.declared_owner);
-    out += ",\"managers\":";
-    detail::write_string_list(out, h.managers);
-    out += ",\"monitors\":";
-    detail::write_string_list(out, h.monitors);
-    out += ",\"clock_skew\":";
-    detail::write_opt(out, h.clock_skew);
-    out += ",\"loss\":";
-    json::write_number(out, std::round(h.loss_rate() * 1e6) / 1e6);
-    out += ",\"boot_time\":";
-    detail::write_opt(out, h.boot_time);
-    out += ",\"reboots\":";
-    json::write_number(out, static_cast<double>(h.reboots));
-    out += ",\"request_update\":";
-    out += h.plg_since_start ? "0" : "1";
-    out += ",\"plugins\":[";
-    bool first = true;
-    for (const auto& [n, p] : h.plugins) {
-      if (!first) out.push_back(',');
-      first = false;
-      json::write_string(out, n);
-    }
-    out += "],\"commands_pending\":";
-    json::write_number(out, static_cast<double>(h.pending_commands()));
-    out += ",\"connections\":[";
-    first = true;
-    for (const auto& c : h.conns) {
-      if (!c.present) continue;
-      if (!first) out.push_back(',');
-      first = false;
-      out += "{\"family\":\"";
-      out += to_string(c.family);
-      out += "\",\"address\":";
-      json::write_string(out, c.address);
-      out += ",\"port\":";
-      json::write_number(out, c.src.port);
-      out += ",\"state\":\"";
-      out += to_string(c.state);
-      out += "\",\"since\":";
-      json::write_number(out, c.state_since);
-      out += ",\"last_seen\":";
-      json::write_number(out, c.last_seen);
-      out += ",\"first_seen\":";
-      json::write_number(out, c.first_seen);
-      out += ",\"interval\":";
-      json::write_number(out, c.interval);
-      out += ",\"rtt\":";
-      detail::write_opt(out, c.rtt);
-      out += ",\"seq\":";
-      json::write_number(out, static_cast<double>(c.seq));
-      out += ",\"received\":";
-      json::write_number(out, static_cast<double>(c.received));
-      out += ",\"lost\":";
-      json::write_number(out, static_cast<double>(c.lost));
-      out += ",\"authenticated\":";
-      out += c.authenticated ? "true" : "false";
-      out += '}';
-    }
-    out += "]}";
+    json::object_writer o(out);
+    o.string("name", h.name)
+        .string("state", to_string(h.state))
+        .number("state_since", h.state_since)
+        .boolean("dyn", h.dyn)
+        .number("ver", h.ver)
+        .string("agent", h.agent)
+        .number("last_seen", h.last_seen > 0 ? std::optional<double>(h.last_seen) : std::nullopt)
+        .number("first_seen", h.first_seen)
+        .number("down_since", h.down_since)
+        .number("interval", h.interval)
+        .boolean("watch", h.watch)
+        .boolean("configured", h.configured)
+        .boolean("authenticated", h.has_key())
+        .string("owner", h.owner)
+        .boolean("access_custom", h.access_overridden)
+        .string("declared_owner", h.declared_owner)
+        .strings("managers", h.managers)
+        .strings("monitors", h.monitors)
+        // Microseconds: the smoothed value carries noise digits below that.
+        .number("clock_skew",
+                h.clock_skew ? std::optional<double>(std::round(*h.clock_skew * 1e6) / 1e6) : std::nullopt)
+        .number("loss", std::round(h.loss_rate() * 1e6) / 1e6)
+        .number("boot_time", h.boot_time)
+        .number("reboots", static_cast<double>(h.reboots))
+        .number("request_update", h.plg_since_start ? 0 : 1)
+        .strings("plugins", h.plugins, [](const auto& p) -> std::string_view { return p.first; })
+        .number("commands_pending", static_cast<double>(h.pending_commands()))
+        .raw("connections", [&](std::string& a) {
+          a.push_back('[');
+          bool first = true;
+          for (const auto& c : h.conns) {
+            if (!c.present) continue;
+            if (!first) a.push_back(',');
+            first = false;
+            json::object_writer co(a);
+            co.string("family", to_string(c.family))
+                .string("address", c.address)
+                .number("port", c.src.port)
+                .string("state", to_string(c.state))
+                .number("since", c.state_since)
+                .number("last_seen", c.last_seen)
+                .number("first_seen", c.first_seen)
+                .number("interval", c.interval)
+                .number("rtt", c.rtt)
+                .number("seq", static_cast<double>(c.seq))
+                .number("received", static_cast<double>(c.received))
+                .number("lost", static_cast<double>(c.lost))
+                .boolean("authenticated", c.authenticated);
+          }
+          a.push_back(']');
+        });
   }
 
   // The host's /api/0/hosts entry, rendered again only after it changed.
