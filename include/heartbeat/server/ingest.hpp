@@ -275,10 +275,12 @@ class ingest {
         journal(data, src, hr.h->conn(fam).address, now);
         break;
       }
-      case protocol::msg_type::plg:
-        reg_.on_plugin(msg_.plg, src, now);
-        journal(data, src, {}, now);
+      case protocol::msg_type::plg: {
+        // The source's text form is usually the one its heartbeats already made.
+        const connection& c = reg_.on_plugin(msg_.plg, src, now).conn(fam);
+        journal(data, src, c.present && c.src == src ? std::string_view(c.address) : std::string_view(), now);
         break;
+      }
       case protocol::msg_type::msg:
         reg_.on_message(msg_.msg, src, now);
         journal(data, src, {}, now);

@@ -250,7 +250,7 @@ class registry {
     return {&h, h.plg_since_start ? 0 : 1};
   }
 
-  void on_plugin(const protocol::plugin_msg& m, const source&, double now) {
+  host& on_plugin(const protocol::plugin_msg& m, const source&, double now) {
     host& h = upsert(m.name, now);
     h.last_seen = now;
     if (h.first_seen == 0) h.first_seen = now;
@@ -271,6 +271,7 @@ class registry {
               json::value::object(
                   {{"host", h.name}, {"plugin", m.plugin}, {"data", std::move(data)}, {"timestamp", ts}}));
     }
+    return h;
   }
 
   void on_message(const protocol::message_msg& m, const source&, double now) {

@@ -120,7 +120,11 @@ class store {
     struct stat st {};
     if (::stat(opt_.path.c_str(), &st) == 0 && (st.st_mode & 0007) != 0)
       (void)::chmod(opt_.path.c_str(), st.st_mode & 0770);
-    for (const char* p : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY"})
+    // A 32 MiB page cache keeps the history indexes' hot pages in memory: with SQLite's
+    // default 2 MiB every insert re-read index pages through read(2) (measured: a third
+    // of the store thread's time under a stream of PLGs).
+    for (const char* p : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY",
+                          "PRAGMA cache_size=-32768"})
       if (auto r = db_.exec(p); !r) return r;
     if (auto r = create_schema(); !r) {
       db_.close();
