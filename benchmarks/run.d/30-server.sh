@@ -94,11 +94,12 @@ AT80=$("$BENCH/tool_loadgen" --port "$HB_PORT" --duration "$SECS" --rate "$RATE8
 MIX=$("$BENCH/tool_loadgen" --port "$HB_PORT" --duration "$SECS" --plg-every 10 --window 256 --sockets 4 --prefix mix-)
 
 # 4b. plugin values per core: PLGs only (5 numeric values each, as a small monitor plugin
-# sends), open loop below hbd's capacity; hbd's CPU (all threads: decode, history, store,
+# sends) from the hosts of step 4 (known, heartbeating from the same sockets), open loop below
+# hbd's capacity; hbd's CPU (all threads: decode, history, store,
 # journal) per value against collectd's network plugin (61-63 k value lists/s per core).
 io_ticks() { awk '{print $14 + $15}' "/proc/$1/task/$1/stat"; }  # the main thread runs the io_context
 C0=$(cpu_ticks "$HBD_PID"); I0=$(io_ticks "$HBD_PID")
-PLG=$("$BENCH/tool_loadgen" --port "$HB_PORT" --duration "$SECS" --rate "${HB_PLG_RATE:-20000}" --plg-every 1 --sockets 4 --prefix plg-)
+PLG=$("$BENCH/tool_loadgen" --port "$HB_PORT" --duration "$SECS" --rate "${HB_PLG_RATE:-20000}" --plg-every 1 --sockets 4 --prefix mix-)
 PLG_IO=$(( $(io_ticks "$HBD_PID") - I0 ))
 sleep 0.5  # let the writer threads finish what the run queued
 PLG_CPU=$(( $(cpu_ticks "$HBD_PID") - C0 ))

@@ -179,6 +179,7 @@ inline void engine::evaluate_plugin(host_ref& ref, std::string_view host, std::s
                                     std::vector<transition>& out) {
   if (now >= maint_next_) refresh_maintenance(now, out);
   host_entry& h = host_of(ref, host);
+  if (h.table->plugins.empty()) return;  // no thresholds for this host at all
   plugin_entry& p = plugin_of(h, plugin);
   if (!p.rules) return;
   const std::size_t n = leaves.size();
