@@ -127,3 +127,39 @@ def test_dropped_host_reaches_the_websocket_of_those_who_saw_it(hbd):
     finally:
         mona.close()
         carl.close()
+
+
+def test_hosts_list_pages_by_name_with_the_total_and_role_filter(hbd):
+    alice = login(hbd.hbd_port, "alice")[0]
+    mona = login(hbd.hbd_port, "mona")[0]
+    for name in ("pg-c", "pg-a", "pg-b"):
+        with Client(name, hbd.hb_port) as c:
+            c.heartbeat()
+
+    def names(token):
+        return [h["name"] for h in hbd.get_json("/api/0/hosts", token=token)]
+
+    def page(token, query):
+        st, headers, raw, body = request(hbd.hbd_port, "GET", "/api/0/hosts" + query, token=token)
+        total = header(headers, "X-Total-Count")
+        return st, [h["name"] for h in body] if st == 200 else body, int(total[0]) if total else None
+
+    full = names(alice)
+    assert {"pg-a", "pg-b", "pg-c"} <= set(full) and full == sorted(full)
+    n = len(full)
+    assert page(alice, "?limit=2") == (200, full[:2], n)
+    assert page(alice, "?limit=2&offset=2") == (200, full[2:4], n)
+    assert page(alice, "?offset=1") == (200, full[1:], n)
+    assert page(alice, f"?limit=5&offset={n + 3}") == (200, [], n)
+    # A page counts only the hosts the caller may see (the pg-* hosts are not mona's).
+    mine = names(mona)
+    assert "pg-a" not in mine
+    assert page(mona, "?limit=100") == (200, mine, len(mine))
+    # Entries are the same as in the full list.
+    i = full.index("pg-b")
+    st, _, _, one = request(hbd.hbd_port, "GET", f"/api/0/hosts?limit=1&offset={i}", token=alice)
+    assert one[0]["name"] == "pg-b" and one[0]["state"] == "UP"
+    assert one[0]["connections"][0]["family"] == "ipv4"
+    for bad in ("?limit=0", "?limit=abc", "?offset=-1", "?limit=1&offset=x"):
+        st, body, _ = page(alice, bad)
+        assert st == 400 and "error" in body, bad

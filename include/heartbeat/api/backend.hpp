@@ -30,6 +30,26 @@ class backend {
   virtual void write_host_json(std::string& out, std::string_view host) const = 0;
   // GET /api/0/hosts: a JSON array of the hosts `who` holds a role on (nullptr: every host).
   virtual void write_hosts_json(std::string& out, const user* who) const = 0;
+  // One page of that list, in the same order: at most `limit` entries from `offset`, as a
+  // JSON array. Returns how many entries the whole list has. The default slices the full list.
+  virtual std::size_t write_hosts_page(std::string& out, const user* who, std::size_t offset,
+                                       std::size_t limit) const {
+    std::string all;
+    write_hosts_json(all, who);
+    auto v = json::parse(all);
+    if (!v || !v->is_array()) {
+      out += "[]";
+      return 0;
+    }
+    const auto& a = v->as_array();
+    out.push_back('[');
+    for (std::size_t i = offset; i < a.size() && i - offset < limit; ++i) {
+      if (i > offset) out.push_back(',');
+      a[i].dump_to(out);
+    }
+    out.push_back(']');
+    return a.size();
+  }
   // Recent messages (oldest first), each {"time","host","msg",...}; the API filters by role.
   virtual json::value messages() const = 0;
   // {"<plugin>": {"timestamp","data","sample_count"}, ...} for one host.

@@ -167,16 +167,22 @@ inline std::optional<std::string> read_file(const std::filesystem::path& p, std:
   return s;
 }
 
-// Parses `limit`: a positive integer, capped at `cap`. nullopt when malformed.
-inline std::optional<std::size_t> parse_limit(std::string_view v, std::size_t cap) {
+// Parses a non-negative integer of at most 9 digits (`offset`). nullopt when malformed.
+inline std::optional<std::size_t> parse_count(std::string_view v) {
   if (v.empty() || v.size() > 9) return std::nullopt;
   std::size_t n = 0;
   for (char c : v) {
     if (c < '0' || c > '9') return std::nullopt;
     n = n * 10 + static_cast<std::size_t>(c - '0');
   }
-  if (n == 0) return std::nullopt;
-  return std::min(n, cap);
+  return n;
+}
+
+// Parses `limit`: a positive integer, capped at `cap`. nullopt when malformed.
+inline std::optional<std::size_t> parse_limit(std::string_view v, std::size_t cap) {
+  auto n = parse_count(v);
+  if (!n || *n == 0) return std::nullopt;
+  return std::min(*n, cap);
 }
 
 // Parses a Unix time in seconds (`since`, `until`): a finite, non-negative decimal number.
@@ -498,7 +504,8 @@ class http_server {
 
   // A 200 JSON answer whose body is shared (not copied) with a cache.
   restinio::request_handling_status_t reply_shared(const detail::request_handle& req,
-                                                   std::shared_ptr<const std::string> body, bool gzipped) {
+                                                   std::shared_ptr<const std::string> body, bool gzipped,
+                                                   const extra_headers& extra = {}) {
     count(200);
     auto r = req->create_response(restinio::status_ok());
     r.append_header(restinio::http_field::content_type, "application/json");
@@ -508,6 +515,7 @@ class http_server {
     r.append_header("X-Content-Type-Options", "nosniff");
     for (const auto& [k, v] : cors_.headers(req->header().get_field_or("Origin", ""), false))
       r.append_header(k, v);
+    for (const auto& [k, v] : extra) r.append_header(k, v);
     r.set_body(restinio::writable_item_t{std::const_pointer_cast<std::string>(std::move(body))});
     r.done();
     return restinio::request_accepted();
@@ -959,6 +967,27 @@ class http_server {
                                             const std::vector<std::string>& segs, const principal& p) {
     if (segs.size() == 3) {
       if (method != "GET") return reply_error(req, 405, "use GET");
+      // ?limit=&offset=: one page of the list (by name), with the whole count in X-Total-Count.
+      auto qp = restinio::try_parse_query<restinio::parse_query_traits::javascript_compatible>(
+          req->header().query());
+      if (!qp) return reply_error(req, 400, "malformed query string");
+      if (qp->has("limit") || qp->has("offset")) {
+        std::size_t limit = std::numeric_limits<std::size_t>::max(), offset = 0;
+        if (qp->has("limit")) {
+          auto l = detail::parse_limit(qp->get_param("limit").value_or(""), 1000000);
+          if (!l) return reply_error(req, 400, "limit must be a positive integer");
+          limit = *l;
+        }
+        if (qp->has("offset")) {
+          auto o = detail::parse_count(qp->get_param("offset").value_or(""));
+          if (!o) return reply_error(req, 400, "offset must be a non-negative integer");
+          offset = *o;
+        }
+        auto page = std::make_shared<std::string>();
+        std::size_t total =
+            backend_.write_hosts_page(*page, p.open || is_admin(p) ? nullptr : p.who, offset, limit);
+        return reply_shared(req, std::move(page), false, {{"X-Total-Count", std::to_string(total)}});
+      }
       std::string ae = req->header().get_field_or(restinio::http_field::accept_encoding, "");
       auto [body, gz] = hosts_list(p, ae.find("gzip") != std::string::npos);
       return reply_shared(req, std::move(body), gz);

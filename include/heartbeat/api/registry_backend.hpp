@@ -186,6 +186,21 @@ class registry_backend : public backend {
       return role_on(*who, h.owner, h.managers, h.monitors) != role::none;
     });
   }
+  std::size_t write_hosts_page(std::string& out, const user* who, std::size_t offset,
+                               std::size_t limit) const override {
+    std::size_t total = 0;
+    out.push_back('[');
+    for (const server::host* h : reg_.hosts()) {
+      if (who && role_on(*who, h->owner, h->managers, h->monitors) == role::none) continue;
+      if (total >= offset && total - offset < limit) {
+        if (total > offset) out.push_back(',');
+        out += reg_.entry_json(*h);
+      }
+      ++total;
+    }
+    out.push_back(']');
+    return total;
+  }
   json::value messages() const override { return reg_.messages_json(); }
 
   json::value plugins_json(std::string_view host) const override {
