@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   if (m->count()) o.message = message;
   if (o.verbose) heartbeat::log::set_level(heartbeat::log::level::debug);
 
-  hc::registry reg;
+  hc::plugin_catalog reg;
   hc::add_builtin_plugins(reg);
   auto cfg = hc::load_and_check(o, reg);
   if (!cfg) return hc::exit_usage;

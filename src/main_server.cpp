@@ -19,7 +19,7 @@
 #include "heartbeat/server.hpp"
 
 namespace hb = heartbeat;
-namespace srv = heartbeat::server;
+namespace hbd = heartbeat::hbd;
 
 namespace {
 
@@ -37,7 +37,7 @@ std::string default_config_path() {
 }
 
 // Loads `path` (or the default); prints diagnostics. Returns false on errors.
-bool load(const std::string& given, srv::config& out, bool print_all, bool& had_errors) {
+bool load(const std::string& given, hbd::config& out, bool print_all, bool& had_errors) {
   std::string path = given.empty() ? default_config_path() : given;
   // Absolute, so that SIGHUP still finds it after daemonizing (chdir /).
   if (!path.empty()) {
@@ -48,9 +48,9 @@ bool load(const std::string& given, srv::config& out, bool print_all, bool& had_
   }
   hb::config::diagnostics diag;
   if (path.empty()) {
-    out = srv::load_server_config(hb::json::value::object(), diag);
+    out = hbd::load_config(hb::json::value::object(), diag);
   } else {
-    out = srv::load_server_config_file(path, diag);
+    out = hbd::load_config_file(path, diag);
   }
   had_errors = diag.has_errors();
   for (const auto& d : diag.items) {
@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
   }
 
   if (*check) {
-    srv::config c;
+    hbd::config c;
     bool errors = false;
     load(config_path, c, true, errors);
     if (errors) return 2;
@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
   }
 
   if (verbose) hb::log::set_level(hb::log::level::debug);
-  srv::config c;
+  hbd::config c;
   bool errors = false;
   if (!load(config_path, c, false, errors)) {
     return fail(2, "configuration has errors (run `hbd check-config" +
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    srv::app a(std::move(c));
+    hbd::app a(std::move(c));
     if (auto r = a.start(); !r) return fail(r.err().code == "tls" ? 2 : 1, r.err().message);
     a.run();
   } catch (const std::exception& e) {

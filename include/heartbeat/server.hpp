@@ -1,12 +1,12 @@
-// Umbrella header of hbd: everything src/main_server.cpp needs (the app and
-// its parts). Included once, by the server's translation unit and tests.
+// Umbrella header of hbd: the composed server (hbd/) and every part it wires.
+// Included once, by the server's translation unit and tests.
 #pragma once
 
-#include "heartbeat/server/app.hpp"
-#include "heartbeat/server/config.hpp"
-#include "heartbeat/server/events.hpp"
+#include "heartbeat/bus/events.hpp"
+#include "heartbeat/hbd/app.hpp"
+#include "heartbeat/hbd/config.hpp"
 #include "heartbeat/server/host.hpp"
 #include "heartbeat/server/ingest.hpp"
 #include "heartbeat/server/monitor.hpp"
-#include "heartbeat/server/registry.hpp"
+#include "heartbeat/server/host_registry.hpp"
 #include "heartbeat/server/stats.hpp"

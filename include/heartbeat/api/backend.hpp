@@ -13,7 +13,7 @@
 #include "heartbeat/api/metrics.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
-#include "heartbeat/server/events.hpp"
+#include "heartbeat/bus/events.hpp"
 
 namespace heartbeat::api {
 
@@ -125,10 +125,10 @@ class backend {
   virtual json::value stats_json() const { return json::value::object(); }
 
   // Registers a sink for host, plugin, message and alert events.
-  virtual void subscribe(server::event_sink sink) = 0;
-  // Same, for the kinds in `kinds` (server::event_bit) only, and only while `active()` says so when
+  virtual void subscribe(bus::event_sink sink) = 0;
+  // Same, for the kinds in `kinds` (bus::event_bit) only, and only while `active()` says so when
   // given: lets the registry skip building payloads nobody reads. Default: every kind, always.
-  virtual void subscribe_kinds(server::event_sink sink, std::uint32_t /*kinds*/,
+  virtual void subscribe_kinds(bus::event_sink sink, std::uint32_t /*kinds*/,
                                std::function<bool()> /*active*/) {
     subscribe(std::move(sink));
   }

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/api/auth.hpp"
 #include "heartbeat/api/backend.hpp"
 #include "heartbeat/api/detail/worker.hpp"
@@ -90,10 +91,6 @@ using plain_traits =
 using tls_traits =
     restinio::single_thread_tls_traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t>;
 using request_handle = restinio::request_handle_t;
-
-inline double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 inline std::string_view content_type_for(std::string_view path) {
   auto dot = path.rfind('.');
@@ -274,16 +271,16 @@ class http_server {
   result<void> start() {
     // Two subscriptions: the hosts cache only needs to hear that a host changed, the WebSocket hub
     // needs payloads only while it has clients (so PLGs cost no JSON tree without a browser open).
-    using server::event_bit;
-    using server::event_kind;
+    using bus::event_bit;
+    using bus::event_kind;
     backend_.subscribe_kinds(
-        [this, alive = std::weak_ptr<int>(alive_)](const server::event&) {
+        [this, alive = std::weak_ptr<int>(alive_)](const bus::event&) {
           if (!alive.expired()) expire_hosts_cache();
         },
         event_bit(event_kind::host) | event_bit(event_kind::dropped), {});
     backend_.subscribe_kinds(
-        [this, alive = std::weak_ptr<int>(alive_)](const server::event& e) {
-          if (!alive.expired()) hub_.publish(e, detail::now_seconds());
+        [this, alive = std::weak_ptr<int>(alive_)](const bus::event& e) {
+          if (!alive.expired()) hub_.publish(e, clock::wall_now());
         },
         event_bit(event_kind::host) | event_bit(event_kind::plugin) | event_bit(event_kind::message) |
             event_bit(event_kind::alert) | event_bit(event_kind::dropped),
@@ -527,7 +524,7 @@ class http_server {
   // accepts gzip gets it compressed (about twentyfold smaller), compressed once per cache entry.
   std::pair<std::shared_ptr<const std::string>, bool> hosts_list(const principal& p, bool gzip) {
     std::string key = p.open || is_admin(p) ? std::string() : p.who->name;
-    double now = detail::now_seconds();
+    double now = clock::wall_now();
     auto it = hosts_cache_.find(key);
     if (it == hosts_cache_.end() ||
         !(now - it->second.at < settings_.hosts_cache_ttl && now >= it->second.at)) {
@@ -579,7 +576,7 @@ class http_server {
       if (qp && qp->has("token")) token = std::string(qp->get_param("token").value_or(""));
     }
     if (token.empty()) return p;
-    const session* s = sessions_.find(token, detail::now_seconds());
+    const session* s = sessions_.find(token, clock::wall_now());
     if (!s) return p;
     const user* u = users_.find(s->user);
     if (!u) return p;
@@ -821,7 +818,7 @@ class http_server {
     if (what == "maintenance" && segs.size() == 3) {
       if (method != "GET") return reply_error(req, 405, "use GET");
       auto visible = [&](std::string_view h) { return is_admin(p) || role_of(p, h) != role::none; };
-      json::value m = backend_.maintenance_json(detail::now_seconds(), visible);
+      json::value m = backend_.maintenance_json(clock::wall_now(), visible);
       if (m.is_null()) return reply_error(req, 404, "maintenance windows are not available");
       return reply_json(req, 200, m);
     }
@@ -873,7 +870,7 @@ class http_server {
     if (name.size() > 256 || pw->as_string().size() > 4096)
       return reply_error(req, 400, "username or password too long");
     std::string address = req->remote_endpoint().address().to_string();
-    double now = detail::now_seconds();
+    double now = clock::wall_now();
     double wait = limits_.retry_after(address, name, now);
     if (wait > 0) {
       ++logins_limited_;
@@ -897,7 +894,7 @@ class http_server {
 
   void finish_login(const detail::request_handle& req, const std::string& name, const std::string& address,
                     bool ok, bool secure) {
-    double now = detail::now_seconds();
+    double now = clock::wall_now();
     const user* u = ok ? users_.find(name) : nullptr;  // the account may have gone meanwhile
     if (!u) {
       ++logins_failed_;

@@ -16,7 +16,7 @@
 #include "heartbeat/api/auth.hpp"
 #include "heartbeat/api/backend.hpp"
 #include "heartbeat/core/log.hpp"
-#include "heartbeat/server/events.hpp"
+#include "heartbeat/bus/events.hpp"
 
 namespace heartbeat::api {
 
@@ -57,15 +57,15 @@ class websocket_hub {
   }
 
   // Delivers one registry event to every client allowed to see its host.
-  void publish(const server::event& e, double now) {
+  void publish(const bus::event& e, double now) {
     if (clients_.empty()) return;
     // `dropped` ({"name","removed":true}) lets pages remove a deleted host at once.
-    if (e.kind != server::event_kind::host && e.kind != server::event_kind::plugin &&
-        e.kind != server::event_kind::message && e.kind != server::event_kind::alert &&
-        e.kind != server::event_kind::dropped)
+    if (e.kind != bus::event_kind::host && e.kind != bus::event_kind::plugin &&
+        e.kind != bus::event_kind::message && e.kind != bus::event_kind::alert &&
+        e.kind != bus::event_kind::dropped)
       return;
     std::string text = "{\"type\":";
-    json::write_string(text, server::to_string(e.kind));
+    json::write_string(text, bus::to_string(e.kind));
     text += ",\"data\":";
     e.data.dump_to(text);
     text += "}";

@@ -39,7 +39,7 @@ inline constexpr int exit_ok = 0, exit_runtime = 1, exit_usage = 2;
 
 // Loads and validates the configuration, plugins included; prints every
 // diagnostic as `path: message` on stderr. nullopt on any error.
-inline std::optional<client_config> load_and_check(const run_options& o, const registry& reg) {
+inline std::optional<client_config> load_and_check(const run_options& o, const plugin_catalog& reg) {
   std::string path = o.config_path;
   json::value root = json::value::object();
   if (path.empty()) {
@@ -84,7 +84,7 @@ inline bool daemonize() {
 
 class app {
  public:
-  app(client_config cfg, run_options o, const registry& reg)
+  app(client_config cfg, run_options o, const plugin_catalog& reg)
       : cfg_(std::move(cfg)), opts_(std::move(o)), reg_(reg) {}
 
   int run() {
@@ -132,7 +132,7 @@ class app {
  private:
   client_config cfg_;
   run_options opts_;
-  const registry& reg_;
+  const plugin_catalog& reg_;
   asio::io_context io_{1};
   std::optional<transport> transport_;
   std::optional<scheduler> sched_;

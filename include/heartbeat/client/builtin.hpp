@@ -1,4 +1,4 @@
-// Registers the built-in plugin types with a registry; on by default (running
+// Registers the built-in plugin types with a plugin_catalog; on by default (running
 // without a `plugins:` entry): os_info, cpu_monitor, memory_monitor,
 // disk_monitor, network_monitor, filesystem_info. Start-up, main thread.
 #pragma once
@@ -17,7 +17,7 @@
 
 namespace heartbeat::client {
 
-inline void add_builtin_plugins(registry& r) {
+inline void add_builtin_plugins(plugin_catalog& r) {
   r.add<os_info_plugin>(true);
   r.add<cpu_monitor_plugin>(true);
   r.add<memory_monitor_plugin>(true);

@@ -14,7 +14,7 @@
 #include "heartbeat/client/detail/subprocess.hpp"
 #include "heartbeat/client/transport.hpp"
 #include "heartbeat/core/log.hpp"
-#include "heartbeat/plugins/proc.hpp"
+#include "heartbeat/readers/proc.hpp"
 
 namespace heartbeat::client {
 
@@ -29,7 +29,7 @@ inline std::string result_output(const process_result& r) {
     s += r.err;
   }
   if (r.timed_out) s += (s.empty() ? "" : "\n") + std::string("killed: timed out");
-  return plugins::valid_utf8_prefix(s, protocol::max_output_bytes);
+  return readers::valid_utf8_prefix(s, protocol::max_output_bytes);
 }
 
 class command_runner {
@@ -85,7 +85,7 @@ class command_runner {
   void finish(std::size_t conn, const std::string& id, int rc, std::string output) {
     auto now = std::chrono::steady_clock::now();
     std::erase_if(done_, [&](const auto& kv) { return now - kv.second.at > std::chrono::hours(1); });
-    output = plugins::valid_utf8_prefix(output, protocol::max_output_bytes);
+    output = readers::valid_utf8_prefix(output, protocol::max_output_bytes);
     t_.send_result(conn, id, rc, output);
     done_[id] = done{rc, std::move(output), now};
   }

@@ -12,7 +12,7 @@
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
-#include "heartbeat/plugins/argv.hpp"
+#include "heartbeat/readers/argv.hpp"
 #include "heartbeat/protocol/messages.hpp"
 
 namespace heartbeat::client {
@@ -56,11 +56,11 @@ inline std::string default_host_name() {
 
 namespace detail {
 
-// An argv from a list of strings or a string split with plugins::split_command.
+// An argv from a list of strings or a string split with readers::split_command.
 inline bool read_argv(const json::value& v, const std::string& path, config::diagnostics& d,
                       std::vector<std::string>& out) {
   if (v.is_string()) {
-    auto a = plugins::split_command(v.as_string());
+    auto a = readers::split_command(v.as_string());
     if (!a) {
       d.error(path, a.err().message);
       return false;

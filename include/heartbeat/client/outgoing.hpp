@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "heartbeat/plugins/proc.hpp"
+#include "heartbeat/readers/proc.hpp"
 #include "heartbeat/protocol/messages.hpp"
 
 namespace heartbeat::client {
@@ -15,7 +15,7 @@ inline protocol::message_msg make_message(const std::string& name, std::string_v
                                           protocol::msg_event ev, double ts) {
   protocol::message_msg m;
   m.name = name;
-  m.msg = plugins::valid_utf8_prefix(text, protocol::max_msg_length);
+  m.msg = readers::valid_utf8_prefix(text, protocol::max_msg_length);
   m.event = ev;
   m.ts = ts;
   return m;

@@ -1,6 +1,6 @@
 // The client's plugin model: InfoPlugin and MonitorPlugin as C++20 concepts
 // (initialize, collect as an asio::awaitable coroutine, cleanup), the context a
-// plugin is built with, a type-erased handle, and the registry of plugin types
+// plugin is built with, a type-erased handle, and the plugin_catalog of plugin types
 // the client knows by name. Everything runs on hbc's single io_context thread.
 #pragma once
 
@@ -96,7 +96,7 @@ class any_plugin {
 
 // Plugin types by type name. The built-ins are added by add_builtin_plugins()
 // (client/builtin.hpp); your own build of hbc adds its classes with add<P>().
-class registry {
+class plugin_catalog {
  public:
   struct entry {
     plugin_kind kind;

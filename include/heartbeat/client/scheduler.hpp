@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/client/plugin.hpp"
 #include "heartbeat/core/log.hpp"
@@ -39,7 +40,7 @@ struct plugin_instance {
 // `plugins.<name>` section: enabled (true), interval (the type's default),
 // type (the section's name). Everything else belongs to the plugin.
 inline std::vector<std::unique_ptr<plugin_instance>> build_plugins(const client_config& cfg,
-                                                                   const registry& reg,
+                                                                   const plugin_catalog& reg,
                                                                    asio::any_io_executor ex,
                                                                    config::diagnostics& d) {
   std::vector<std::unique_ptr<plugin_instance>> out;
@@ -56,7 +57,7 @@ inline std::vector<std::unique_ptr<plugin_instance>> build_plugins(const client_
     r.get("enabled", enabled);
     std::string type = name;
     r.get("type", type);
-    const registry::entry* e = reg.find(type);
+    const plugin_catalog::entry* e = reg.find(type);
     if (!e) {
       std::string known;
       for (const auto& [k, _] : reg.types()) known += (known.empty() ? "" : ", ") + k;
@@ -172,9 +173,6 @@ class scheduler {
   bool stopping_ = false;
   std::vector<asio::steady_timer*> timers_;
 
-  static double wall_now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  }
 
   net::awaitable<result<json::value>> collect(plugin_instance& p) {
     try {
@@ -201,7 +199,7 @@ class scheduler {
       text = e.dump();
     }
     p.latest = text;
-    p.latest_ts = wall_now();
+    p.latest_ts = clock::wall_now();
     if (p.kind == plugin_kind::info && p.failures == 0) p.cache = text;
     sink_(p, text);
     return p.failures == 0;

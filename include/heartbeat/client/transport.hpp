@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/client/detail/policy.hpp"
 #include "heartbeat/client/outgoing.hpp"
@@ -23,8 +24,8 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/version.hpp"
 #include "heartbeat/net/asio.hpp"
-#include "heartbeat/plugins/cpu.hpp"
-#include "heartbeat/plugins/proc.hpp"
+#include "heartbeat/readers/cpu.hpp"
+#include "heartbeat/readers/proc.hpp"
 #include "heartbeat/protocol/codec.hpp"
 
 namespace heartbeat::client {
@@ -74,8 +75,8 @@ class transport {
     asio::error_code ec;
     auto literal = asio::ip::make_address(server_, ec);
     if (!ec) conns_[literal.is_v4() ? 1 : 0].dropped = true;
-    if (auto t = plugins::read_file({}, "/proc/stat")) {
-      auto s = plugins::parse_proc_stat(*t);
+    if (auto t = readers::read_file({}, "/proc/stat")) {
+      auto s = readers::parse_proc_stat(*t);
       if (s.boot_time) boot_time_ = static_cast<double>(s.boot_time);
     }
   }
@@ -134,7 +135,7 @@ class transport {
     m.name = cfg_.name;
     m.plugin = std::string(plugin);
     m.kind = to_string(kind);
-    m.ts = wall_now();
+    m.ts = clock::wall_now();
     if (kind == plugin_kind::monitor) m.interval = interval;
     m.data_json = data_json;
     protocol::encode<policy>(m, buf_, enc());
@@ -148,12 +149,12 @@ class transport {
   }
 
   bool send_message(std::string_view text, protocol::msg_event ev) {
-    protocol::encode<policy>(client::make_message(cfg_.name, text, ev, wall_now()), buf_, enc());
+    protocol::encode<policy>(client::make_message(cfg_.name, text, ev, clock::wall_now()), buf_, enc());
     return send_preferred();
   }
 
   void send_result(std::size_t conn, const std::string& cmd_id, int rc, const std::string& output) {
-    protocol::encode<policy>(client::make_result(cfg_.name, cmd_id, rc, output, wall_now()), buf_, enc());
+    protocol::encode<policy>(client::make_result(cfg_.name, cmd_id, rc, output, clock::wall_now()), buf_, enc());
     if (conn < conns_.size() && conns_[conn].sock && send_on(conns_[conn])) return;
     send_preferred();
   }
@@ -180,9 +181,6 @@ class transport {
   asio::steady_timer* stop_timer_ = nullptr;
   std::uint64_t oversize_ = 0;
 
-  static double wall_now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  }
 
   protocol::encode_options enc() const {
     protocol::encode_options o;
@@ -267,7 +265,7 @@ class transport {
       h.ver = protocol_version;
       h.seq = ++c.seq;
       h.interval = cfg_.interval;
-      h.ts = wall_now();
+      h.ts = clock::wall_now();
       h.rtt = c.rtt_ms;
       h.agent = std::string("hbc/") + version;
       h.owner = cfg_.owner;
@@ -320,7 +318,7 @@ class transport {
   void handle(connection& c, std::span<const std::uint8_t> d) {
     const std::string* key = cfg_.key.empty() ? nullptr : &cfg_.key;
     auto keys = [&](std::string_view id) -> const std::string* { return id == cfg_.name ? key : nullptr; };
-    protocol::reject r = decoder_.decode(d, wall_now(), keys, in_);
+    protocol::reject r = decoder_.decode(d, clock::wall_now(), keys, in_);
     if (r != protocol::reject::none) {
       log::debug("transport: dropped a reply from the server: ", protocol::to_string(r));
       return;

@@ -28,6 +28,7 @@
 #ifndef HB_CONFIG_NO_YAML
 #define HB_CONFIG_NO_YAML 1
 #endif
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/client/outgoing.hpp"
 #include "heartbeat/config/file.hpp"
@@ -54,9 +55,6 @@ struct run_options {
 
 inline constexpr int exit_ok = 0, exit_runtime = 1, exit_usage = 2;
 
-inline double wall_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // Loads and validates the configuration and the plugin sections; prints every
 // diagnostic as `path: message`. nullopt on any error.
@@ -122,8 +120,8 @@ class app {
     d.require_auth = !cfg_.key.empty();  // a keyed client only believes authenticated replies
     d.replay_capacity = 4096;
     dec_.set_options(d);
-    if (auto t = plugins::read_file({}, "/proc/stat")) {
-      auto s = plugins::parse_proc_stat(*t);
+    if (auto t = readers::read_file({}, "/proc/stat")) {
+      auto s = readers::parse_proc_stat(*t);
       if (s.boot_time) boot_time_ = static_cast<double>(s.boot_time);
     }
   }
@@ -336,7 +334,7 @@ class app {
       h.ver = protocol_version;
       h.seq = ++c.seq;
       h.interval = cfg_.interval;
-      h.ts = wall_now();
+      h.ts = clock::wall_now();
       h.rtt = c.rtt_ms;
       h.agent = std::string("hbc_mini/") + version;
       h.owner = cfg_.owner;
@@ -350,12 +348,12 @@ class app {
   }
 
   bool send_message(std::string_view text, protocol::msg_event ev) {
-    protocol::encode<policy>(client::make_message(cfg_.name, text, ev, wall_now()), buf_, enc());
+    protocol::encode<policy>(client::make_message(cfg_.name, text, ev, clock::wall_now()), buf_, enc());
     return send_preferred();
   }
 
   void send_result(std::size_t conn, const std::string& cmd_id, int rc, const std::string& output) {
-    protocol::encode<policy>(client::make_result(cfg_.name, cmd_id, rc, output, wall_now()), buf_, enc());
+    protocol::encode<policy>(client::make_result(cfg_.name, cmd_id, rc, output, clock::wall_now()), buf_, enc());
     if (conn < conns_.size() && conns_[conn].fd >= 0 && send_on(conns_[conn])) return;
     send_preferred();
   }
@@ -365,7 +363,7 @@ class app {
     m.name = cfg_.name;
     m.plugin = p.name;
     m.kind = p.info ? "info" : "monitor";
-    m.ts = wall_now();
+    m.ts = clock::wall_now();
     if (!p.info) m.interval = p.interval;
     m.data_json = data_json;
     protocol::encode<policy>(m, buf_, enc());
@@ -390,7 +388,7 @@ class app {
   void handle(connection& c, std::span<const std::uint8_t> d) {
     const std::string* key = cfg_.key.empty() ? nullptr : &cfg_.key;
     auto keys = [&](std::string_view id) -> const std::string* { return id == cfg_.name ? key : nullptr; };
-    protocol::reject r = dec_.decode(d, wall_now(), keys, in_);
+    protocol::reject r = dec_.decode(d, clock::wall_now(), keys, in_);
     if (r != protocol::reject::none) {
       log::debug("hbc_mini: dropped a reply from the server: ", protocol::to_string(r));
       return;
@@ -459,7 +457,7 @@ class app {
     }
     if (!r.spawned) s = r.error;
     if (r.timed_out) s += (s.empty() ? "" : "\n") + std::string("killed: timed out");
-    return plugins::valid_utf8_prefix(s, protocol::max_output_bytes);
+    return readers::valid_utf8_prefix(s, protocol::max_output_bytes);
   }
 
   bool answer_again(std::size_t conn, const std::string& id) {
@@ -473,7 +471,7 @@ class app {
   void finish(std::size_t conn, const std::string& id, int rc, std::string output) {
     double now = mono_now();
     std::erase_if(done_, [&](const auto& kv) { return now - kv.second.at > 3600; });
-    output = plugins::valid_utf8_prefix(output, protocol::max_output_bytes);
+    output = readers::valid_utf8_prefix(output, protocol::max_output_bytes);
     send_result(conn, id, rc, output);
     done_[id] = done_command{rc, std::move(output), now};
   }

@@ -1,7 +1,7 @@
 // hbc_mini's plugins (seed table): os_info, cpu_monitor, memory_monitor,
 // disk_monitor (`df -P`), network_monitor, ping_monitor and nagios_runner, built
 // from the `plugins:` section with the same keys and the same pure readers as hbc
-// (include/heartbeat/plugins/), run from the mini loop; subprocesses go through
+// (include/heartbeat/readers/), run from the mini loop; subprocesses go through
 // child_set so they never block heartbeats. Main thread only.
 #pragma once
 
@@ -19,7 +19,7 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/version.hpp"
 #include "heartbeat/mini/process.hpp"
-#include "heartbeat/plugins/readers.hpp"
+#include "heartbeat/readers/readers.hpp"
 
 namespace heartbeat::mini {
 
@@ -53,12 +53,12 @@ struct plugin {
   double next_due = 0;    // monotonic seconds
   bool busy = false;      // a collection is running (subprocesses)
   // cpu_monitor
-  plugins::cpu_reader cpu;
-  plugins::cpu_reader::options cpu_opts;
+  readers::cpu_reader cpu;
+  readers::cpu_reader::options cpu_opts;
   // network_monitor
   bool loopback = false, connections = true, tcp_states = false;
   std::vector<std::string> interfaces;
-  std::map<std::string, plugins::iface_counters> net_prev;
+  std::map<std::string, readers::iface_counters> net_prev;
   double net_prev_time = 0;
   // disk_monitor
   bool all = false;
@@ -87,12 +87,12 @@ inline bool parse_type(std::string_view t, plugin_type& out) {
   return false;
 }
 
-inline result<std::map<std::string, plugins::iface_counters>> net_sample(const plugin& p) {
-  auto t = plugins::read_file({}, "/proc/net/dev");
+inline result<std::map<std::string, readers::iface_counters>> net_sample(const plugin& p) {
+  auto t = readers::read_file({}, "/proc/net/dev");
   if (!t) return t.err();
-  auto all = plugins::parse_net_dev(*t);
+  auto all = readers::parse_net_dev(*t);
   if (p.interfaces.empty()) return all;
-  std::map<std::string, plugins::iface_counters> only;
+  std::map<std::string, readers::iface_counters> only;
   for (const auto& i : p.interfaces)
     if (auto it = all.find(i); it != all.end()) only.insert(*it);
   return only;
@@ -176,7 +176,7 @@ inline std::unique_ptr<plugin> make_plugin(const std::string& name, const json::
         nagios_check ch;
         ch.timeout = timeout;
         cr.get("name", ch.name);
-        if (ch.name.empty() || plugins::sanitize_key(ch.name) != ch.name) {
+        if (ch.name.empty() || readers::sanitize_key(ch.name) != ch.name) {
           d.error(cpath + ".name", "is required: letters, digits, '_', '-' or '.'");
           continue;
         }
@@ -230,21 +230,21 @@ using collect_done = std::function<void(plugin&, result<json::value>)>;
 inline void collect(plugin& p, child_set& children, collect_done done) {
   switch (p.type) {
     case plugin_type::os_info: {
-      json::value v = plugins::read_os_info();
+      json::value v = readers::read_os_info();
       v.set("agent", std::string("hbc_mini/") + version);
       return done(p, std::move(v));
     }
     case plugin_type::cpu: return done(p, p.cpu.read(p.cpu_opts));
-    case plugin_type::memory: return done(p, plugins::read_memory());
+    case plugin_type::memory: return done(p, readers::read_memory());
     case plugin_type::network: {
       auto s = net_sample(p);
       if (!s) return done(p, s.err());
       double now = mono_now();
-      json::value v = plugins::network_json(p.net_prev, *s, now - p.net_prev_time, p.loopback);
+      json::value v = readers::network_json(p.net_prev, *s, now - p.net_prev_time, p.loopback);
       p.net_prev = std::move(*s);
       p.net_prev_time = now;
       if (p.connections) {
-        json::value conns = plugins::read_connections(p.tcp_states);
+        json::value conns = readers::read_connections(p.tcp_states);
         if (conns.size()) v.set("connections", std::move(conns));
       }
       return done(p, std::move(v));
@@ -256,7 +256,7 @@ inline void collect(plugin& p, child_set& children, collect_done done) {
         if (!r.spawned) return done(p, make_error("spawn", r.error));
         if (r.timed_out) return done(p, make_error("timeout", "df -P timed out"));
         json::value v = json::value::object();
-        v.set("partitions", plugins::partitions_from_df(r.out, p.all));
+        v.set("partitions", readers::partitions_from_df(r.out, p.all));
         if (v.find("partitions")->size() == 0 && r.rc != 0)
           return done(p, make_error("df", "df -P failed (rc " + std::to_string(r.rc) + "): " + r.err));
         done(p, std::move(v));
@@ -289,7 +289,7 @@ inline void collect(plugin& p, child_set& children, collect_done done) {
             json::value hosts = json::value::object();
             for (std::size_t k = 0; k < results->size(); ++k) {
               if (!(*results)[k].spawned) return done(p, make_error("spawn", (*results)[k].error));
-              hosts.set(p.hosts[k], plugins::ping_json(plugins::parse_ping_output((*results)[k].out)));
+              hosts.set(p.hosts[k], readers::ping_json(readers::parse_ping_output((*results)[k].out)));
             }
             v.set("hosts", std::move(hosts));
           } else {
@@ -299,7 +299,7 @@ inline void collect(plugin& p, child_set& children, collect_done done) {
               if (res.timed_out)
                 err = "UNKNOWN - plugin timed out after " + json::value(p.checks[k].timeout).dump() + " s";
               int rc = res.timed_out || !res.spawned ? 3 : res.rc;
-              plugins::add_nagios_fields(v, p.checks[k].name, rc,
+              readers::add_nagios_fields(v, p.checks[k].name, rc,
                                          res.timed_out ? std::string_view{} : res.out, err);
             }
           }

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "heartbeat/plugins/proc.hpp"
+#include "heartbeat/readers/proc.hpp"
 
 namespace heartbeat::mini {
 
@@ -96,9 +96,9 @@ inline bool iequal(std::string_view a, std::string_view b) noexcept {
 // Addresses of `name` in hosts(5) text (canonical names and aliases, case-insensitive).
 inline std::vector<address> parse_hosts(std::string_view text, std::string_view name, std::uint16_t port) {
   std::vector<address> out;
-  plugins::for_each_line(text, [&](std::string_view line) {
+  readers::for_each_line(text, [&](std::string_view line) {
     if (auto h = line.find('#'); h != std::string_view::npos) line = line.substr(0, h);
-    auto f = plugins::fields(line);
+    auto f = readers::fields(line);
     if (f.size() < 2) return;
     for (std::size_t i = 1; i < f.size(); ++i)
       if (iequal(f[i], name)) {
@@ -119,8 +119,8 @@ struct resolv_conf {
 
 inline resolv_conf parse_resolv_conf(std::string_view text) {
   resolv_conf rc;
-  plugins::for_each_line(text, [&](std::string_view line) {
-    auto f = plugins::fields(line);
+  readers::for_each_line(text, [&](std::string_view line) {
+    auto f = readers::fields(line);
     if (f.size() < 2 || f[0].empty() || f[0][0] == '#' || f[0][0] == ';') return;
     if (f[0] == "nameserver") {
       std::string_view a = f[1];
@@ -266,7 +266,7 @@ inline std::vector<address> resolve(std::string_view host, std::uint16_t port,
                                     const resolver_files& files = {}) {
   address a;
   if (parse_numeric(host, port, a)) return {a};
-  if (auto t = plugins::read_file({}, files.hosts, 1u << 20)) {
+  if (auto t = readers::read_file({}, files.hosts, 1u << 20)) {
     auto v = parse_hosts(*t, host, port);
     if (!v.empty()) {
       std::stable_sort(v.begin(), v.end(),
@@ -275,7 +275,7 @@ inline std::vector<address> resolve(std::string_view host, std::uint16_t port,
     }
   }
   resolv_conf rc;
-  if (auto t = plugins::read_file({}, files.resolv_conf, 1u << 16))
+  if (auto t = readers::read_file({}, files.resolv_conf, 1u << 16))
     rc = parse_resolv_conf(*t);
   else
     rc = parse_resolv_conf("");

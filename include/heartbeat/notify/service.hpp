@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/spsc_queue.hpp"
 #include "heartbeat/notify/channels.hpp"
@@ -24,10 +25,6 @@
 #include "heartbeat/notify/translate.hpp"
 
 namespace heartbeat::notify {
-
-inline double wall_clock() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 class service {
  public:
@@ -79,7 +76,7 @@ class service {
   // queued and due now (pending retries later than that are abandoned).
   void stop(double drain = 2) {
     if (!worker_.joinable()) return;
-    drain_until_ = wall_clock() + drain;
+    drain_until_ = clock::wall_now() + drain;
     stop_ = true;
     queue_.wake();
     worker_.join();
@@ -99,7 +96,7 @@ class service {
     log::warn("notify: queue full, dropped: ", text);
     if (journal_) {
       journal_record r;
-      r.ts = wall_clock();
+      r.ts = clock::wall_now();
       r.outcome = outcome::dropped;
       r.reason = std::string(reason::queue_full);
       r.host = host;
@@ -114,12 +111,12 @@ class service {
   // io thread: an event-bus sink (subscribe with `bus.subscribe(svc.sink())`).
   // Host events also carry the host's effective watch flag and roles (the
   // registry's host_json); a change is forwarded to the pipeline's directory.
-  void on_event(const server::event& e) {
-    if (e.kind == server::event_kind::host && e.data.contains("watch")) sync_access(e);
+  void on_event(const bus::event& e) {
+    if (e.kind == bus::event_kind::host && e.data.contains("watch")) sync_access(e);
     if (auto n = translator_.translate(e)) submit(std::move(*n));
   }
-  server::event_sink sink() {
-    return [this](const server::event& e) { on_event(e); };
+  bus::event_sink sink() {
+    return [this](const bus::event& e) { on_event(e); };
   }
 
   // io thread: roles or the watch flag of a host changed (API, HTB owner).
@@ -221,7 +218,7 @@ class service {
     std::variant<notification, host_update, user_update, reload_item> v;
   };
 
-  void sync_access(const server::event& e) {
+  void sync_access(const bus::event& e) {
     host_access a;
     a.watch = e.data.bool_or("watch", true);
     a.owner = e.data.string_or("owner", "");
@@ -267,16 +264,16 @@ class service {
   void run() {
     for (;;) {
       bool stopping = stop_.load();
-      double now = wall_clock();
+      double now = clock::wall_now();
       if (stopping && now >= drain_until_) break;
       double wait = std::clamp(pipeline_->next_due() - now, 0.0, 0.25);
       if (!stopping) queue_.wait(std::chrono::milliseconds(static_cast<long>(wait * 1000)));
       std::uint64_t handled = 0;
       while (auto it = queue_.pop()) {
-        handle(*it, wall_clock());
+        handle(*it, clock::wall_now());
         ++handled;
       }
-      pipeline_->tick(wall_clock());
+      pipeline_->tick(clock::wall_now());
       bool idle = pipeline_->idle();
       // Published in this order so that idle() never sees a handled item
       // before the tick that sent it.

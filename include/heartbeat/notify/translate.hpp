@@ -11,7 +11,7 @@
 
 #include "heartbeat/notify/notification.hpp"
 #include "heartbeat/notify/settings.hpp"
-#include "heartbeat/server/events.hpp"
+#include "heartbeat/bus/events.hpp"
 
 namespace heartbeat::notify {
 
@@ -20,15 +20,15 @@ class event_translator {
   // A DOWN (or STOPPED) shorter than this sends no recovery (seed: 4 seconds).
   explicit event_translator(double min_outage = 4) : min_outage_(min_outage) {}
 
-  std::optional<notification> translate(const server::event& e) {
+  std::optional<notification> translate(const bus::event& e) {
     switch (e.kind) {
-      case server::event_kind::host: return from_host(e);
-      case server::event_kind::alert: return from_alert(e);
-      case server::event_kind::dropped: hosts_.erase(e.host); return std::nullopt;
-      case server::event_kind::plugin:
-      case server::event_kind::message:
-      case server::event_kind::command:
-      case server::event_kind::reboot: return std::nullopt;
+      case bus::event_kind::host: return from_host(e);
+      case bus::event_kind::alert: return from_alert(e);
+      case bus::event_kind::dropped: hosts_.erase(e.host); return std::nullopt;
+      case bus::event_kind::plugin:
+      case bus::event_kind::message:
+      case bus::event_kind::command:
+      case bus::event_kind::reboot: return std::nullopt;
     }
     return std::nullopt;
   }
@@ -40,7 +40,7 @@ class event_translator {
     return t;
   }
 
-  std::optional<notification> from_host(const server::event& e) {
+  std::optional<notification> from_host(const bus::event& e) {
     const json::value* st = e.data.find("state");
     if (!st || !st->is_string()) return std::nullopt;
     const std::string& state = st->as_string();
@@ -97,7 +97,7 @@ class event_translator {
     return std::nullopt;
   }
 
-  static std::optional<notification> from_alert(const server::event& e) {
+  static std::optional<notification> from_alert(const bus::event& e) {
     const json::value& d = e.data;
     if (const json::value* nt = d.find("notify"); nt && nt->is_bool() && !nt->as_bool()) return std::nullopt;
     notification n;

@@ -14,9 +14,10 @@
 #include <string>
 #include <string_view>
 
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/sha256.hpp"
-#include "heartbeat/protocol/detail/fields.hpp"
+#include "heartbeat/protocol/detail/sax_handler.hpp"
 #include "heartbeat/protocol/detail/htb_fast.hpp"
 #include "heartbeat/protocol/messages.hpp"
 #include "heartbeat/protocol/reject.hpp"
@@ -159,11 +160,6 @@ struct encode_options {
 
 namespace detail {
 
-inline double wall_clock() noexcept {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
 // Appends `"key":` (with a leading comma unless first).
 inline void key(std::string& out, std::string_view k) {
   if (out.back() != '{') out.push_back(',');
@@ -210,7 +206,7 @@ void frame(std::string& out, const encode_options& o, std::string_view default_k
     hdr = out.size();
   }
   out.push_back('{');
-  write(out, auth ? (o.now != 0 ? o.now : wall_clock()) : 0.0, auth);
+  write(out, auth ? (o.now != 0 ? o.now : clock::wall_now()) : 0.0, auth);
   out.push_back('}');
   if constexpr (Policy::can_deflate) {
     if (o.compress_over != 0 && out.size() - hdr > o.compress_over) {

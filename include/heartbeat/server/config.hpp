@@ -1,8 +1,9 @@
-// hbd's configuration: the typed server::config struct with every key of
-// INTERFACES.md and the README seed, its built-in defaults, and
-// load_server_config(), which reads a json::value tree (from YAML or JSON) and
-// reports every problem with its key path. Used on the main thread at start-up,
-// by `hbd check-config`, and on the io thread when SIGHUP reloads the file.
+// The server's part of hbd's configuration: the typed server::config struct (UDP,
+// host timing, protocol, store, journal, DNS, process, users and roles, hosts) with
+// its built-in defaults, and read_server_config(), which reads those keys from the
+// top-level reader and reports every problem with its key path. hbd/config.hpp
+// composes it with the other parts' sections. Main thread at start-up, io thread
+// on SIGHUP.
 #pragma once
 
 #include <cstdint>
@@ -12,12 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "heartbeat/alert/rules.hpp"
-#include "heartbeat/config/file.hpp"
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
-#include "heartbeat/notify/settings.hpp"
 #include "heartbeat/protocol/messages.hpp"
 
 namespace heartbeat::server {
@@ -116,10 +114,7 @@ struct config {
   // -- hosts -----------------------------------------------------------------
   std::map<std::string, host_config, std::less<>> hosts;
 
-  // -- sub-trees owned by other parts ------------------------------------------
-  // The whole configuration tree: alert::compile_rules reads thresholds,
-  // threshold_configs, threshold_renotify_interval and maintenance from it;
-  // notify::load_config reads notifiers, pushsrv and per-user settings.
+  // -- the whole tree, for the parts with their own loaders (hbd/config.hpp) ----
   json::value root = json::value::object();
   std::string source;  // the file it came from; empty: built-in defaults
 
@@ -182,12 +177,11 @@ inline user_config read_user(cfg::object_reader r, const std::string& name, cons
 
 }  // namespace detail
 
-// Reads every server key of `root`; problems go to `diag` with their key path.
-// Returns a config with defaults for every key that is absent or wrong.
-inline config load_server_config(const json::value& root, cfg::diagnostics& diag) {
+// Reads every server key through `r`, the reader of the top-level mapping; problems go
+// to `diag` with their key path. Returns a config with defaults for every key that is
+// absent or wrong. Keys of other parts are left for their loaders (hbd/config.hpp).
+inline config read_server_config(cfg::object_reader& r, cfg::diagnostics& diag) {
   config c;
-  c.root = root.is_object() ? root : json::value::object();
-  cfg::object_reader r(root, "", diag);
 
   detail::read_port(r, "hb_port", c.hb_port);
   r.get("hb_host", c.hb_host);
@@ -274,30 +268,6 @@ inline config load_server_config(const json::value& root, cfg::diagnostics& diag
     if (!any_key) diag.warn("require_auth", "no host has a key: every datagram will be dropped");
   }
 
-  // Sub-trees other parts own: validated by their loaders (see app.hpp / load()).
-  r.known({"thresholds", "threshold_configs", "threshold_renotify_interval", "threshold_missing_after",
-           "maintenance", "notifiers", "pushsrv", "notify"});
-  // ==== ALERT: every thresholds/profiles/maintenance problem, with its key path (app.hpp compiles again to
-  // run).
-  (void)alert::compile_rules(root, diag);
-  // ==== NOTIFY: notifiers, pushsrv, notify (policy), users' notification keys, with key paths.
-  (void)notify::load_config(root, diag);
-  r.finish();
-  return c;
-}
-
-// Reads a file (YAML or JSON) and loads it; an unreadable or unparsable file is
-// one diagnostic at the top level.
-inline config load_server_config_file(const std::string& path, cfg::diagnostics& diag) {
-  auto tree = cfg::load_file(path);
-  if (!tree) {
-    diag.error("", tree.err().message);
-    config c;
-    c.source = path;
-    return c;
-  }
-  config c = load_server_config(*tree, diag);
-  c.source = path;
   return c;
 }
 

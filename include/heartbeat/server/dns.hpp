@@ -24,7 +24,7 @@
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/core/spsc_queue.hpp"
 #include "heartbeat/server/detail/spawn.hpp"
-#include "heartbeat/server/events.hpp"
+#include "heartbeat/bus/events.hpp"
 
 namespace heartbeat::server {
 
@@ -229,13 +229,13 @@ class dns_worker {
   }
 
   // The event-bus sink: dyn hosts' connection addresses, removal on `dropped`.
-  event_sink sink() {
-    return [this](const event& e) {
-      if (e.kind == event_kind::dropped) {
+  bus::event_sink sink() {
+    return [this](const bus::event& e) {
+      if (e.kind == bus::event_kind::dropped) {
         remove(e.host);
         return;
       }
-      if (e.kind != event_kind::host || !e.data.bool_or("dyn", false)) return;
+      if (e.kind != bus::event_kind::host || !e.data.bool_or("dyn", false)) return;
       if (const json::value* conns = e.data.find("connections"); conns && conns->is_array())
         for (const auto& c : conns->as_array()) {
           std::string a = c.string_or("address", "");

@@ -21,8 +21,8 @@
 #include "heartbeat/net/asio.hpp"
 #include "heartbeat/protocol/codec.hpp"
 #include "heartbeat/server/config.hpp"
-#include "heartbeat/server/ingest_clock.hpp"
-#include "heartbeat/server/registry.hpp"
+#include "heartbeat/core/clock.hpp"
+#include "heartbeat/server/host_registry.hpp"
 #include "heartbeat/server/stats.hpp"
 
 namespace heartbeat::server {
@@ -34,7 +34,7 @@ class ingest {
   static constexpr std::size_t max_datagram = 65536;
   static constexpr unsigned batches_per_yield = 8;  // let timers and HTTP run under sustained load
 
-  ingest(asio::io_context& io, registry& reg, stats& st) : io_(io), reg_(reg), stats_(st) {}
+  ingest(asio::io_context& io, host_registry& reg, stats& st) : io_(io), reg_(reg), stats_(st) {}
   ingest(const ingest&) = delete;
   ingest& operator=(const ingest&) = delete;
 
@@ -87,7 +87,7 @@ class ingest {
 
  private:
   asio::io_context& io_;
-  registry& reg_;
+  host_registry& reg_;
   stats& stats_;
   protocol::decoder<Policy> decoder_;
   protocol::message msg_;  // reused decode target
@@ -180,7 +180,7 @@ class ingest {
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && ++errors < 16) continue;
         if (n <= 0) break;  // EAGAIN: drained
         ++stats_.receive_batches;
-        double now = wall_now();
+        double now = clock::wall_now();
         for (int i = 0; i < n; ++i) {
           const mmsghdr& h = rx_hdr_[i];
           handle(std::span<const std::uint8_t>(rx_buf_.get() + i * max_datagram, h.msg_len),

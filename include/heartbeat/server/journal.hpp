@@ -25,7 +25,7 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/server/detail/persist_util.hpp"
-#include "heartbeat/server/events.hpp"
+#include "heartbeat/bus/events.hpp"
 
 namespace heartbeat::server {
 
@@ -93,7 +93,7 @@ class journal {
   }
 
   // Journals an event as {"timestamp","datetime","event","host","data"}. io thread only.
-  bool append_event(const event& e) {
+  bool append_event(const bus::event& e) {
     if (!running()) return false;
     scratch_.clear();
     e.data.dump_to(scratch_);
@@ -114,15 +114,15 @@ class journal {
   // events are skipped (their datagrams are journaled by append_message), and
   // a host event only when its state or a connection's state/address changed,
   // so a heartbeat that only moves last_seen adds no second line.
-  event_sink sink() {
-    return [this](const event& e) {
-      if (e.kind == event_kind::plugin || e.kind == event_kind::message) return;
-      if (e.kind == event_kind::host) {
+  bus::event_sink sink() {
+    return [this](const bus::event& e) {
+      if (e.kind == bus::event_kind::plugin || e.kind == bus::event_kind::message) return;
+      if (e.kind == bus::event_kind::host) {
         std::string sig = host_signature(e.data);
         auto& last = last_host_sig_[e.host];
         if (last == sig) return;
         last = std::move(sig);
-      } else if (e.kind == event_kind::dropped) {
+      } else if (e.kind == bus::event_kind::dropped) {
         last_host_sig_.erase(e.host);
       }
       append_event(e);

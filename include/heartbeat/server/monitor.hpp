@@ -7,8 +7,8 @@
 #include <functional>
 
 #include "heartbeat/net/asio.hpp"
-#include "heartbeat/server/ingest_clock.hpp"
-#include "heartbeat/server/registry.hpp"
+#include "heartbeat/core/clock.hpp"
+#include "heartbeat/server/host_registry.hpp"
 
 namespace heartbeat::server {
 
@@ -16,7 +16,7 @@ class monitor {
  public:
   static constexpr auto period = std::chrono::milliseconds(250);
 
-  monitor(asio::io_context& io, registry& reg) : io_(io), reg_(reg), timer_(io) {}
+  monitor(asio::io_context& io, host_registry& reg) : io_(io), reg_(reg), timer_(io) {}
 
   // Extra work on every tick, after the registry's (e.g. alert reminders, missing data).
   std::function<void(double now)> on_tick;
@@ -43,7 +43,7 @@ class monitor {
 
  private:
   asio::io_context& io_;
-  registry& reg_;
+  host_registry& reg_;
   asio::steady_timer timer_;
   bool running_ = false;
   double last_second_ = 0;
@@ -55,7 +55,7 @@ class monitor {
       timer_.expires_at(next);
       auto [ec] = co_await timer_.async_wait(net::as_tuple_awaitable);
       if (!running_) co_return;
-      step(wall_now());
+      step(clock::wall_now());
       (void)ec;
     }
   }

@@ -28,7 +28,7 @@
 #include "heartbeat/core/spsc_queue.hpp"
 #include "heartbeat/server/detail/persist_util.hpp"
 #include "heartbeat/server/detail/sqlite.hpp"
-#include "heartbeat/server/events.hpp"
+#include "heartbeat/bus/events.hpp"
 
 namespace heartbeat::server {
 
@@ -205,14 +205,14 @@ class store {
   // publishes host events on state and connection changes, not on every
   // heartbeat). With `plugins` false the caller writes PLG data itself through
   // put_plugin() (from the raw text, skipping a dump on the io thread).
-  event_sink sink(bool plugins = true) {
-    return [this, plugins](const event& e) { on_event(e, plugins); };
+  bus::event_sink sink(bool plugins = true) {
+    return [this, plugins](const bus::event& e) { on_event(e, plugins); };
   }
 
-  void on_event(const event& e, bool plugins = true) {
+  void on_event(const bus::event& e, bool plugins = true) {
     switch (e.kind) {
-      case event_kind::host: put_host(e.host, e.data.dump(), e.ts); return;
-      case event_kind::plugin: {
+      case bus::event_kind::host: put_host(e.host, e.data.dump(), e.ts); return;
+      case bus::event_kind::plugin: {
         if (!plugins) return;
         const json::value* d = e.data.find("data");
         std::string plugin = e.data.string_or("plugin", "");
@@ -220,21 +220,21 @@ class store {
         put_plugin(e.host, plugin, e.data.number_or("timestamp", e.ts), d ? d->dump() : std::string("{}"));
         return;
       }
-      case event_kind::message: put_message(e.host, e.ts, e.data.dump()); return;
-      case event_kind::alert: {
+      case bus::event_kind::message: put_message(e.host, e.ts, e.data.dump()); return;
+      case bus::event_kind::alert: {
         std::string path = e.data.string_or("metric_path", "");
         if (path.empty()) return;
         put_alert(e.host, path, e.ts, e.data.dump());
         return;
       }
-      case event_kind::command: {
+      case bus::event_kind::command: {
         std::string id = e.data.string_or("id", e.data.string_or("cmd_id", ""));
         if (id.empty()) return;
         put_command(e.host, id, e.ts, e.data.dump());
         return;
       }
-      case event_kind::reboot: return;  // the host event that follows carries the new boot time
-      case event_kind::dropped: drop_host(e.host, e.ts); return;
+      case bus::event_kind::reboot: return;  // the host event that follows carries the new boot time
+      case bus::event_kind::dropped: drop_host(e.host, e.ts); return;
     }
   }
 
@@ -608,7 +608,7 @@ class store {
   }
 
   void prune() {
-    double now = prune_clock_ ? prune_clock_() : detail::now_seconds();
+    double now = prune_clock_ ? prune_clock_() : clock::wall_now();
     double cutoff = now - opt_.history_retention;
     std::uint64_t n = 0;
     if (auto r = db_.exec("BEGIN"); !r) return note_error("prune");

@@ -20,7 +20,7 @@ class fake_backend : public backend {
   };
   std::map<std::string, host, std::less<>> hosts;
   json::value msgs = json::value::array();
-  server::event_bus bus;
+  bus::event_bus bus;
   std::vector<std::string> log;
 
   std::vector<std::string> host_names() const override {
@@ -105,7 +105,7 @@ class fake_backend : public backend {
     for (const auto& [n, h] : hosts)
       if (!who || role_on(*who, h.access) != role::none) w.sample("heartbeat_host_up", {{"host", n}}, 1);
   }
-  void subscribe(server::event_sink s) override { bus.subscribe(std::move(s)); }
+  void subscribe(bus::event_sink s) override { bus.subscribe(std::move(s)); }
 };
 
 }  // namespace heartbeat::api::testing

@@ -54,7 +54,7 @@ struct built {
 
 built build(const std::string& text, asio::io_context& io) {
   built b;
-  registry reg;
+  plugin_catalog reg;
   add_builtin_plugins(reg);
   b.cfg = load_client_config(yaml(text), b.diag);
   b.plugins = build_plugins(b.cfg, reg, io.get_executor(), b.diag);
@@ -218,7 +218,7 @@ static_assert(!info_plugin<flaky>);
 }  // namespace
 
 TEST(Scheduler, ErrorsAreSentInfoIsCachedAndRefreshedOnRequest) {
-  registry reg;
+  plugin_catalog reg;
   reg.add<flaky>();
   reg.add<counting_info>();
   reg.add<broken_init>();

@@ -32,7 +32,7 @@ notification from_json(const json::value& v) {
   if (const json::value* x = v.find("value")) n.value = x->as_number();
   n.text = v.string_or("text", "");
   if (n.text.empty()) n.text = alert_text(n.host, n.metric_path, "OK", to_string(n.level), n.value);
-  n.ts = v.number_or("ts", wall_clock());
+  n.ts = v.number_or("ts", clock::wall_now());
   return n;
 }
 
@@ -59,10 +59,10 @@ TEST(NotifyDriver, RunsAScriptAgainstRealReceivers) {
     journal.flush();
   });
   svc.start();
-  double start = wall_clock();
+  double start = clock::wall_now();
   for (const auto& step : script->find("steps")->as_array()) {
     double at = start + step.number_or("at", 0);
-    while (wall_clock() < at) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (clock::wall_now() < at) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     if (const json::value* n = step.find("notification")) {
       int repeat = static_cast<int>(step.number_or("repeat", 1));
       for (int i = 0; i < repeat; ++i) {
@@ -74,19 +74,19 @@ TEST(NotifyDriver, RunsAScriptAgainstRealReceivers) {
         svc.submit(std::move(x));
       }
     } else if (const json::value* e = step.find("event")) {
-      server::event ev;
+      bus::event ev;
       std::string k = e->string_or("kind", "host");
-      ev.kind = k == "alert" ? server::event_kind::alert : server::event_kind::host;
+      ev.kind = k == "alert" ? bus::event_kind::alert : bus::event_kind::host;
       ev.host = e->string_or("host", "");
-      ev.ts = e->number_or("ts", wall_clock());
+      ev.ts = e->number_or("ts", clock::wall_now());
       if (const json::value* dt = e->find("data")) ev.data = *dt;
       svc.on_event(ev);
     }
   }
-  double deadline = wall_clock() + script->number_or("wait", 20);
+  double deadline = clock::wall_now() + script->number_or("wait", 20);
   // Idle for a little while in a row: retries and digests are all done.
   int calm = 0;
-  while (wall_clock() < deadline && calm < 5) {
+  while (clock::wall_now() < deadline && calm < 5) {
     calm = svc.idle() ? calm + 1 : 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -70,8 +70,8 @@ TEST(NotifyService, TheWorkerDeliversAndPostsJournalRecordsBack) {
       },
       std::move(chans));
   svc.start();
-  server::event e;
-  e.kind = server::event_kind::host;
+  bus::event e;
+  e.kind = bus::event_kind::host;
   e.host = "web01";
   e.ts = 100;
   e.data = json::value::object({{"state", "DOWN"}});
@@ -114,8 +114,8 @@ hosts: {web01: {owner: alice}}
       {}, std::move(chans));
   svc.start();
   auto host = [](const char* owner, bool watch, const char* from, const char* to, double ts) {
-    server::event e;
-    e.kind = server::event_kind::host;
+    bus::event e;
+    e.kind = bus::event_kind::host;
     e.host = "web01";
     e.ts = ts;
     e.data = json::value::object({{"name", "web01"},

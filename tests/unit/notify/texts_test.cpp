@@ -26,9 +26,9 @@ TEST(NotifyTexts, MatchTheSeedExamples) {
 }
 
 namespace {
-server::event host_event(const char* host, const char* state, double ts, double last_seen = 0) {
-  server::event e;
-  e.kind = server::event_kind::host;
+bus::event host_event(const char* host, const char* state, double ts, double last_seen = 0) {
+  bus::event e;
+  e.kind = bus::event_kind::host;
   e.host = host;
   e.ts = ts;
   e.data = json::value::object({{"name", host}, {"state", state}});
@@ -81,8 +81,8 @@ TEST(NotifyTranslate, UnknownToDownNotifiesAndStoppedIsAnnounced) {
 
 TEST(NotifyTranslate, AlertTransitionsKeepTheEnginesText) {
   notify::event_translator t;
-  server::event e;
-  e.kind = server::event_kind::alert;
+  bus::event e;
+  e.kind = bus::event_kind::alert;
   e.host = "web01";
   e.ts = 2000;
   e.data = json::value::object({{"hostname", "web01"},
@@ -130,8 +130,8 @@ TEST(NotifyTranslate, AlertTransitionsKeepTheEnginesText) {
 TEST(NotifyTranslate, RegistryHostEventsNotifyOnlyOnTransitions) {
   notify::event_translator t;
   auto ev = [](const char* state, double ts, json::value transition) {
-    server::event e;
-    e.kind = server::event_kind::host;
+    bus::event e;
+    e.kind = bus::event_kind::host;
     e.host = "web01";
     e.ts = ts;
     e.data =
@@ -157,8 +157,8 @@ TEST(NotifyTranslate, RegistryHostEventsNotifyOnlyOnTransitions) {
 
 TEST(NotifyTranslate, TheAlertEnginesEventShapeWithADisplayTemplate) {
   notify::event_translator t;
-  server::event e;
-  e.kind = server::event_kind::alert;
+  bus::event e;
+  e.kind = bus::event_kind::alert;
   e.host = "web01";
   e.ts = 5000;
   e.data = json::value::object({{"hostname", "web01"},

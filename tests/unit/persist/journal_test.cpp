@@ -62,7 +62,7 @@ TEST(Journal, WritesMessagesAndEventsAndFlushesOnStop) {
   journal j({.enabled = true, .dir = (d.path / "sub" / "dir").string(), .file = "messages.journal"});
   ASSERT_TRUE(j.start().ok());
   EXPECT_TRUE(j.append_message("10.0.0.1", 40000, 1000.5, R"({"ID":"HTB","name":"a","interval":30})"));
-  event e{event_kind::alert, 1001, "a", json::value::object({{"metric_path", "cpu.x"}, {"to", "WARNING"}})};
+  bus::event e{bus::event_kind::alert, 1001, "a", json::value::object({{"metric_path", "cpu.x"}, {"to", "WARNING"}})};
   EXPECT_TRUE(j.append_event(e));
   j.stop();
   auto lines = read_lines(d.path / "sub" / "dir" / "messages.journal");
@@ -177,12 +177,12 @@ TEST(Journal, SinkJournalsStateChangesNotEveryHostEvent) {
     conns.push_back(c);
     return json::value::object({{"name", "h"}, {"state", state}, {"connections", std::move(conns)}});
   };
-  sink(event{event_kind::host, 1, "h", host("UP", "10.0.0.1", 1)});
-  sink(event{event_kind::host, 2, "h", host("UP", "10.0.0.1", 2)});  // only last_seen moved
-  sink(event{event_kind::host, 3, "h", host("UP", "10.0.0.2", 3)});  // address changed
-  sink(event{event_kind::host, 4, "h", host("DOWN", "10.0.0.2", 3)});
-  sink(event{event_kind::plugin, 5, "h", json::value::object({{"plugin", "cpu"}})});  // journaled as datagram
-  sink(event{event_kind::command, 6, "h", json::value::object({{"id", "c-1"}})});
+  sink(bus::event{bus::event_kind::host, 1, "h", host("UP", "10.0.0.1", 1)});
+  sink(bus::event{bus::event_kind::host, 2, "h", host("UP", "10.0.0.1", 2)});  // only last_seen moved
+  sink(bus::event{bus::event_kind::host, 3, "h", host("UP", "10.0.0.2", 3)});  // address changed
+  sink(bus::event{bus::event_kind::host, 4, "h", host("DOWN", "10.0.0.2", 3)});
+  sink(bus::event{bus::event_kind::plugin, 5, "h", json::value::object({{"plugin", "cpu"}})});  // journaled as datagram
+  sink(bus::event{bus::event_kind::command, 6, "h", json::value::object({{"id", "c-1"}})});
   j.stop();
   auto lines = read_lines(d.path / "m.journal");
   ASSERT_EQ(lines.size(), 4u);

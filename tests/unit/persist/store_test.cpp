@@ -40,10 +40,10 @@ json::value host_json(const char* name, const char* state, const char* v4, doubl
 }
 
 // Timestamps near "now": the writer prunes history older than history_retention.
-const double T = detail::now_seconds() - 1000;
+const double T = clock::wall_now() - 1000;
 
-event plugin_event(const char* host, const char* plugin, double ts, double value) {
-  return event{event_kind::plugin, ts, host,
+bus::event plugin_event(const char* host, const char* plugin, double ts, double value) {
+  return bus::event{bus::event_kind::plugin, ts, host,
                json::value::object({{"host", host},
                                     {"plugin", plugin},
                                     {"data", json::value::object({{"cpu_percent", value}})},
@@ -69,23 +69,23 @@ TEST(Store, RoundTripThroughLoad) {
     ASSERT_TRUE(s.load().ok());
     ASSERT_TRUE(s.start().ok());
     auto sink = s.sink();
-    sink(event{event_kind::host, 100, "web1", host_json("web1", "UP", "10.0.0.1", 100)});
-    sink(event{event_kind::host, 101, "web1", host_json("web1", "DOWN", "10.0.0.2", 101)});
-    sink(event{event_kind::host, 100, "db1", host_json("db1", "UP", "10.0.0.3", 100)});
+    sink(bus::event{bus::event_kind::host, 100, "web1", host_json("web1", "UP", "10.0.0.1", 100)});
+    sink(bus::event{bus::event_kind::host, 101, "web1", host_json("web1", "DOWN", "10.0.0.2", 101)});
+    sink(bus::event{bus::event_kind::host, 100, "db1", host_json("db1", "UP", "10.0.0.3", 100)});
     sink(plugin_event("web1", "cpu_monitor", T + 110, 10));
     sink(plugin_event("web1", "cpu_monitor", T + 120, 20));
     sink(plugin_event("web1", "memory_monitor", T + 115, 5));
-    sink(event{event_kind::message, 130, "web1",
+    sink(bus::event{bus::event_kind::message, 130, "web1",
                json::value::object({{"time", 130}, {"host", "web1"}, {"msg", "boot"}, {"event", "boot"}})});
-    sink(event{event_kind::alert, 140, "web1",
+    sink(bus::event{bus::event_kind::alert, 140, "web1",
                json::value::object(
                    {{"host", "web1"}, {"metric_path", "cpu_monitor.cpu_percent"}, {"level", "WARNING"}})});
-    sink(event{event_kind::alert, 141, "web1",
+    sink(bus::event{bus::event_kind::alert, 141, "web1",
                json::value::object(
                    {{"host", "web1"}, {"metric_path", "cpu_monitor.cpu_percent"}, {"level", "CRITICAL"}})});
-    sink(event{event_kind::command, T + 150, "web1",
+    sink(bus::event{bus::event_kind::command, T + 150, "web1",
                json::value::object({{"id", "c-1"}, {"host", "web1"}, {"state", "queued"}})});
-    sink(event{event_kind::command, T + 151, "web1",
+    sink(bus::event{bus::event_kind::command, T + 151, "web1",
                json::value::object({{"id", "c-1"}, {"host", "web1"}, {"state", "done"}})});
     EXPECT_TRUE(s.put_state("alert_engine", "{\"x\":1}", 160));
     s.stop();
@@ -239,10 +239,10 @@ TEST(Store, DroppedHostDisappears) {
     ASSERT_TRUE(s.load().ok());
     ASSERT_TRUE(s.start().ok());
     auto sink = s.sink();
-    sink(event{event_kind::host, 1, "a", host_json("a", "UP", "10.0.0.1", 1)});
-    sink(event{event_kind::host, 1, "b", host_json("b", "UP", "10.0.0.2", 1)});
+    sink(bus::event{bus::event_kind::host, 1, "a", host_json("a", "UP", "10.0.0.1", 1)});
+    sink(bus::event{bus::event_kind::host, 1, "b", host_json("b", "UP", "10.0.0.2", 1)});
     sink(plugin_event("a", "cpu", 2, 1));
-    sink(event{event_kind::dropped, 3, "a", json::value::object({{"name", "a"}, {"removed", true}})});
+    sink(bus::event{bus::event_kind::dropped, 3, "a", json::value::object({{"name", "a"}, {"removed", true}})});
     s.stop();
   }
   store s({.path = path});

@@ -1,6 +1,6 @@
 // The registry's state machine, commands, rings and JSON, stepped by hand
 // through time (no sockets, no clock).
-#include "heartbeat/server/registry.hpp"
+#include "heartbeat/server/host_registry.hpp"
 
 #include <gtest/gtest.h>
 
@@ -31,20 +31,20 @@ hp::heartbeat_msg htb(const std::string& name, std::uint64_t seq, double interva
 struct fixture : ::testing::Test {
   hs::config cfg;
   hs::stats st;
-  std::unique_ptr<hs::registry> reg;
-  std::vector<hs::event> events;
+  std::unique_ptr<hs::host_registry> reg;
+  std::vector<heartbeat::bus::event> events;
   double t0 = 1'000'000;
 
   void make(double grace = 5) {
     cfg.grace = grace;
     cfg.interval = 10;
-    reg = std::make_unique<hs::registry>(cfg, st, t0);
-    reg->events().subscribe([this](const hs::event& e) { events.push_back(e); });
+    reg = std::make_unique<hs::host_registry>(cfg, st, t0);
+    reg->events().subscribe([this](const heartbeat::bus::event& e) { events.push_back(e); });
   }
   std::vector<value> transitions() const {
     std::vector<value> out;
     for (const auto& e : events)
-      if (e.kind == hs::event_kind::host)
+      if (e.kind == heartbeat::bus::event_kind::host)
         if (const value* t = e.data.find("transition")) out.push_back(*t);
     return out;
   }
@@ -155,7 +155,7 @@ TEST_F(fixture, seq_gaps_are_lost_and_boot_time_changes_are_reboots) {
   reg->on_heartbeat(m, false, v4(5), t0 + 20);
   EXPECT_EQ(host("web01").reboots, 1u);
   bool saw = false;
-  for (const auto& e : events) saw = saw || e.kind == hs::event_kind::reboot;
+  for (const auto& e : events) saw = saw || e.kind == heartbeat::bus::event_kind::reboot;
   EXPECT_TRUE(saw);
 }
 
@@ -254,7 +254,7 @@ TEST_F(fixture, host_json_has_the_api_fields_and_restores_from_itself) {
   EXPECT_NEAR(j.number_or("clock_skew", 0), 3, 1e-9);
 
   hs::stats st2;
-  hs::registry other(cfg, st2, t0 + 100);
+  hs::host_registry other(cfg, st2, t0 + 100);
   other.restore_host_json(j, t0 + 100);
   std::string a, b;
   reg->write_host_json(a, host("web01"), t0 + 1);

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "heartbeat/client/plugin.hpp"
-#include "heartbeat/plugins/cpu.hpp"
+#include "heartbeat/readers/cpu.hpp"
 
 namespace heartbeat::client {
 
@@ -23,7 +23,7 @@ class cpu_monitor_plugin {
   net::awaitable<result<void>> initialize() {
     // Only checks /proc/stat is readable: the first PLG (sent right after
     // start-up) then reports the average since boot rather than ~0 ms of CPU time.
-    auto r = plugins::read_file({}, "/proc/stat");
+    auto r = readers::read_file({}, "/proc/stat");
     if (!r) co_return r.err();
     co_return result<void>{};
   }
@@ -31,8 +31,8 @@ class cpu_monitor_plugin {
   net::awaitable<void> cleanup() { co_return; }
 
  private:
-  plugins::cpu_reader reader_;
-  plugins::cpu_reader::options opts_;
+  readers::cpu_reader reader_;
+  readers::cpu_reader::options opts_;
 };
 
 }  // namespace heartbeat::client

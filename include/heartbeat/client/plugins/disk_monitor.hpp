@@ -8,7 +8,7 @@
 #include <chrono>
 
 #include "heartbeat/client/plugin.hpp"
-#include "heartbeat/plugins/disk.hpp"
+#include "heartbeat/readers/disk.hpp"
 
 namespace heartbeat::client {
 
@@ -18,12 +18,12 @@ inline bool is_network_fs(std::string_view t) noexcept {
 }
 
 // The mounts disk_monitor and filesystem_info report.
-inline result<std::vector<plugins::mount_entry>> selected_mounts(bool all, bool network_fs,
+inline result<std::vector<readers::mount_entry>> selected_mounts(bool all, bool network_fs,
                                                                  const std::vector<std::string>& only) {
-  auto text = plugins::read_file({}, "/proc/self/mounts");
+  auto text = readers::read_file({}, "/proc/self/mounts");
   if (!text) return text.err();
-  std::vector<plugins::mount_entry> out;
-  for (auto& m : plugins::select_mounts(plugins::parse_mounts(*text), all)) {
+  std::vector<readers::mount_entry> out;
+  for (auto& m : readers::select_mounts(readers::parse_mounts(*text), all)) {
     if (!network_fs && is_network_fs(m.fstype)) continue;
     if (!only.empty() && std::find(only.begin(), only.end(), m.mount_point) == only.end()) continue;
     out.push_back(std::move(m));
@@ -53,13 +53,13 @@ class disk_monitor_plugin {
     auto m = selected_mounts(all_, network_fs_, only_);
     if (!m) co_return m.err();
     json::value d = json::value::object();
-    d.set("partitions", plugins::partitions_from_mounts(*m));
+    d.set("partitions", readers::partitions_from_mounts(*m));
     if (io_) {
       auto before = prev_;
       auto t0 = prev_time_;
       if (sample_io()) {
         double secs = std::chrono::duration<double>(prev_time_ - t0).count();
-        d.set("io", plugins::diskstats_rates(before, prev_, secs));
+        d.set("io", readers::diskstats_rates(before, prev_, secs));
       }
     }
     co_return d;
@@ -69,13 +69,13 @@ class disk_monitor_plugin {
  private:
   bool all_ = false, network_fs_ = false, io_ = true;
   std::vector<std::string> only_;
-  std::map<std::string, plugins::diskstat> prev_;
+  std::map<std::string, readers::diskstat> prev_;
   std::chrono::steady_clock::time_point prev_time_;
 
   bool sample_io() {
-    auto t = plugins::read_file({}, "/proc/diskstats");
+    auto t = readers::read_file({}, "/proc/diskstats");
     if (!t) return false;
-    prev_ = plugins::parse_diskstats(*t);
+    prev_ = readers::parse_diskstats(*t);
     prev_time_ = std::chrono::steady_clock::now();
     return true;
   }

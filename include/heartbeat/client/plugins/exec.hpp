@@ -42,7 +42,7 @@ class exec_plugin {
     if (r.rc != 0)
       co_return make_error("exit",
                            "exited with " + std::to_string(r.rc) + ": " + r.err.substr(0, r.err.find('\n')));
-    auto v = json::parse(plugins::trim(r.out));
+    auto v = json::parse(readers::trim(r.out));
     if (!v || !v->is_object()) co_return make_error("output", "output is not a JSON object");
     co_return std::move(*v);
   }

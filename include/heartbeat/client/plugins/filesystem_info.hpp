@@ -28,8 +28,8 @@ class filesystem_info_plugin {
       f.set("device", e.device);
       f.set("fstype", e.fstype);
       f.set("options", e.options);
-      if (auto u = plugins::statvfs_usage(e.mount_point))
-        f.set("total_gb", plugins::round_to(u->total / (1024.0 * 1024.0 * 1024.0), 2));
+      if (auto u = readers::statvfs_usage(e.mount_point))
+        f.set("total_gb", readers::round_to(u->total / (1024.0 * 1024.0 * 1024.0), 2));
       fs.set(e.mount_point, std::move(f));
     }
     json::value d = json::value::object();

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "heartbeat/client/plugin.hpp"
-#include "heartbeat/plugins/memory.hpp"
+#include "heartbeat/readers/memory.hpp"
 
 namespace heartbeat::client {
 
@@ -15,11 +15,11 @@ class memory_monitor_plugin {
 
   explicit memory_monitor_plugin(plugin_context&) {}
   net::awaitable<result<void>> initialize() {
-    auto r = plugins::read_memory();
+    auto r = readers::read_memory();
     if (!r) co_return r.err();
     co_return result<void>{};
   }
-  net::awaitable<result<json::value>> collect() { co_return plugins::read_memory(); }
+  net::awaitable<result<json::value>> collect() { co_return readers::read_memory(); }
   net::awaitable<void> cleanup() { co_return; }
 };
 

@@ -14,7 +14,7 @@
 #include "heartbeat/client/detail/join.hpp"
 #include "heartbeat/client/detail/subprocess.hpp"
 #include "heartbeat/client/plugin.hpp"
-#include "heartbeat/plugins/nagios.hpp"
+#include "heartbeat/readers/nagios.hpp"
 
 namespace heartbeat::client {
 
@@ -50,7 +50,7 @@ class nagios_runner_plugin {
       check ch;
       ch.timeout = timeout;
       r.get("name", ch.name);
-      if (ch.name.empty() || plugins::sanitize_key(ch.name) != ch.name) {
+      if (ch.name.empty() || readers::sanitize_key(ch.name) != ch.name) {
         c.options.diag().error(r.key_path("name"), "is required: letters, digits, '_', '-' or '.'");
         continue;
       }
@@ -91,7 +91,7 @@ class nagios_runner_plugin {
       if (r.timed_out)
         err = "UNKNOWN - plugin timed out after " + json::value(checks_[i].timeout).dump() + " s";
       int rc = r.timed_out ? 3 : r.rc;
-      plugins::add_nagios_fields(d, checks_[i].name, rc, r.timed_out ? std::string_view{} : r.out, err);
+      readers::add_nagios_fields(d, checks_[i].name, rc, r.timed_out ? std::string_view{} : r.out, err);
       if (r.rc < 0 && !r.timed_out) log::warn(name_, ": ", checks_[i].name, " killed by signal ", -r.rc);
     }
     co_return d;

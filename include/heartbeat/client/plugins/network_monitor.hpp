@@ -9,7 +9,7 @@
 #include <chrono>
 
 #include "heartbeat/client/plugin.hpp"
-#include "heartbeat/plugins/network.hpp"
+#include "heartbeat/readers/network.hpp"
 
 namespace heartbeat::client {
 
@@ -37,11 +37,11 @@ class network_monitor_plugin {
     if (!s) co_return s.err();
     auto now = std::chrono::steady_clock::now();
     double secs = std::chrono::duration<double>(now - prev_time_).count();
-    json::value d = plugins::network_json(prev_, *s, secs, loopback_);
+    json::value d = readers::network_json(prev_, *s, secs, loopback_);
     prev_ = std::move(*s);
     prev_time_ = now;
     if (connections_) {
-      json::value conns = plugins::read_connections(tcp_states_);
+      json::value conns = readers::read_connections(tcp_states_);
       if (conns.size()) d.set("connections", std::move(conns));
     }
     co_return d;
@@ -51,13 +51,13 @@ class network_monitor_plugin {
  private:
   bool loopback_ = false, connections_ = true, tcp_states_ = false;
   std::vector<std::string> only_;
-  std::map<std::string, plugins::iface_counters> prev_;
+  std::map<std::string, readers::iface_counters> prev_;
   std::chrono::steady_clock::time_point prev_time_;
 
-  result<std::map<std::string, plugins::iface_counters>> sample() {
-    auto t = plugins::read_file({}, "/proc/net/dev");
+  result<std::map<std::string, readers::iface_counters>> sample() {
+    auto t = readers::read_file({}, "/proc/net/dev");
     if (!t) return t.err();
-    auto m = plugins::parse_net_dev(*t);
+    auto m = readers::parse_net_dev(*t);
     if (!only_.empty())
       std::erase_if(
           m, [&](const auto& kv) { return std::find(only_.begin(), only_.end(), kv.first) == only_.end(); });

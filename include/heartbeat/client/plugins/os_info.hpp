@@ -4,7 +4,7 @@
 
 #include "heartbeat/client/plugin.hpp"
 #include "heartbeat/core/version.hpp"
-#include "heartbeat/plugins/os_info.hpp"
+#include "heartbeat/readers/os_info.hpp"
 
 namespace heartbeat::client {
 
@@ -17,7 +17,7 @@ class os_info_plugin {
   explicit os_info_plugin(plugin_context&) {}
   net::awaitable<result<void>> initialize() { co_return result<void>{}; }
   net::awaitable<result<json::value>> collect() {
-    json::value d = plugins::read_os_info();
+    json::value d = readers::read_os_info();
     d.set("agent", std::string("hbc/") + version);
     co_return d;
   }

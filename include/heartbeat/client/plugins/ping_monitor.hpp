@@ -8,7 +8,7 @@
 #include "heartbeat/client/detail/join.hpp"
 #include "heartbeat/client/detail/subprocess.hpp"
 #include "heartbeat/client/plugin.hpp"
-#include "heartbeat/plugins/ping.hpp"
+#include "heartbeat/readers/ping.hpp"
 
 namespace heartbeat::client {
 
@@ -43,7 +43,7 @@ class ping_monitor_plugin {
     for (std::size_t i = 0; i < hosts_.size(); ++i) {
       const auto& r = (*results)[i];
       if (!r.spawned) co_return make_error("spawn", r.err);
-      hosts.set(hosts_[i], plugins::ping_json(plugins::parse_ping_output(r.out)));
+      hosts.set(hosts_[i], readers::ping_json(readers::parse_ping_output(r.out)));
     }
     json::value d = json::value::object();
     d.set("hosts", std::move(hosts));

@@ -6,7 +6,7 @@
 
 #include "heartbeat/client/detail/subprocess.hpp"
 #include "heartbeat/client/plugin.hpp"
-#include "heartbeat/plugins/zfs.hpp"
+#include "heartbeat/readers/zfs.hpp"
 
 namespace heartbeat::client {
 
@@ -22,25 +22,25 @@ class zfs_monitor_plugin {
   }
   net::awaitable<result<void>> initialize() {
     // Named argv vectors: GCC 12 miscompiles braced lists inside co_await expressions.
-    std::vector<std::string> args{"list", "-Hp", "-o", plugins::zpool_list_columns};
+    std::vector<std::string> args{"list", "-Hp", "-o", readers::zpool_list_columns};
     auto r = co_await run(std::move(args));
     if (!r.spawned) co_return make_error("zpool", r.err);
     if (r.rc != 0) co_return make_error("zpool", "zpool list failed: " + first_line(r.err));
     co_return result<void>{};
   }
   net::awaitable<result<json::value>> collect() {
-    std::vector<std::string> list_args{"list", "-Hp", "-o", plugins::zpool_list_columns};
+    std::vector<std::string> list_args{"list", "-Hp", "-o", readers::zpool_list_columns};
     auto list = co_await run(std::move(list_args));
     if (!list.spawned || list.rc != 0)
       co_return make_error("zpool", "zpool list failed: " + first_line(list.err));
-    json::value pools = plugins::parse_zpool_list(list.out);
+    json::value pools = readers::parse_zpool_list(list.out);
     std::vector<std::string> io_args{"iostat", "-Hp"};
     auto io = co_await run(std::move(io_args));
-    if (io.rc == 0) plugins::merge_zpool_iostat(pools, io.out);
+    if (io.rc == 0) readers::merge_zpool_iostat(pools, io.out);
     std::vector<std::string> st_args{"status"};
     auto st = co_await run(std::move(st_args));
     if (st.rc == 0) {
-      json::value status = plugins::parse_zpool_status(st.out);
+      json::value status = readers::parse_zpool_status(st.out);
       for (auto& [name, p] : pools.as_object())
         if (const json::value* s = status.find(name))
           for (const auto& [k, v] : s->as_object()) p.set(k, v);

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/result.hpp"
 
 namespace heartbeat::server::detail {
@@ -32,12 +33,6 @@ inline void append_iso_utc(std::string& out, double ts) {
     cached_t = t;
   }
   out.append(cached, cached_n);
-}
-
-inline double now_seconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 // mkdir -p with mode 0750 for created directories.

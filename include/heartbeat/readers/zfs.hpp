@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "heartbeat/core/json.hpp"
-#include "heartbeat/plugins/proc.hpp"
+#include "heartbeat/readers/proc.hpp"
 
-namespace heartbeat::plugins {
+namespace heartbeat::readers {
 
 // The column list zfs_monitor asks for, so the layout never depends on defaults.
 inline constexpr const char* zpool_list_columns = "name,size,alloc,free,frag,cap,dedup,health";
@@ -117,4 +117,4 @@ inline json::value parse_zpool_status(std::string_view text) {
   return pools;
 }
 
-}  // namespace heartbeat::plugins
+}  // namespace heartbeat::readers

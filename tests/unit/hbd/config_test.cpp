@@ -1,11 +1,11 @@
-// server::load_server_config: defaults, every key read, errors with key paths.
-#include "heartbeat/server/config.hpp"
+// hbd::load_config: defaults, every key read, errors with key paths.
+#include "heartbeat/hbd/config.hpp"
 
 #include <gtest/gtest.h>
 
 #include "heartbeat/config/yaml.hpp"
 
-namespace hs = heartbeat::server;
+namespace hs = heartbeat::hbd;
 namespace hc = heartbeat::config;
 
 namespace {
@@ -13,7 +13,7 @@ namespace {
 hs::config load(const std::string& yaml, hc::diagnostics& d) {
   auto v = hc::parse_yaml(yaml);
   EXPECT_TRUE(v) << (v ? "" : v.err().message);
-  return hs::load_server_config(v ? *v : heartbeat::json::value::object(), d);
+  return hs::load_config(v ? *v : heartbeat::json::value::object(), d);
 }
 
 bool has(const hc::diagnostics& d, const std::string& text) {
@@ -26,7 +26,7 @@ bool has(const hc::diagnostics& d, const std::string& text) {
 
 TEST(server_config, defaults_follow_the_spec) {
   hc::diagnostics d;
-  auto c = hs::load_server_config(heartbeat::json::value::object(), d);
+  auto c = hs::load_config(heartbeat::json::value::object(), d);
   EXPECT_FALSE(d.has_errors());
   EXPECT_EQ(c.hb_port, 50003);
   EXPECT_EQ(c.hbd_port, 50004);

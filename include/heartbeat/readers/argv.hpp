@@ -14,7 +14,7 @@
 
 #include "heartbeat/core/result.hpp"
 
-namespace heartbeat::plugins {
+namespace heartbeat::readers {
 
 inline result<std::vector<std::string>> split_command(std::string_view s) {
   std::vector<std::string> argv;
@@ -72,4 +72,4 @@ inline result<std::vector<std::string>> split_command(std::string_view s) {
   return argv;
 }
 
-}  // namespace heartbeat::plugins
+}  // namespace heartbeat::readers

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "heartbeat/core/json.hpp"
-#include "heartbeat/plugins/proc.hpp"
+#include "heartbeat/readers/proc.hpp"
 
-namespace heartbeat::plugins {
+namespace heartbeat::readers {
 
 // Jiffies of one "cpu" line of /proc/stat (guest time is already inside user).
 struct cpu_times {
@@ -255,4 +255,4 @@ class cpu_reader {
   stat_sample prev_;  // zero before the first read: the first percent is since boot
 };
 
-}  // namespace heartbeat::plugins
+}  // namespace heartbeat::readers

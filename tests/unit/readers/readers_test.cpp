@@ -1,13 +1,13 @@
-// Specification of the pure readers in include/heartbeat/plugins/ on fixture
+// Specification of the pure readers in include/heartbeat/readers/ on fixture
 // files (tests/fixtures/proc/host1 is a fake root with /proc and /etc).
-#include "heartbeat/plugins/readers.hpp"
+#include "heartbeat/readers/readers.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
 using namespace heartbeat;
-using namespace heartbeat::plugins;
+using namespace heartbeat::readers;
 
 namespace {
 const std::string fx = HB_FIXTURES_DIR;

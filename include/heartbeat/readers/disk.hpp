@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "heartbeat/core/json.hpp"
-#include "heartbeat/plugins/proc.hpp"
+#include "heartbeat/readers/proc.hpp"
 
-namespace heartbeat::plugins {
+namespace heartbeat::readers {
 
 struct mount_entry {
   std::string device;
@@ -266,4 +266,4 @@ inline json::value diskstats_rates(const std::map<std::string, diskstat>& before
   return io;
 }
 
-}  // namespace heartbeat::plugins
+}  // namespace heartbeat::readers

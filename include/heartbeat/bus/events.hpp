@@ -1,6 +1,6 @@
-// Events the registry emits when host state changes, data arrives or alerts
-// move; consumed by the journal, the store, the WebSocket hub, the notifier and
-// the DNS worker. Emitted and delivered on the registry (io_context) thread:
+// The event bus: what the host registry emits when host state changes, data
+// arrives or alerts move, and the fan-out to the journal, the store, the WebSocket
+// hub, the notifier and the DNS worker. Emitted and delivered on the io thread:
 // a sink must only copy what it needs and enqueue it, never block.
 #pragma once
 
@@ -11,7 +11,7 @@
 
 #include "heartbeat/core/json.hpp"
 
-namespace heartbeat::server {
+namespace heartbeat::bus {
 
 enum class event_kind : std::uint8_t {
   host,     // a host's state or a connection changed (data: the host as /api/0/hosts shows it)
@@ -81,4 +81,4 @@ class event_bus {
   std::vector<entry> sinks_;
 };
 
-}  // namespace heartbeat::server
+}  // namespace heartbeat::bus

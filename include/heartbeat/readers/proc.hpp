@@ -19,7 +19,7 @@
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
 
-namespace heartbeat::plugins {
+namespace heartbeat::readers {
 
 // Reads a whole file (procfs files report size 0, so read until EOF), at most
 // max_bytes. `root` is prepended to `path` so tests can point at fixture trees.
@@ -151,4 +151,4 @@ inline std::string valid_utf8_prefix(std::string_view s, std::size_t max_bytes) 
   return out;
 }
 
-}  // namespace heartbeat::plugins
+}  // namespace heartbeat::readers

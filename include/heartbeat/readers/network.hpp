@@ -10,9 +10,9 @@
 #include <string_view>
 
 #include "heartbeat/core/json.hpp"
-#include "heartbeat/plugins/proc.hpp"
+#include "heartbeat/readers/proc.hpp"
 
-namespace heartbeat::plugins {
+namespace heartbeat::readers {
 
 struct iface_counters {
   std::uint64_t rx_bytes = 0, rx_packets = 0, rx_errors = 0, rx_dropped = 0;
@@ -188,4 +188,4 @@ inline json::value network_json(const std::map<std::string, iface_counters>& bef
   return d;
 }
 
-}  // namespace heartbeat::plugins
+}  // namespace heartbeat::readers

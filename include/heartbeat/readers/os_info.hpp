@@ -9,9 +9,9 @@
 #include <string_view>
 
 #include "heartbeat/core/json.hpp"
-#include "heartbeat/plugins/proc.hpp"
+#include "heartbeat/readers/proc.hpp"
 
-namespace heartbeat::plugins {
+namespace heartbeat::readers {
 
 // KEY=value lines; values may be "double" or 'single' quoted with \ escapes.
 inline std::map<std::string, std::string> parse_os_release(std::string_view text) {
@@ -81,4 +81,4 @@ inline json::value read_os_info(std::string_view root = {}) {
   return os_info_json(read_uname(), rel);
 }
 
-}  // namespace heartbeat::plugins
+}  // namespace heartbeat::readers

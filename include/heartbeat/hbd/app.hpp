@@ -15,30 +15,30 @@
 #include <vector>
 
 #include "heartbeat/alert/engine.hpp"
-#include "heartbeat/api/registry_backend.hpp"
+#include "heartbeat/hbd/registry_backend.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/net/asio.hpp"
 #include "heartbeat/notify/service.hpp"
 #include "heartbeat/protocol/system_policy.hpp"
-#include "heartbeat/server/config.hpp"
+#include "heartbeat/hbd/config.hpp"
 #include "heartbeat/server/dns.hpp"
 #include "heartbeat/server/ingest.hpp"
 #include "heartbeat/server/journal.hpp"
 #include "heartbeat/server/monitor.hpp"
-#include "heartbeat/server/registry.hpp"
+#include "heartbeat/server/host_registry.hpp"
 #include "heartbeat/server/stats.hpp"
 #include "heartbeat/server/store.hpp"
-#include "heartbeat/server/user_overlay.hpp"
+#include "heartbeat/hbd/user_overlay.hpp"
 
-namespace heartbeat::server {
+namespace heartbeat::hbd {
 
 class app {
  public:
   using policy = protocol::system_policy;
 
   explicit app(config c)
-      : cfg_(std::move(c)), reg_(cfg_, stats_, wall_now()), ingest_(io_, reg_, stats_), monitor_(io_, reg_) {
+      : cfg_(std::move(c)), reg_(cfg_, stats_, clock::wall_now()), ingest_(io_, reg_, stats_), monitor_(io_, reg_) {
     ingest_.configure(cfg_);
   }
   app(const app&) = delete;
@@ -46,9 +46,9 @@ class app {
   ~app() { shutdown(); }
 
   asio::io_context& io() noexcept { return io_; }
-  registry& reg() noexcept { return reg_; }
-  const registry& reg() const noexcept { return reg_; }
-  stats& counters() noexcept { return stats_; }
+  server::host_registry& reg() noexcept { return reg_; }
+  const server::host_registry& reg() const noexcept { return reg_; }
+  server::stats& counters() noexcept { return stats_; }
   const config& cfg() const noexcept { return cfg_; }
   std::uint16_t udp_port() const { return ingest_.port(); }
 
@@ -73,7 +73,7 @@ class app {
     // ==== API: start the HTTP server (hbd_host:hbd_port) and WebSocket (ws_port)
     // on io_; it reads reg_ and stats_ directly on this thread.
     // Set api_backend_->set_engine(&engine) / set_store(&store) where those are built.
-    api_backend_ = std::make_unique<api::registry_backend>(reg_, stats_, cfg_);
+    api_backend_ = std::make_unique<registry_backend>(reg_, stats_, cfg_);
     api_backend_->set_store(store_.get());
     api_backend_->set_engine(&engine_);
     api_backend_->on_users_changed = [this](const api::user_directory& d) { on_api_users(d); };
@@ -101,7 +101,7 @@ class app {
       return {};
     }
     cfg::diagnostics diag;
-    config next = load_server_config_file(cfg_.source, diag);
+    config next = load_config_file(cfg_.source, diag);
     for (const auto& d : diag.items)
       log::write(d.is_error ? log::level::error : log::level::warn, "hbd: reload: ", d.text());
     if (diag.has_errors()) {
@@ -114,7 +114,7 @@ class app {
     next.hbd_port = cfg_.hbd_port;
     next.ws_port = cfg_.ws_port;
     cfg_ = std::move(next);
-    reg_.apply_config(cfg_, wall_now());
+    reg_.apply_config(cfg_, clock::wall_now());
     ingest_.configure(cfg_);
     // ==== ALERT: engine_.set_rules(compiled rules)
     {
@@ -157,19 +157,19 @@ class app {
  private:
   asio::io_context io_{1};
   config cfg_;
-  stats stats_;
-  registry reg_;
-  ingest<policy> ingest_;
-  monitor monitor_;
-  std::unique_ptr<api::registry_backend> api_backend_;  // ==== API
+  server::stats stats_;
+  server::host_registry reg_;
+  server::ingest<policy> ingest_;
+  server::monitor monitor_;
+  std::unique_ptr<registry_backend> api_backend_;  // ==== API
   std::unique_ptr<api::http_server> api_;
   asio::signal_set signals_{io_, SIGINT, SIGTERM, SIGHUP};
   bool stopped_ = false;
 
   // ==== PERSIST ---------------------------------------------------------------
-  std::unique_ptr<journal> journal_;
-  std::unique_ptr<store> store_;
-  std::unique_ptr<dns_worker> dns_;
+  std::unique_ptr<server::journal> journal_;
+  std::unique_ptr<server::store> store_;
+  std::unique_ptr<server::dns_worker> dns_;
 
   // ==== NOTIFY ----------------------------------------------------------------
   std::unique_ptr<notify::service> notifier_;
@@ -194,8 +194,8 @@ class app {
     for (auto& m : notifier_->metric_series())
       stats_.add_gauge(std::move(m.name), std::move(m.help), std::move(m.read));
     notifier_->start();
-    reg_.events().subscribe(notifier_->sink(), event_bit(event_kind::host) | event_bit(event_kind::alert) |
-                                                   event_bit(event_kind::dropped));
+    reg_.events().subscribe(notifier_->sink(), bus::event_bit(bus::event_kind::host) | bus::event_bit(bus::event_kind::alert) |
+                                                   bus::event_bit(bus::event_kind::dropped));
   }
 
   // ==== USERS: the config's users with the API's changes on top (user_overlay.hpp) --------
@@ -205,11 +205,11 @@ class app {
 
   // The API's settings with the effective users; brings the notifier's routing along.
   api::settings api_settings() {
-    api::settings s = api::settings_from(cfg_);
+    api::settings s = settings_from(cfg_);
     config_users_ = s.users;
     std::vector<std::string> stale;
     s.users = users_overlay_.apply(config_users_, &stale);
-    double now = wall_now();
+    double now = clock::wall_now();
     for (const auto& n : stale)
       if (store_) store_->forget_user(n, now);
     users_now_.clear();
@@ -223,7 +223,7 @@ class app {
 
   // A user was created, changed or deleted through /api/0/users: persist it, route by it.
   void on_api_users(const api::user_directory& d) {
-    double now = wall_now();
+    double now = clock::wall_now();
     auto changes = users_overlay_.diff(users_now_, d.all(), config_users_, now);
     if (changes.empty()) return;
     cfg::diagnostics quiet;
@@ -255,14 +255,14 @@ class app {
       alert_snapshot_.clear();
       if (auto n = engine_.restore_state(arr)) log::info("alert: restored ", *n, " alert states");
     }
-    reg_.hooks().plugin_sample = [this](host& h, const protocol::plugin_msg& m, double now) {
+    reg_.hooks().plugin_sample = [this](server::host& h, const protocol::plugin_msg& m, double now) {
       // ==== PERSIST: PLG data goes to the store from the raw text (the store sink skips plugin events).
       if (store_) store_->put_plugin(h.name, m.plugin, m.ts ? *m.ts : now, m.data_json);
       engine_.evaluate_plugin(h.alert_ref, h.name, m.plugin, {m.leaves.data(), m.leaf_count}, now,
                               alert_out_);
       publish_alerts();
     };
-    reg_.hooks().rtt_sample = [this](host& h, double rtt_ms, double now) {
+    reg_.hooks().rtt_sample = [this](server::host& h, double rtt_ms, double now) {
       engine_.evaluate_rtt(h.alert_ref, h.name, rtt_ms, now, alert_out_);
       publish_alerts();
     };
@@ -272,18 +272,18 @@ class app {
       publish_alerts();
     };
     reg_.events().subscribe(
-        [this](const event& e) {
-          if (e.kind == event_kind::dropped) engine_.forget_host(e.host);
+        [this](const bus::event& e) {
+          if (e.kind == bus::event_kind::dropped) engine_.forget_host(e.host);
         },
-        event_bit(event_kind::dropped));
+        bus::event_bit(bus::event_kind::dropped));
   }
-  // Each transition becomes an event_kind::alert event (journal, store, WebSocket, notifier):
+  // Each transition becomes an alert event (journal, store, WebSocket, notifier):
   // data = alert::to_json(t) plus the state record the store restores from.
   void publish_alerts() {
     if (alert_out_.empty()) return;
     for (const auto& t : alert_out_) {
-      event e;
-      e.kind = event_kind::alert;
+      bus::event e;
+      e.kind = bus::event_kind::alert;
       e.ts = t.ts;
       e.host = t.host;
       e.data = alert::to_json(t);
@@ -297,8 +297,8 @@ class app {
     alert_out_.clear();
   }
 
-  static journal_options journal_opts(const config& c) {
-    journal_options o;
+  static server::journal_options journal_opts(const config& c) {
+    server::journal_options o;
     o.enabled = c.journal_enabled;
     o.dir = c.journal_dir;
     o.file = c.journal_file;
@@ -306,8 +306,8 @@ class app {
     o.max_backups = c.journal_max_backups;
     return o;
   }
-  static dns_options dns_opts(const config& c) {
-    dns_options o;
+  static server::dns_options dns_opts(const config& c) {
+    server::dns_options o;
     o.nsupdate_bin = c.nsupdate_bin;
     o.dyndomains = c.dyndomains;
     o.key_file = c.nsupdate_key;
@@ -319,39 +319,39 @@ class app {
   }
 
   void save_dirty_hosts() {
-    reg_.drain_dirty([this](const host& h) { store_->put_host(h.name, reg_.entry_json(h), h.last_seen); });
+    reg_.drain_dirty([this](const server::host& h) { store_->put_host(h.name, reg_.entry_json(h), h.last_seen); });
   }
 
   result<void> start_persistence() {
-    double now = wall_now();
-    store_options so;
+    double now = clock::wall_now();
+    server::store_options so;
     so.path = cfg_.state_db;
     so.history_retention = cfg_.history_retention;
     so.history_samples = cfg_.history_samples;
-    store_ = std::make_unique<store>(so);
+    store_ = std::make_unique<server::store>(so);
     auto snap = store_->load();
     if (!snap) return make_error("store", "state_db " + cfg_.state_db + ": " + snap.err().message);
     restore(*snap, now);
     if (auto r = store_->start([this](std::function<void()> f) { asio::post(io_, std::move(f)); }); !r)
       return make_error("store", "state_db " + cfg_.state_db + ": " + r.err().message);
     // PLG data is written from the raw text (plugin_sample), so the store reads no plugin events.
-    reg_.events().subscribe(store_->sink(false), all_event_kinds & ~event_bit(event_kind::plugin));
+    reg_.events().subscribe(store_->sink(false), bus::all_event_kinds & ~bus::event_bit(bus::event_kind::plugin));
 
-    journal_ = std::make_unique<journal>(journal_opts(cfg_));
+    journal_ = std::make_unique<server::journal>(journal_opts(cfg_));
     if (auto r = journal_->start(); !r)
       return make_error("journal", "journal " + cfg_.journal_path() + ": " + r.err().message);
     // The journal writes PLG and MSG lines from the raw text (hooks), not from events.
-    reg_.events().subscribe(journal_->sink(), all_event_kinds & ~(event_bit(event_kind::plugin) |
-                                                                  event_bit(event_kind::message)));
-    reg_.hooks().journal_message = [this](const protocol::message&, std::string_view text, const source& src,
+    reg_.events().subscribe(journal_->sink(), bus::all_event_kinds & ~(bus::event_bit(bus::event_kind::plugin) |
+                                                                  bus::event_bit(bus::event_kind::message)));
+    reg_.hooks().journal_message = [this](const protocol::message&, std::string_view text, const server::source& src,
                                           std::string_view address,
                                           double t) { journal_->append_message(address, src.port, t, text); };
 
-    dns_ = std::make_unique<dns_worker>(dns_opts(cfg_));
+    dns_ = std::make_unique<server::dns_worker>(dns_opts(cfg_));
     if (!cfg_.dyndomains.empty()) {
       if (auto r = dns_->start(); !r) return make_error("dns", r.err().message);
     }
-    reg_.hooks().dns_update = [this](const host& h, bool force) {
+    reg_.hooks().dns_update = [this](const server::host& h, bool force) {
       if (cfg_.dyndomains.empty()) {
         if (force) log::warn("dns: ", h.name, ": no dyndomains configured");
         return;
@@ -361,10 +361,10 @@ class app {
     };
     // A host removed through the API loses the records hbd set for it.
     reg_.events().subscribe(
-        [this](const event& e) {
-          if (e.kind == event_kind::dropped && dns_) dns_->remove(e.host);
+        [this](const bus::event& e) {
+          if (e.kind == bus::event_kind::dropped && dns_) dns_->remove(e.host);
         },
-        event_bit(event_kind::dropped));
+        bus::event_bit(bus::event_kind::dropped));
     stats_.add_gauge("heartbeat_queue_depth{queue=\"journal\"}", "Lines waiting for the journal writer.",
                      [this] { return static_cast<double>(journal_ ? journal_->stats().queue_depth : 0); });
     stats_.add_gauge("heartbeat_queue_dropped_total{queue=\"journal\"}",
@@ -381,9 +381,9 @@ class app {
     return {};
   }
 
-  void restore(const store_snapshot& snap, double now) {
+  void restore(const server::store_snapshot& snap, double now) {
     for (const auto& sh : snap.hosts) {
-      host& h = sh.json.is_object() ? reg_.restore_host_json(sh.json, now) : reg_.restore_host(sh.name, now);
+      server::host& h = sh.json.is_object() ? reg_.restore_host_json(sh.json, now) : reg_.restore_host(sh.name, now);
       for (const auto& p : sh.plugins) {
         if (p.history.empty()) {
           if (!p.data_json.empty()) reg_.restore_plugin_sample(h, p.name, p.ts, p.data_json);
@@ -424,4 +424,4 @@ class app {
   }
 };
 
-}  // namespace heartbeat::server
+}  // namespace heartbeat::hbd

@@ -1,4 +1,4 @@
-// api::backend over hbd's real parts: the registry (host state, plugin rings, messages, changes),
+// The API's backend (api::backend) over hbd's real parts: the registry (host state, plugin rings, messages, changes),
 // the alert engine (alert states), the store (history beyond the ring) and the stats (counters for
 // /metrics). Created by server::app and used on the io thread only, like everything it reads.
 #pragma once
@@ -13,22 +13,19 @@
 #include <utility>
 #include <vector>
 
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/alert/engine.hpp"
 #include "heartbeat/api/backend.hpp"
 #include "heartbeat/api/http_server.hpp"
 #include "heartbeat/protocol/reject.hpp"
 #include "heartbeat/server/config.hpp"
-#include "heartbeat/server/registry.hpp"
+#include "heartbeat/server/host_registry.hpp"
 #include "heartbeat/server/stats.hpp"
 #include "heartbeat/server/store.hpp"
 
-namespace heartbeat::api {
+namespace heartbeat::hbd {
 
 namespace detail {
-
-inline double wall_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // Numeric (and boolean) leaves of a plugin's data, with their dotted paths, for /metrics.
 inline void numeric_leaves(const json::value& v, std::string& path,
@@ -50,7 +47,7 @@ inline void numeric_leaves(const json::value& v, std::string& path,
 }
 
 // Splits `name{a="b",c="d"}` (a stats gauge name) into the family and its labels.
-inline std::string split_gauge_name(const std::string& full, labels& out) {
+inline std::string split_gauge_name(const std::string& full, api::labels& out) {
   auto brace = full.find('{');
   if (brace == std::string::npos) return full;
   std::string_view rest(full);
@@ -68,16 +65,16 @@ inline std::string split_gauge_name(const std::string& full, labels& out) {
     }
     if (!rest.empty()) rest.remove_prefix(1);
     if (!rest.empty() && rest.front() == ',') rest.remove_prefix(1);
-    out.emplace_back(sanitize_label_name(key), std::move(val));
+    out.emplace_back(api::sanitize_label_name(key), std::move(val));
   }
-  return sanitize_metric_name(full.substr(0, brace));
+  return api::sanitize_metric_name(full.substr(0, brace));
 }
 
 }  // namespace detail
 
 // The HTTP side's settings from hbd's configuration.
-inline settings settings_from(const server::config& c) {
-  settings s;
+inline api::settings settings_from(const server::config& c) {
+  api::settings s;
   s.address = c.hbd_host.empty() ? std::string("0.0.0.0") : c.hbd_host;
   s.http_port = c.hbd_port;
   s.ws_port = c.ws_port;
@@ -92,7 +89,7 @@ inline settings settings_from(const server::config& c) {
   s.cors_origins = c.cors_origins;
   s.session_ttl = c.session_ttl;
   for (const auto& [name, u] : c.users)
-    s.users.push_back(user{name, u.full_name, u.avatar, u.password, u.admin, u.notification_channels});
+    s.users.push_back(api::user{name, u.full_name, u.avatar, u.password, u.admin, u.notification_channels});
   return s;
 }
 
@@ -147,10 +144,10 @@ inline json::value redact_secrets(const json::value& root) {
   return v;
 }
 
-class registry_backend : public backend {
+class registry_backend : public api::backend {
  public:
   // `engine` and `db` may be null (no alerting, no store); `cfg` must outlive this object.
-  registry_backend(server::registry& reg, server::stats& st, const server::config& cfg,
+  registry_backend(server::host_registry& reg, server::stats& st, const server::config& cfg,
                    alert::engine* engine = nullptr, server::store* db = nullptr)
       : reg_(reg), stats_(st), cfg_(&cfg), engine_(engine), store_(db) {}
 
@@ -158,7 +155,7 @@ class registry_backend : public backend {
   void set_engine(alert::engine* e) { engine_ = e; }
   void set_store(server::store* s) { store_ = s; }
   // Called with the users after an API change (the app persists them or updates the notifier).
-  std::function<void(const user_directory&)> on_users_changed;
+  std::function<void(const api::user_directory&)> on_users_changed;
 
   std::vector<std::string> host_names() const override {
     std::vector<std::string> v;
@@ -167,31 +164,31 @@ class registry_backend : public backend {
     return v;
   }
   bool has_host(std::string_view host) const override { return reg_.find(host) != nullptr; }
-  host_access access(std::string_view host) const override {
+  api::host_access access(std::string_view host) const override {
     const server::host* h = reg_.find(host);
     // While drop_host() publishes the `dropped` event the host is already gone: its last roles
     // decide who hears about it.
     if (!h && dropping_ && dropping_->first == host) return dropping_->second;
     if (!h) return {};
-    return host_access{h->owner, h->managers, h->monitors};
+    return api::host_access{h->owner, h->managers, h->monitors};
   }
   void write_host_json(std::string& out, std::string_view host) const override {
     if (const server::host* h = reg_.find(host)) out += reg_.entry_json(*h);
   }
-  void write_hosts_json(std::string& out, const user* who) const override {
-    double now = detail::wall_now();
+  void write_hosts_json(std::string& out, const api::user* who) const override {
+    double now = clock::wall_now();
     out.reserve(out.size() + 64 + reg_.size() * 800);  // ~700 bytes per host: one allocation
     if (!who) return reg_.write_hosts_json(out, now);
     reg_.write_hosts_json(out, now, [who](const server::host& h) {
-      return role_on(*who, h.owner, h.managers, h.monitors) != role::none;
+      return api::role_on(*who, h.owner, h.managers, h.monitors) != api::role::none;
     });
   }
-  std::size_t write_hosts_page(std::string& out, const user* who, std::size_t offset,
+  std::size_t write_hosts_page(std::string& out, const api::user* who, std::size_t offset,
                                std::size_t limit) const override {
     std::size_t total = 0;
     out.push_back('[');
     for (const server::host* h : reg_.hosts()) {
-      if (who && role_on(*who, h->owner, h->managers, h->monitors) == role::none) continue;
+      if (who && api::role_on(*who, h->owner, h->managers, h->monitors) == api::role::none) continue;
       if (total >= offset && total - offset < limit) {
         if (total > offset) out.push_back(',');
         out += reg_.entry_json(*h);
@@ -278,18 +275,18 @@ class registry_backend : public backend {
 
   result<std::string> queue_command(std::string_view host, std::string_view command,
                                     const std::vector<std::string>& args, std::string_view by) override {
-    return reg_.queue_command(host, std::string(command), args, std::string(by), detail::wall_now());
+    return reg_.queue_command(host, std::string(command), args, std::string(by), clock::wall_now());
   }
   result<std::string> queue_upgrade(std::string_view host, std::string_view version,
                                     std::string_view by) override {
-    return reg_.queue_upgrade(host, std::string(version), std::string(by), detail::wall_now());
+    return reg_.queue_upgrade(host, std::string(version), std::string(by), clock::wall_now());
   }
   result<void> request_dns(std::string_view host) override { return reg_.request_dns(host); }
   result<void> drop_host(std::string_view host) override {
     std::string name(host);
     if (const server::host* h = reg_.find(name))
-      dropping_.emplace(name, host_access{h->owner, h->managers, h->monitors});
-    bool dropped = reg_.drop_host(name, detail::wall_now());
+      dropping_.emplace(name, api::host_access{h->owner, h->managers, h->monitors});
+    bool dropped = reg_.drop_host(name, clock::wall_now());
     dropping_.reset();
     if (!dropped) return make_error("not_found", "no host named " + name);
     if (engine_) engine_->forget_host(name);
@@ -299,11 +296,11 @@ class registry_backend : public backend {
   result<json::value> ack_alert(std::string_view host, std::string_view metric_path,
                                 std::string_view by) override {
     if (!engine_) return make_error("unavailable", "alerting is not enabled");
-    double now = detail::wall_now();
+    double now = clock::wall_now();
     auto t = engine_->ack(host, metric_path, by, now);
     if (!t) return make_error(t.err().code == "not_alerting" ? "conflict" : t.err().code, t.err().message);
-    server::event e;
-    e.kind = server::event_kind::alert;
+    bus::event e;
+    e.kind = bus::event_kind::alert;
     e.ts = now;
     e.host = std::string(host);
     e.data = alert::to_json(*t);
@@ -311,14 +308,14 @@ class registry_backend : public backend {
     reg_.events().publish(e);
     return alert::to_json(*t);
   }
-  result<void> set_access(std::string_view host, const host_access& a) override {
-    return reg_.set_access(host, a.owner, a.managers, a.monitors, detail::wall_now());
+  result<void> set_access(std::string_view host, const api::host_access& a) override {
+    return reg_.set_access(host, a.owner, a.managers, a.monitors, clock::wall_now());
   }
-  void users_changed(const user_directory& u) override {
+  void users_changed(const api::user_directory& u) override {
     if (on_users_changed) on_users_changed(u);
   }
-  void subscribe(server::event_sink sink) override { reg_.events().subscribe(std::move(sink)); }
-  void subscribe_kinds(server::event_sink sink, std::uint32_t kinds, std::function<bool()> active) override {
+  void subscribe(bus::event_sink sink) override { reg_.events().subscribe(std::move(sink)); }
+  void subscribe_kinds(bus::event_sink sink, std::uint32_t kinds, std::function<bool()> active) override {
     reg_.events().subscribe(std::move(sink), kinds, std::move(active));
   }
 
@@ -431,8 +428,8 @@ class registry_backend : public backend {
                                 {"rejected", std::move(rejected)}});
   }
 
-  void collect_metrics(metrics_writer& w, const user* who) const override {
-    double now = detail::wall_now();
+  void collect_metrics(api::metrics_writer& w, const api::user* who) const override {
+    double now = clock::wall_now();
     w.family("heartbeat_host_up", "gauge", "1 when the host is UP (LATE counts as up), else 0.");
     w.family("heartbeat_host_state", "gauge", "The host's current state (label state) has value 1.");
     w.family("heartbeat_host_last_seen_timestamp_seconds", "gauge",
@@ -452,7 +449,7 @@ class registry_backend : public backend {
              "Unix time of each plugin's latest sample.");
     std::string path;
     for (const server::host* h : reg_.hosts()) {
-      if (who && role_on(*who, h->owner, h->managers, h->monitors) == role::none) continue;
+      if (who && api::role_on(*who, h->owner, h->managers, h->monitors) == api::role::none) continue;
       const std::string& hn = h->name;
       bool up = h->state == server::host_state::up || h->state == server::host_state::late;
       w.sample("heartbeat_host_up", {{"host", hn}}, up ? 1 : 0);
@@ -463,7 +460,7 @@ class registry_backend : public backend {
       if (h->clock_skew) w.sample("heartbeat_host_clock_skew_seconds", {{"host", hn}}, *h->clock_skew);
       for (const auto& c : h->conns) {
         if (!c.present) continue;
-        labels l{{"host", hn}, {"family", server::to_string(c.family)}};
+        api::labels l{{"host", hn}, {"family", server::to_string(c.family)}};
         bool cup = c.state == server::host_state::up || c.state == server::host_state::late;
         w.sample("heartbeat_connection_up", l, cup ? 1 : 0);
         if (c.rtt) w.sample("heartbeat_connection_rtt_seconds", l, *c.rtt / 1000.0);
@@ -490,7 +487,7 @@ class registry_backend : public backend {
         if (s.host.empty()) return;
         if (who && !who->admin) {
           const server::host* h = reg_.find(s.host);
-          if (!h || role_on(*who, h->owner, h->managers, h->monitors) == role::none) return;
+          if (!h || api::role_on(*who, h->owner, h->managers, h->monitors) == api::role::none) return;
         }
         w.sample("heartbeat_alert_level", {{"host", s.host}, {"metric_path", s.metric_path}},
                  static_cast<double>(static_cast<int>(s.m.lvl)));
@@ -531,7 +528,7 @@ class registry_backend : public backend {
     w.family("heartbeat_udp_receive_buffer_bytes", "gauge", "SO_RCVBUF granted by the kernel.");
     w.sample("heartbeat_udp_receive_buffer_bytes", {}, static_cast<double>(st.udp_rcvbuf_bytes));
     for (const auto& g : st.gauges) {
-      labels l;
+      api::labels l;
       std::string fam = detail::split_gauge_name(g.name, l);
       bool is_counter = fam.size() > 6 && fam.compare(fam.size() - 6, 6, "_total") == 0;
       w.family(fam, is_counter ? "counter" : "gauge", g.help);
@@ -577,12 +574,12 @@ class registry_backend : public backend {
     return out;
   }
 
-  server::registry& reg_;
+  server::host_registry& reg_;
   server::stats& stats_;
   const server::config* cfg_;
   alert::engine* engine_;
   server::store* store_;
-  std::optional<std::pair<std::string, host_access>> dropping_;  // during drop_host() only
+  std::optional<std::pair<std::string, api::host_access>> dropping_;  // during drop_host() only
 };
 
-}  // namespace heartbeat::api
+}  // namespace heartbeat::hbd

@@ -24,7 +24,7 @@
 #include "heartbeat/core/string_map.hpp"
 #include "heartbeat/protocol/messages.hpp"
 #include "heartbeat/server/config.hpp"
-#include "heartbeat/server/events.hpp"
+#include "heartbeat/bus/events.hpp"
 #include "heartbeat/server/host.hpp"
 #include "heartbeat/server/stats.hpp"
 
@@ -71,13 +71,13 @@ inline std::string format_address(const source& s) {
 
 }  // namespace detail
 
-class registry {
+class host_registry {
  public:
   static constexpr std::size_t messages_kept = 30;
   static constexpr std::size_t finished_commands_kept = 20;
   static constexpr double short_down = 4.0;  // a DOWN shorter than this sends no recovery notification
 
-  registry(const config& c, stats& st, double now)
+  host_registry(const config& c, stats& st, double now)
       : stats_(st), started_(now), wheel_(wheel_slots), wheel_done_(slot_of(now) - 1) {
     apply_config(c, now);
   }
@@ -161,7 +161,7 @@ class registry {
   const std::vector<message_entry>& messages() const noexcept { return messages_; }  // oldest first
   double started() const noexcept { return started_; }
   double grace() const noexcept { return grace_; }
-  event_bus& events() noexcept { return events_; }
+  bus::event_bus& events() noexcept { return events_; }
   registry_hooks& hooks() noexcept { return hooks_; }
   stats& counters() noexcept { return stats_; }
 
@@ -225,7 +225,7 @@ class registry {
             json::value::object({{"host", h.name},
                                  {"boot_time", h.boot_time ? json::value(*h.boot_time) : json::value()},
                                  {"seq_restart", seq_restart}});
-        publish(event_kind::reboot, now, h.name, std::move(d));
+        publish(bus::event_kind::reboot, now, h.name, std::move(d));
       }
     }
 
@@ -264,10 +264,10 @@ class registry {
     double ts = m.ts ? *m.ts : now;
     push_sample(p, ts, m.data_json);
     if (hooks_.plugin_sample) hooks_.plugin_sample(h, m, now);
-    if (events_.wants(event_kind::plugin)) {
+    if (events_.wants(bus::event_kind::plugin)) {
       json::value data;
       if (auto parsed = json::parse(m.data_json)) data = std::move(*parsed);
-      publish(event_kind::plugin, now, h.name,
+      publish(bus::event_kind::plugin, now, h.name,
               json::value::object(
                   {{"host", h.name}, {"plugin", m.plugin}, {"data", std::move(data)}, {"timestamp", ts}}));
     }
@@ -405,7 +405,7 @@ class registry {
     std::string n = it->first;
     erase_host(n);
     add_message(now, n, "removed", "state");
-    publish(event_kind::dropped, now, n, json::value::object({{"name", n}, {"removed", true}}));
+    publish(bus::event_kind::dropped, now, n, json::value::object({{"name", n}, {"removed", true}}));
     return true;
   }
 
@@ -692,7 +692,7 @@ class registry {
   // A server-side line in the messages ring (and a message event).
   void add_message(double now, const std::string& host_name, std::string msg, std::string event) {
     message_entry m{now, host_name, std::move(msg), std::move(event)};
-    if (events_.wants(event_kind::message)) publish(event_kind::message, now, host_name, message_json(m));
+    if (events_.wants(bus::event_kind::message)) publish(bus::event_kind::message, now, host_name, message_json(m));
     push_message(std::move(m));
   }
 
@@ -719,7 +719,7 @@ class registry {
   std::size_t sweep_pos_ = 0;
   std::uint64_t epoch_ = 1;   // bumped by changes that may touch every host's /api/0/hosts entry
   std::vector<host*> dirty_;  // hosts changed by messages since the last drain_dirty()
-  event_bus events_;
+  bus::event_bus events_;
   registry_hooks hooks_;
 
   static double late_slack(double interval) { return std::max(0.5, interval * 0.1); }
@@ -928,24 +928,24 @@ class registry {
     publish_host(h, now, &t);
   }
 
-  // event_kind::host: the /api/0/hosts entry, plus "transition" when the host's state moved.
+  // bus::event_kind::host: the /api/0/hosts entry, plus "transition" when the host's state moved.
   void publish_host(host& h, double now, json::value* transition) {
     touch(h);  // every caller changed something the entry shows
-    if (!events_.wants(event_kind::host)) return;
+    if (!events_.wants(bus::event_kind::host)) return;
     json::value d = host_json(h, now);
     if (transition) d.set("transition", std::move(*transition));
-    publish(event_kind::host, now, h.name, std::move(d));
+    publish(bus::event_kind::host, now, h.name, std::move(d));
   }
 
   void publish_command(host& h, const command_record& c, double now) {
     touch(h);
     if (events_.empty()) return;
-    publish(event_kind::command, now, h.name, command_json(h, c));
+    publish(bus::event_kind::command, now, h.name, command_json(h, c));
   }
 
-  void publish(event_kind k, double now, const std::string& host_name, json::value data) {
+  void publish(bus::event_kind k, double now, const std::string& host_name, json::value data) {
     ++stats_.events_published;
-    event e{k, now, host_name, std::move(data)};
+    bus::event e{k, now, host_name, std::move(data)};
     events_.publish(e);
   }
 };

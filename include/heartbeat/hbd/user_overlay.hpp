@@ -17,7 +17,7 @@
 #include "heartbeat/notify/service.hpp"
 #include "heartbeat/server/store.hpp"
 
-namespace heartbeat::server {
+namespace heartbeat::hbd {
 
 // A user as the store keeps it: the API's fields plus the password hash.
 inline json::value user_record_json(const api::user& u) {
@@ -95,7 +95,7 @@ class user_overlay {
       auto c = out.find(it->first);
       std::string now_base = user_fingerprint(c == out.end() ? nullptr : &c->second);
       if (now_base != it->second.base) {
-        log::info("users: the config file changed user '", it->first,
+        log::info("users: the config file changed api::user '", it->first,
                   "' after the API did; the config file's version is used");
         if (stale) stale->push_back(it->first);
         it = entries_.erase(it);
@@ -183,4 +183,4 @@ inline void sync_notifier_users(notify::service& n, const notify::settings& base
   for (const auto& [name, u] : cfg) n.remove_user(name);
 }
 
-}  // namespace heartbeat::server
+}  // namespace heartbeat::hbd

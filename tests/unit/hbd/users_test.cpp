@@ -7,13 +7,14 @@
 
 #include <filesystem>
 
-#include "heartbeat/server/user_overlay.hpp"
+#include "heartbeat/hbd/user_overlay.hpp"
 
 #include "../temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace heartbeat;
 using namespace heartbeat::server;
+using namespace heartbeat::hbd;
 
 namespace {
 

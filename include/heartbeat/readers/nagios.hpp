@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "heartbeat/core/json.hpp"
-#include "heartbeat/plugins/proc.hpp"
+#include "heartbeat/readers/proc.hpp"
 
-namespace heartbeat::plugins {
+namespace heartbeat::readers {
 
 enum class nagios_status : int { ok = 0, warning = 1, critical = 2, unknown = 3 };
 
@@ -156,4 +156,4 @@ inline void add_nagios_fields(json::value& data, std::string_view name, int rc, 
   }
 }
 
-}  // namespace heartbeat::plugins
+}  // namespace heartbeat::readers

@@ -11,9 +11,9 @@
 #include <string_view>
 
 #include "heartbeat/core/json.hpp"
-#include "heartbeat/plugins/proc.hpp"
+#include "heartbeat/readers/proc.hpp"
 
-namespace heartbeat::plugins {
+namespace heartbeat::readers {
 
 // Values in bytes.
 struct meminfo {
@@ -126,4 +126,4 @@ inline result<json::value> read_memory(std::string_view root = {}) {
   return memory_json(m, arc);
 }
 
-}  // namespace heartbeat::plugins
+}  // namespace heartbeat::readers

@@ -8,9 +8,9 @@
 #include <string_view>
 
 #include "heartbeat/core/json.hpp"
-#include "heartbeat/plugins/proc.hpp"
+#include "heartbeat/readers/proc.hpp"
 
-namespace heartbeat::plugins {
+namespace heartbeat::readers {
 
 struct ping_result {
   unsigned transmitted = 0;
@@ -73,4 +73,4 @@ inline json::value ping_json(const ping_result& r) {
   return d;
 }
 
-}  // namespace heartbeat::plugins
+}  // namespace heartbeat::readers
