@@ -57,8 +57,8 @@ struct alert_state {
   bool attention_ = false;  // listed for tick() (not OK, or its rule has missing_after)
 };
 
-// The alert as /api/0/hosts/{h}/alerts lists it: seed 002 fields (metric_path, level, since,
-// last_value, last_check, notification_count) plus threshold, acknowledged, ack_by, reason,
+// The alert as /api/0/hosts/{h}/alerts lists it (docs/API.md): metric_path, level, since,
+// last_value, last_check, notification_count, threshold, acknowledged, ack_by, reason,
 // display, maintenance (window name or null).
 json::value to_json(const alert_state& s, std::string_view maintenance = {});
 // The full record for the store (restore_state reads it back).
@@ -218,4 +218,6 @@ class engine {
 
 }  // namespace heartbeat::alert
 
-#include "heartbeat/alert/detail/engine_impl.hpp"
+#include "heartbeat/alert/detail/engine_bind.hpp"
+#include "heartbeat/alert/detail/engine_changes.hpp"
+#include "heartbeat/alert/detail/engine_json.hpp"

@@ -1,162 +1,30 @@
 // Threshold rules compiled once from the configuration tree (`thresholds`,
 // `threshold_configs`, `threshold_renotify_interval`, `threshold_missing_after`,
-// `maintenance`, `hosts.<h>.threshold_config` / `watch`), with every error
-// reported by key path. Built at load/reload (any thread), then read-only on the
-// io thread by the engine.
+// `maintenance`, `hosts.<h>.threshold_config` / `watch`) into a ruleset
+// (rule_table.hpp), with every error reported by key path. Runs at load/reload
+// (any thread); the engine then reads the result on the io thread.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
-#include "heartbeat/alert/maintenance.hpp"
+#include "heartbeat/alert/maintenance_config.hpp"
+#include "heartbeat/alert/rule_table.hpp"
 #include "heartbeat/alert/template.hpp"
 #include "heartbeat/alert/types.hpp"
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
-#include "heartbeat/core/string_map.hpp"
 
 namespace heartbeat::alert {
-
-// `for` / `recover_after`: the condition must hold this long or for this many consecutive samples.
-struct hold {
-  double seconds = 0;
-  std::uint32_t samples = 0;
-  bool active() const noexcept { return seconds > 0 || samples > 1; }
-};
-
-struct rule {
-  std::string path;    // "cpu_monitor.cpu_percent", "nagios_runner.status_code", "rtt.web01"
-  std::string source;  // config key path it came from (after profile merging: the default's)
-  op oper = op::gt;
-  bool has_warning = false, has_critical = false;
-  double warning = 0, critical = 0;
-  double hysteresis = 0.02;
-  // Precomputed recovery thresholds: a level is kept while the value is still beyond these.
-  double warning_recover = 0, critical_recover = 0;
-  hold raise_hold;           // `for`
-  hold recover_hold;         // `recover_after`
-  double missing_after = 0;  // seconds without a sample -> UNKNOWN; 0: never
-  display_template display;
-  bool display_uses_fields = false;
-
-  // Recovery threshold of a threshold under this operator: hysteresis as a fraction
-  // of the threshold's magnitude, on the safe side ("90, 10 % -> 81" for >, "5, 10 % -> 5.5" for <).
-  double recover_of(double t) const noexcept {
-    double d = std::fabs(t) * hysteresis;
-    switch (oper) {
-      case op::gt:
-      case op::ge: return t - d;
-      case op::lt:
-      case op::le: return t + d;
-      default: return t;
-    }
-  }
-  void precompute() noexcept {
-    warning_recover = recover_of(warning);
-    critical_recover = recover_of(critical);
-  }
-};
-
-// The rules of one plugin, keyed by their path inside the plugin data ("partitions./.percent").
-using heartbeat::string_hash;
-using rule_map = string_map<rule>;
-
-struct plugin_rules {
-  rule_map by_path;
-};
-
-// A resolved match: the rule and, for generic matches, the length of the stripped prefix
-// of the leaf's last segment ("check_disk_root" of "check_disk_root_status_code").
-struct rule_match {
-  const rule* r = nullptr;
-  std::uint32_t check_begin = 0, check_len = 0;  // offsets into the leaf path
-};
-
-// Exact first; then strips leading underscore-separated segments of the last path segment.
-// Allocates only for generic candidates (callers cache the result per leaf path).
-inline rule_match match_rule(const plugin_rules& pr, std::string_view leaf_path) {
-  rule_match m;
-  if (auto it = pr.by_path.find(leaf_path); it != pr.by_path.end()) {
-    m.r = &it->second;
-    return m;
-  }
-  std::size_t last_dot = leaf_path.rfind('.');
-  std::size_t seg = last_dot == std::string_view::npos ? 0 : last_dot + 1;
-  std::string_view parent = leaf_path.substr(0, seg);
-  std::string_view name = leaf_path.substr(seg);
-  std::string cand;
-  for (std::size_t us = name.find('_'); us != std::string_view::npos; us = name.find('_', us + 1)) {
-    if (us + 1 >= name.size()) break;
-    cand.assign(parent);
-    cand.append(name.substr(us + 1));
-    if (auto it = pr.by_path.find(std::string_view(cand)); it != pr.by_path.end()) {
-      m.r = &it->second;
-      m.check_begin = static_cast<std::uint32_t>(seg);
-      m.check_len = static_cast<std::uint32_t>(us);
-      return m;
-    }
-  }
-  return m;
-}
-
-// The rules one host uses: the defaults with its profiles applied.
-struct rule_table {
-  string_map<plugin_rules> plugins;
-  const plugin_rules* plugin(std::string_view name) const noexcept {
-    auto it = plugins.find(name);
-    return it == plugins.end() ? nullptr : &it->second;
-  }
-  // "plugin.leaf.path" -> rule (for restores and acks by metric path).
-  rule_match match_metric(std::string_view metric_path) const {
-    auto dot = metric_path.find('.');
-    if (dot == std::string_view::npos) return {};
-    const plugin_rules* pr = plugin(metric_path.substr(0, dot));
-    if (!pr) return {};
-    rule_match m = match_rule(*pr, metric_path.substr(dot + 1));
-    return m;
-  }
-};
-
-struct ruleset {
-  double renotify_interval = 3600;  // threshold_renotify_interval; 0: no reminders
-  double missing_after = 0;         // threshold_missing_after default for every rule; 0: off
-  std::shared_ptr<const rule_table> defaults = std::make_shared<rule_table>();
-  // Hosts with a threshold_config: the merged table (shared between hosts with the same list).
-  string_map<std::shared_ptr<const rule_table>> host_tables;
-  // thresholds.rtt.<host>: exact names first, then globs in config order.
-  string_map<rule> rtt_exact;
-  std::vector<std::pair<std::string, rule>> rtt_globs;
-  // Profiles' own `rtt` rule, per host using them (the last profile with one wins).
-  string_map<rule> rtt_profile;
-  string_map<bool> host_watch;  // hosts.<h>.watch
-  std::vector<maintenance_window> maintenance;
-
-  const rule_table& table_for(std::string_view host) const noexcept {
-    auto it = host_tables.find(host);
-    return it == host_tables.end() ? *defaults : *it->second;
-  }
-  const rule* rtt_rule(std::string_view host) const noexcept {
-    if (auto it = rtt_exact.find(host); it != rtt_exact.end()) return &it->second;
-    if (auto it = rtt_profile.find(host); it != rtt_profile.end()) return &it->second;
-    for (const auto& [pat, r] : rtt_globs)
-      if (glob_match(pat, host)) return &r;
-    return nullptr;
-  }
-  bool watch(std::string_view host) const noexcept {
-    auto it = host_watch.find(host);
-    return it == host_watch.end() ? true : it->second;
-  }
-};
 
 namespace detail {
 
@@ -360,112 +228,6 @@ inline void report(const std::vector<rule_error>& errs, const std::string& abs_r
     d.error(e.rel.empty() ? abs_root : config::join_path(abs_root, e.rel), e.message);
 }
 
-inline void read_maintenance(const json::value& list, config::diagnostics& d,
-                             std::vector<maintenance_window>& out) {
-  if (!list.is_array()) {
-    d.error("maintenance", "must be a list of windows");
-    return;
-  }
-  std::set<std::string> names;
-  std::size_t idx = 0;
-  for (const auto& node : list.as_array()) {
-    std::string path = "maintenance." + std::to_string(idx++);
-    config::object_reader r(node, path, d);
-    if (!node.is_object()) continue;
-    maintenance_window w;
-    r.get("name", w.name);
-    if (w.name.empty()) w.name = "maintenance-" + std::to_string(idx - 1);
-    if (!names.insert(w.name).second) d.error(r.key_path("name"), "duplicate window name \"" + w.name + "\"");
-    r.get("hosts", w.hosts);
-    for (const auto& h : w.hosts)
-      if (h == "*") w.hosts.clear();
-    double duration = 0;
-    bool has_duration = r.has("duration");
-    r.get_duration("duration", duration);
-    auto time_of = [&](std::string_view key) -> std::optional<double> {
-      const json::value* v = r.raw(key);
-      if (!v) return std::nullopt;
-      if (v->is_number()) return v->as_number();
-      if (v->is_string())
-        if (auto t = parse_utc_time(v->as_string())) return t;
-      d.error(r.key_path(key), "must be a Unix time or a UTC time like 2026-11-23T22:00:00Z");
-      return std::nullopt;
-    };
-    bool has_start = r.has("start"), has_cron = r.has("cron"), has_days = r.has("days") || r.has("at");
-    int kinds = int(has_start) + int(has_cron) + int(has_days);
-    if (kinds != 1) {
-      d.error(path, "needs exactly one of start (one-off), days + at (weekly) or cron (recurring)");
-      r.known({"start", "end", "cron", "days", "at"});
-      r.finish();
-      continue;
-    }
-    bool ok = true;
-    if (has_start) {
-      w.k = maintenance_window::kind::once;
-      auto s = time_of("start");
-      std::optional<double> e = r.has("end") ? time_of("end") : std::nullopt;
-      if (!s)
-        ok = false;
-      else if (e)
-        w.start = *s, w.end = *e;
-      else if (has_duration && duration > 0)
-        w.start = *s, w.end = *s + duration;
-      else if (!r.has("end"))
-        d.error(path, "a one-off window needs end or duration"), ok = false;
-      else
-        ok = false;
-      if (ok && !(w.end > w.start)) d.error(r.key_path("end"), "must be after start"), ok = false;
-    } else {
-      w.k = maintenance_window::kind::recurring;
-      if (!has_duration || duration <= 0)
-        d.error(r.key_path("duration"), "a recurring window needs a duration"), ok = false;
-      w.duration = duration;
-      if (has_cron) {
-        std::string expr;
-        r.get("cron", expr);
-        if (auto e = parse_cron(expr, w)) d.error(r.key_path("cron"), *e), ok = false;
-      } else {
-        std::vector<std::string> days;
-        std::string at;
-        r.get("days", days);
-        r.get("at", at);
-        w.dows = 0;
-        if (!r.has("days")) w.dows = 0x7f;
-        for (std::size_t i = 0; i < days.size(); ++i) {
-          if (days[i] == "daily" || days[i] == "*")
-            w.dows = 0x7f;
-          else if (auto dw = day_of_week(days[i]))
-            w.dows |= static_cast<std::uint8_t>(1u << *dw);
-          else
-            d.error(r.key_path("days") + "." + std::to_string(i),
-                    "unknown day \"" + days[i] + "\" (mon..sun)"),
-                ok = false;
-        }
-        int hh = -1, mm = -1;
-        if (at.size() == 5 && at[2] == ':') {
-          auto dig = [&](char c) { return c >= '0' && c <= '9'; };
-          if (dig(at[0]) && dig(at[1]) && dig(at[3]) && dig(at[4]))
-            hh = (at[0] - '0') * 10 + (at[1] - '0'), mm = (at[3] - '0') * 10 + (at[4] - '0');
-        }
-        if (hh < 0 || hh > 23 || mm < 0 || mm > 59) {
-          d.error(r.key_path("at"), "must be a UTC time of day like \"02:30\"");
-          ok = false;
-        } else {
-          w.minutes = std::uint64_t{1} << mm;
-          w.hours = 1u << hh;
-          w.doms = 0xfffffffeu;
-          w.months = 0x1ffe;
-          w.dow_restricted = true;
-          w.dom_restricted = false;
-        }
-      }
-    }
-    r.known({"end"});
-    r.finish();
-    if (ok) out.push_back(std::move(w));
-  }
-}
-
 }  // namespace detail
 
 // Compiles the alerting part of the configuration. Every problem becomes a diagnostic with its
@@ -622,7 +384,7 @@ inline ruleset compile_rules(const json::value& root, config::diagnostics& d) {
   rs.defaults = std::move(defaults);
 
   if (const json::value* m = root.find("maintenance"); m && !m->is_null())
-    detail::read_maintenance(*m, d, rs.maintenance);
+    read_maintenance(*m, d, rs.maintenance);
   return rs;
 }
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "heartbeat/alert/rules.hpp"
+#include "heartbeat/alert/maintenance_config.hpp"
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/notify/notification.hpp"
@@ -394,7 +394,7 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
   // ---- maintenance: the alert engine's windows (compile_rules reports their errors) ----
   if (const json::value* m = root.find("maintenance"); m && m->is_array()) {
     config::diagnostics quiet;
-    alert::detail::read_maintenance(*m, quiet, s.maintenance);
+    alert::read_maintenance(*m, quiet, s.maintenance);
   }
   return s;
 }

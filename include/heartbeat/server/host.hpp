@@ -4,6 +4,8 @@
 // reads it there and changes it only through registry methods.
 #pragma once
 
+#include <arpa/inet.h>
+
 #include <array>
 #include <cstdint>
 #include <map>
@@ -47,6 +49,17 @@ struct source {
   std::uint16_t port = 0;
   bool operator==(const source&) const = default;
 };
+
+namespace detail {
+
+// The address as text ("192.0.2.7", "2001:db8::7").
+inline std::string format_address(const source& s) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(s.family == address_family::ipv4 ? AF_INET : AF_INET6, s.addr.data(), buf, sizeof buf);
+  return buf;
+}
+
+}  // namespace detail
 
 // One (host, address family) pair.
 struct connection {

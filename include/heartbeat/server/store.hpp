@@ -12,27 +12,25 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include <sys/stat.h>
 
+#include "heartbeat/bus/events.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/core/spsc_queue.hpp"
 #include "heartbeat/server/detail/persist_util.hpp"
 #include "heartbeat/server/detail/sqlite.hpp"
-#include "heartbeat/bus/events.hpp"
+#include "heartbeat/server/detail/store_schema.hpp"
+#include "heartbeat/server/store_snapshot.hpp"
 
 namespace heartbeat::server {
-
-inline constexpr int store_schema_version = 1;
 
 struct store_options {
   std::string path;  // state_db (or its alias pickfile); empty: detail::default_state_db()
@@ -46,36 +44,6 @@ struct store_options {
   std::chrono::milliseconds commit_interval{200};  // ... or this long after the batch's first row
   std::chrono::seconds prune_interval{60};
   std::size_t query_queue_capacity = 256;
-};
-
-struct history_sample {
-  double ts = 0;
-  std::string data_json;  // the plugin's `data` object as JSON text
-};
-
-struct stored_plugin {
-  std::string name;
-  double ts = 0;                        // timestamp of the latest sample
-  std::string data_json;                // latest data
-  std::vector<history_sample> history;  // last history_samples samples, oldest first (latest included)
-};
-
-struct stored_host {
-  std::string name;
-  json::value json;  // the host as last published (event data, /api/0/hosts shape), connections included
-  std::vector<stored_plugin> plugins;  // by plugin name
-};
-
-// What load() returns for the registry (and the alert engine) to restore from.
-struct store_snapshot {
-  std::vector<stored_host> hosts;     // by name; every host with a row or plugin data
-  std::vector<json::value> alerts;    // alert records as published in alert events, by host and metric_path
-  std::vector<json::value> commands;  // command records as published in command events, oldest first
-  std::vector<json::value> messages;  // the last messages_loaded message records, oldest first
-  std::map<std::string, std::string> state;  // put_state() key/value pairs (e.g. an alert engine export)
-  // API user changes (the overlay on the config's users, see docs/USERS.md): name -> record as
-  // put_user() wrote it (a deleted user is a record with "deleted": true).
-  std::map<std::string, json::value> users;
 };
 
 struct store_stats {
@@ -126,17 +94,17 @@ class store {
     for (const char* p : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY",
                           "PRAGMA cache_size=-32768"})
       if (auto r = db_.exec(p); !r) return r;
-    if (auto r = create_schema(); !r) {
+    if (auto r = detail::create_store_schema(db_, opt_.path); !r) {
       db_.close();
       return r;
     }
-    return prepare_writes();
+    return detail::prepare_store_writes(db_, stmts_);
   }
 
   // Reads everything the registry restores from (synchronous; before start()).
   result<store_snapshot> load() {
     if (auto r = open(); !r) return r.err();
-    return read_snapshot();
+    return detail::read_store_snapshot(db_, opt_.history_samples, opt_.messages_loaded);
   }
 
   // Starts the writer and the history reader. `post` delivers query callbacks
@@ -169,7 +137,7 @@ class store {
     reader_db_.close();
   }
 
-  // ---- writes (io thread only; never block; false = dropped, counted) ------
+  // Writes: io thread only; they never block (false: dropped, and counted).
 
   bool put_host(std::string_view name, std::string host_json, double ts) {
     return push(op{op_kind::host, ts, std::string(name), {}, std::move(host_json)});
@@ -237,8 +205,6 @@ class store {
       case bus::event_kind::dropped: drop_host(e.host, e.ts); return;
     }
   }
-
-  // ---- reads ----------------------------------------------------------------
 
   // Samples of `plugin` on `host` with since <= ts <= until, newest first, at
   // most `limit` (0: no limit). io thread; the callback runs via `post`.
@@ -312,12 +278,6 @@ class store {
     std::size_t limit = 0;
     history_callback cb;
   };
-  struct statements {
-    detail::sqlite_stmt host, conn, conn_clear, plugin_latest, plugin_hist, message, alert, command, state;
-    detail::sqlite_stmt user, user_forget;
-    detail::sqlite_stmt drop[7];
-    detail::sqlite_stmt prune_hist, prune_msgs, prune_cmds;
-  };
 
   bool push(op&& o) {
     if (!q_.push(std::move(o))) {
@@ -328,218 +288,7 @@ class store {
     return true;
   }
 
-  result<void> create_schema() {
-    if (auto r =
-            db_.exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
-                     "CREATE TABLE IF NOT EXISTS hosts(name TEXT PRIMARY KEY, updated REAL NOT NULL, json "
-                     "TEXT NOT NULL)"
-                     " WITHOUT ROWID;"
-                     "CREATE TABLE IF NOT EXISTS connections(host TEXT NOT NULL, family TEXT NOT NULL, "
-                     "updated REAL NOT NULL,"
-                     " json TEXT NOT NULL, PRIMARY KEY(host, family)) WITHOUT ROWID;"
-                     "CREATE TABLE IF NOT EXISTS plugin_latest(host TEXT NOT NULL, plugin TEXT NOT NULL, ts "
-                     "REAL NOT NULL,"
-                     " data TEXT NOT NULL, PRIMARY KEY(host, plugin)) WITHOUT ROWID;"
-                     "CREATE TABLE IF NOT EXISTS plugin_history(id INTEGER PRIMARY KEY, host TEXT NOT NULL,"
-                     " plugin TEXT NOT NULL, ts REAL NOT NULL, data TEXT NOT NULL);"
-                     "CREATE INDEX IF NOT EXISTS plugin_history_hpt ON plugin_history(host, plugin, ts);"
-                     "CREATE INDEX IF NOT EXISTS plugin_history_ts ON plugin_history(ts);"
-                     "CREATE TABLE IF NOT EXISTS alerts(host TEXT NOT NULL, metric_path TEXT NOT NULL, "
-                     "updated REAL NOT NULL,"
-                     " json TEXT NOT NULL, PRIMARY KEY(host, metric_path)) WITHOUT ROWID;"
-                     "CREATE TABLE IF NOT EXISTS commands(id TEXT PRIMARY KEY, host TEXT NOT NULL, updated "
-                     "REAL NOT NULL,"
-                     " json TEXT NOT NULL) WITHOUT ROWID;"
-                     "CREATE TABLE IF NOT EXISTS messages(id INTEGER PRIMARY KEY, ts REAL NOT NULL, host "
-                     "TEXT NOT NULL,"
-                     " json TEXT NOT NULL);"
-                     "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, updated REAL NOT NULL, value "
-                     "TEXT NOT NULL)"
-                     " WITHOUT ROWID;"
-                     // Added without a version bump: older hbd versions simply ignore the table.
-                     "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, updated REAL NOT NULL, json "
-                     "TEXT NOT NULL) WITHOUT ROWID;");
-        !r)
-      return r;
-    auto st = db_.prepare("SELECT max(version) FROM schema_version");
-    if (!st) return st.err();
-    int version = 0;
-    bool have = false;
-    if (st->step() == SQLITE_ROW && sqlite3_column_type(st->get(), 0) != SQLITE_NULL) {
-      version = static_cast<int>(st->integer(0));
-      have = true;
-    }
-    if (!have) return db_.exec("INSERT INTO schema_version(version) VALUES (1)");
-    if (version > store_schema_version)
-      return make_error("store_version", opt_.path + " has schema version " + std::to_string(version) +
-                                             ", newer than this hbd understands (" +
-                                             std::to_string(store_schema_version) + ")");
-    return {};
-  }
-
-  result<void> prepare_writes() {
-    auto p = [&](detail::sqlite_stmt& s, std::string_view sql) -> result<void> {
-      auto r = db_.prepare(sql);
-      if (!r) return r.err();
-      s = std::move(*r);
-      return {};
-    };
-    statements& s = stmts_;
-    const std::pair<detail::sqlite_stmt*, const char*> all[] = {
-        {&s.host,
-         "INSERT INTO hosts(name, updated, json) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
-         "updated = excluded.updated, json = excluded.json"},
-        {&s.conn,
-         "INSERT INTO connections(host, family, updated, json) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(host, "
-         "family) DO UPDATE SET updated = excluded.updated, json = excluded.json"},
-        {&s.conn_clear, "DELETE FROM connections WHERE host = ?1 AND updated < ?2"},
-        {&s.plugin_latest,
-         "INSERT INTO plugin_latest(host, plugin, ts, data) VALUES (?1, ?2, ?3, ?4) ON "
-         "CONFLICT(host, plugin) DO UPDATE SET ts = excluded.ts, data = excluded.data"},
-        {&s.plugin_hist, "INSERT INTO plugin_history(host, plugin, ts, data) VALUES (?1, ?2, ?3, ?4)"},
-        {&s.message, "INSERT INTO messages(ts, host, json) VALUES (?1, ?2, ?3)"},
-        {&s.alert,
-         "INSERT INTO alerts(host, metric_path, updated, json) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(host, "
-         "metric_path) DO UPDATE SET updated = excluded.updated, json = excluded.json"},
-        {&s.command,
-         "INSERT INTO commands(id, host, updated, json) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO "
-         "UPDATE SET host = excluded.host, updated = excluded.updated, json = excluded.json"},
-        {&s.state,
-         "INSERT INTO state(key, updated, value) VALUES (?1, ?2, ?3) ON CONFLICT(key) DO UPDATE SET "
-         "updated = excluded.updated, value = excluded.value"},
-        {&s.user,
-         "INSERT INTO users(name, updated, json) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET "
-         "updated = excluded.updated, json = excluded.json"},
-        {&s.user_forget, "DELETE FROM users WHERE name = ?1"},
-        {&s.drop[0], "DELETE FROM hosts WHERE name = ?1"},
-        {&s.drop[1], "DELETE FROM connections WHERE host = ?1"},
-        {&s.drop[2], "DELETE FROM plugin_latest WHERE host = ?1"},
-        {&s.drop[3], "DELETE FROM plugin_history WHERE host = ?1"},
-        {&s.drop[4], "DELETE FROM alerts WHERE host = ?1"},
-        {&s.drop[5], "DELETE FROM commands WHERE host = ?1"},
-        {&s.drop[6], "DELETE FROM messages WHERE host = ?1"},
-        {&s.prune_hist, "DELETE FROM plugin_history WHERE ts < ?1"},
-        {&s.prune_msgs, "DELETE FROM messages WHERE id <= (SELECT max(id) FROM messages) - ?1"},
-        {&s.prune_cmds, "DELETE FROM commands WHERE updated < ?1"},
-    };
-    for (const auto& [stmt, sql] : all)
-      if (auto r = p(*stmt, sql); !r) return r;
-    return {};
-  }
-
-  // ---- load -------------------------------------------------------------------
-
-  result<store_snapshot> read_snapshot() {
-    store_snapshot snap;
-    std::map<std::string, stored_host> hosts;
-    auto host_entry = [&](std::string_view name) -> stored_host& {
-      auto [it, fresh] = hosts.try_emplace(std::string(name));
-      if (fresh) {
-        it->second.name = std::string(name);
-        it->second.json = json::value::object({{"name", json::value(name)}});
-      }
-      return it->second;
-    };
-    auto parse_or_null = [](std::string_view text) {
-      auto r = json::parse(text);
-      return r ? std::move(*r) : json::value();
-    };
-    {
-      auto st = db_.prepare("SELECT name, json FROM hosts ORDER BY name");
-      if (!st) return st.err();
-      while (st->step() == SQLITE_ROW) {
-        stored_host& h = host_entry(st->text(0));
-        json::value v = parse_or_null(st->text(1));
-        if (v.is_object()) h.json = std::move(v);
-        h.json.erase("connections");
-        h.json.set("connections", json::value::array());
-      }
-    }
-    {
-      auto st = db_.prepare("SELECT host, json FROM connections ORDER BY host, family");
-      if (!st) return st.err();
-      while (st->step() == SQLITE_ROW) {
-        stored_host& h = host_entry(st->text(0));
-        json::value c = parse_or_null(st->text(1));
-        if (!c.is_object()) continue;
-        json::value* arr = h.json.find("connections");
-        if (!arr || !arr->is_array()) arr = &h.json.set("connections", json::value::array());
-        arr->push_back(std::move(c));
-      }
-    }
-    std::map<std::pair<std::string, std::string>, stored_plugin> plugins;
-    {
-      auto st = db_.prepare("SELECT host, plugin, ts, data FROM plugin_latest ORDER BY host, plugin");
-      if (!st) return st.err();
-      while (st->step() == SQLITE_ROW) {
-        stored_plugin p;
-        p.name = std::string(st->text(1));
-        p.ts = st->real(2);
-        p.data_json = std::string(st->text(3));
-        plugins.emplace(std::pair{std::string(st->text(0)), p.name}, std::move(p));
-      }
-    }
-    if (opt_.history_samples > 0) {
-      auto st = db_.prepare(
-          "SELECT host, plugin, ts, data FROM (SELECT host, plugin, ts, data, row_number() OVER (PARTITION "
-          "BY "
-          "host, plugin ORDER BY ts DESC, id DESC) AS rn FROM plugin_history) WHERE rn <= ?1 ORDER BY host, "
-          "plugin, ts, rn DESC");
-      if (!st) return st.err();
-      st->bind(1, static_cast<std::int64_t>(opt_.history_samples));
-      while (st->step() == SQLITE_ROW) {
-        auto key = std::pair{std::string(st->text(0)), std::string(st->text(1))};
-        auto it = plugins.find(key);
-        if (it == plugins.end()) continue;  // history of a plugin without latest data: dropped host leftovers
-        it->second.history.push_back(history_sample{st->real(2), std::string(st->text(3))});
-      }
-    }
-    for (auto& [key, p] : plugins) host_entry(key.first).plugins.push_back(std::move(p));
-    {
-      auto st = db_.prepare("SELECT json FROM alerts ORDER BY host, metric_path");
-      if (!st) return st.err();
-      while (st->step() == SQLITE_ROW) {
-        json::value v = parse_or_null(st->text(0));
-        if (v.is_object()) snap.alerts.push_back(std::move(v));
-      }
-    }
-    {
-      auto st = db_.prepare("SELECT json FROM commands ORDER BY updated, id");
-      if (!st) return st.err();
-      while (st->step() == SQLITE_ROW) {
-        json::value v = parse_or_null(st->text(0));
-        if (v.is_object()) snap.commands.push_back(std::move(v));
-      }
-    }
-    {
-      auto st = db_.prepare(
-          "SELECT json FROM (SELECT id, json FROM messages ORDER BY id DESC LIMIT ?1) ORDER BY id");
-      if (!st) return st.err();
-      st->bind(1, static_cast<std::int64_t>(opt_.messages_loaded));
-      while (st->step() == SQLITE_ROW) {
-        json::value v = parse_or_null(st->text(0));
-        if (!v.is_null()) snap.messages.push_back(std::move(v));
-      }
-    }
-    {
-      auto st = db_.prepare("SELECT key, value FROM state ORDER BY key");
-      if (!st) return st.err();
-      while (st->step() == SQLITE_ROW) snap.state.emplace(std::string(st->text(0)), std::string(st->text(1)));
-    }
-    {
-      auto st = db_.prepare("SELECT name, json FROM users ORDER BY name");
-      if (!st) return st.err();
-      while (st->step() == SQLITE_ROW) {
-        json::value v = parse_or_null(st->text(1));
-        if (v.is_object()) snap.users.emplace(std::string(st->text(0)), std::move(v));
-      }
-    }
-    snap.hosts.reserve(hosts.size());
-    for (auto& [name, h] : hosts) snap.hosts.push_back(std::move(h));
-    return snap;
-  }
-
-  // ---- writer thread --------------------------------------------------------------
+  // The writer thread: applies queued writes in batched transactions and prunes by retention.
 
   void note_error(const char* what) {
     std::uint64_t n = errors_.fetch_add(1, std::memory_order_relaxed);
@@ -551,7 +300,7 @@ class store {
   }
 
   void apply(op& o) {
-    statements& s = stmts_;
+    detail::store_statements& s = stmts_;
     switch (o.kind) {
       case op_kind::host: {
         // Connections get rows of their own; the host row keeps the rest.
@@ -691,7 +440,7 @@ class store {
     commit();
   }
 
-  // ---- reader thread --------------------------------------------------------------
+  // The reader thread: answers history queries on its own read-only connection.
 
   void run_reader() {
     auto st = reader_db_.prepare(
@@ -729,7 +478,7 @@ class store {
   store_options opt_;
   detail::sqlite_db db_;         // writer connection (starting thread, then the writer thread)
   detail::sqlite_db reader_db_;  // reader thread
-  statements stmts_;
+  detail::store_statements stmts_;
   spsc_queue<op> q_;
   spsc_queue<query> qq_;
   post_function post_;

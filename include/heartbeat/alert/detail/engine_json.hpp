@@ -1,0 +1,223 @@
+// The JSON shapes of the alert engine (engine.hpp): alert states for the API
+// and the store, transitions for the event bus, the alerts endpoints, and the
+// export / restore of every state across restarts. io thread only.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "heartbeat/alert/engine.hpp"
+#include "heartbeat/core/json.hpp"
+
+namespace heartbeat::alert {
+
+namespace detail {
+
+inline json::value num_or_null(double v) { return std::isfinite(v) ? json::value(v) : json::value(); }
+
+}  // namespace detail
+
+inline json::value to_json(const alert_state& s, std::string_view maintenance) {
+  json::value o = json::value::object();
+  o.set("metric_path", s.metric_path);
+  o.set("level", to_string(s.m.lvl));
+  o.set("since", s.m.since);
+  o.set("last_value", detail::num_or_null(s.m.last_value));
+  o.set("last_check", s.m.last_check);
+  o.set("notification_count", s.notification_count);
+  o.set("threshold", detail::num_or_null(s.threshold));
+  o.set("acknowledged", s.acknowledged);
+  o.set("ack_by", s.acknowledged ? json::value(s.ack_by) : json::value());
+  o.set("reason", s.reason);
+  o.set("display", s.display);
+  o.set("maintenance", maintenance.empty() ? json::value() : json::value(maintenance));
+  return o;
+}
+
+inline json::value to_store_json(const alert_state& s) {
+  json::value o = json::value::object();
+  o.set("host", s.host);
+  o.set("metric_path", s.metric_path);
+  o.set("level", to_string(s.m.lvl));
+  o.set("since", s.m.since);
+  o.set("last_value", detail::num_or_null(s.m.last_value));
+  o.set("last_check", s.m.last_check);
+  o.set("alert_since", s.alert_since);
+  o.set("notification_count", s.notification_count);
+  o.set("last_sent", to_string(s.last_sent));
+  o.set("last_sent_ts", s.last_sent_ts);
+  o.set("acknowledged", s.acknowledged);
+  o.set("ack_by", s.ack_by);
+  o.set("ack_ts", s.ack_ts);
+  o.set("threshold", detail::num_or_null(s.threshold));
+  o.set("reason", s.reason);
+  o.set("display", s.display);
+  o.set("check_name", s.check_name_);
+  json::value f = json::value::object();
+  for (const auto& [k, v] : s.fields_) f.set(k[0] == '\x01' ? "$" + k.substr(1) : k, v);
+  o.set("fields", std::move(f));
+  return o;
+}
+
+inline json::value to_json(const transition& t) {
+  json::value o = json::value::object();
+  o.set("hostname", t.host);
+  o.set("metric_path", t.metric_path);
+  o.set("level", to_string(t.to));
+  o.set("since", t.since);
+  o.set("last_value", detail::num_or_null(t.value));
+  o.set("last_check", t.ts);
+  o.set("notification_count", t.notification_count);
+  o.set("kind", to_string(t.kind));
+  o.set("from", to_string(t.from));
+  o.set("to", to_string(t.to));
+  o.set("value", detail::num_or_null(t.value));
+  o.set("threshold", detail::num_or_null(t.threshold));
+  o.set("text", t.text);
+  o.set("display", t.display);
+  o.set("reason", t.reason);
+  o.set("notify", t.notify);
+  o.set("ts", t.ts);
+  o.set("alert_since", t.alert_since);
+  return o;
+}
+
+inline json::value engine::host_alerts_json(std::string_view host) const {
+  json::value o = json::value::object();
+  o.set("hostname", host);
+  json::value list = json::value::array();
+  std::size_t counts[4] = {0, 0, 0, 0};
+  if (const host_entry* h = find_host(host)) {
+    std::vector<const alert_state*> v;
+    for (const auto& [path, slot] : h->states) v.push_back(&states_[slot]);
+    std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->metric_path < b->metric_path; });
+    std::string_view maint = h->maint ? std::string_view(h->maint->name) : std::string_view();
+    for (const auto* s : v) {
+      list.push_back(to_json(*s, maint));
+      ++counts[static_cast<int>(s->m.lvl)];
+    }
+  }
+  o.set("alerts", std::move(list));
+  json::value sum = json::value::object();
+  sum.set("ok", counts[0]);
+  sum.set("warning", counts[1]);
+  sum.set("critical", counts[2]);
+  sum.set("unknown", counts[3]);
+  o.set("summary", std::move(sum));
+  return o;
+}
+
+template <class Visible>
+json::value engine::alerts_json(std::size_t host_count, Visible&& visible) const {
+  std::vector<const alert_state*> v;
+  for (const auto& s : states_)
+    if (!s.host.empty() && s.m.lvl != level::ok && visible(std::string_view(s.host))) v.push_back(&s);
+  auto rank = [](level l) { return l == level::critical ? 0 : l == level::warning ? 1 : 2; };
+  std::sort(v.begin(), v.end(), [&](auto* a, auto* b) {
+    if (rank(a->m.lvl) != rank(b->m.lvl)) return rank(a->m.lvl) < rank(b->m.lvl);
+    if (a->host != b->host) return a->host < b->host;
+    return a->metric_path < b->metric_path;
+  });
+  json::value list = json::value::array();
+  std::size_t crit = 0, warn = 0, unk = 0;
+  for (const auto* s : v) {
+    const host_entry* h = find_host(s->host);
+    json::value e = to_json(*s, h && h->maint ? std::string_view(h->maint->name) : std::string_view());
+    json::value o = json::value::object();
+    o.set("hostname", s->host);
+    for (auto& [k, val] : e.as_object()) o.set(k, std::move(val));
+    list.push_back(std::move(o));
+    if (s->m.lvl == level::critical)
+      ++crit;
+    else if (s->m.lvl == level::warning)
+      ++warn;
+    else
+      ++unk;
+  }
+  json::value o = json::value::object();
+  o.set("alerts", std::move(list));
+  json::value sum = json::value::object();
+  sum.set("critical", crit);
+  sum.set("warning", warn);
+  sum.set("unknown", unk);
+  sum.set("total", crit + warn + unk);
+  o.set("summary", std::move(sum));
+  o.set("host_count", host_count);
+  return o;
+}
+
+inline json::value engine::export_state() const {
+  json::value arr = json::value::array();
+  for (const auto& s : states_)
+    if (!s.host.empty()) arr.push_back(to_store_json(s));
+  json::value o = json::value::object();
+  o.set("version", 1);
+  o.set("states", std::move(arr));
+  return o;
+}
+
+inline result<std::size_t> engine::restore_state(const json::value& v) {
+  const json::value* arr = &v;
+  if (v.is_object()) arr = v.find("states");
+  if (!arr || !arr->is_array())
+    return make_error("bad_state", "alert state must be {\"states\": [...]} or a list");
+  std::size_t n = 0;
+  for (const auto& rec : arr->as_array()) {
+    // A store record, or an alert event's data carrying one under "state".
+    const json::value* sv = rec.find("state");
+    const json::value& e = sv && sv->is_object() ? *sv : rec;
+    if (!e.is_object()) continue;
+    std::string host = e.string_or("host", e.string_or("hostname", ""));
+    std::string path = e.string_or("metric_path", "");
+    auto lvl = parse_level(e.string_or("level", ""));
+    if (host.empty() || path.empty() || !lvl) continue;
+    host_entry& h = host_of(host);
+    const rule* r = nullptr;
+    std::string check;
+    if (path.rfind("rtt.", 0) == 0) {
+      r = rules_->rtt_rule(host);
+    } else {
+      rule_match m = h.table->match_metric(path);
+      r = m.r;
+      if (r) check = path.substr(path.find('.') + 1 + m.check_begin, m.check_len);
+    }
+    if (!r) continue;
+    std::uint32_t slot = state_slot(h, path, r);
+    alert_state& st = states_[slot];
+    st.m.lvl = *lvl;
+    st.m.since = e.number_or("since", 0);
+    const json::value* lv = e.find("last_value");
+    st.m.last_value = lv && lv->is_number() ? lv->as_number() : NAN;
+    st.m.last_check = e.number_or("last_check", 0);
+    st.alert_since = e.number_or("alert_since", st.m.since);
+    st.notification_count = static_cast<std::uint32_t>(e.number_or("notification_count", 0));
+    st.last_sent = parse_level(e.string_or("last_sent", "OK")).value_or(level::ok);
+    st.last_sent_ts = e.number_or("last_sent_ts", 0);
+    st.acknowledged = e.bool_or("acknowledged", false);
+    st.ack_by = e.string_or("ack_by", "");
+    st.ack_ts = e.number_or("ack_ts", 0);
+    const json::value* th = e.find("threshold");
+    st.threshold = th && th->is_number() ? th->as_number() : NAN;
+    st.reason = e.string_or("reason", "");
+    st.display = e.string_or("display", "");
+    st.check_name_ = e.string_or("check_name", check);
+    st.fields_.clear();
+    if (const json::value* f = e.find("fields"); f && f->is_object())
+      for (const auto& [k, fv] : f->as_object())
+        if (fv.is_string())
+          st.fields_.emplace_back(k.size() && k[0] == '$' ? "\x01" + k.substr(1) : k, fv.as_string());
+    if (st.m.lvl != level::ok || r->missing_after > 0) attend(slot);
+    if (path.rfind("rtt.", 0) == 0) {
+      h.rtt_resolved = true;
+      h.rtt = r;
+      h.rtt_state = slot;
+    }
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace heartbeat::alert
