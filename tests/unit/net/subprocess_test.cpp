@@ -73,6 +73,13 @@ TEST(Subprocess, StdinAndMergedStderr) {
   EXPECT_EQ(r.rc, 2);
   EXPECT_EQ(r.out, o.input + "done\n");
   EXPECT_EQ(r.err, "");
+  // More than a pipe holds goes through while the output is read.
+  process_options big;
+  big.input.assign(1 << 20, 'x');
+  big.max_output = 2 << 20;
+  auto c = run_async({"/bin/cat"}, big);
+  EXPECT_EQ(c.rc, 0);
+  EXPECT_EQ(c.out.size(), big.input.size());
   // Without input, stdin is /dev/null: a reader sees EOF at once.
   auto n = run_async({"/bin/cat"});
   EXPECT_EQ(n.rc, 0);
