@@ -1,6 +1,7 @@
 // Threshold evaluation throughput: metric checks per second on one core, with
-// the seed's rule set including the generic nagios match, over realistic PLG
-// leaves from many hosts. A "check" is one numeric leaf looked up and evaluated.
+// the rule set of docs/ALERTING.md's example including the generic nagios match,
+// over realistic PLG leaves from many hosts. A "check" is one numeric leaf looked
+// up and evaluated.
 #include <benchmark/benchmark.h>
 
 #include <string>

@@ -1,6 +1,6 @@
 // Protocol codec micro benchmarks: HTB and 2 KB PLG decode + validate (text and
 // zlib), envelope verification, encoders; simdjson On-Demand on the same HTB as the
-// baseline the targets of shared/PERFORMANCE.md were measured with.
+// baseline the protocol targets are measured against (docs/ARCHITECTURE.md, "JSON parser").
 #include <benchmark/benchmark.h>
 #include <simdjson.h>
 

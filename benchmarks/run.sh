@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the benchmarks (Release) and runs every benchmarks/run.d/*.sh in order;
-# each prints its figures beside the targets of shared/PERFORMANCE.md.
+# each prints its figures beside their targets (docs/OPERATIONS.md, "Benchmarks").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HB_BUILD_DIR="${HB_BUILD_DIR:-build-bench}"

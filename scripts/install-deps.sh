@@ -9,9 +9,10 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 PKGS=(
   build-essential cmake pkg-config clang-format
-  libasio-dev librestinio-dev libhttp-parser-dev libfmt-dev
-  libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev zlib1g-dev libssl-dev
-  libcurl4-openssl-dev libsqlite3-dev sqlite3 libhowardhinnant-date-dev tzdata libcli11-dev libspdlog-dev
+  libasio-dev librestinio-dev libhttp-parser-dev libfmt-dev  # Asio; RESTinio with its http-parser and fmt
+  libyaml-cpp-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 libcli11-dev
+  libhowardhinnant-date-dev tzdata  # IANA time zones for local-time rules
+  libsimdjson-dev  # only the JSON baseline of benchmarks/bench_protocol.cpp
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
   python3 python3-pytest python3-aiosmtpd python3-yaml

@@ -1,5 +1,5 @@
 // hbc: the Heartbeat client. Parses the command line and runs what
-// include/heartbeat/client.hpp defines.
+// include/heartbeat/client/cli.hpp defines.
 #include <CLI/CLI.hpp>
 
 #include "heartbeat/client.hpp"
@@ -24,20 +24,5 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : hc::exit_usage;
   }
   if (m->count()) o.message = message;
-  if (o.verbose) heartbeat::log::set_level(heartbeat::log::level::debug);
-
-  hc::plugin_catalog reg;
-  hc::add_builtin_plugins(reg);
-  auto cfg = hc::load_and_check(o, reg);
-  if (!cfg) return hc::exit_usage;
-  if (o.daemonize && !hc::daemonize()) {
-    heartbeat::log::error("hbc: cannot daemonize");
-    return hc::exit_runtime;
-  }
-  try {
-    return hc::app(std::move(*cfg), o, reg).run();
-  } catch (const std::exception& e) {
-    heartbeat::log::error("hbc: ", e.what());
-    return hc::exit_runtime;
-  }
+  return hc::run(o);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Protocol codec figures beside their targets (shared/PERFORMANCE.md). Each figure is
+# Protocol codec figures beside their targets (docs/PROTOCOL.md). Each figure is
 # the fastest of several repetitions (CPU time), so that other load on a shared
 # machine inflates it less; simdjson On-Demand on the same HTB runs beside ours.
 set -euo pipefail
@@ -34,13 +34,13 @@ show("HTB parse (simdjson On-Demand, baseline)", "BM_htb_simdjson_ondemand")
 if "BM_htb_decode" in best and "BM_htb_simdjson_ondemand" in best:
     ratio = best["BM_htb_decode"] / best["BM_htb_simdjson_ondemand"]
     print(f"{'  ours / simdjson (same run)':<46} {ratio:8.2f} x")
-    # PERFORMANCE.md measured simdjson at 174 ns on an idle machine; on a busy one
+    # simdjson took 174 ns on an idle machine when the targets were set; on a busy one
     # the ratio is the robust figure, scaled here to that reference.
     scaled = ratio * 174
     print(f"{'  HTB at the 174 ns simdjson reference':<46} {scaled:8.0f} ns   target <= 250 ns   "
           f"{'OK' if scaled <= 250 else 'MISSED'}")
     # The same normalisation for the other targets (the machine's speed in this run,
-    # measured by the simdjson baseline, relative to PERFORMANCE.md's idle figure).
+    # measured by the simdjson baseline, relative to that idle figure).
     speed = 174 / best["BM_htb_simdjson_ondemand"]
     for label, name, target in (("  PLG 2 KB text, normalised", "BM_plg2k_text_decode", 3000),
                                 ("  PLG 2 KB zlib, normalised", "BM_plg2k_zlib_decode", 8000)):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Threshold evaluation figures beside the target of shared/PERFORMANCE.md
+# Threshold evaluation figures beside the target of docs/ALERTING.md
 # (>= 10 M metric checks/s per core, generic matching included). Each figure is the
 # best of several repetitions (CPU time), so other load on the machine inflates it less.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hbd end to end beside the raw UDP baseline, in one run (shared/PERFORMANCE.md):
+# hbd end to end beside the raw UDP baseline, in one run (docs/OPERATIONS.md, "Benchmarks"):
 #  1. tool_echo (recvmmsg/sendmmsg, 40 B replies) under tool_loadgen's closed loop -> baseline rate
 #  2. hbd (default config: journal and store on) under the same load -> rate and ratio (target >= 75 %);
 #     1 and 2 alternate for HB_SERVER_ROUNDS rounds (default 5), the median round is reported

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# API figures beside shared/PERFORMANCE.md: GET /api/0/hosts with 10,000 hosts under wrk (p99
+# API figures beside their targets: GET /api/0/hosts with 10,000 hosts under wrk (p99
 # target <= 100 ms, req/s), and WebSocket fan-out of plugin events to 1,000 clients (delivery
 # latency p50/p99 as seen by one Python reader process, deliveries/s, clients dropped; the reader
 # parses ~6,000 frames/s, so events go out at 5/s by default: HB_API_WS_RATE, HB_API_WS_EVENTS). Starts its own hbd on

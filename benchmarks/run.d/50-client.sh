@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hbc's footprint beside collectd's agent figures (shared/PERFORMANCE.md): hbc
+# hbc's footprint beside collectd's agent figures (docs/CLIENT.md): hbc
 # with cpu (incl. load), memory, disk and network plugins every 10 s (collectd's
 # cpu + memory + df + interface + load at 10 s), HTB every 10 s, against a tiny
 # Python UDP sink that answers ACKs. The run is shortened from 5 minutes to

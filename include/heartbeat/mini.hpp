@@ -7,6 +7,7 @@
 #endif
 
 #include "heartbeat/mini/app.hpp"
+#include "heartbeat/mini/cli.hpp"
 #include "heartbeat/mini/plugins.hpp"
 #include "heartbeat/mini/process.hpp"
 #include "heartbeat/mini/resolve.hpp"

@@ -1,4 +1,4 @@
-// Web UI with no users configured (the seeds' unauthenticated mode): no login step,
+// Web UI with no users configured (the open mode of docs/USERS.md): no login step,
 // everything visible, /login passes straight through; messages and host state changes
 // reach the open pages over the stream.
 import { after, before, describe, test } from 'node:test';

@@ -204,7 +204,7 @@ describe('web UI against a real hbd', { timeout: 120000 }, () => {
     const mona = await newPage(browser);
     await login(mona, hbd.base, 'mona', MONA_PW);
     await mona.waitForSelector('#hosts-body');
-    // Monitored hosts are behind the "include" switch (seed: owner/manager hosts by default).
+    // Monitored hosts are behind the "include" switch (owner/manager hosts by default).
     const toggle = await mona.$('#include-monitored');
     if (toggle && await toggle.isVisible()) await toggle.check();
     await mona.waitForSelector('tr[data-host="mon-host"]');

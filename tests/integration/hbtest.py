@@ -58,7 +58,7 @@ def hb_binary(name):
     return os.path.join(BUILD_DIR, name)
 
 
-# --------------------------------------------------------------------------- ports
+# Free ports.
 _given = set()
 
 
@@ -101,7 +101,7 @@ def has_ipv6():
         return False
 
 
-# --------------------------------------------------------------------------- wire format
+# The wire format.
 MAGIC = b"HBA1"
 
 
@@ -150,7 +150,7 @@ def decode(datagram, key=None):
     return obj
 
 
-# --------------------------------------------------------------------------- UDP client
+# A UDP client.
 class Client:
     """One simulated host talking to hbd over UDP from its own socket."""
 
@@ -256,7 +256,7 @@ class Client:
             out.append(m)
 
 
-# --------------------------------------------------------------------------- hbd process
+# The hbd process.
 class HttpError(Exception):
     def __init__(self, status, body):
         super().__init__(f"HTTP {status}: {body[:300]!r}")

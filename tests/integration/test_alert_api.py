@@ -1,5 +1,5 @@
 """Threshold alerting through a real hbd: PLG samples and HTB RTTs over UDP, alert
-states read back from /api/0/alerts and /api/0/hosts/{h}/alerts (seed 002 shapes),
+states read back from /api/0/alerts and /api/0/hosts/{h}/alerts (shapes of docs/API.md),
 the generic nagios match, profiles, maintenance windows, acknowledgement, the
 journal, a restart, and `hbd check-config` reporting rule errors by key path."""
 
@@ -100,7 +100,7 @@ def test_warning_critical_recovery_and_shapes():
         assert body["summary"] == {"ok": 1, "warning": 0, "critical": 0, "unknown": 0}
         assert alerts(hbd)["alerts"] == []
 
-        # Every transition is journaled with its seed text and reason.
+        # Every transition is journaled with its text and reason.
         # The journal writer runs on its own thread: wait for the last transition's line.
         lines = hbd.wait_for(
             lambda: (lambda l: l if any("(WARNING -> OK)" in x for x in l) else None)(journal_alerts(hbd)), 10,

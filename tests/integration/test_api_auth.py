@@ -1,6 +1,6 @@
 """Sessions against a real hbd: login, logout, token expiry, login rate limiting (429 + Retry-After),
 cookie sessions with CSRF protection, CORS allow-list, browser redirects, static files without path
-traversal, and the open (no users) mode of the seeds."""
+traversal, and the open (no users) mode of docs/USERS.md."""
 
 import time
 

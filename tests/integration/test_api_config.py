@@ -1,4 +1,4 @@
-"""What the web UI asked for beyond seed 002, against a real hbd: GET /api/0/config (admins only,
+"""What the web UI needs beyond the host and alert endpoints, against a real hbd: GET /api/0/config (admins only,
 every secret "***"), GET /api/0/maintenance (the alert engine's windows, which are active, filtered
 by role), ?since=&until= on plugin history, a `dropped` WebSocket event when a host is deleted, and
 static files served with Cache-Control: no-cache."""

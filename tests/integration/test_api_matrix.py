@@ -1,6 +1,6 @@
 """Every API endpoint against a real hbd, for each caller: anonymous, a user with no role, monitor,
 manager, owner and admin. 401 without a session, 404 for hosts the caller may not see, 403 without
-the role, 200 with it; shapes of seed 002; /metrics passes `promtool check metrics`."""
+the role, 200 with it; the shapes of docs/API.md; /metrics passes `promtool check metrics`."""
 
 import json
 import shutil

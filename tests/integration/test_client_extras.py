@@ -1,4 +1,4 @@
-"""hbc beyond the seeds: the `serve:` HTTP endpoint (plugin data as JSON and
+"""hbc beyond heartbeats and the standard plugins: the `serve:` HTTP endpoint (plugin data as JSON and
 Prometheus text, API key, CORS allow-list), the exec plugin, and datagrams
 too large for UDP that are logged with the plugin's name and size, not sent."""
 

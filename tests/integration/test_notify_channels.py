@@ -68,7 +68,7 @@ def test_host_down_event_becomes_a_down_mail(smtp):
              {"event": {"kind": "host", "host": "web01", "ts": 1260, "data": {"state": "UP"}}}]
     run_driver(config, steps)
     subjects = [line for m in smtp.messages for line in m["data"].splitlines() if line.startswith("Subject:")]
-    # The 2 s DOWN sends no recovery (seed: under 4 seconds).
+    # The 2 s DOWN sends no recovery (docs/NOTIFICATIONS.md: under 4 seconds).
     assert subjects == ["Subject: DOWN: web01 - no heartbeat for 90s",
                         "Subject: DOWN: web01 - no heartbeat for 10s",
                         "Subject: UP: web01 - was DOWN for 60s"]

@@ -1,5 +1,5 @@
 """The message journal of the real hbd: one JSON line per accepted datagram in
-the seed's shape, state events, nothing for rejected datagrams, and size-based
+the shape of docs/STORAGE.md, state events, nothing for rejected datagrams, and size-based
 rotation under load with every accepted message accounted for and no line split."""
 
 import glob

@@ -57,9 +57,9 @@ struct alert_state {
   bool attention_ = false;  // listed for tick() (not OK, or its rule has missing_after)
 };
 
-// The alert as /api/0/hosts/{h}/alerts lists it (docs/API.md): metric_path, level, since,
-// last_value, last_check, notification_count, threshold, acknowledged, ack_by, reason,
-// display, maintenance (window name or null).
+// The alert as /api/0/hosts/{h}/alerts lists it (docs/ALERTING.md "JSON shapes"):
+// metric_path, level, since, last_value, last_check, notification_count, threshold,
+// acknowledged, ack_by, reason, display, maintenance (window name or null).
 json::value to_json(const alert_state& s, std::string_view maintenance = {});
 // The full record for the store (restore_state reads it back).
 json::value to_store_json(const alert_state& s);

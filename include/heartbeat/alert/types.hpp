@@ -56,7 +56,7 @@ inline int severity(level l) noexcept {
   return -1;
 }
 
-// Comparison operators (docs/ALERTING.md) plus `nagios` (exit code 0..3 -> level).
+// The comparison operators of docs/ALERTING.md plus `nagios` (exit code 0..3 -> level).
 enum class op : std::uint8_t { gt, ge, lt, le, eq, ne, nagios };
 
 // The operator's symbol as written in the configuration and shown as {op_symbol}.
@@ -112,7 +112,7 @@ struct transition {
   level to = level::ok;
   double value = NAN;      // the sample that caused it (the last value for reminders; NaN: missing data)
   double threshold = NAN;  // the threshold crossed (NaN: none, e.g. missing data)
-  std::string text;        // docs/ALERTING.md texts, e.g. "WARNING: web01 - cpu_monitor.cpu_percent = 85.0"
+  std::string text;        // docs/ALERTING.md "Texts", e.g. "WARNING: web01 - cpu_monitor.cpu_percent = 85.0"
   std::string
       display;  // the rule's display template rendered (empty: none); notifications show text + " " + display
   std::string reason;   // why, for the journal: "raised: 95.0 > 90.0", "...; suppressed: maintenance nightly"
@@ -123,7 +123,7 @@ struct transition {
   std::uint32_t notification_count = 0;
 };
 
-// Numbers as alert texts print them: integers with one decimal ("85.0"), others
+// Numbers as the alert texts print them: integers with one decimal ("85.0"), others
 // in short form ("125.3"). Same rule as notify::format_value.
 inline std::string format_value(double v) {
   if (std::isnan(v)) return "n/a";

@@ -1,14 +1,11 @@
-// hbc put together: config validation (plugins included) before anything runs,
-// optional daemonizing, the transport, scheduler, command runner and `serve:`
+// hbc put together: the transport, scheduler, command runner and `serve:`
 // endpoint on one io_context, one-shot messages (-m, --boot), boot/shutdown
-// messages (-b) and a clean exit on SIGTERM/SIGINT. Main thread = io thread.
+// messages (-b) and a clean exit on SIGTERM/SIGINT (the start-up before it:
+// client/cli.hpp). Main thread = io thread.
 #pragma once
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <signal.h>
 
-#include <cstdlib>
 #include <optional>
 #include <string>
 
@@ -18,8 +15,6 @@
 #include "heartbeat/client/scheduler.hpp"
 #include "heartbeat/client/serve.hpp"
 #include "heartbeat/client/transport.hpp"
-#include "heartbeat/config/file.hpp"
-#include "heartbeat/core/daemon.hpp"
 #include "heartbeat/core/log.hpp"
 
 namespace heartbeat::client {
@@ -34,53 +29,8 @@ struct run_options {
   bool verbose = false;
 };
 
-// Exit codes of INTERFACES.md.
+// Exit status (docs/CLIENT.md): 0 success, 1 runtime error, 2 usage or configuration error.
 inline constexpr int exit_ok = 0, exit_runtime = 1, exit_usage = 2;
-
-// Loads and validates the configuration, plugins included; prints every
-// diagnostic as `path: message` on stderr. nullopt on any error.
-inline std::optional<client_config> load_and_check(const run_options& o, const plugin_catalog& reg) {
-  std::string path = o.config_path;
-  json::value root = json::value::object();
-  if (path.empty()) {
-    if (const char* home = std::getenv("HOME")) {
-      std::string p = std::string(home) + "/.hbc.yaml";
-      struct stat st {};
-      if (::stat(p.c_str(), &st) == 0) path = p;
-    }
-  }
-  if (!path.empty()) {
-    auto v = config::load_file(path);
-    if (!v) {
-      log::error("hbc: ", v.err().message);
-      return std::nullopt;
-    }
-    root = std::move(*v);
-  }
-  config::diagnostics d;
-  client_config cfg = load_client_config(root, d);
-  {
-    asio::io_context scratch;  // plugins read and check their options at construction
-    auto plugins = build_plugins(cfg, reg, scratch.get_executor(), d);
-  }
-  for (const auto& item : d.items) {
-    std::string where = path.empty() ? std::string("config") : path;
-    if (item.is_error)
-      log::error("hbc: ", where, ": ", item.text());
-    else
-      log::warn("hbc: ", where, ": ", item.text());
-  }
-  if (d.has_errors()) return std::nullopt;
-  return cfg;
-}
-
-// Detached (core/daemon.hpp), umask 022, logging to syslog (LOG_DAEMON).
-inline bool daemonize() {
-  if (!detach_from_terminal()) return false;
-  ::umask(022);
-  log::use_syslog("hbc");
-  return true;
-}
 
 class app {
  public:

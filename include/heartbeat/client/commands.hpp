@@ -11,9 +11,9 @@
 #include <string>
 
 #include "heartbeat/client/config.hpp"
-#include "heartbeat/client/detail/subprocess.hpp"
 #include "heartbeat/client/transport.hpp"
 #include "heartbeat/core/log.hpp"
+#include "heartbeat/net/subprocess.hpp"
 #include "heartbeat/readers/proc.hpp"
 
 namespace heartbeat::client {
@@ -22,7 +22,7 @@ namespace heartbeat::client {
 inline constexpr int refused_rc = 127;
 
 // Output for RES: stdout then stderr, valid UTF-8, at most 4 KiB.
-inline std::string result_output(const process_result& r) {
+inline std::string result_output(const net::process_result& r) {
   std::string s = r.out;
   if (!r.err.empty()) {
     if (!s.empty() && s.back() != '\n') s.push_back('\n');
@@ -98,11 +98,11 @@ class command_runner {
 
   net::awaitable<void> run_task(std::size_t conn, std::string id, std::vector<std::string> argv,
                                 double timeout, std::vector<std::string> env) {
-    process_options o;
+    net::process_options o;
     o.timeout = std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
     o.max_output = 16 * 1024;
     o.extra_env = std::move(env);
-    auto r = co_await run_process(argv, o);
+    auto r = co_await net::run_process(argv, o);
     running_.erase(id);
     int rc = r.timed_out ? -9 : r.rc;
     log::info("commands: ", id, " finished with ", rc);

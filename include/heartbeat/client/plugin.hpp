@@ -16,8 +16,14 @@
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/net/asio.hpp"
+#include "heartbeat/net/subprocess.hpp"
 
 namespace heartbeat::client {
+
+// Plugins await programs through the shared runner (net/subprocess.hpp).
+using net::process_options;
+using net::process_result;
+using net::run_process;
 
 enum class plugin_kind : std::uint8_t { info, monitor };
 

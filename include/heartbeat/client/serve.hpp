@@ -136,6 +136,7 @@ class http_endpoint {
     if (ec) return make_error("serve", "serve.listen: not an IP address: " + cfg_.listen);
     asio::ip::tcp::endpoint ep(addr, static_cast<unsigned short>(cfg_.port));
     acceptor_.open(ep.protocol(), ec);
+    net::close_on_exec(acceptor_);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(64, ec);
@@ -271,6 +272,7 @@ class http_endpoint {
       auto [ec, sock] = co_await acceptor_.async_accept(net::as_tuple_awaitable);
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       if (ec) continue;
+      net::close_on_exec(sock);
       net::spawn(ex_, serve_one(std::move(sock)), "serve");
     }
   }

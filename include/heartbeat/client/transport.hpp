@@ -16,17 +16,17 @@
 #include <string>
 #include <vector>
 
-#include "heartbeat/core/clock.hpp"
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/client/detail/policy.hpp"
 #include "heartbeat/client/outgoing.hpp"
 #include "heartbeat/client/plugin.hpp"
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/version.hpp"
 #include "heartbeat/net/asio.hpp"
+#include "heartbeat/protocol/codec.hpp"
 #include "heartbeat/readers/cpu.hpp"
 #include "heartbeat/readers/proc.hpp"
-#include "heartbeat/protocol/codec.hpp"
 
 namespace heartbeat::client {
 
@@ -154,7 +154,8 @@ class transport {
   }
 
   void send_result(std::size_t conn, const std::string& cmd_id, int rc, const std::string& output) {
-    protocol::encode<policy>(client::make_result(cfg_.name, cmd_id, rc, output, clock::wall_now()), buf_, enc());
+    protocol::encode<policy>(client::make_result(cfg_.name, cmd_id, rc, output, clock::wall_now()), buf_,
+                             enc());
     if (conn < conns_.size() && conns_[conn].sock && send_on(conns_[conn])) return;
     send_preferred();
   }
@@ -180,7 +181,6 @@ class transport {
   bool stopped_ = false;
   asio::steady_timer* stop_timer_ = nullptr;
   std::uint64_t oversize_ = 0;
-
 
   protocol::encode_options enc() const {
     protocol::encode_options o;
@@ -216,6 +216,7 @@ class transport {
     asio::error_code ec;
     asio::ip::udp::socket s(ex_);
     s.open(ep.protocol(), ec);
+    net::close_on_exec(s);
     if (!ec) s.connect(ep, ec);
     if (!ec) s.non_blocking(true, ec);
     if (ec) {

@@ -17,7 +17,7 @@
 namespace heartbeat::config {
 
 inline result<std::string> read_text_file(const std::string& path, std::size_t max_bytes = 16u << 20) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
+  std::FILE* f = std::fopen(path.c_str(), "rbe");  // e: O_CLOEXEC
   if (!f) return make_error("io", path + ": " + std::strerror(errno));
   std::string text;
   char buf[65536];

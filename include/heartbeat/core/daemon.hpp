@@ -22,7 +22,7 @@ inline bool detach_from_terminal() {
   if (pid < 0) return false;
   if (pid > 0) std::_Exit(0);
   if (::chdir("/") != 0) return false;
-  int fd = ::open("/dev/null", O_RDWR);
+  int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);  // dup2 gives 0-2 without the flag
   if (fd >= 0) {
     ::dup2(fd, 0);
     ::dup2(fd, 1);

@@ -1,9 +1,9 @@
 // The hbd process, composed: owns the io_context (the one thread that runs
 // ingest, the registry, the monitor, the alert engine and the HTTP API), the
-// config, the stats, the registry and the UDP ingest, and wires in the parts
-// other helpers own (journal/store/dns, alert engine, notifier, API) at the
-// marked sections. start() binds and restores, run() blocks until SIGINT or
-// SIGTERM, SIGHUP reloads the config file. Constructed and run on the main thread.
+// config, the stats, the registry and the UDP ingest, and wires the journal,
+// store, DNS worker, alert engine, notifier, users and API to them. start()
+// binds and restores, run() blocks until SIGINT or SIGTERM, SIGHUP reloads the
+// config file. Constructed and run on the main thread.
 #pragma once
 
 #include <chrono>
@@ -15,21 +15,21 @@
 #include <vector>
 
 #include "heartbeat/alert/engine.hpp"
-#include "heartbeat/hbd/registry_backend.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
+#include "heartbeat/hbd/config.hpp"
+#include "heartbeat/hbd/registry_backend.hpp"
+#include "heartbeat/hbd/user_overlay.hpp"
 #include "heartbeat/net/asio.hpp"
 #include "heartbeat/notify/service.hpp"
 #include "heartbeat/protocol/system_policy.hpp"
-#include "heartbeat/hbd/config.hpp"
 #include "heartbeat/server/dns.hpp"
+#include "heartbeat/server/host_registry.hpp"
 #include "heartbeat/server/ingest.hpp"
 #include "heartbeat/server/journal.hpp"
 #include "heartbeat/server/monitor.hpp"
-#include "heartbeat/server/host_registry.hpp"
 #include "heartbeat/server/stats.hpp"
 #include "heartbeat/server/store.hpp"
-#include "heartbeat/hbd/user_overlay.hpp"
 
 namespace heartbeat::hbd {
 
@@ -38,7 +38,10 @@ class app {
   using policy = protocol::system_policy;
 
   explicit app(config c)
-      : cfg_(std::move(c)), reg_(cfg_, stats_, clock::wall_now()), ingest_(io_, reg_, stats_), monitor_(io_, reg_) {
+      : cfg_(std::move(c)),
+        reg_(cfg_, stats_, clock::wall_now()),
+        ingest_(io_, reg_, stats_),
+        monitor_(io_, reg_) {
     ingest_.configure(cfg_);
   }
   app(const app&) = delete;
@@ -54,25 +57,25 @@ class app {
 
   // Opens everything; on error nothing keeps running and the caller exits 1.
   result<void> start() {
-    // ==== PERSIST: the store restores what the last run knew, then journal,
-    // store and DNS worker run on their own threads fed from this one.
+    // The store restores what the last run knew, then journal, store and DNS
+    // worker run on their own threads fed from this one.
     if (auto r = start_persistence(); !r) return r;
 
-    // ==== ALERT: build the engine from the compiled ruleset; set
-    // reg_.hooks().plugin_sample / rtt_sample; the monitor calls engine tick.
+    // The engine from the compiled ruleset; reg_.hooks().plugin_sample and
+    // rtt_sample feed it samples, the monitor's tick its timers.
     start_alerts();
 
-    // ==== NOTIFY: the notifier's worker; it hears host events (state transitions,
-    // watch flag and roles) and alert events (data.notify) on the event bus.
+    // The notifier's worker; it hears host events (state transitions, watch flag
+    // and roles) and alert events (data.notify) on the event bus.
     start_notifier();
 
     if (auto r = ingest_.open(cfg_.hb_host, cfg_.hb_port, cfg_.udp_rcvbuf); !r) return r;
     ingest_.start();
     monitor_.start();
 
-    // ==== API: start the HTTP server (hbd_host:hbd_port) and WebSocket (ws_port)
-    // on io_; it reads reg_ and stats_ directly on this thread.
-    // Set api_backend_->set_engine(&engine) / set_store(&store) where those are built.
+    // The HTTP server (hbd_host:hbd_port) and WebSocket (ws_port) on io_; it
+    // reads reg_ and stats_ directly on this thread, alerts through the engine
+    // and history through the store.
     api_backend_ = std::make_unique<registry_backend>(reg_, stats_, cfg_);
     api_backend_->set_store(store_.get());
     api_backend_->set_engine(&engine_);
@@ -116,17 +119,14 @@ class app {
     cfg_ = std::move(next);
     reg_.apply_config(cfg_, clock::wall_now());
     ingest_.configure(cfg_);
-    // ==== ALERT: engine_.set_rules(compiled rules)
     {
       cfg::diagnostics quiet;  // already reported by load_server_config_file above
       engine_.set_rules(alert::compile_rules(cfg_.root, quiet));
     }
-    // ==== NOTIFY
     if (notifier_) {
       cfg::diagnostics quiet;  // already reported by load_server_config_file above
       notifier_->reload(notify::load_config(cfg_.root, quiet), maintenance_check());
     }
-    // ==== API
     if (api_) {
       api_backend_->set_config(cfg_);
       api_->reload(api_settings());
@@ -145,12 +145,9 @@ class app {
     signals_.cancel(ec);
     ingest_.close();
     monitor_.stop();
-    // ==== API: stop the HTTP/WebSocket servers
     if (api_) api_->stop();
-    // ==== NOTIFY: stop the notifier (bounded wait)
-    if (notifier_) notifier_->stop(2);
-    // ==== PERSIST: stop the journal and the store (flush), stop the DNS worker
-    stop_persistence();
+    if (notifier_) notifier_->stop(2);  // bounded wait
+    stop_persistence();                 // journal and store flush, then the DNS worker
     io_.stop();
   }
 
@@ -161,17 +158,15 @@ class app {
   server::host_registry reg_;
   server::ingest<policy> ingest_;
   server::monitor monitor_;
-  std::unique_ptr<registry_backend> api_backend_;  // ==== API
+  std::unique_ptr<registry_backend> api_backend_;
   std::unique_ptr<api::http_server> api_;
   asio::signal_set signals_{io_, SIGINT, SIGTERM, SIGHUP};
   bool stopped_ = false;
 
-  // ==== PERSIST ---------------------------------------------------------------
   std::unique_ptr<server::journal> journal_;
   std::unique_ptr<server::store> store_;
   std::unique_ptr<server::dns_worker> dns_;
 
-  // ==== NOTIFY ----------------------------------------------------------------
   std::unique_ptr<notify::service> notifier_;
 
   // The alert engine's live maintenance windows for the notifier's thread: the ruleset is
@@ -194,11 +189,12 @@ class app {
     for (auto& m : notifier_->metric_series())
       stats_.add_gauge(std::move(m.name), std::move(m.help), std::move(m.read));
     notifier_->start();
-    reg_.events().subscribe(notifier_->sink(), bus::event_bit(bus::event_kind::host) | bus::event_bit(bus::event_kind::alert) |
+    reg_.events().subscribe(notifier_->sink(), bus::event_bit(bus::event_kind::host) |
+                                                   bus::event_bit(bus::event_kind::alert) |
                                                    bus::event_bit(bus::event_kind::dropped));
   }
 
-  // ==== USERS: the config's users with the API's changes on top (user_overlay.hpp) --------
+  // The config's users with the API's changes on top (user_overlay.hpp).
   user_overlay users_overlay_;
   std::vector<api::user> config_users_;         // as the config file defines them
   std::map<std::string, api::user> users_now_;  // effective: what the API serves
@@ -241,7 +237,6 @@ class app {
     users_now_ = d.all();
   }
 
-  // ==== ALERT -----------------------------------------------------------------
   alert::engine engine_;
   std::vector<alert::transition> alert_out_;  // reused: no allocation per sample
   std::vector<json::value> alert_snapshot_;   // alert records from the store, restored by start_alerts()
@@ -256,7 +251,7 @@ class app {
       if (auto n = engine_.restore_state(arr)) log::info("alert: restored ", *n, " alert states");
     }
     reg_.hooks().plugin_sample = [this](server::host& h, const protocol::plugin_msg& m, double now) {
-      // ==== PERSIST: PLG data goes to the store from the raw text (the store sink skips plugin events).
+      // PLG data goes to the store from the raw text (the store sink skips plugin events).
       if (store_) store_->put_plugin(h.name, m.plugin, m.ts ? *m.ts : now, m.data_json);
       engine_.evaluate_plugin(h.alert_ref, h.name, m.plugin, {m.leaves.data(), m.leaf_count}, now,
                               alert_out_);
@@ -319,7 +314,8 @@ class app {
   }
 
   void save_dirty_hosts() {
-    reg_.drain_dirty([this](const server::host& h) { store_->put_host(h.name, reg_.entry_json(h), h.last_seen); });
+    reg_.drain_dirty(
+        [this](const server::host& h) { store_->put_host(h.name, reg_.entry_json(h), h.last_seen); });
   }
 
   result<void> start_persistence() {
@@ -335,16 +331,18 @@ class app {
     if (auto r = store_->start([this](std::function<void()> f) { asio::post(io_, std::move(f)); }); !r)
       return make_error("store", "state_db " + cfg_.state_db + ": " + r.err().message);
     // PLG data is written from the raw text (plugin_sample), so the store reads no plugin events.
-    reg_.events().subscribe(store_->sink(false), bus::all_event_kinds & ~bus::event_bit(bus::event_kind::plugin));
+    reg_.events().subscribe(store_->sink(false),
+                            bus::all_event_kinds & ~bus::event_bit(bus::event_kind::plugin));
 
     journal_ = std::make_unique<server::journal>(journal_opts(cfg_));
     if (auto r = journal_->start(); !r)
       return make_error("journal", "journal " + cfg_.journal_path() + ": " + r.err().message);
     // The journal writes PLG and MSG lines from the raw text (hooks), not from events.
-    reg_.events().subscribe(journal_->sink(), bus::all_event_kinds & ~(bus::event_bit(bus::event_kind::plugin) |
-                                                                  bus::event_bit(bus::event_kind::message)));
-    reg_.hooks().journal_message = [this](const protocol::message&, std::string_view text, const server::source& src,
-                                          std::string_view address,
+    reg_.events().subscribe(journal_->sink(),
+                            bus::all_event_kinds & ~(bus::event_bit(bus::event_kind::plugin) |
+                                                     bus::event_bit(bus::event_kind::message)));
+    reg_.hooks().journal_message = [this](const protocol::message&, std::string_view text,
+                                          const server::source& src, std::string_view address,
                                           double t) { journal_->append_message(address, src.port, t, text); };
 
     dns_ = std::make_unique<server::dns_worker>(dns_opts(cfg_));
@@ -383,7 +381,8 @@ class app {
 
   void restore(const server::store_snapshot& snap, double now) {
     for (const auto& sh : snap.hosts) {
-      server::host& h = sh.json.is_object() ? reg_.restore_host_json(sh.json, now) : reg_.restore_host(sh.name, now);
+      server::host& h =
+          sh.json.is_object() ? reg_.restore_host_json(sh.json, now) : reg_.restore_host(sh.name, now);
       for (const auto& p : sh.plugins) {
         if (p.history.empty()) {
           if (!p.data_json.empty()) reg_.restore_plugin_sample(h, p.name, p.ts, p.data_json);
@@ -395,8 +394,8 @@ class app {
     for (const auto& c : snap.commands) reg_.restore_command_json(c);
     for (const auto& m : snap.messages) reg_.restore_message_json(m);
     reg_.apply_config(cfg_, now);     // the config wins for keys, watch, dyn and roles
-    alert_snapshot_ = snap.alerts;    // ==== ALERT: restored by start_alerts() once the rules are compiled
-    users_overlay_.load(snap.users);  // ==== USERS: API changes of earlier runs
+    alert_snapshot_ = snap.alerts;    // restored by start_alerts() once the rules are compiled
+    users_overlay_.load(snap.users);  // API changes of earlier runs
     if (!snap.hosts.empty())
       log::info("store: restored ", snap.hosts.size(), " hosts, ", snap.commands.size(), " commands, ",
                 snap.messages.size(), " messages from ", cfg_.state_db);

@@ -1,5 +1,5 @@
-// The API's backend (api::backend) over hbd's real parts: the registry (host state, plugin rings, messages, changes),
-// the alert engine (alert states), the store (history beyond the ring) and the stats (counters for
+// The API's backend (api::backend) over hbd's real parts: the registry (host state, plugin rings, messages,
+// changes), the alert engine (alert states), the store (history beyond the ring) and the stats (counters for
 // /metrics). Created by server::app and used on the io thread only, like everything it reads.
 #pragma once
 
@@ -13,10 +13,10 @@
 #include <utility>
 #include <vector>
 
-#include "heartbeat/core/clock.hpp"
 #include "heartbeat/alert/engine.hpp"
 #include "heartbeat/api/backend.hpp"
 #include "heartbeat/api/http_server.hpp"
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/protocol/reject.hpp"
 #include "heartbeat/server/config.hpp"
 #include "heartbeat/server/host_registry.hpp"
@@ -292,7 +292,7 @@ class registry_backend : public api::backend {
     if (engine_) engine_->forget_host(name);
     return {};
   }
-  // ==== ALERT: acknowledgement through the engine, published like app::publish_alerts().
+  // Acknowledgement through the engine, published like app::publish_alerts().
   result<json::value> ack_alert(std::string_view host, std::string_view metric_path,
                                 std::string_view by) override {
     if (!engine_) return make_error("unavailable", "alerting is not enabled");

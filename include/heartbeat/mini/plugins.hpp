@@ -1,4 +1,4 @@
-// hbc_mini's plugins (seed table): os_info, cpu_monitor, memory_monitor,
+// hbc_mini's plugins (docs/MINI.md "Plugins"): os_info, cpu_monitor, memory_monitor,
 // disk_monitor (`df -P`), network_monitor, ping_monitor and nagios_runner, built
 // from the `plugins:` section with the same keys and the same pure readers as hbc
 // (include/heartbeat/readers/), run from the mini loop; subprocesses go through

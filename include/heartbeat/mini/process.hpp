@@ -1,12 +1,14 @@
 // hbc_mini's subprocesses (ping, df, Nagios plugins, allow-listed commands): argv
 // only, no shell; stdout and stderr read through the main poll loop so that a slow
 // child never stops heartbeats; a timeout kills the child's whole process group.
-// Main thread only.
+// The POSIX twin of net/subprocess.hpp (hbc_mini includes no Asio): children get
+// the same treatment (descriptors 0-2 only, own group, default signals). Main thread only.
 #pragma once
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,6 +75,9 @@ class child_set {
     for (char** e = environ; e && *e; ++e) env.push_back(*e);
     for (const auto& e : extra_env) env.push_back(const_cast<char*>(e.c_str()));
     env.push_back(nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    long max_fd = ::sysconf(_SC_OPEN_MAX);
     pid_t pid = ::fork();
     if (pid < 0) {
       for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
@@ -81,11 +86,13 @@ class child_set {
     }
     if (pid == 0) {
       ::setpgid(0, 0);
-      int devnull = ::open("/dev/null", O_RDONLY);
+      int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (devnull >= 0) ::dup2(devnull, 0);
       ::dup2(out[1], 1);
       ::dup2(err[1], 2);
-      ::signal(SIGPIPE, SIG_DFL);
+      close_from(3, max_fd);  // the UDP sockets, the resolver's, other children's pipes
+      for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
       ::execvpe(args[0], args.data(), env.data());
       const char* msg = "exec failed: ";
       (void)!::write(2, msg, std::strlen(msg));
@@ -194,6 +201,15 @@ class child_set {
   static void close_fd(int& fd) {
     if (fd >= 0) ::close(fd);
     fd = -1;
+  }
+
+  // In the forked child: closes every descriptor from `low` up, whatever its
+  // close-on-exec flag (close_range(2); one close per possible descriptor without it).
+  static void close_from(int low, long max_fd) {
+#ifdef SYS_close_range
+    if (::syscall(SYS_close_range, static_cast<unsigned>(low), ~0u, 0u) == 0) return;
+#endif
+    for (long fd = low; fd < (max_fd > 0 ? max_fd : 65536); ++fd) ::close(static_cast<int>(fd));
   }
 
   // Reads until EAGAIN; EOF closes the pipe. Output past max_output is read and dropped.

@@ -1,7 +1,10 @@
 // The only file that includes standalone Asio, plus small awaitable helpers
-// shared by hbd and hbc: a timeout race, a sleep, and a logged detached spawn.
+// shared by hbd and hbc: a timeout race, a sleep, a logged detached spawn and
+// close-on-exec for sockets.
 // Everything here runs on whichever io_context thread awaits it.
 #pragma once
+
+#include <fcntl.h>
 
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -69,6 +72,14 @@ void spawn(Executor&& ex, Awaitable&& a, std::string what) {
                      log::error(what, ": ", ex.what());
                    }
                  });
+}
+
+// Asio opens and accepts sockets without SOCK_CLOEXEC. Children see only
+// descriptors 0-2 anyway (net/subprocess.hpp closes the rest); this keeps a
+// socket out of any exec that does not.
+template <class Socket>
+void close_on_exec(Socket& s) {
+  if (s.is_open()) ::fcntl(s.native_handle(), F_SETFD, FD_CLOEXEC);
 }
 
 // Lets other work queued on the executor run (used by busy loops such as

@@ -58,7 +58,7 @@ class directory {
     return it == hosts_.end() || it->second.watch;
   }
 
-  // Any role on the host (owner, manager, monitor) or admin (INTERFACES.md "Who is notified").
+  // Any role on the host (owner, manager, monitor) or admin (docs/NOTIFICATIONS.md, "The pipeline").
   bool concerns(const user_settings& u, const std::string& host) const {
     if (u.admin) return true;
     auto it = hosts_.find(host);

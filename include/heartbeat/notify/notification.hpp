@@ -1,6 +1,6 @@
 // What the notifier delivers: a notification (built on the io thread from host
 // and alert events, consumed by the notifier's worker thread), its levels and
-// kinds, the seed texts, and the journal record of what became of it.
+// kinds, their texts (docs/NOTIFICATIONS.md), and the journal record of what became of it.
 #pragma once
 
 #include <cmath>
@@ -72,9 +72,7 @@ struct notification {
   double ts = 0;        // Unix time of the underlying event
 };
 
-// ---- the seed texts --------------------------------------------------------------
-
-// Numbers as the seed prints them: one decimal at least ("85.0", "520.1", "12.5").
+// Numbers as the notification texts print them: one decimal at least ("85.0", "520.1", "12.5").
 inline std::string format_value(double v) {
   if (std::isnan(v)) return "n/a";
   char buf[64];
@@ -130,8 +128,7 @@ inline std::string iso_time(double ts) {
   return buf;
 }
 
-// ---- what became of a notification (journaled through the server's callback) -----
-
+// What became of a notification (journaled through the server's callback).
 enum class outcome : std::uint8_t { sent, retried, failed, fell_back, suppressed, dropped };
 
 inline const char* to_string(outcome o) noexcept {

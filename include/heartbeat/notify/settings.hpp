@@ -238,7 +238,7 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
   settings s;
   if (!root.is_object()) return s;
 
-  // ---- notifiers.<n> ----
+  // notifiers.<n>: one channel each.
   if (const json::value* ns = root.find("notifiers"); ns && !ns->is_null()) {
     if (!ns->is_object())
       d.error("notifiers", std::string("must be a mapping, not ") + json::to_string(ns->type()));
@@ -267,7 +267,7 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
     }
   }
 
-  // ---- pushsrv (seed): which push services are active ----
+  // pushsrv: which push services are active (docs/NOTIFICATIONS.md).
   if (const json::value* p = root.find("pushsrv"); p && !p->is_null()) {
     if (!p->is_string() ||
         (p->as_string() != "pushover" && p->as_string() != "mattermost" && p->as_string() != "all"))
@@ -286,7 +286,7 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
     if (!found) d.warn("pushsrv", "selects " + s.pushsrv + " but no notifier has type " + s.pushsrv);
   }
 
-  // ---- notify: the pipeline policy ----
+  // notify: the pipeline policy.
   if (const json::value* pv = root.find("notify"); pv && !pv->is_null()) {
     config::object_reader r(*pv, "notify", d);
     auto& p = s.policy;
@@ -302,7 +302,7 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
     r.finish();
   }
 
-  // ---- users.<u>: admin flag (read only), notification keys (owned here) ----
+  // users.<u>: admin flag (read only), notification keys (owned here).
   if (const json::value* us = root.find("users"); us && us->is_object()) {
     for (const auto& [name, u] : us->as_object()) {
       if (!u.is_object()) continue;  // the server's loader reports it
@@ -376,7 +376,7 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
     }
   }
 
-  // ---- hosts.<h>: watch flag and roles (validated by the server's loader) ----
+  // hosts.<h>: watch flag and roles (validated by the server's loader).
   if (const json::value* hs = root.find("hosts"); hs && hs->is_object()) {
     for (const auto& [name, h] : hs->as_object()) {
       host_access a;
@@ -391,7 +391,7 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
   }
   s.default_owner = root.string_or("default_owner", "");
 
-  // ---- maintenance: the alert engine's windows (compile_rules reports their errors) ----
+  // maintenance: the alert engine's windows (compile_rules reports their errors).
   if (const json::value* m = root.find("maintenance"); m && m->is_array()) {
     config::diagnostics quiet;
     alert::read_maintenance(*m, quiet, s.maintenance);

@@ -9,15 +9,15 @@
 #include <string>
 #include <unordered_map>
 
+#include "heartbeat/bus/events.hpp"
 #include "heartbeat/notify/notification.hpp"
 #include "heartbeat/notify/settings.hpp"
-#include "heartbeat/bus/events.hpp"
 
 namespace heartbeat::notify {
 
 class event_translator {
  public:
-  // A DOWN (or STOPPED) shorter than this sends no recovery (seed: 4 seconds).
+  // A DOWN (or STOPPED) shorter than this sends no recovery (4 seconds, docs/NOTIFICATIONS.md).
   explicit event_translator(double min_outage = 4) : min_outage_(min_outage) {}
 
   std::optional<notification> translate(const bus::event& e) {

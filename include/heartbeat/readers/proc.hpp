@@ -1,4 +1,4 @@
-// Small text helpers for the pure readers in plugins/: reading a /proc or /sys
+// Small text helpers for the pure readers in readers/: reading a /proc or /sys
 // file in one go, splitting lines and fields, parsing numbers, rounding. Only
 // the C++ standard library and POSIX (hbc_mini shares it); any thread.
 #pragma once

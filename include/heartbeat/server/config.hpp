@@ -24,7 +24,7 @@ namespace heartbeat::server {
 // clash with the struct server::config.
 namespace cfg = heartbeat::config;
 
-// users.<name>: a person who may log in (the API helper owns sessions and roles).
+// users.<name>: a person who may log in (sessions and roles: docs/USERS.md).
 struct user_config {
   std::string name;
   std::string full_name;

@@ -2,7 +2,7 @@
 // hosts on their source addresses by running nsupdate_bin (argv, no shell;
 // the update script on stdin, the TSIG key file as `-k`). The io thread (the
 // only producer) enqueues address changes through a bounded spsc queue; a
-// worker thread coalesces them, runs nsupdate with a timeout, skips
+// worker thread coalesces them, runs nsupdate with a timeout (net::run_process_blocking), skips
 // addresses already in DNS, and retries failures with exponential backoff.
 #pragma once
 
@@ -19,12 +19,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "heartbeat/bus/events.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/core/spsc_queue.hpp"
-#include "heartbeat/server/detail/spawn.hpp"
-#include "heartbeat/bus/events.hpp"
+#include "heartbeat/net/subprocess.hpp"
 
 namespace heartbeat::server {
 
@@ -300,12 +300,16 @@ class dns_worker {
   }
 
   void run_job(const std::string& key, job& j) {
-    std::string script = nsupdate_script(j.change, opt_);
     runs_.fetch_add(1, std::memory_order_relaxed);
-    auto r = detail::run_with_input(nsupdate_argv(opt_), script, opt_.timeout, &stop_);
+    net::process_options o;
+    o.timeout = opt_.timeout;
+    o.input = nsupdate_script(j.change, opt_);
+    o.merge_stderr = true;  // nsupdate's complaints and answers, in their order
+    o.cancel = &stop_;
+    auto r = net::run_process_blocking(nsupdate_argv(opt_), std::move(o));
     std::string what = j.change.fqdn + " " + j.change.type + " " +
                        (j.change.address.empty() ? "(delete)" : j.change.address);
-    if (r && !r->timed_out && r->exit_code == 0) {
+    if (r.spawned && !r.timed_out && r.rc == 0) {
       succeeded_.fetch_add(1, std::memory_order_relaxed);
       log::info("dns: updated ", what);
       applied_[key] = j.change.address;
@@ -320,13 +324,13 @@ class dns_worker {
     delay = std::min(delay, opt_.retry_max);
     j.next_at = clock::now() + delay;
     std::string why;
-    if (!r)
-      why = r.err().message;
-    else if (r->timed_out)
+    if (!r.spawned)
+      why = "cannot run " + r.err;
+    else if (r.timed_out)
       why = "timed out after " + std::to_string(opt_.timeout.count()) + " ms";
     else
-      why = "exit status " + std::to_string(r->exit_code);
-    std::string out = r ? r->output : std::string();
+      why = "exit status " + std::to_string(r.rc < 0 ? -1 : r.rc);  // -1: killed by a signal
+    std::string out = r.spawned ? std::move(r.out) : std::string();
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
     for (auto& ch : out)
       if (ch == '\n') ch = ' ';

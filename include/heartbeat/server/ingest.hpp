@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/net/asio.hpp"
 #include "heartbeat/protocol/codec.hpp"
 #include "heartbeat/server/config.hpp"
-#include "heartbeat/core/clock.hpp"
 #include "heartbeat/server/host_registry.hpp"
 #include "heartbeat/server/stats.hpp"
 
@@ -115,6 +115,7 @@ class ingest {
     auto s = std::make_unique<asio::ip::udp::socket>(io_);
     s->open(ep.protocol(), ec);
     if (ec) return make_error("socket", "udp socket: " + ec.message());
+    net::close_on_exec(*s);
     if (ep.address().is_v6()) s->set_option(asio::ip::v6_only(true), ec);
     s->bind(ep, ec);
     if (ec) {

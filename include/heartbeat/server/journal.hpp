@@ -20,12 +20,12 @@
 #include <thread>
 #include <unordered_map>
 
+#include "heartbeat/bus/events.hpp"
 #include "heartbeat/core/byte_ring.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/server/detail/persist_util.hpp"
-#include "heartbeat/bus/events.hpp"
 
 namespace heartbeat::server {
 
@@ -175,7 +175,7 @@ class journal {
     std::uint32_t body_len;
   };
 
-  // Every line opens with the time as a number and as UTC text (the README seed's shape)
+  // Every line opens with the time as a number and as UTC text (docs/STORAGE.md "Line format")
   // and closes with its JSON payload under `key`.
   static void line_start(std::string& out, double ts) {
     out.append("{\"timestamp\":");

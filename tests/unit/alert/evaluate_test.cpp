@@ -1,5 +1,5 @@
-// Time-stepped tables, one per rule of the seed's "Threshold Alerting" and the
-// issue's additions: samples in, transitions and their texts out.
+// Time-stepped tables, one per rule of docs/ALERTING.md "Semantics": samples in,
+// transitions and their texts out.
 #include "heartbeat/alert/engine.hpp"
 
 #include "table.hpp"

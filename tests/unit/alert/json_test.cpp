@@ -1,5 +1,5 @@
-// Display templates with every variable of the seed, the JSON shapes of the alerts
-// endpoints (seed 002) and state export/restore across a restart.
+// Display templates with every variable of docs/ALERTING.md, the JSON shapes of the
+// alerts endpoints and state export/restore across a restart.
 #include "heartbeat/alert/template.hpp"
 
 #include <gmock/gmock.h>

@@ -41,7 +41,7 @@ inline std::vector<std::string> diagnose(const std::string& text) {
 }
 
 inline std::string describe(const alert::transition& t) {
-  // What a notification shows: the seed text, then the rendered display template.
+  // What a notification shows: the alert text, then the rendered display template.
   return std::string(t.notify ? "notify: " : "silent: ") + t.text +
          (t.display.empty() ? "" : " " + t.display);
 }

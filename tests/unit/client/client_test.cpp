@@ -127,7 +127,7 @@ TEST(BuildPlugins, DefaultsListedDisabledAndTyped) {
   EXPECT_EQ(find(b, "my_script")->type, "exec");
   ASSERT_TRUE(find(b, "os_info"));  // on by default
   EXPECT_EQ(find(b, "os_info")->kind, plugin_kind::info);
-  EXPECT_EQ(find(b, "disk_monitor")->interval, 300);  // the seed's default
+  EXPECT_EQ(find(b, "disk_monitor")->interval, 300);  // the documented default
   EXPECT_FALSE(find(b, "nagios_runner"));             // only when configured
 }
 

@@ -1,8 +1,11 @@
 // hbc_mini's subprocesses: output captured through the poll loop, exit codes,
-// signals, timeouts that kill the whole process group, spawn failures.
+// signals, timeouts that kill the whole process group (grandchildren included),
+// spawn failures, and children that see only descriptors 0-2.
 #include "heartbeat/mini/process.hpp"
 
 #include <gtest/gtest.h>
+
+#include "../child_checks.hpp"
 
 namespace {
 
@@ -78,6 +81,28 @@ TEST(MiniProcess, OutputIsCapped) {
   }
   EXPECT_EQ(out.out.size(), 1000u);
   EXPECT_EQ(out.rc, 0);
+}
+
+TEST(MiniProcess, ChildSeesOnlyStdio) {
+  hbtest::inheritable_socket sock;  // like hbc_mini's resolver and UDP sockets, minus the flag
+  ASSERT_GE(sock.fd, 0);
+  child_set cs;
+  auto r = run(cs, {"/bin/ls", "/proc/self/fd"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  // 0-2, plus the directory ls opens to list (the lowest free number, 3).
+  EXPECT_EQ(hbtest::fd_numbers(r.out), (std::set<int>{0, 1, 2, 3})) << r.out;
+  r = run(cs, {"/bin/ls", "-l", "/proc/self/fd"});
+  EXPECT_EQ(r.out.find("socket:"), std::string::npos) << r.out;
+}
+
+TEST(MiniProcess, TimeoutKillsGrandchildren) {
+  child_set cs;
+  auto r = run(cs, {"/bin/sh", "-c", "sleep 100 & echo $!; sleep 100"}, 0.3);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(r.rc, -9);
+  ASSERT_FALSE(r.out.empty());
+  int grandchild = std::stoi(r.out);
+  EXPECT_TRUE(hbtest::gone_within(grandchild, std::chrono::seconds(2))) << "pid " << grandchild;
 }
 
 }  // namespace

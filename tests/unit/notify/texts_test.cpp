@@ -1,4 +1,4 @@
-// Specification of the notification texts (seed 001's examples, word for word)
+// Specification of the notification texts (docs/NOTIFICATIONS.md's examples, word for word)
 // and of the translation of registry events into notifications.
 #include "heartbeat/notify/translate.hpp"
 

@@ -168,8 +168,10 @@ TEST(Dns, SinkFollowsDynHostsAndRemovesDroppedOnes) {
   json::value conns = json::value::array();
   conns.push_back(json::value::object({{"family", "ipv4"}, {"address", "192.0.2.1"}}));
   conns.push_back(json::value::object({{"family", "ipv6"}, {"address", "2001:db8::1"}}));
-  sink(bus::event{bus::event_kind::host, 1, "nodyn", json::value::object({{"dyn", false}, {"connections", conns}})});
-  sink(bus::event{bus::event_kind::host, 1, "web1", json::value::object({{"dyn", true}, {"connections", conns}})});
+  sink(bus::event{bus::event_kind::host, 1, "nodyn",
+                  json::value::object({{"dyn", false}, {"connections", conns}})});
+  sink(bus::event{bus::event_kind::host, 1, "web1",
+                  json::value::object({{"dyn", true}, {"connections", conns}})});
   ASSERT_TRUE(wait_until([&] { return w.stats().succeeded == 2; }, 5000ms));
   sink(bus::event{bus::event_kind::dropped, 2, "web1", json::value::object({{"name", "web1"}})});
   ASSERT_TRUE(wait_until([&] { return w.stats().succeeded == 4; }, 5000ms));
@@ -180,8 +182,7 @@ TEST(Dns, SinkFollowsDynHostsAndRemovesDroppedOnes) {
   EXPECT_NE(log.find("update delete web1.dyn.example.com. A\nsend"), std::string::npos);
 }
 
-// ---- against a real BIND 9 ---------------------------------------------------
-
+// Against a real BIND 9.
 namespace {
 
 std::uint16_t free_port() {

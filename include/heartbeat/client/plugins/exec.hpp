@@ -7,7 +7,6 @@
 #pragma once
 
 #include "heartbeat/client/config.hpp"
-#include "heartbeat/client/detail/subprocess.hpp"
 #include "heartbeat/client/plugin.hpp"
 
 namespace heartbeat::client {

@@ -12,7 +12,6 @@
 
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/client/detail/join.hpp"
-#include "heartbeat/client/detail/subprocess.hpp"
 #include "heartbeat/client/plugin.hpp"
 #include "heartbeat/readers/nagios.hpp"
 

@@ -6,7 +6,6 @@
 #include <memory>
 
 #include "heartbeat/client/detail/join.hpp"
-#include "heartbeat/client/detail/subprocess.hpp"
 #include "heartbeat/client/plugin.hpp"
 #include "heartbeat/readers/ping.hpp"
 

@@ -4,7 +4,6 @@
 // fails (and the plugin is skipped) where zpool cannot run. hbc's io thread.
 #pragma once
 
-#include "heartbeat/client/detail/subprocess.hpp"
 #include "heartbeat/client/plugin.hpp"
 #include "heartbeat/readers/zfs.hpp"
 

@@ -18,7 +18,7 @@
 namespace heartbeat::server::detail {
 
 // Appends `ts` (Unix seconds) as "YYYY-MM-DDTHH:MM:SS" in UTC, the journal's
-// `datetime` shape (docs/STORAGE.md: no fraction and no zone suffix).
+// `datetime` shape (no fraction and no zone suffix; docs/STORAGE.md "Line format").
 // Each thread keeps the text of the last second it formatted: a journal writer
 // formats thousands of lines per second, nearly all within the same second.
 inline void append_iso_utc(std::string& out, double ts) {

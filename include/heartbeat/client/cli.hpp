@@ -1,0 +1,88 @@
+// hbc's start-up once the command line is parsed (src/main_client.cpp): the
+// config file (default ~/.hbc.yaml) validated with every plugin's options before
+// anything runs, its diagnostics on stderr, daemonizing with syslog, then
+// client::app. Main thread, before the io_context runs.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <exception>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "heartbeat/client/app.hpp"
+#include "heartbeat/client/builtin.hpp"
+#include "heartbeat/client/config.hpp"
+#include "heartbeat/config/file.hpp"
+#include "heartbeat/core/daemon.hpp"
+#include "heartbeat/core/log.hpp"
+
+namespace heartbeat::client {
+
+// Loads and validates the configuration, plugins included; prints every
+// diagnostic as `path: message` on stderr. nullopt on any error.
+inline std::optional<client_config> load_and_check(const run_options& o, const plugin_catalog& reg) {
+  std::string path = o.config_path;
+  json::value root = json::value::object();
+  if (path.empty()) {
+    if (const char* home = std::getenv("HOME")) {
+      std::string p = std::string(home) + "/.hbc.yaml";
+      struct stat st {};
+      if (::stat(p.c_str(), &st) == 0) path = p;
+    }
+  }
+  if (!path.empty()) {
+    auto v = config::load_file(path);
+    if (!v) {
+      log::error("hbc: ", v.err().message);
+      return std::nullopt;
+    }
+    root = std::move(*v);
+  }
+  config::diagnostics d;
+  client_config cfg = load_client_config(root, d);
+  {
+    asio::io_context scratch;  // plugins read and check their options at construction
+    auto plugins = build_plugins(cfg, reg, scratch.get_executor(), d);
+  }
+  for (const auto& item : d.items) {
+    std::string where = path.empty() ? std::string("config") : path;
+    if (item.is_error)
+      log::error("hbc: ", where, ": ", item.text());
+    else
+      log::warn("hbc: ", where, ": ", item.text());
+  }
+  if (d.has_errors()) return std::nullopt;
+  return cfg;
+}
+
+// Detached (core/daemon.hpp), umask 022, logging to syslog (LOG_DAEMON).
+inline bool daemonize() {
+  if (!detach_from_terminal()) return false;
+  ::umask(022);
+  log::use_syslog("hbc");
+  return true;
+}
+
+// Runs hbc with the built-in plugins as `o` asks; returns the exit status.
+inline int run(const run_options& o) {
+  if (o.verbose) log::set_level(log::level::debug);
+  plugin_catalog reg;
+  add_builtin_plugins(reg);
+  auto cfg = load_and_check(o, reg);
+  if (!cfg) return exit_usage;
+  if (o.daemonize && !daemonize()) {
+    log::error("hbc: cannot daemonize");
+    return exit_runtime;
+  }
+  try {
+    return app(std::move(*cfg), o, reg).run();
+  } catch (const std::exception& e) {
+    log::error("hbc: ", e.what());
+    return exit_runtime;
+  }
+}
+
+}  // namespace heartbeat::client
