@@ -58,10 +58,10 @@ def test_a_flood_of_malformed_datagrams_changes_nothing_and_a_valid_heartbeat_st
         n = 5000
         for i in range(n):
             c.send_raw(garbage(rng, i))
-        # Nothing answers garbage.
-        assert c.recv_all(0.3) == []
         ack = c.heartbeat(timeout=30)  # generous: the machine is shared; timing goals live in benchmarks
         assert ack["ID"] == "ACK" and ack["seq"] == 1
+        # Nothing answers garbage: hbd answers in arrival order, so an answer would precede the ACK.
+        assert c.received == [ack]
 
         hosts = hbd.hosts()
         assert {h["name"] for h in hosts} == {h["name"] for h in before} | {"web01"}
