@@ -32,6 +32,7 @@ Stable API (others build on it; only add, never change):
     .recv(timeout) -> dict|None  .recv_all(timeout) -> [dict]  .inbox (CMD/UPD seen)  .received (all)
     .replies_so_far(marker) -> [dict]  .close()
   wait_until(probe, ok=bool, timeout, what) -> the value that satisfied ok
+  read_json_lines(path) -> [dict] (complete lines of a journal file; [] while it does not exist)
   hb_binary(name) -> path of hbd/hbc/hbc_mini in HB_BUILD_DIR
 
 Tests wait for what they check, never for a fixed time: poll the API, /metrics, the journal or
@@ -92,6 +93,17 @@ def wait_until(probe, ok=bool, timeout=10, what="condition", interval=0.02, aliv
         if alive is not None:
             alive()
         time.sleep(interval)
+
+
+def read_json_lines(path):
+    """The complete JSON lines of a file another process appends to (a line still being written
+    is left out); [] while the file does not exist."""
+    try:
+        with open(path, errors="replace") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in data.split("\n")[:-1] if line]
 
 
 # --------------------------------------------------------------------------- ports

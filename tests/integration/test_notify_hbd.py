@@ -9,18 +9,16 @@ import json
 import os
 import time
 
-from hbtest import Client, Hbd
+from hbtest import Client, Hbd, read_json_lines
 from notify_support import Receiver, SmtpSink
 
 
 def journal_notifications(hbd):
     out = []
     for path in sorted(glob.glob(os.path.join(hbd.config["journal_dir"], "messages.journal*"))):
-        with open(path) as f:
-            for line in f:
-                rec = json.loads(line)
-                if rec.get("event") == "notification":
-                    out.append(rec["data"])
+        for rec in read_json_lines(path):
+            if rec.get("event") == "notification":
+                out.append(rec["data"])
     return out
 
 

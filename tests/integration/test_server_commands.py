@@ -1,11 +1,9 @@
 """Commands: CMD/UPD queued through the API reach only authenticated hosts, after
 the ACK, on every heartbeat until a real RES closes them or they expire."""
 
-import json
 import os
-import time
 
-from hbtest import Client, Hbd
+from hbtest import Client, Hbd, read_json_lines
 
 KEY = "s3cret-key-of-app01-0123456789"
 
@@ -54,11 +52,9 @@ def test_command_round_trip_with_a_real_result():
         path = os.path.join(hbd.dir, "journal", "messages.journal")
 
         def journaled():
-            with open(path) as f:
-                for line in f:
-                    rec = json.loads(line)
-                    if rec.get("event") == "command" and rec["data"].get("output") == "nginx restarted":
-                        return rec
+            for rec in read_json_lines(path):
+                if rec.get("event") == "command" and rec["data"].get("output") == "nginx restarted":
+                    return rec
             return None
 
         rec = hbd.wait_for(journaled, 5, "the command result in the journal")
