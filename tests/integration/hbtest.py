@@ -532,7 +532,5 @@ class Hbd:
 
     def wait_host_state(self, name, state, timeout=10):
         """Waits until /api/0/hosts shows host `name` in `state`; returns the entry."""
-        def check():
-            h = self.host(name)
-            return h if h and h["state"] == state else None
-        return self.wait_for(check, timeout, f"{name} {state}")
+        return self.wait_for(lambda: self.host(name), timeout, f"{name} {state}",
+                             ok=lambda h: h is not None and h["state"] == state)

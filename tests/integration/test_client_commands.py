@@ -11,9 +11,10 @@ KEY = "client01-shared-secret-0123456789"
 
 
 def journal_results(hbd):
+    """The journaled results (the `done` command events; earlier events of a command have no output)."""
     out = {}
     for rec in read_json_lines(os.path.join(hbd.dir, "journal", "messages.journal")):
-        if rec.get("event") == "command":
+        if rec.get("event") == "command" and rec["data"].get("state") == "done":
             out[rec["data"].get("id")] = rec["data"]
     return out
 
