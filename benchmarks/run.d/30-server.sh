@@ -48,6 +48,19 @@ EOF
   echo "30-server: hbd did not start:"; tail -5 "$d/hbd.log"; exit 1
 }
 stop_hbd() { kill "$HBD_PID" 2>/dev/null || true; wait "$HBD_PID" 2>/dev/null || true; }
+# Waits until hbd's CPU time stands still for 0.2 s (its writer threads have finished what the
+# load queued), at most $1 seconds.
+settle() {
+  local a b end=$(( $(date +%s) + $1 ))
+  a=$(cpu_ticks "$HBD_PID")
+  while [ "$(date +%s)" -lt "$end" ]; do
+    sleep 0.2
+    b=$(cpu_ticks "$HBD_PID")
+    [ "$a" = "$b" ] && return 0
+    a=$b
+  done
+  echo "30-server: hbd still busy after $1 s" >&2
+}
 
 # 1-2. baseline and hbd peak, interleaved: ROUNDS x (echo, hbd) so that both see
 # the same machine; the ratio is the median of the per-round ratios (rates on a
@@ -101,7 +114,7 @@ io_ticks() { awk '{print $14 + $15}' "/proc/$1/task/$1/stat"; }  # the main thre
 C0=$(cpu_ticks "$HBD_PID"); I0=$(io_ticks "$HBD_PID")
 PLG=$("$BENCH/tool_loadgen" --port "$HB_PORT" --duration "$SECS" --rate "${HB_PLG_RATE:-20000}" --plg-every 1 --sockets 4 --prefix mix-)
 PLG_IO=$(( $(io_ticks "$HBD_PID") - I0 ))
-sleep 0.5  # let the writer threads finish what the run queued
+settle 10  # the writer threads finish what the run queued: their CPU counts too
 PLG_CPU=$(( $(cpu_ticks "$HBD_PID") - C0 ))
 stop_hbd
 
@@ -109,7 +122,7 @@ stop_hbd
 start_hbd "$TMP/many"
 NMANY="${HB_SERVER_HOSTS:-100000}"
 MANY=$("$BENCH/tool_loadgen" --port "$HB_PORT" --hosts "$NMANY" --once --plugins 9 --window 512 --sockets 8 --prefix h)
-sleep 1
+settle 60  # the store has written the new hosts
 RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$HBD_PID/status")
 HOSTS_T=0
 # Timed into /dev/null: the client's own disk write of the ~70 MB body is not server latency.
@@ -118,7 +131,7 @@ HOSTS_T=0
 # each renders the list again), give the p99 (their maximum).
 FIRST_T=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$HTTP_PORT/api/0/hosts" || echo 0)
 for _ in $(seq "${HB_HOSTS_GETS:-10}"); do
-  sleep 1.1
+  sleep 1.1  # past the list cache's 1 s: each request renders the list again
   t=$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$HTTP_PORT/api/0/hosts" || echo 0)
   HOSTS_T=$(/usr/bin/python3 -c "print(max($HOSTS_T, $t))")
 done

@@ -55,9 +55,9 @@ HBC_PID=$!
 # CPU time in ns from schedstat (utime/stime ticks are too coarse for ~ms figures).
 ticks() { cat /proc/"$HBC_PID"/task/*/schedstat | awk '{s += $1} END {print s}'; }
 HZ=1000000000
-sleep 5
+sleep 5  # start-up (config, first samples) stays out of the steady-state window
 T0="$(ticks)"
-sleep "$((SECS - 5))"
+sleep "$((SECS - 5))"  # the measured window
 T1="$(ticks)"
 HWM_KB="$(awk '/VmHWM/ {print $2}' "/proc/$HBC_PID/status")"
 RSS_KB="$(awk '/VmRSS/ {print $2}' "/proc/$HBC_PID/status")"

@@ -24,13 +24,20 @@ Stable API (others build on it; only add, never change):
     .hb_port .hbd_port .ws_port .dir .config_path .log_path .pid .proc .config
     .url(path)  .http(method, path, body=None, headers=None, token=None) -> (status, headers, bytes)
     .get_json(path, token=None)  .post_json(path, obj, token=None)  (raise HttpError on >= 400)
-    .hosts()  .host(name)  .messages()  .wait_for(pred, timeout, what)
-    .wait_host_state(name, state, timeout)
+    .hosts()  .host(name)  .messages()  .wait_for(pred, timeout, what, ok=None)
+    .wait_host_state(name, state, timeout)  .metric(name, **labels)  .state_db(sql, *params)
   Client(name, port, host="127.0.0.1", key=None, timeout=2.0)
     .htb(...) -> seq  .heartbeat(...) -> ACK dict  .plg(plugin, data, ...)  .msg(text, event)
     .res(cmd_id, rc, output)  .send_json(obj, compress=False)  .send_raw(bytes)
-    .recv(timeout) -> dict|None  .recv_all(timeout) -> [dict]  .inbox (CMD/UPD seen)  .close()
+    .recv(timeout) -> dict|None  .recv_all(timeout) -> [dict]  .inbox (CMD/UPD seen)  .received (all)
+    .replies_so_far(marker) -> [dict]  .close()
+  wait_until(probe, ok=bool, timeout, what) -> the value that satisfied ok
+  read_json_lines(path) -> [dict] (complete lines of a journal file; [] while it does not exist)
   hb_binary(name) -> path of hbd/hbc/hbc_mini in HB_BUILD_DIR
+
+Tests wait for what they check, never for a fixed time: poll the API, /metrics, the journal or
+state_db with wait_until / Hbd.wait_for until the condition holds, with a deadline; on timeout
+the error names what was awaited and the last value seen.
 """
 
 import hashlib
@@ -40,6 +47,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -56,6 +64,46 @@ BUILD_DIR = os.environ.get("HB_BUILD_DIR") or os.path.join(SOURCE_DIR, "build")
 def hb_binary(name):
     """Path of a program built in HB_BUILD_DIR (hbd, hbc, hbc_mini)."""
     return os.path.join(BUILD_DIR, name)
+
+
+# Waiting for a condition.
+NOT_YET = (ConnectionError, urllib.error.URLError, OSError, sqlite3.Error)
+
+
+def wait_until(probe, ok=bool, timeout=10, what="condition", interval=0.02, alive=None):
+    """Polls probe() until ok(value) holds and returns that value. A probe raising one of NOT_YET
+    (server not answering, database busy) counts as not yet. After `timeout` seconds raises
+    TimeoutError naming `what` and the last value (or error) seen. `alive`, when given, runs each
+    round and may raise (e.g. the server under test exited)."""
+    deadline = time.time() + timeout
+    last = None
+    while True:
+        try:
+            value = probe()
+            last = value
+            if ok(value):
+                return value
+        except NOT_YET as e:
+            last = f"{type(e).__name__}: {e}"
+        if time.time() >= deadline:
+            text = repr(last)
+            if len(text) > 2000:
+                text = text[:2000] + "..."
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what} (last seen: {text})")
+        if alive is not None:
+            alive()
+        time.sleep(interval)
+
+
+def read_json_lines(path):
+    """The complete JSON lines of a file another process appends to (a line still being written
+    is left out); [] while the file does not exist."""
+    try:
+        with open(path, errors="replace") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in data.split("\n")[:-1] if line]
 
 
 # Free ports.
@@ -164,6 +212,7 @@ class Client:
         self.timeout = timeout
         self.seq = 0
         self.inbox = []  # CMD/UPD/ERR received (decoded), in arrival order
+        self.received = []  # every datagram received (decoded), in arrival order
 
     def close(self):
         self.sock.close()
@@ -213,10 +262,20 @@ class Client:
             if m is None:
                 break
             if m.get("ID") == "ACK" and m.get("seq") == seq:
-                # collect replies sent right behind the ACK (recv() files CMD/UPD into .inbox)
-                self.recv_all(0.05)
+                # Collect replies sent right behind the ACK (recv() files CMD/UPD into .inbox). hbd
+                # sends CMD/UPD only behind the ACK of an authenticated HTB (docs/OPERATIONS.md);
+                # behind any other ACK take only what is already here.
+                self.recv_all(0.05 if m.get("_authenticated") else 0)
                 return m
         raise TimeoutError(f"no ACK for seq {seq} from hbd")
+
+    def replies_so_far(self, marker):
+        """Every datagram hbd has sent this client for what it sent so far. hbd answers datagrams in
+        the order they arrive (each batch's replies in one sendmmsg), so once `marker` (another
+        Client of the same hbd, same address family) has the ACK of a heartbeat sent now, anything
+        hbd had for this client is in its socket buffer: a wait for an answer that must not come."""
+        marker.heartbeat()
+        return self.recv_all(0)
 
     def plg(self, plugin, data, kind="monitor", ts=True, compress=False, **extra):
         m = {"ID": "PLG", "name": self.name, "plugin": plugin, "kind": kind, "data": data}
@@ -243,6 +302,7 @@ class Client:
         except (socket.timeout, BlockingIOError):
             return None
         m = decode(data, key=self.key)
+        self.received.append(m)
         if m.get("ID") in ("CMD", "UPD", "ERR"):
             self.inbox.append(m)
         return m
@@ -432,27 +492,45 @@ class Hbd:
     def messages(self, token=None):
         return self.get_json("/api/0/messages", token=token)
 
+    def metric(self, name, token=None, **labels):
+        """The value of one sample of GET /metrics (labels in any order), or None when absent."""
+        status, _, body = self.http("GET", "/metrics", token=token)
+        if status >= 400:
+            raise HttpError(status, body)
+        want = {k: str(v) for k, v in labels.items()}
+        for line in body.decode().splitlines():
+            if line.startswith("#") or not line.startswith(name):
+                continue
+            key, _, value = line.rpartition(" ")
+            metric_name, _, rest = key.partition("{")
+            if metric_name != name:
+                continue
+            got = dict(p.split("=", 1) for p in rest.rstrip("}").split(",") if p) if rest else {}
+            if {k: v.strip('"') for k, v in got.items()} == want:
+                return float(value)
+        return None
+
+    def state_db(self, sql, *params):
+        """Rows of `sql` over what the store has committed, read through a read-only connection of
+        our own (as after a kill -9, only committed transactions are visible)."""
+        db = sqlite3.connect(f"file:{self.config['state_db']}?mode=ro", uri=True, timeout=5)
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
+
     # -- waiting
-    def wait_for(self, pred, timeout=10, what="condition", interval=0.05):
-        """Polls `pred` until it returns a truthy value (returned) or raises TimeoutError."""
-        deadline = time.time() + timeout
-        last = None
-        while True:
-            try:
-                last = pred()
-                if last:
-                    return last
-            except (ConnectionError, urllib.error.URLError, OSError):
-                pass
-            if time.time() >= deadline:
-                raise TimeoutError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-            if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"hbd exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
-            time.sleep(interval)
+    def _check_alive(self):
+        if self.proc is not None and self.proc.poll() is not None:
+            raise RuntimeError(f"hbd exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+
+    def wait_for(self, pred, timeout=10, what="condition", interval=0.02, ok=None):
+        """Polls `pred` until it returns a truthy value, or with `ok` until ok(value) holds; returns
+        the value. Raises TimeoutError (naming `what` and the last value seen) or RuntimeError when
+        hbd exits meanwhile."""
+        return wait_until(pred, ok or bool, timeout, what, interval, alive=self._check_alive)
 
     def wait_host_state(self, name, state, timeout=10):
         """Waits until /api/0/hosts shows host `name` in `state`; returns the entry."""
-        def check():
-            h = self.host(name)
-            return h if h and h["state"] == state else None
-        return self.wait_for(check, timeout, f"{name} {state}")
+        return self.wait_for(lambda: self.host(name), timeout, f"{name} {state}",
+                             ok=lambda h: h is not None and h["state"] == state)

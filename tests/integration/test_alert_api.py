@@ -45,10 +45,14 @@ def host_alert(hbd, host, path):
 
 
 def wait_level(hbd, host, path, level, timeout=5):
-    def check():
-        a = host_alert(hbd, host, path)
-        return a if a and a["level"] == level else None
-    return hbd.wait_for(check, timeout, f"{host} {path} {level}")
+    return hbd.wait_for(lambda: host_alert(hbd, host, path), timeout, f"{host} {path} {level}",
+                        ok=lambda a: a is not None and a["level"] == level)
+
+
+def wait_judged(hbd, host, path, value, timeout=5):
+    """Waits until the alert engine has judged a sample with `value` (its last_value); returns the alert."""
+    return hbd.wait_for(lambda: host_alert(hbd, host, path), timeout, f"{host} {path} judged at {value}",
+                        ok=lambda a: a is not None and a["last_value"] == value)
 
 
 def journal_alerts(hbd):
@@ -86,8 +90,7 @@ def test_warning_critical_recovery_and_shapes():
         # Hysteresis 10 %: 85 stays CRITICAL (recovery below 81); 79 is below 81 but above
         # the warning's recovery threshold (72): a silent de-escalation; 70 recovers.
         c.plg("cpu_monitor", {"cpu_percent": 85.0})
-        time.sleep(0.3)
-        assert host_alert(hbd, "web01", "cpu_monitor.cpu_percent")["level"] == "CRITICAL"
+        assert wait_judged(hbd, "web01", "cpu_monitor.cpu_percent", 85.0)["level"] == "CRITICAL"
         c.plg("cpu_monitor", {"cpu_percent": 79.0})
         a = wait_level(hbd, "web01", "cpu_monitor.cpu_percent", "WARNING")
         assert a["notification_count"] == 2
@@ -130,8 +133,11 @@ def test_inverse_operator_nested_path_and_rtt():
         wait_level(hbd, "web01", "rtt.web01", "CRITICAL")
         c.heartbeat(interval=30, rtt=45.2)
         wait_level(hbd, "web01", "rtt.web01", "OK")
-        text = "\n".join(journal_alerts(hbd))
-        assert "RECOVERED: web01 - rtt.web01 = 45.2 (CRITICAL -> OK)" in text
+        # The journal writer runs on its own thread: wait for the recovery's line.
+        recovered = "RECOVERED: web01 - rtt.web01 = 45.2 (CRITICAL -> OK)"
+        text = "\n".join(hbd.wait_for(lambda: journal_alerts(hbd), 10, "the recovery in the journal",
+                                      ok=lambda lines: any(recovered in x for x in lines)))
+        assert recovered in text
 
 
 def test_generic_nagios_match():
@@ -162,8 +168,7 @@ def test_profiles_apply_left_to_right():
         wait_level(hbd, "db01", "cpu_monitor.cpu_percent", "WARNING")  # tight_cpu: warning 60
         wait_level(hbd, "db01", "disk_monitor.partitions./var/lib/postgresql.percent", "CRITICAL")  # db_disk
         wait_level(hbd, "db01", "disk_monitor.partitions./.free_gb", "OK")  # inherited from the defaults
-        time.sleep(0.2)
-        assert host_alert(hbd, "web03", "cpu_monitor.cpu_percent")["level"] == "OK"  # defaults: warning 80
+        assert wait_judged(hbd, "web03", "cpu_monitor.cpu_percent", 70.0)["level"] == "OK"  # defaults: warning 80
 
 
 def test_maintenance_window_and_end_of_window():
@@ -205,7 +210,9 @@ def test_acknowledge_through_the_api():
         c = Client("web01", hbd.hb_port)
         c.heartbeat(interval=30)
         c.plg("cpu_monitor", {"cpu_percent": 95.0})
+        c.plg("disk_monitor", {"partitions": {"/": {"free_gb": 1.0}}})  # a control, never acknowledged
         wait_level(hbd, "web01", "cpu_monitor.cpu_percent", "CRITICAL")
+        wait_level(hbd, "web01", "disk_monitor.partitions./.free_gb", "CRITICAL")
         # Reminders every second until acknowledged.
         hbd.wait_for(lambda: host_alert(hbd, "web01", "cpu_monitor.cpu_percent")["notification_count"] >= 2, 5,
                      "a reminder")
@@ -218,7 +225,11 @@ def test_acknowledge_through_the_api():
         a = host_alert(hbd, "web01", "cpu_monitor.cpu_percent")
         assert a["acknowledged"] is True
         count = a["notification_count"]
-        time.sleep(2.2)
+        # Two renotify intervals pass: the unacknowledged control gets two more reminders meanwhile.
+        control = host_alert(hbd, "web01", "disk_monitor.partitions./.free_gb")["notification_count"]
+        hbd.wait_for(lambda: host_alert(hbd, "web01", "disk_monitor.partitions./.free_gb"), 10,
+                     "two reminders of the unacknowledged control alert",
+                     ok=lambda x: x["notification_count"] >= control + 2)
         assert host_alert(hbd, "web01", "cpu_monitor.cpu_percent")["notification_count"] == count  # no reminders
         assert hbd.http("POST", "/api/0/hosts/web01/alerts/ack", body={"metric_path": "nope.x"})[0] == 404
         assert hbd.http("POST", "/api/0/hosts/web01/alerts/ack", body={})[0] == 400
@@ -229,7 +240,9 @@ def test_acknowledge_through_the_api():
         assert a["acknowledged"] is False
         assert hbd.http("POST", "/api/0/hosts/web01/alerts/ack",
                         body={"metric_path": "cpu_monitor.cpu_percent"})[0] == 409
-        assert any('"acknowledged"' in line for line in journal_alerts(hbd))
+        lines = hbd.wait_for(lambda: journal_alerts(hbd), 10, "the acknowledgement in the journal",
+                             ok=lambda lines: any('"acknowledged"' in line for line in lines))
+        assert any('"acknowledged"' in line for line in lines)
 
 
 def test_alert_state_survives_a_restart():
@@ -238,8 +251,7 @@ def test_alert_state_survives_a_restart():
         c.heartbeat(interval=30)
         c.plg("cpu_monitor", {"cpu_percent": 95.0})
         before = wait_level(hbd, "web01", "cpu_monitor.cpu_percent", "CRITICAL")
-        time.sleep(0.5)  # let the store writer commit
-        hbd.restart()
+        hbd.restart()  # SIGTERM commits everything queued (docs/STORAGE.md)
         after = hbd.wait_for(lambda: host_alert(hbd, "web01", "cpu_monitor.cpu_percent"), 5, "restored alert")
         assert after["level"] == "CRITICAL"
         assert after["since"] == before["since"]
@@ -248,8 +260,7 @@ def test_alert_state_survives_a_restart():
         c = Client("web01", hbd.hb_port)
         c.heartbeat(interval=30)
         c.plg("cpu_monitor", {"cpu_percent": 96.0})
-        time.sleep(0.3)
-        assert host_alert(hbd, "web01", "cpu_monitor.cpu_percent")["notification_count"] == 1
+        assert wait_judged(hbd, "web01", "cpu_monitor.cpu_percent", 96.0)["notification_count"] == 1
         c.plg("cpu_monitor", {"cpu_percent": 5.0})
         wait_level(hbd, "web01", "cpu_monitor.cpu_percent", "OK")
 
@@ -326,8 +337,9 @@ def test_notifications_follow_the_transitions():
 
             def texts():
                 return [b["text"] for b in hook.json_bodies() if b.get("metric_path") == "cpu_monitor.cpu_percent"]
-            hbd.wait_for(lambda: len(texts()) >= 3, 10, "three alert webhooks")
-            time.sleep(0.5)
+            # The recovery is the last transition: one worker sends in order, so once it is here, a
+            # notification for the de-escalation before it would be here too.
+            hbd.wait_for(texts, 10, "the recovery webhook", ok=lambda t: any(x.startswith("RECOVERED") for x in t))
             assert texts() == [
                 "WARNING: web01 - cpu_monitor.cpu_percent = 85.0 (threshold: > 80.0%)",
                 "CRITICAL: web01 - cpu_monitor.cpu_percent = 95.0 (threshold: > 90.0%)",

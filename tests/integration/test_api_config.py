@@ -117,7 +117,8 @@ def test_dropped_host_reaches_the_websocket_of_those_who_saw_it(hbd):
     mona = WebSocket(hbd.ws_port, f"/hbd?token={tok_mona}")
     carl = WebSocket(hbd.ws_port, f"/hbd?token={tok_carl}")
     try:
-        time.sleep(0.2)
+        hbd.wait_for(lambda: hbd.metric("heartbeat_websocket_clients", token=tok_mona), 5, "both streams registered",
+                     ok=lambda n: n is not None and n >= 2)
         tok = login(hbd.hbd_port, "alice")[0]
         assert request(hbd.hbd_port, "DELETE", "/api/0/hosts/web1", token=tok)[0] == 200
         got = mona.messages_until(lambda m: m["type"] == "dropped", timeout=5)

@@ -31,9 +31,9 @@ def env():
             c.plg("cpu_monitor", {"cpu_percent": 12.5, "load": {"1min": 0.5}})
             # label values that need escaping in the Prometheus text format
             c.plg("custom", {'we"ird\\key\nx': 3, "ok": True})
+            t0 = time.time() - 3
             for i in range(3):
-                c.plg("mem", {"percent": 40 + i})
-                time.sleep(0.01)
+                c.plg("mem", {"percent": 40 + i}, ts=t0 + i)  # distinct times: a defined order
             c.msg("hello from web1")
             hbd.wait_for(lambda: _plugins_ready(hbd), 10, "plugin data")
         tokens = {name: login(hbd.hbd_port, name)[0] for name in users}

@@ -95,8 +95,9 @@ def test_open_mode_stream_and_ping():
             assert m["data"]["name"] == "web1"
         finally:
             ws.close()
-        # the server keeps running after the client closed
-        time.sleep(0.2)
+        # the server keeps running after the client closed (and has noticed the close)
+        h.wait_for(lambda: h.metric("heartbeat_websocket_clients"), 5, "the closed stream unregistered",
+                   ok=lambda n: n == 0)
         assert h.running()
 
 
@@ -112,7 +113,7 @@ def test_slow_client_is_dropped_and_others_keep_receiving():
                 for i in range(40):
                     c.plg("big", dict(big, i=i), compress=True)
                     fast.drain(0.02)
-                    time.sleep(0.01)
+                    time.sleep(0.01)  # paces the events: the fast client keeps up, only the slow one falls behind
 
                 def dropped():
                     from api_helpers import request

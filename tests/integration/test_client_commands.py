@@ -2,25 +2,20 @@
 shell) and its output comes back in a RES; a command not in the allow-list is
 refused with a RES saying so; an UPD without upgrade_command is refused."""
 
-import json
 import os
 
 from client_support import Hbc
-from hbtest import Hbd
+from hbtest import Hbd, read_json_lines
 
 KEY = "client01-shared-secret-0123456789"
 
 
 def journal_results(hbd):
-    path = os.path.join(hbd.dir, "journal", "messages.journal")
+    """The journaled results (the `done` command events; earlier events of a command have no output)."""
     out = {}
-    if not os.path.exists(path):
-        return out
-    with open(path) as f:
-        for line in f:
-            rec = json.loads(line)
-            if rec.get("event") == "command":
-                out[rec["data"].get("id")] = rec["data"]
+    for rec in read_json_lines(os.path.join(hbd.dir, "journal", "messages.journal")):
+        if rec.get("event") == "command" and rec["data"].get("state") == "done":
+            out[rec["data"].get("id")] = rec["data"]
     return out
 
 

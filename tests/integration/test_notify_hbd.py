@@ -9,28 +9,17 @@ import json
 import os
 import time
 
-from hbtest import Client, Hbd
+from hbtest import Client, Hbd, read_json_lines
 from notify_support import Receiver, SmtpSink
 
 
 def journal_notifications(hbd):
     out = []
     for path in sorted(glob.glob(os.path.join(hbd.config["journal_dir"], "messages.journal*"))):
-        with open(path) as f:
-            for line in f:
-                rec = json.loads(line)
-                if rec.get("event") == "notification":
-                    out.append(rec["data"])
+        for rec in read_json_lines(path):
+            if rec.get("event") == "notification":
+                out.append(rec["data"])
     return out
-
-
-def wait(pred, timeout=15, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def test_alerts_and_host_down_are_mailed_and_posted_by_hbd():
@@ -60,20 +49,20 @@ def test_alerts_and_host_down_are_mailed_and_posted_by_hbd():
             db.heartbeat(interval=1)
             hbd.wait_host_state("web01", "UP")
             web.plg("cpu_monitor", {"cpu_percent": 95.0})
-            wait(lambda: any(b["text"] == "CRITICAL: web01 - cpu_monitor.cpu_percent = 95.0"
-                             for b in hook.json_bodies()), what="the CRITICAL webhook")
+            hbd.wait_for(lambda: any(b["text"] == "CRITICAL: web01 - cpu_monitor.cpu_percent = 95.0"
+                                     for b in hook.json_bodies()), timeout=15, what="the CRITICAL webhook")
             r = [x for x in hook.ok() if json.loads(x["body"])["kind"] == "alert"][0]
             assert r["headers"]["X-Heartbeat-Signature"] == \
                 "sha256=" + hmac.new(b"k3y", r["body"], hashlib.sha256).hexdigest()
-            wait(lambda: any("Subject: CRITICAL: web01 - cpu_monitor.cpu_percent = 95.0" in m["data"]
-                             for m in smtp.messages), what="the CRITICAL mail")
+            hbd.wait_for(lambda: any("Subject: CRITICAL: web01 - cpu_monitor.cpu_percent = 95.0" in m["data"]
+                                     for m in smtp.messages), timeout=15, what="the CRITICAL mail")
 
             # Both hosts fall silent: web01 goes DOWN and notifies, quiet01 is unwatched.
             hbd.wait_host_state("web01", "DOWN", timeout=15)
             hbd.wait_host_state("quiet01", "DOWN", timeout=15)
             hbd.wait_host_state("db01", "DOWN", timeout=15)
-            wait(lambda: any(b["kind"] == "host_down" and b["host"] == "web01" for b in hook.json_bodies()),
-                 what="the DOWN webhook")
+            hbd.wait_for(lambda: any(b["kind"] == "host_down" and b["host"] == "web01" for b in hook.json_bodies()),
+                         timeout=15, what="the DOWN webhook")
             down = [b for b in hook.json_bodies() if b["kind"] == "host_down"][0]
             assert down["text"].startswith("DOWN: web01")
             assert not any(b["host"] in ("quiet01", "db01") for b in hook.json_bodies())
@@ -120,23 +109,24 @@ def test_routing_follows_users_changed_through_the_api_also_after_restart():
             def unrouted():
                 return sum(n.get("reason") == "no recipient" for n in journal_notifications(hbd))
 
-            wait(lambda: unrouted() >= 1, what="the alert suppressed: nobody receives it")
+            hbd.wait_for(lambda: unrouted() >= 1, timeout=15, what="the alert suppressed: nobody receives it")
             assert hook.ok() == []
 
             api(hbd, "POST", "/api/0/users", {"username": "oncall", "password": "oncall-pw-1", "admin": True,
                                               "notification_channels": ["hook"]})
             web.plg("cpu_monitor", {"cpu_percent": 50.0})
-            wait(lambda: any(b.get("kind") == "alert" for b in hook.json_bodies()), what="the RECOVERED webhook")
+            hbd.wait_for(lambda: any(b.get("kind") == "alert" for b in hook.json_bodies()), timeout=15,
+                         what="the RECOVERED webhook")
 
             hbd.restart()
             web.plg("cpu_monitor", {"cpu_percent": 96.0})
-            wait(lambda: any("96.0" in b.get("text", "") for b in hook.json_bodies()),
-                 what="the CRITICAL webhook after restart")
+            hbd.wait_for(lambda: any("96.0" in b.get("text", "") for b in hook.json_bodies()),
+                         timeout=15, what="the CRITICAL webhook after restart")
 
             api(hbd, "DELETE", "/api/0/users/oncall")
             n, before = len(hook.ok()), unrouted()
             web.plg("cpu_monitor", {"cpu_percent": 40.0})
-            wait(lambda: unrouted() > before, what="the recovery suppressed again")
+            hbd.wait_for(lambda: unrouted() > before, timeout=15, what="the recovery suppressed again")
             assert len(hook.ok()) == n
     finally:
         hook.close()

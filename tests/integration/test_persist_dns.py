@@ -8,11 +8,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
 import pytest
 
-from hbtest import Client, Hbd, free_port, has_ipv6
+from hbtest import Client, Hbd, free_port, has_ipv6, wait_until
 
 NAMED = "/usr/sbin/named"
 ZONE = "dyn.hbtest"
@@ -47,15 +46,16 @@ class Named:
         self.log = open(os.path.join(self.dir, "named.log"), "wb")
         self.proc = subprocess.Popen([NAMED, "-g", "-c", os.path.join(self.dir, "named.conf")],
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("named exited: " + self.log_text()[-2000:])
-            if "running" in self.log_text() and self.dig("ns", "A") == ["127.0.0.1"]:
-                return
-            time.sleep(0.1)
-        self.stop()
-        raise TimeoutError("named did not start: " + self.log_text()[-2000:])
+        try:
+            wait_until(lambda: "running" in self.log_text() and self.dig("ns", "A") == ["127.0.0.1"], timeout=15,
+                       what="named answering for " + ZONE, interval=0.05, alive=self._check_alive)
+        except TimeoutError as e:
+            self.stop()
+            raise TimeoutError(f"{e}\n{self.log_text()[-2000:]}") from None
+
+    def _check_alive(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("named exited: " + self.log_text()[-2000:])
 
     def log_text(self):
         with open(os.path.join(self.dir, "named.log"), errors="replace") as f:
@@ -109,13 +109,18 @@ def test_dyn_host_gets_a_and_aaaa_records(named):
 
 
 def test_unchanged_address_is_not_sent_again_and_manager_request_forces_it(named):
-    with Hbd(dns_config(named)) as hbd:
+    cfg = dns_config(named)
+    cfg["hosts"]["web2"] = {"dyn": True}
+    with Hbd(cfg) as hbd:
         c = Client("web1", hbd.hb_port)
         c.heartbeat(interval=30)
         hbd.wait_for(lambda: named.dig("web1", "A") == ["127.0.0.1"], 10, "web1 A record")
         for _ in range(5):
             c.heartbeat(interval=30)  # same address: no nsupdate run
-        time.sleep(0.5)
+        # A marker: web2's first update is queued after anything web1's heartbeats queued, and the DNS
+        # worker runs its changes in that order (web1 before web2), so once web2's is done, so is any for web1.
+        Client("web2", hbd.hb_port).heartbeat(interval=30)
+        hbd.wait_log("dns: updated web2." + ZONE + " A 127.0.0.1")
         assert hbd.log().count("dns: updated web1." + ZONE + " A") == 1
         hbd.post_json("/api/0/hosts/web1/dns", {})
         hbd.wait_for(lambda: hbd.log().count("dns: updated web1." + ZONE + " A") == 2, 10, "a forced update")

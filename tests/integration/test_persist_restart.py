@@ -2,6 +2,7 @@
 serves the same hosts, connections, plugin data and history, messages and
 commands; nothing acknowledged about a second before the kill is missing."""
 
+import json
 import os
 import time
 
@@ -10,11 +11,27 @@ import pytest
 from hbtest import Client, Hbd
 
 CFG = {"interval": 30, "grace": 30, "history_samples": 5}
+# After kill -9 the store has everything committed up to about a second before (docs/OPERATIONS.md).
+DURABILITY_WINDOW = 1.5
 
 
 def plugin(hbd, host, name, limit=None):
     q = f"?limit={limit}" if limit else ""
     return hbd.get_json(f"/api/0/hosts/{host}/plugins/{name}{q}")
+
+
+def stored_seq(hbd, host):
+    """The seq of each of the host's connections in the committed store."""
+    return sorted(json.loads(j).get("seq") for (j,) in hbd.state_db("SELECT json FROM connections WHERE host = ?",
+                                                                     host))
+
+
+def wait_committed(hbd, probe, want, since, what):
+    """Waits until `probe` (a query of the committed store) returns `want`, then checks that it took at
+    most the durability window counted from `since` (when the data was acknowledged)."""
+    hbd.wait_for(probe, 10, what, ok=lambda got: got == want)
+    took = time.time() - since
+    assert took <= DURABILITY_WINDOW, f"{what} committed {took:.2f} s after it was acknowledged"
 
 
 def test_kill9_then_restart_serves_the_same_hosts_and_data():
@@ -32,7 +49,22 @@ def test_kill9_then_restart_serves_the_same_hosts_and_data():
                      5, "the last cpu sample")
         before = {h["name"]: h for h in hbd.hosts()}
         assert before["alpha"]["state"] == "UP"
-        time.sleep(1.5)  # the durability window: ~1 s
+        acknowledged = time.time()
+
+        def stored():
+            return {
+                "alpha seq": stored_seq(hbd, "alpha"),
+                "beta seq": stored_seq(hbd, "beta"),
+                "alpha plugins": [p for (p,) in hbd.state_db(
+                    "SELECT plugin FROM plugin_latest WHERE host = 'alpha' ORDER BY plugin")],
+                "cpu samples": hbd.state_db(
+                    "SELECT COUNT(*) FROM plugin_history WHERE host = 'alpha' AND plugin = 'cpu_monitor'")[0][0],
+                "deploy message": any(json.loads(j)["msg"] == "deploy finished" for (j,) in hbd.state_db(
+                    "SELECT json FROM messages WHERE host = 'alpha'")),
+            }
+        want = {"alpha seq": [a.seq], "beta seq": [b.seq], "alpha plugins": ["cpu_monitor", "os_info"],
+                "cpu samples": 8, "deploy message": True}
+        wait_committed(hbd, stored, want, acknowledged, "alpha's and beta's state in state_db")
         hbd.kill9()
         assert os.path.exists(hbd.config["state_db"])
 
@@ -71,7 +103,13 @@ def test_data_acknowledged_just_before_kill9_survives():
         for i in range(50):
             c.plg("memory_monitor", {"percent": i}, ts=time.time())
             c.heartbeat(interval=30)  # the ACK says hbd took everything before it
-        time.sleep(1.2)
+        acknowledged = time.time()
+
+        def stored():
+            latest = hbd.state_db("SELECT data FROM plugin_latest WHERE host = 'gamma' AND plugin = 'memory_monitor'")
+            return {"seq": stored_seq(hbd, "gamma"), "latest": [json.loads(d) for (d,) in latest]}
+        wait_committed(hbd, stored, {"seq": [c.seq], "latest": [{"percent": 49}]}, acknowledged,
+                       "gamma's last heartbeat and sample in state_db")
         hbd.kill9()
         hbd.start()
         s = plugin(hbd, "gamma", "memory_monitor", 1)["samples"][0]
@@ -113,7 +151,13 @@ def test_alert_state_survives_kill9():
             return [a for a in alerts if a["metric_path"] == "cpu_monitor.cpu_percent" and a["level"] == "CRITICAL"]
 
         hbd.wait_for(critical, 5, "a CRITICAL alert")
-        time.sleep(1.2)
+        acknowledged = time.time()
+
+        def stored():
+            rows = hbd.state_db("SELECT json FROM alerts WHERE host = 'epsilon' AND metric_path = ?",
+                                "cpu_monitor.cpu_percent")
+            return [json.loads(j).get("level") for (j,) in rows]
+        wait_committed(hbd, stored, ["CRITICAL"], acknowledged, "epsilon's CRITICAL alert in state_db")
         hbd.kill9()
         hbd.start()
         (a,) = hbd.wait_for(critical, 5, "the CRITICAL alert after restart")

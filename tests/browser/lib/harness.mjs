@@ -106,7 +106,7 @@ export class Hbd {
         const r = await fetch(`${this.base}/healthz`);
         if (r.ok) { this.udp = createSocket('udp4'); return this; }
       } catch { /* not yet */ }
-      await sleep(100);
+      await sleep(25);
     }
     throw new Error(`hbd did not answer /healthz within 15 s:\n${this.log}`);
   }
@@ -158,15 +158,18 @@ export class Hbd {
   }
 }
 
-/** Poll fn until it returns a truthy value or `ms` pass; returns the value or throws `what`. */
+/** Poll fn until it returns a truthy value or `ms` pass; returns the value or throws, naming `what`
+ * and the last value (or error) seen. */
 export async function waitFor(fn, ms, what) {
   const deadline = Date.now() + ms;
   let last;
-  while (Date.now() < deadline) {
+  for (;;) {
     try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    await sleep(50);
+    if (Date.now() >= deadline) break;
+    await sleep(20);
   }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+  const seen = last instanceof Error ? last.message : JSON.stringify(last);
+  throw new Error(`timed out after ${ms} ms waiting for ${what} (last seen: ${String(seen).slice(0, 500)})`);
 }
 
 export async function launchBrowser() {

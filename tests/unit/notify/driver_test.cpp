@@ -14,6 +14,8 @@
 
 #include "heartbeat/config/file.hpp"
 
+#include "../wait_for.hpp"
+
 using namespace heartbeat;
 using namespace heartbeat::notify;
 
@@ -62,6 +64,7 @@ TEST(NotifyDriver, RunsAScriptAgainstRealReceivers) {
   double start = clock::wall_now();
   for (const auto& step : script->find("steps")->as_array()) {
     double at = start + step.number_or("at", 0);
+    // Steps run at the script's times (rate limits, retries and digests depend on them).
     while (clock::wall_now() < at) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     if (const json::value* n = step.find("notification")) {
       int repeat = static_cast<int>(step.number_or("repeat", 1));
@@ -83,15 +86,13 @@ TEST(NotifyDriver, RunsAScriptAgainstRealReceivers) {
       svc.on_event(ev);
     }
   }
-  double deadline = clock::wall_now() + script->number_or("wait", 20);
-  // Idle for a little while in a row: retries and digests are all done.
-  int calm = 0;
-  while (clock::wall_now() < deadline && calm < 5) {
-    calm = svc.idle() ? calm + 1 : 0;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  // idle() counts queued items, pending retries and held digests: once it holds, all is done.
+  auto wait = std::chrono::milliseconds(static_cast<long long>(script->number_or("wait", 20) * 1000));
+  hbtest::wait_for([&] { return svc.idle(); }, wait, std::chrono::milliseconds(5));
   svc.stop();
-  EXPECT_TRUE(svc.idle()) << "still busy after the wait";
+  EXPECT_TRUE(svc.idle()) << "awaited the notifier idle, still busy after " << wait.count()
+                          << " ms; metrics:\n"
+                          << svc.metrics_text();
   std::ofstream metrics(script->string_or("metrics", "/dev/null"));
   metrics << svc.metrics_text();
 }

@@ -9,6 +9,8 @@
 
 #include "heartbeat/config/yaml.hpp"
 
+#include "../wait_for.hpp"
+
 using namespace heartbeat;
 using namespace heartbeat::notify;
 
@@ -25,8 +27,7 @@ notification note(const std::string& path) {
   return n;
 }
 bool wait_idle(const service& s) {
-  for (int i = 0; i < 500 && !s.idle(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  return s.idle();
+  return hbtest::wait_for([&] { return s.idle(); });
 }
 }  // namespace
 
@@ -76,7 +77,7 @@ TEST(NotifyService, TheWorkerDeliversAndPostsJournalRecordsBack) {
   e.ts = 100;
   e.data = json::value::object({{"state", "DOWN"}});
   svc.sink()(e);
-  ASSERT_TRUE(wait_idle(svc));
+  ASSERT_TRUE(wait_idle(svc)) << "awaited the notifier idle; metrics:\n" << svc.metrics_text();
   svc.stop();
   std::lock_guard lk(m);
   ASSERT_EQ(sent.size(), 1u);
@@ -128,10 +129,10 @@ hosts: {web01: {owner: alice}}
     return e;
   };
   svc.on_event(host("bob", true, "UP", "DOWN", 100));  // the API gave web01 to bob
-  ASSERT_TRUE(wait_idle(svc));
+  ASSERT_TRUE(wait_idle(svc)) << "awaited the notifier idle; metrics:\n" << svc.metrics_text();
   svc.on_event(host("bob", false, "DOWN", "STOPPED", 200));  // and unwatched it
   svc.on_event(host("bob", false, "UP", "DOWN", 300));
-  ASSERT_TRUE(wait_idle(svc));
+  ASSERT_TRUE(wait_idle(svc)) << "awaited the notifier idle; metrics:\n" << svc.metrics_text();
   svc.stop();
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0], "bob DOWN: web01");

@@ -10,11 +10,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "heartbeat/server/dns.hpp"
 
 #include "../temp_dir.hpp"
+#include "../wait_for.hpp"
 
 namespace fs = std::filesystem;
 using namespace heartbeat;
@@ -24,22 +24,13 @@ using namespace std::chrono_literals;
 namespace {
 
 using hbtest::temp_dir;
+using hbtest::wait_for;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-template <class F>
-bool wait_until(F&& f, std::chrono::milliseconds limit) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (f()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return f();
 }
 
 // A stand-in for nsupdate that records argv and stdin, failing the first
@@ -121,7 +112,9 @@ TEST(Dns, WorkerRetriesWithBackoffAndSkipsUnchangedAddresses) {
   dns_worker w(o);
   ASSERT_TRUE(w.start().ok());
   EXPECT_TRUE(w.update("web1", "192.0.2.7"));
-  ASSERT_TRUE(wait_until([&] { return w.stats().succeeded == 1; }, 5000ms));
+  ASSERT_TRUE(wait_for([&] { return w.stats().succeeded == 1; }, 5000ms))
+      << "awaited succeeded == 1; runs " << w.stats().runs << ", succeeded " << w.stats().succeeded
+      << ", failed " << w.stats().failed;
   EXPECT_EQ(w.stats().failed, 2u);
   EXPECT_EQ(w.stats().runs, 3u);
   // Same address again: nothing runs.
@@ -129,9 +122,13 @@ TEST(Dns, WorkerRetriesWithBackoffAndSkipsUnchangedAddresses) {
   EXPECT_EQ(w.stats().deduped, 1u);
   // A new address runs once more; the request via the API forces a run.
   EXPECT_TRUE(w.update("web1", "192.0.2.8"));
-  ASSERT_TRUE(wait_until([&] { return w.stats().succeeded == 2; }, 5000ms));
+  ASSERT_TRUE(wait_for([&] { return w.stats().succeeded == 2; }, 5000ms))
+      << "awaited succeeded == 2; runs " << w.stats().runs << ", succeeded " << w.stats().succeeded
+      << ", failed " << w.stats().failed;
   EXPECT_TRUE(w.update("web1", "192.0.2.8", true));
-  ASSERT_TRUE(wait_until([&] { return w.stats().succeeded == 3; }, 5000ms));
+  ASSERT_TRUE(wait_for([&] { return w.stats().succeeded == 3; }, 5000ms))
+      << "awaited succeeded == 3; runs " << w.stats().runs << ", succeeded " << w.stats().succeeded
+      << ", failed " << w.stats().failed;
   // Bad input never reaches nsupdate.
   EXPECT_FALSE(w.update("web1\nupdate add x", "192.0.2.9"));
   EXPECT_FALSE(w.update("web1", "not-an-address"));
@@ -152,7 +149,9 @@ TEST(Dns, WorkerKillsAHangingNsupdate) {
   ASSERT_TRUE(w.start().ok());
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(w.update("web1", "192.0.2.7"));
-  ASSERT_TRUE(wait_until([&] { return w.stats().failed == 1; }, 5000ms));
+  ASSERT_TRUE(wait_for([&] { return w.stats().failed == 1; }, 5000ms))
+      << "awaited failed == 1; runs " << w.stats().runs << ", succeeded " << w.stats().succeeded
+      << ", failed " << w.stats().failed;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
   w.stop();
 }
@@ -172,9 +171,13 @@ TEST(Dns, SinkFollowsDynHostsAndRemovesDroppedOnes) {
                   json::value::object({{"dyn", false}, {"connections", conns}})});
   sink(bus::event{bus::event_kind::host, 1, "web1",
                   json::value::object({{"dyn", true}, {"connections", conns}})});
-  ASSERT_TRUE(wait_until([&] { return w.stats().succeeded == 2; }, 5000ms));
+  ASSERT_TRUE(wait_for([&] { return w.stats().succeeded == 2; }, 5000ms))
+      << "awaited succeeded == 2; runs " << w.stats().runs << ", succeeded " << w.stats().succeeded
+      << ", failed " << w.stats().failed;
   sink(bus::event{bus::event_kind::dropped, 2, "web1", json::value::object({{"name", "web1"}})});
-  ASSERT_TRUE(wait_until([&] { return w.stats().succeeded == 4; }, 5000ms));
+  ASSERT_TRUE(wait_for([&] { return w.stats().succeeded == 4; }, 5000ms))
+      << "awaited succeeded == 4; runs " << w.stats().runs << ", succeeded " << w.stats().succeeded
+      << ", failed " << w.stats().failed;
   w.stop();
   std::string log = slurp(d.path / "log");
   EXPECT_EQ(log.find("nodyn"), std::string::npos);
@@ -241,12 +244,12 @@ TEST(Dns, BindUpdatesRecords) {
   }
   std::string dig = "/usr/bin/dig +short +time=1 +tries=1 -p " + std::to_string(port) + " @127.0.0.1 ";
   // "running" is logged once every zone is loaded and updates are accepted.
-  bool up = wait_until(
+  bool up = wait_for(
       [&] {
         return slurp(d.path / "named.log").find("running") != std::string::npos &&
                run_capture(dig + "ns." + zone + " A").find("127.0.0.1") != std::string::npos;
       },
-      10000ms);
+      10000ms, 20ms);
   if (!up) {
     ::kill(named, SIGKILL);
     ::waitpid(named, nullptr, 0);
@@ -263,18 +266,19 @@ TEST(Dns, BindUpdatesRecords) {
   ASSERT_TRUE(w.start().ok());
   EXPECT_TRUE(w.update("web1", "192.0.2.44"));
   EXPECT_TRUE(w.update("web1", "2001:db8::44"));
-  bool done = wait_until([&] { return w.stats().succeeded == 2; }, 10000ms);
-  EXPECT_TRUE(done) << "failed runs: " << w.stats().failed;
+  bool done = wait_for([&] { return w.stats().succeeded == 2; }, 10000ms);
+  EXPECT_TRUE(done) << "awaited succeeded == 2; failed runs: " << w.stats().failed;
   EXPECT_EQ(run_capture(dig + "web1." + zone + " A"), "192.0.2.44\n");
   EXPECT_EQ(run_capture(dig + "web1." + zone + " AAAA"), "2001:db8::44\n");
   // Moves with the host.
   EXPECT_TRUE(w.update("web1", "192.0.2.45"));
-  EXPECT_TRUE(wait_until([&] { return w.stats().succeeded == 3; }, 10000ms));
+  EXPECT_TRUE(wait_for([&] { return w.stats().succeeded == 3; }, 10000ms))
+      << "awaited succeeded == 3; failed runs: " << w.stats().failed;
   EXPECT_EQ(run_capture(dig + "web1." + zone + " A"), "192.0.2.45\n");
   w.stop();
   ::kill(named, SIGTERM);
   int status = 0;
-  if (!wait_until([&] { return ::waitpid(named, &status, WNOHANG) == named; }, 5000ms)) {
+  if (!wait_for([&] { return ::waitpid(named, &status, WNOHANG) == named; }, 5000ms, 20ms)) {
     ::kill(named, SIGKILL);
     ::waitpid(named, &status, 0);
   }

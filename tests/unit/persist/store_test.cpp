@@ -8,11 +8,11 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
-#include <thread>
 
 #include "heartbeat/server/store.hpp"
 
 #include "../temp_dir.hpp"
+#include "../wait_for.hpp"
 
 namespace fs = std::filesystem;
 using namespace heartbeat;
@@ -44,10 +44,10 @@ const double T = clock::wall_now() - 1000;
 
 bus::event plugin_event(const char* host, const char* plugin, double ts, double value) {
   return bus::event{bus::event_kind::plugin, ts, host,
-               json::value::object({{"host", host},
-                                    {"plugin", plugin},
-                                    {"data", json::value::object({{"cpu_percent", value}})},
-                                    {"timestamp", ts}})};
+                    json::value::object({{"host", host},
+                                         {"plugin", plugin},
+                                         {"data", json::value::object({{"cpu_percent", value}})},
+                                         {"timestamp", ts}})};
 }
 
 }  // namespace
@@ -75,18 +75,21 @@ TEST(Store, RoundTripThroughLoad) {
     sink(plugin_event("web1", "cpu_monitor", T + 110, 10));
     sink(plugin_event("web1", "cpu_monitor", T + 120, 20));
     sink(plugin_event("web1", "memory_monitor", T + 115, 5));
-    sink(bus::event{bus::event_kind::message, 130, "web1",
-               json::value::object({{"time", 130}, {"host", "web1"}, {"msg", "boot"}, {"event", "boot"}})});
-    sink(bus::event{bus::event_kind::alert, 140, "web1",
-               json::value::object(
-                   {{"host", "web1"}, {"metric_path", "cpu_monitor.cpu_percent"}, {"level", "WARNING"}})});
-    sink(bus::event{bus::event_kind::alert, 141, "web1",
-               json::value::object(
-                   {{"host", "web1"}, {"metric_path", "cpu_monitor.cpu_percent"}, {"level", "CRITICAL"}})});
+    sink(bus::event{
+        bus::event_kind::message, 130, "web1",
+        json::value::object({{"time", 130}, {"host", "web1"}, {"msg", "boot"}, {"event", "boot"}})});
+    sink(bus::event{
+        bus::event_kind::alert, 140, "web1",
+        json::value::object(
+            {{"host", "web1"}, {"metric_path", "cpu_monitor.cpu_percent"}, {"level", "WARNING"}})});
+    sink(bus::event{
+        bus::event_kind::alert, 141, "web1",
+        json::value::object(
+            {{"host", "web1"}, {"metric_path", "cpu_monitor.cpu_percent"}, {"level", "CRITICAL"}})});
     sink(bus::event{bus::event_kind::command, T + 150, "web1",
-               json::value::object({{"id", "c-1"}, {"host", "web1"}, {"state", "queued"}})});
+                    json::value::object({{"id", "c-1"}, {"host", "web1"}, {"state", "queued"}})});
     sink(bus::event{bus::event_kind::command, T + 151, "web1",
-               json::value::object({{"id", "c-1"}, {"host", "web1"}, {"state", "done"}})});
+                    json::value::object({{"id", "c-1"}, {"host", "web1"}, {"state", "done"}})});
     EXPECT_TRUE(s.put_state("alert_engine", "{\"x\":1}", 160));
     s.stop();
     EXPECT_EQ(s.stats().dropped, 0u);
@@ -145,8 +148,12 @@ TEST(Store, CommitsWithinTheIntervalWhenIdle) {
   store s({.path = path});
   ASSERT_TRUE(s.load().ok());
   ASSERT_TRUE(s.start().ok());
+  auto t0 = std::chrono::steady_clock::now();
   s.put_host("a", host_json("a", "UP", "10.0.0.1", 1).dump(), 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  ASSERT_TRUE(hbtest::wait_for([&] { return s.stats().rows_written >= 1; }))
+      << "awaited the idle writer's commit; rows_written " << s.stats().rows_written;
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, std::chrono::milliseconds(600)) << "the 200 ms commit interval of an idle writer";
   EXPECT_EQ(s.stats().rows_written, 1u);
   // A second connection (another process) sees it.
   store other({.path = path});
@@ -178,7 +185,9 @@ TEST(Store, PrunesHistoryByRetentionAndLoadsTheLastSamples) {
     ASSERT_TRUE(s.load().ok());
     ASSERT_TRUE(s.start().ok());  // the writer prunes when it starts
     ASSERT_TRUE(s.flush());
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Whatever the first run did not prune, this one's start-up pruning removes.
+    EXPECT_TRUE(hbtest::wait_for([&] { return pruned + s.stats().pruned >= 20; }))
+        << "awaited the start-up pruning; pruned " << pruned << " + " << s.stats().pruned;
     s.stop();
     pruned += s.stats().pruned;
   }
@@ -242,7 +251,8 @@ TEST(Store, DroppedHostDisappears) {
     sink(bus::event{bus::event_kind::host, 1, "a", host_json("a", "UP", "10.0.0.1", 1)});
     sink(bus::event{bus::event_kind::host, 1, "b", host_json("b", "UP", "10.0.0.2", 1)});
     sink(plugin_event("a", "cpu", 2, 1));
-    sink(bus::event{bus::event_kind::dropped, 3, "a", json::value::object({{"name", "a"}, {"removed", true}})});
+    sink(bus::event{bus::event_kind::dropped, 3, "a",
+                    json::value::object({{"name", "a"}, {"removed", true}})});
     s.stop();
   }
   store s({.path = path});
@@ -270,7 +280,8 @@ TEST(Store, RefusesANewerSchema) {
   EXPECT_EQ(snap.err().code, "store_version");
 }
 
-// What was acknowledged (queued) more than ~1 s before a kill -9 is on disk.
+// What was acknowledged (queued) more than ~1 s before a kill -9 is on disk: the test waits until
+// another connection sees it committed (at most ~1 s after it was queued), then kills the writer.
 TEST(Store, SurvivesKillNine) {
   temp_dir d;
   std::string path = (d.path / "hbd.sqlite").string();
@@ -286,7 +297,7 @@ TEST(Store, SurvivesKillNine) {
     s.put_host("h0", host_json("h0", "UP", "10.0.0.1", 1).dump(), 1);
     char c = 'x';
     (void)!::write(ready[1], &c, 1);
-    for (int i = 0;; ++i) {  // keeps writing until killed
+    for (int i = 0;; ++i) {  // keeps writing, one row a millisecond, until killed
       s.put_plugin("late", "cpu", 5000 + i, "{}");
       ::usleep(1000);
     }
@@ -294,10 +305,31 @@ TEST(Store, SurvivesKillNine) {
   ::close(ready[1]);
   char c;
   ASSERT_EQ(::read(ready[0], &c, 1), 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  auto t0 = std::chrono::steady_clock::now();
+  detail::sqlite_db reader;
+  bool opened = reader.open(path, true).ok();
+  std::int64_t plugin_hosts = -1, h0_rows = -1, late_rows = -1;
+  auto committed = [&] {
+    auto st = reader.prepare(
+        "SELECT (SELECT COUNT(*) FROM plugin_latest WHERE host GLOB 'h[0-9]*'),"
+        " (SELECT COUNT(*) FROM hosts WHERE name = 'h0'),"
+        " (SELECT COUNT(*) FROM plugin_latest WHERE host = 'late')");
+    if (!st || st->step() != SQLITE_ROW) return false;
+    plugin_hosts = st->integer(0);
+    h0_rows = st->integer(1);
+    late_rows = st->integer(2);
+    return plugin_hosts == 500 && h0_rows == 1 && late_rows == 1;
+  };
+  bool seen = opened && hbtest::wait_for(committed, std::chrono::seconds(5), std::chrono::milliseconds(10));
+  auto took = std::chrono::steady_clock::now() - t0;
+  reader.close();
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(seen) << "awaited the queued writes committed; last seen: " << plugin_hosts << " of 500 hosts' "
+                    << "plugin rows, h0 rows " << h0_rows << ", late rows " << late_rows
+                    << (opened ? "" : " (cannot open the database)");
+  EXPECT_LT(took, std::chrono::milliseconds(1000)) << "committed within about a second (docs/STORAGE.md)";
   store s({.path = path});
   auto snap = s.load();
   ASSERT_TRUE(snap.ok()) << snap.err().message;
