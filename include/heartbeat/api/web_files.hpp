@@ -1,7 +1,9 @@
 // The web UI's files held in memory: the pages (<web_dir>/*.html) and every file under the static
 // root (<web_dir>/static, else <web_dir>), read when the HTTP server starts and again on SIGHUP.
-// The io thread answers /live, /static/... and the rest from here and never reads a file per request;
-// the whole UI is a few hundred KB (limits below guard against a misconfigured web_dir).
+// The io thread answers /live, /static/... and the rest from here and never touches the disk for a
+// request. Chosen over RESTinio's sendfile, which opens and stats the file on the io thread per
+// request and, on the TLS listener, reads it there too; the whole UI is a few hundred KB (the
+// limits below guard against a misconfigured web_dir).
 #pragma once
 
 #include <cstddef>
