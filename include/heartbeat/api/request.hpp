@@ -188,9 +188,9 @@ struct context {
     if (cls >= 0 && cls < 5) ++responses[cls];
   }
 
-  // ---- replies
-
-  // `body` is a std::string, or a shared buffer (std::shared_ptr<std::string>) sent without a copy.
+  // A JSON or text reply; like every reply below it counts in heartbeat_api_requests_total and
+  // carries the CORS headers for an allowed Origin. `body` is a std::string, or a shared buffer
+  // (std::shared_ptr<std::string>) sent without a copy.
   handled reply(const request_handle& req, int status, restinio::writable_item_t body,
                 std::string_view content_type, const extra_headers& extra = {}) {
     count(status);
@@ -257,8 +257,7 @@ struct context {
     return reply_error(req, status, e.message);
   }
 
-  // ---- request bodies
-
+  // A request body: a JSON object of at most max_body_bytes (Content-Type JSON or none).
   result<json::value> parse_body(const request_handle& req) const {
     const auto& body = req->body();
     if (body.size() > settings.max_body_bytes) return make_error("too_large", "request body too large");
@@ -274,8 +273,6 @@ struct context {
   handled body_error(const request_handle& req, const error& e) {
     return reply_error(req, e.code == "too_large" ? 413 : 400, e.message);
   }
-
-  // ---- who is asking
 
   // The caller from `Authorization: Bearer`, else the session cookie, else (WebSocket handshakes
   // only) `?token=`.

@@ -6,9 +6,11 @@
 #include <restinio/all.hpp>
 #include <restinio/router/express.hpp>
 
+#include <cctype>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +30,19 @@ enum class allow : std::uint8_t {
   owner,    // ... and the owner role on {host} (the admin flag is owner everywhere): 403 otherwise
   admin,    // a session with the admin flag: 403 otherwise
 };
+
+inline const char* to_string(allow a) noexcept {
+  switch (a) {
+    case allow::anyone: return "anyone";
+    case allow::page: return "page";
+    case allow::user: return "user";
+    case allow::monitor: return "monitor";
+    case allow::manager: return "manager";
+    case allow::owner: return "owner";
+    case allow::admin: return "admin";
+  }
+  return "unknown";
+}
 
 inline constexpr restinio::http_method_id_t GET = restinio::http_method_get();
 inline constexpr restinio::http_method_id_t HEAD = restinio::http_method_head();
@@ -51,18 +66,84 @@ inline any_method_matcher any_method() { return {}; }
 
 namespace detail {
 
-// std::regex as RESTinio's default engine, with two differences that keep the API's old answers:
+// std::regex as RESTinio's default engine, with three differences. Two keep the API's old answers:
 // trailing slashes are ignored ("/api/0/hosts//" is "/api/0/hosts"; "/" stays "/"), and patterns
-// (anchored at both ends) are tried with regex_match, which does not scan every start position.
+// (anchored at both ends) are tried with regex_match. One keeps a long table cheap: each pattern's
+// literal beginning ("/api/0/hosts/") is compared before the regex runs, so a request costs
+// std::regex only for the rows it could match.
 struct path_engine : restinio::router::std_regex_engine_t {
+  struct compiled_regex_t {
+    std::regex re;
+    std::string prefix;
+    bool literal = false;  // the whole pattern is `prefix`: no regex needed
+  };
+
+  static compiled_regex_t compile_regex(restinio::string_view_t r, bool case_sensitive) {
+    compiled_regex_t c{std_regex_engine_t::compile_regex(r, case_sensitive), {}, false};
+    if (case_sensitive) c.prefix = literal_prefix(r, &c.literal);
+    return c;
+  }
+
   static bool try_match(restinio::string_view_t path, const compiled_regex_t& r, match_results_t& out) {
     while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    if (path.substr(0, r.prefix.size()) != r.prefix) return false;
+    if (r.literal) {
+      if (path.size() != r.prefix.size()) return false;
+      out.emplace_back(0, path.size());
+      return true;
+    }
     std::cmatch m;
-    if (!std::regex_match(path.data(), path.data() + path.size(), m, r)) return false;
+    if (!std::regex_match(path.data(), path.data() + path.size(), m, r.re)) return false;
     for (const auto& s : m)
       out.emplace_back(static_cast<std::size_t>(s.first - path.data()),
                        static_cast<std::size_t>(s.second - path.data()));
     return true;
+  }
+
+  // The text every match starts with: the characters after '^' up to the first group, class,
+  // quantified character or other operator ("" when the pattern has a top-level alternative).
+  // `*whole` tells whether only the closing '$' follows.
+  static std::string literal_prefix(restinio::string_view_t r, bool* whole = nullptr) {
+    if (whole) *whole = false;
+    auto special = [](char c) {
+      return std::string_view("^$.|?*+()[]{}\\").find(c) != std::string_view::npos;
+    };
+    int depth = 0;
+    bool escaped = false, in_class = false;
+    for (char c : r) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (in_class)
+        in_class = c != ']';
+      else if (c == '[')
+        in_class = true;
+      else if (c == '(' || c == ')')
+        depth += c == '(' ? 1 : -1;
+      else if (c == '|' && depth == 0)
+        return {};
+    }
+    std::string prefix;
+    std::size_t i = !r.empty() && r[0] == '^' ? 1 : 0;
+    while (i < r.size()) {
+      char lit;
+      std::size_t next;
+      if (r[i] == '\\' && i + 1 < r.size() && !std::isalnum(static_cast<unsigned char>(r[i + 1]))) {
+        lit = r[i + 1];
+        next = i + 2;
+      } else if (!special(r[i])) {
+        lit = r[i];
+        next = i + 1;
+      } else {
+        break;
+      }
+      if (next < r.size() && std::string_view("?*+{").find(r[next]) != std::string_view::npos) break;
+      prefix += lit;
+      i = next;
+    }
+    if (whole) *whole = r.substr(i) == "$";
+    return prefix;
   }
 };
 

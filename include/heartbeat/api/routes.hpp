@@ -42,6 +42,9 @@ inline void http_routes(route_table& t, bool tls) {
   // clang-format off
   //    method                        path                                    who may call                               handler
   t.web(OPTIONS,                      ":path(.*)",                            allow::anyone,                             cors_preflight);
+  t.web(any_method(),                 "/",                                    allow::anyone,                             pages::to_live);
+  t.web(any_method(),                 "/healthz",                             allow::anyone,                             metrics::health);
+  t.web(any_method(),                 "/metrics",                             allow::user,                               metrics::scrape);
 
   t.api(GET,                          "/api/0/hosts",                         allow::user,                               hosts::list);
   t.api(other_than(GET),              "/api/0/hosts",                         allow::user,                               answer(405, "use GET"));
@@ -101,9 +104,6 @@ inline void http_routes(route_table& t, bool tls) {
   t.api(any_method(),                 "/api",                                 allow::anyone,                             answer(404, "unknown API version"));
   t.api(any_method(),                 "/api/:rest(.*)",                       allow::anyone,                             answer(404, "unknown API version"));
 
-  t.web(any_method(),                 "/",                                    allow::anyone,                             pages::to_live);
-  t.web(any_method(),                 "/healthz",                             allow::anyone,                             metrics::health);
-  t.web(any_method(),                 "/metrics",                             allow::user,                               metrics::scrape);
   t.web(any_of(GET, HEAD),            "/live",                                allow::page,                               pages::serve("live.html"));
   t.web(any_of(GET, HEAD),            "/alerts",                              allow::page,                               pages::serve("alerts.html"));
   t.web(any_of(GET, HEAD),            "/settings",                            allow::page,                               pages::serve("settings.html"));

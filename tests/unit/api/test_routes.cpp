@@ -270,3 +270,21 @@ TEST_F(Routes, HostsListIsGzippedForClientsThatAskAndVaries) {
 }
 
 }  // namespace
+
+TEST(PathEngine, LiteralPrefixStopsAtTheFirstOperator) {
+  using api::detail::path_engine;
+  EXPECT_EQ(path_engine::literal_prefix("^\\/api\\/0\\/hosts$"), "/api/0/hosts");
+  EXPECT_EQ(path_engine::literal_prefix("^\\/api\\/0\\/hosts\\/((?:[^\\/]+?))$"), "/api/0/hosts/");
+  EXPECT_EQ(path_engine::literal_prefix("^((?:.*))$"), "");
+  EXPECT_EQ(path_engine::literal_prefix("^\\/ab?c$"), "/a");
+  EXPECT_EQ(path_engine::literal_prefix("^\\/a\\d+$"), "/a");
+  EXPECT_EQ(path_engine::literal_prefix("^abc|def$"), "");
+  EXPECT_EQ(path_engine::literal_prefix("^ab[|]c$"), "ab");
+  bool whole = false;
+  EXPECT_EQ(path_engine::literal_prefix("^\\/healthz$", &whole), "/healthz");
+  EXPECT_TRUE(whole);
+  path_engine::literal_prefix("^\\/a\\/((?:.*))$", &whole);
+  EXPECT_FALSE(whole);
+  path_engine::literal_prefix("^\\/a$|^b$", &whole);
+  EXPECT_FALSE(whole);
+}
