@@ -4,9 +4,12 @@
 // 400; a WebSocket handshake goes to the stream table; ws_port serves nothing else; everything else
 // goes to the HTTP table, whose rows are tried top to bottom. Paths are RESTinio express patterns
 // matched case-sensitively with trailing slashes ignored; `:host`, `:name`, `:plugin` are one path
-// segment each, percent-decoded before use. "Who may call" (allow::..., router.hpp) is checked before
-// the handler runs; under /api/0 (t.api rows) cross-site writes are refused too. Errors are
-// {"error": "..."} JSON. Handlers live in handlers/<resource>.hpp; docs/API.md describes the answers.
+// segment each, percent-decoded before use. "Who may call" is checked before the handler runs
+// (allow::..., router.hpp): anyone; page (a session, else 302 to /login); user (a session, else 401);
+// monitor, manager, owner (that role on :host: 404 without any role, 403 below it; the admin flag
+// is owner everywhere); admin (the admin flag, else 403, naming the refused action). Under /api/0
+// (t.api rows) cross-site writes are refused too (403). Errors are {"error": "..."} JSON. Handlers
+// live in handlers/<resource>.hpp; docs/API.md describes the answers.
 #pragma once
 
 #include <restinio/all.hpp>

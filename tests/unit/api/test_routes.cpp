@@ -1,14 +1,18 @@
 // The HTTP routes' answers at their edges (api/routes.hpp), over an in-memory backend with users:
 // percent-decoding, trailing slashes, case, unknown API versions, HEAD, the order of the 401/403/404/
-// 405 checks, CORS preflight, the WebSocket port, static files and gzip of the hosts list.
+// 405 checks, CORS preflight, the WebSocket port, static files (read again on reload) and gzip of
+// the hosts list.
 #include "heartbeat/api/http_server.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
+#include "../temp_dir.hpp"
 #include "fake_backend.hpp"
 
 namespace api = heartbeat::api;
@@ -287,4 +291,37 @@ TEST(PathEngine, LiteralPrefixStopsAtTheFirstOperator) {
   EXPECT_FALSE(whole);
   path_engine::literal_prefix("^\\/a$|^b$", &whole);
   EXPECT_FALSE(whole);
+}
+
+TEST(HttpServerReload, ReadsTheWebUiAgain) {
+  hbtest::temp_dir d;
+  std::filesystem::create_directories(d.path / "static");
+  std::ofstream(d.path / "static/a.js") << "old";
+  asio::io_context io;
+  api::testing::fake_backend b;
+  api::settings s;
+  s.address = "127.0.0.1";
+  s.http_port = 0;
+  s.ws_enabled = false;
+  s.web_dir = d.path.string();
+  api::http_server srv(io, s, b);
+  ASSERT_TRUE(srv.start().ok());
+  auto get = [&] {
+    asio::ip::tcp::socket sock(io);
+    std::string raw, request = "GET /static/a.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    sock.async_connect({asio::ip::make_address("127.0.0.1"), srv.http_port()}, [&](const asio::error_code&) {
+      asio::async_write(sock, asio::buffer(request), [&](const asio::error_code&, std::size_t) {
+        asio::async_read(sock, asio::dynamic_buffer(raw),
+                         [&](const asio::error_code&, std::size_t) { io.stop(); });
+      });
+    });
+    io.run_for(std::chrono::seconds(5));
+    io.restart();
+    return raw.substr(raw.find("\r\n\r\n") + 4);
+  };
+  EXPECT_EQ(get(), "old");
+  std::ofstream(d.path / "static/a.js") << "new";
+  EXPECT_EQ(get(), "old");  // served from memory
+  srv.reload(s);
+  EXPECT_EQ(get(), "new");
 }

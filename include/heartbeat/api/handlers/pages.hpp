@@ -10,6 +10,8 @@
 
 namespace heartbeat::api::handlers::pages {
 
+// The file's buffer as a response body, without a copy (RESTinio wants a non-const pointer; it
+// only reads the buffer).
 inline std::shared_ptr<std::string> shared(const web_files::file& f) {
   return std::const_pointer_cast<std::string>(f.body);
 }
