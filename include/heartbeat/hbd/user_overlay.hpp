@@ -1,7 +1,7 @@
 // Users changed through /api/0/users, kept as an overlay on the config file's `users:` and
 // persisted in the store's `users` table, so that an account created, changed or deleted through
 // the API survives restarts and SIGHUP (docs/USERS.md has the precedence rules). The overlay also
-// keeps the notifier's routing in step with every change. Lives on the io thread (server::app).
+// keeps the notifier's routing in step with every change. Lives on the io thread (hbd::accounts).
 #pragma once
 
 #include <map>

@@ -1,0 +1,177 @@
+// hbd's persistence, wired: the store (restores what the last run knew, then
+// writes batches on its own thread), the journal (JSONL on its own thread) and the
+// DNS worker (nsupdate), each fed from the io thread through the event bus and the
+// registry's hooks, with their queue gauges in /metrics. Started first and stopped
+// last by hbd::app; io thread.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "heartbeat/core/log.hpp"
+#include "heartbeat/core/result.hpp"
+#include "heartbeat/hbd/core.hpp"
+#include "heartbeat/server/dns.hpp"
+#include "heartbeat/server/journal.hpp"
+#include "heartbeat/server/store.hpp"
+
+namespace heartbeat::hbd {
+
+class persistence {
+ public:
+  explicit persistence(core& c) : c_(c) {}
+
+  // Opens the store and restores hosts, plugin data, commands and messages into the
+  // registry; alert states and API users wait in the snapshot for their parts. Then
+  // starts the writers and subscribes them to the event bus.
+  result<void> start() {
+    const config& cfg = c_.cfg;
+    server::store_options so;
+    so.path = cfg.state_db;
+    so.history_retention = cfg.history_retention;
+    so.history_samples = cfg.history_samples;
+    store_ = std::make_unique<server::store>(so);
+    auto snap = store_->load();
+    if (!snap) return make_error("store", "state_db " + cfg.state_db + ": " + snap.err().message);
+    restore(*snap, clock::wall_now());
+    if (auto r = store_->start(c_.poster()); !r)
+      return make_error("store", "state_db " + cfg.state_db + ": " + r.err().message);
+    // PLG data is written from the raw text (alerting's plugin_sample hook), so the store reads
+    // no plugin events.
+    c_.reg.events().subscribe(store_->sink(false),
+                              bus::all_event_kinds & ~bus::event_bit(bus::event_kind::plugin));
+
+    journal_ = std::make_unique<server::journal>(journal_opts(cfg));
+    if (auto r = journal_->start(); !r)
+      return make_error("journal", "journal " + cfg.journal_path() + ": " + r.err().message);
+    // The journal writes PLG and MSG lines from the raw text (hooks), not from events.
+    c_.reg.events().subscribe(journal_->sink(),
+                              bus::all_event_kinds & ~(bus::event_bit(bus::event_kind::plugin) |
+                                                       bus::event_bit(bus::event_kind::message)));
+    c_.reg.hooks().journal_message = [this](const protocol::message&, std::string_view text,
+                                            const server::source& src, std::string_view address, double t) {
+      journal_->append_message(address, src.port, t, text);
+    };
+
+    if (auto r = start_dns(); !r) return r;
+    add_gauges();
+    // Hosts that only moved last_seen/seq/rtt are saved about once a second.
+    c_.monitor.every_second = [this](double) { save_dirty_hosts(); };
+    return {};
+  }
+
+  // Flushes dirty hosts, then stops the DNS worker, the journal and the store (in that order).
+  void stop() {
+    if (store_) save_dirty_hosts();
+    if (dns_) dns_->stop();
+    if (journal_) journal_->stop();
+    if (store_) store_->stop();
+  }
+
+  server::store* store() noexcept { return store_.get(); }
+  server::journal* journal() noexcept { return journal_.get(); }
+
+  // What the last run left for the parts started after this one (each takes its share once).
+  std::vector<json::value> take_alert_states() { return std::move(alert_states_); }
+  std::map<std::string, json::value> take_users() { return std::move(users_); }
+
+ private:
+  core& c_;
+  std::unique_ptr<server::journal> journal_;
+  std::unique_ptr<server::store> store_;
+  std::unique_ptr<server::dns_worker> dns_;
+  std::vector<json::value> alert_states_;
+  std::map<std::string, json::value> users_;  // API user changes: name -> record
+
+  static server::journal_options journal_opts(const config& c) {
+    server::journal_options o;
+    o.enabled = c.journal_enabled;
+    o.dir = c.journal_dir;
+    o.file = c.journal_file;
+    o.max_size = c.journal_max_size;
+    o.max_backups = c.journal_max_backups;
+    return o;
+  }
+  static server::dns_options dns_opts(const config& c) {
+    server::dns_options o;
+    o.nsupdate_bin = c.nsupdate_bin;
+    o.dyndomains = c.dyndomains;
+    o.key_file = c.nsupdate_key;
+    o.server = c.nsupdate_server;
+    o.port = c.nsupdate_port;
+    o.ttl = c.dns_ttl;
+    o.timeout = std::chrono::milliseconds(static_cast<long long>(c.nsupdate_timeout * 1000));
+    return o;
+  }
+
+  result<void> start_dns() {
+    dns_ = std::make_unique<server::dns_worker>(dns_opts(c_.cfg));
+    if (!c_.cfg.dyndomains.empty()) {
+      if (auto r = dns_->start(); !r) return make_error("dns", r.err().message);
+    }
+    c_.reg.hooks().dns_update = [this](const server::host& h, bool force) {
+      if (c_.cfg.dyndomains.empty()) {
+        if (force) log::warn("dns: ", h.name, ": no dyndomains configured");
+        return;
+      }
+      for (const auto& conn : h.conns)
+        if (conn.present) dns_->update(h.name, conn.address, force);
+    };
+    // A host removed through the API loses the records hbd set for it.
+    c_.reg.events().subscribe(
+        [this](const bus::event& e) {
+          if (e.kind == bus::event_kind::dropped && dns_) dns_->remove(e.host);
+        },
+        bus::event_bit(bus::event_kind::dropped));
+    return {};
+  }
+
+  void add_gauges() {
+    auto& st = c_.stats;
+    st.add_gauge("heartbeat_queue_depth{queue=\"journal\"}", "Lines waiting for the journal writer.",
+                 [this] { return static_cast<double>(journal_ ? journal_->stats().queue_depth : 0); });
+    st.add_gauge("heartbeat_queue_dropped_total{queue=\"journal\"}", "Journal lines dropped (queue full).",
+                 [this] { return static_cast<double>(journal_ ? journal_->stats().dropped : 0); });
+    st.add_gauge("heartbeat_queue_depth{queue=\"store\"}", "Writes waiting for the store writer.",
+                 [this] { return static_cast<double>(store_ ? store_->stats().queue_depth : 0); });
+    st.add_gauge("heartbeat_queue_dropped_total{queue=\"store\"}", "Store writes dropped (queue full).",
+                 [this] { return static_cast<double>(store_ ? store_->stats().dropped : 0); });
+    st.add_gauge("heartbeat_queue_depth{queue=\"dns\"}", "DNS changes waiting for nsupdate.",
+                 [this] { return static_cast<double>(dns_ ? dns_->stats().queue_depth : 0); });
+  }
+
+  void save_dirty_hosts() {
+    c_.reg.drain_dirty(
+        [this](const server::host& h) { store_->put_host(h.name, c_.reg.entry_json(h), h.last_seen); });
+  }
+
+  void restore(const server::store_snapshot& snap, double now) {
+    auto& reg = c_.reg;
+    for (const auto& sh : snap.hosts) {
+      server::host& h =
+          sh.json.is_object() ? reg.restore_host_json(sh.json, now) : reg.restore_host(sh.name, now);
+      for (const auto& p : sh.plugins) {
+        if (p.history.empty()) {
+          if (!p.data_json.empty()) reg.restore_plugin_sample(h, p.name, p.ts, p.data_json);
+          continue;
+        }
+        for (const auto& s : p.history) reg.restore_plugin_sample(h, p.name, s.ts, s.data_json);
+      }
+    }
+    for (const auto& cmd : snap.commands) reg.restore_command_json(cmd);
+    for (const auto& m : snap.messages) reg.restore_message_json(m);
+    reg.apply_config(c_.cfg, now);  // the config wins for keys, watch, dyn and roles
+    alert_states_ = snap.alerts;
+    users_ = snap.users;
+    if (!snap.hosts.empty())
+      log::info("store: restored ", snap.hosts.size(), " hosts, ", snap.commands.size(), " commands, ",
+                snap.messages.size(), " messages from ", c_.cfg.state_db);
+  }
+};
+
+}  // namespace heartbeat::hbd
