@@ -3,7 +3,7 @@
 // reach the open pages over the stream.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hbd, launchBrowser, newPage, screenshot, waitFor } from './lib/harness.mjs';
+import { Hbd, launchBrowser, newPage, screenshot, stopAll, waitFor } from './lib/harness.mjs';
 
 describe('web UI in open mode', { timeout: 90000 }, () => {
   let hbd;
@@ -15,13 +15,7 @@ describe('web UI in open mode', { timeout: 90000 }, () => {
     browser = await launchBrowser();
   });
 
-  after(async () => {
-    if (browser) await browser.close().catch(() => {});
-    if (hbd) {
-      await hbd.stop();
-      if (process.exitCode) console.error(`--- hbd log ---\n${hbd.log.slice(-8000)}`);
-    }
-  });
+  after(() => stopAll(browser, hbd));
 
   test('pages open without login; /login goes straight on', async () => {
     const page = await newPage(browser);

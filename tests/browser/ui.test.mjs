@@ -4,7 +4,7 @@
 // and saves a screenshot of every page under tests/artifacts/browser/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hbd, hashPassword, launchBrowser, newPage, login, screenshot, waitFor, BUILD_DIR } from './lib/harness.mjs';
+import { Hbd, hashPassword, launchBrowser, newPage, login, screenshot, stopAll, waitFor, BUILD_DIR } from './lib/harness.mjs';
 import { join } from 'node:path';
 
 const ALICE_PW = 'alice-secret-1';
@@ -31,13 +31,7 @@ describe('web UI against a real hbd', { timeout: 120000 }, () => {
     browser = await launchBrowser();
   });
 
-  after(async () => {
-    if (browser) await browser.close().catch(() => {});
-    if (hbd) {
-      await hbd.stop();
-      if (process.exitCode) console.error(`--- hbd log ---\n${hbd.log.slice(-8000)}`);
-    }
-  });
+  after(() => stopAll(browser, hbd));
 
   test('login: wrong password is refused with a message, the right one opens /live', async () => {
     alice = await newPage(browser);

@@ -11,6 +11,8 @@ import ssl
 import struct
 import time
 
+from hbtest import Client, request_body
+
 PASSWORD = "secret123"
 
 
@@ -29,16 +31,7 @@ def users_config(**roles):
 def request(port, method, path, body=None, headers=None, token=None, cookies=None, tls_context=None,
             timeout=10):
     """Returns (status, list of (header, value), body bytes, parsed JSON or None)."""
-    h = dict(headers or {})
-    data = None
-    if body is not None:
-        if isinstance(body, (dict, list)):
-            data = json.dumps(body).encode()
-            h.setdefault("Content-Type", "application/json")
-        else:
-            data = body if isinstance(body, bytes) else str(body).encode()
-    if token:
-        h["Authorization"] = f"Bearer {token}"
+    data, h = request_body(body, headers, token)
     if cookies:
         h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
     if tls_context is not None:
@@ -198,3 +191,10 @@ def tls_client_context(cafile):
     ctx = ssl.create_default_context(cafile=cafile)
     ctx.check_hostname = False
     return ctx
+
+
+def host_event_after_heartbeat(ws, hb_port, name):
+    """Sends one heartbeat as `name` and returns the next `host` event on the stream `ws`."""
+    with Client(name, hb_port) as c:
+        c.heartbeat()
+    return ws.messages_until(lambda m: m["type"] == "host", timeout=5)[-1]

@@ -324,6 +324,21 @@ class HttpError(Exception):
         self.body = body
 
 
+def request_body(body, headers=None, token=None):
+    """(data bytes or None, headers dict) of a request: dicts and lists as JSON, with a bearer token."""
+    h = dict(headers or {})
+    data = None
+    if body is not None:
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        else:
+            data = body if isinstance(body, bytes) else str(body).encode()
+    if token:
+        h["Authorization"] = f"Bearer {token}"
+    return data, h
+
+
 class Hbd:
     """A real hbd on free loopback ports, in its own temporary directory."""
 
@@ -451,16 +466,7 @@ class Hbd:
 
     def http(self, method, path, body=None, headers=None, token=None, timeout=10):
         """Returns (status, headers dict, body bytes); never raises on HTTP errors."""
-        h = dict(headers or {})
-        data = None
-        if body is not None:
-            if isinstance(body, (dict, list)):
-                data = json.dumps(body).encode()
-                h.setdefault("Content-Type", "application/json")
-            else:
-                data = body if isinstance(body, bytes) else str(body).encode()
-        if token:
-            h["Authorization"] = f"Bearer {token}"
+        data, h = request_body(body, headers, token)
         req = urllib.request.Request(self.url(path), data=data, method=method, headers=h)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:

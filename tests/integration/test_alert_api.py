@@ -33,6 +33,18 @@ THRESHOLDS = {
 }
 
 
+def thresholds(**changes):
+    """THRESHOLDS with some top-level keys set to other values."""
+    return {**THRESHOLDS, **changes}
+
+
+def sending(hbd, name, **htb):
+    """A client `name` whose first heartbeat (interval 30 s, plus `htb`) has been sent."""
+    c = Client(name, hbd.hb_port)
+    c.heartbeat(interval=30, **htb)
+    return c
+
+
 def alerts(hbd):
     return hbd.get_json("/api/0/alerts")
 
@@ -67,8 +79,7 @@ def journal_alerts(hbd):
 
 def test_warning_critical_recovery_and_shapes():
     with Hbd(THRESHOLDS) as hbd:
-        c = Client("web01", hbd.hb_port)
-        c.heartbeat(interval=30)
+        c = sending(hbd, "web01")
         c.plg("cpu_monitor", {"cpu_percent": 85.0, "load_1min": 0.5})
         a = wait_level(hbd, "web01", "cpu_monitor.cpu_percent", "WARNING")
         assert a["last_value"] == 85.0
@@ -119,8 +130,7 @@ def test_warning_critical_recovery_and_shapes():
 
 def test_inverse_operator_nested_path_and_rtt():
     with Hbd(THRESHOLDS) as hbd:
-        c = Client("web01", hbd.hb_port)
-        c.heartbeat(interval=30, rtt=12.0)
+        c = sending(hbd, "web01", rtt=12.0)
         c.plg("disk_monitor", {"partitions": {"/": {"free_gb": 4.2, "percent": 97}, "/var": {"free_gb": 1}}})
         a = wait_level(hbd, "web01", "disk_monitor.partitions./.free_gb", "CRITICAL")
         assert a["last_value"] == 4.2
@@ -142,8 +152,7 @@ def test_inverse_operator_nested_path_and_rtt():
 
 def test_generic_nagios_match():
     with Hbd(THRESHOLDS) as hbd:
-        c = Client("web02", hbd.hb_port)
-        c.heartbeat(interval=30)
+        c = sending(hbd, "web02")
         c.plg("nagios_runner", {
             "check_disk_root_status_code": 2, "check_disk_root_status": "CRITICAL",
             "check_disk_root_output": "DISK CRITICAL - free space: / 100 MB (1%)",
@@ -173,11 +182,9 @@ def test_profiles_apply_left_to_right():
 
 def test_maintenance_window_and_end_of_window():
     now = time.time()
-    cfg = dict(THRESHOLDS)
-    cfg["maintenance"] = [{"name": "nightly-backup", "hosts": ["db-*"], "start": now - 10, "end": now + 8}]
-    with Hbd(cfg) as hbd:
-        c = Client("db-7", hbd.hb_port)
-        c.heartbeat(interval=30)
+    window = {"name": "nightly-backup", "hosts": ["db-*"], "start": now - 10, "end": now + 8}
+    with Hbd(thresholds(maintenance=[window])) as hbd:
+        c = sending(hbd, "db-7")
         c.plg("cpu_monitor", {"cpu_percent": 95.0})
         a = wait_level(hbd, "db-7", "cpu_monitor.cpu_percent", "CRITICAL")
         assert a["maintenance"] == "nightly-backup"
@@ -191,11 +198,8 @@ def test_maintenance_window_and_end_of_window():
 
 
 def test_watch_false_tracks_without_notifying():
-    cfg = dict(THRESHOLDS)
-    cfg["hosts"] = {"quiet": {"watch": False}}
-    with Hbd(cfg) as hbd:
-        c = Client("quiet", hbd.hb_port)
-        c.heartbeat(interval=30)
+    with Hbd(thresholds(hosts={"quiet": {"watch": False}})) as hbd:
+        c = sending(hbd, "quiet")
         c.plg("cpu_monitor", {"cpu_percent": 95.0})
         a = wait_level(hbd, "quiet", "cpu_monitor.cpu_percent", "CRITICAL")
         assert a["notification_count"] == 0
@@ -204,11 +208,8 @@ def test_watch_false_tracks_without_notifying():
 
 
 def test_acknowledge_through_the_api():
-    cfg = dict(THRESHOLDS)
-    cfg["threshold_renotify_interval"] = 1
-    with Hbd(cfg) as hbd:
-        c = Client("web01", hbd.hb_port)
-        c.heartbeat(interval=30)
+    with Hbd(thresholds(threshold_renotify_interval=1)) as hbd:
+        c = sending(hbd, "web01")
         c.plg("cpu_monitor", {"cpu_percent": 95.0})
         c.plg("disk_monitor", {"partitions": {"/": {"free_gb": 1.0}}})  # a control, never acknowledged
         wait_level(hbd, "web01", "cpu_monitor.cpu_percent", "CRITICAL")
@@ -247,8 +248,7 @@ def test_acknowledge_through_the_api():
 
 def test_alert_state_survives_a_restart():
     with Hbd(THRESHOLDS) as hbd:
-        c = Client("web01", hbd.hb_port)
-        c.heartbeat(interval=30)
+        c = sending(hbd, "web01")
         c.plg("cpu_monitor", {"cpu_percent": 95.0})
         before = wait_level(hbd, "web01", "cpu_monitor.cpu_percent", "CRITICAL")
         hbd.restart()  # SIGTERM commits everything queued (docs/STORAGE.md)
@@ -257,8 +257,7 @@ def test_alert_state_survives_a_restart():
         assert after["since"] == before["since"]
         assert after["notification_count"] == 1
         # The same level again is not a new alert; recovery names the restored level.
-        c = Client("web01", hbd.hb_port)
-        c.heartbeat(interval=30)
+        c = sending(hbd, "web01")
         c.plg("cpu_monitor", {"cpu_percent": 96.0})
         assert wait_judged(hbd, "web01", "cpu_monitor.cpu_percent", 96.0)["notification_count"] == 1
         c.plg("cpu_monitor", {"cpu_percent": 5.0})
@@ -295,11 +294,8 @@ maintenance:
 
 
 def test_missing_data_goes_unknown_and_reload_changes_rules():
-    cfg = dict(THRESHOLDS)
-    cfg["threshold_missing_after"] = 1
-    with Hbd(cfg) as hbd:
-        c = Client("web01", hbd.hb_port)
-        c.heartbeat(interval=30)
+    with Hbd(thresholds(threshold_missing_after=1)) as hbd:
+        c = sending(hbd, "web01")
         c.plg("cpu_monitor", {"cpu_percent": 50.0})
         wait_level(hbd, "web01", "cpu_monitor.cpu_percent", "OK")
         a = wait_level(hbd, "web01", "cpu_monitor.cpu_percent", "UNKNOWN", timeout=5)
@@ -326,11 +322,8 @@ def test_notifications_follow_the_transitions():
 
     hook = Receiver()
     try:
-        cfg = dict(THRESHOLDS)
-        cfg["notifiers"] = {"hook": {"type": "webhook", "url": hook.url + "/hb"}}
-        with Hbd(cfg) as hbd:
-            c = Client("web01", hbd.hb_port)
-            c.heartbeat(interval=30)
+        with Hbd(thresholds(notifiers={"hook": {"type": "webhook", "url": hook.url + "/hb"}})) as hbd:
+            c = sending(hbd, "web01")
             for v, level in ((85.0, "WARNING"), (95.0, "CRITICAL"), (79.0, "WARNING"), (10.0, "OK")):
                 c.plg("cpu_monitor", {"cpu_percent": v})
                 wait_level(hbd, "web01", "cpu_monitor.cpu_percent", level)

@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from api_helpers import WebSocket, login, request, tls_client_context, users_config
-from hbtest import Client, Hbd, free_port
+from api_helpers import WebSocket, host_event_after_heartbeat, login, request, tls_client_context, users_config
+from hbtest import Hbd, free_port
 
 
 def make_cert(d):
@@ -35,9 +35,7 @@ def test_https_and_wss(tmp_path):
         assert request(wss, "GET", "/api/0/hosts", token=tok, tls_context=ctx)[3][0]["name"] == "web1"
         ws = WebSocket(wss, f"/hbd?token={tok}", tls_context=ctx)
         try:
-            with Client("web1", h.hb_port) as c:
-                c.heartbeat()
-            m = ws.messages_until(lambda m: m["type"] == "host", timeout=5)[-1]
+            m = host_event_after_heartbeat(ws, h.hb_port, "web1")
             assert m["data"]["name"] == "web1"
         finally:
             ws.close()

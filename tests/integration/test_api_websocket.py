@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from api_helpers import WebSocket, login, users_config
+from api_helpers import WebSocket, host_event_after_heartbeat, login, users_config
 from hbtest import Client, Hbd
 
 
@@ -89,9 +89,7 @@ def test_open_mode_stream_and_ping():
             ws.send_frame(9, b"hi")  # ping
             op, payload = ws.recv_frame(timeout=3)
             assert op == 10 and payload == b"hi"  # pong
-            with Client("web1", h.hb_port) as c:
-                c.heartbeat()
-            m = ws.messages_until(lambda m: m["type"] == "host", timeout=5)[-1]
+            m = host_event_after_heartbeat(ws, h.hb_port, "web1")
             assert m["data"]["name"] == "web1"
         finally:
             ws.close()

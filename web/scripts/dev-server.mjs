@@ -16,6 +16,26 @@ const AUTH = process.env.AUTH === '1';
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 const PAGES = { '/login': 'login.html', '/live': 'live.html', '/plugins': 'plugins.html', '/alerts': 'alerts.html', '/settings': 'settings.html' };
 
+// The pages' `<!--#include file="NAME" key="value" -->` directives, put in as hbd does
+// (include/heartbeat/api/web_files.hpp, docs/WEB.md "Shared page parts").
+async function expandIncludes(page) {
+  let out = '';
+  let pos = 0;
+  for (let m; (m = page.slice(pos).match(/<!--#include ([^]*?)-->/)); ) {
+    const at = pos + m.index;
+    out += page.slice(pos, at);
+    const attrs = Object.fromEntries([...m[1].matchAll(/(\S+?)="([^"]*)"/g)].map((a) => [a[1], a[2]]));
+    let part = null;
+    if (attrs.file && !attrs.file.startsWith('.') && !attrs.file.includes('/')) {
+      part = await readFile(join(web, 'partials', attrs.file), 'utf8').catch(() => null);
+    }
+    out += part === null ? m[0]
+      : part.replace(/\n$/, '').replace(/\{\{(.*?)\}\}/g, (all, k) => (Object.hasOwn(attrs, k) ? attrs[k] : all));
+    pos = at + m[0].length;
+  }
+  return out + page.slice(pos);
+}
+
 const now = () => Date.now() / 1000;
 const states = ['UP', 'UP', 'UP', 'UP', 'UP', 'UP', 'LATE', 'DOWN', 'STOPPED', 'UNKNOWN'];
 const hosts = [];
@@ -141,7 +161,8 @@ const server = createServer(async (req, res) => {
     if (!file && url.pathname.startsWith('/plugins/')) file = 'plugins.html';
     if (!file && url.pathname.startsWith('/static/')) file = normalize(decodeURIComponent(url.pathname)).replace(/^\/+/, '');
     if (!file || file.includes('..')) { res.writeHead(404); return res.end('not found'); }
-    const body = await readFile(join(web, file));
+    let body = await readFile(join(web, file));
+    if (extname(file) === '.html' && !file.includes('/')) body = await expandIncludes(body.toString('utf8'));
     res.writeHead(200, { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-cache' });
     res.end(body);
   } catch (e) {

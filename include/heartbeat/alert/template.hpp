@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "heartbeat/alert/types.hpp"
+#include "heartbeat/core/enum_names.hpp"
 #include "heartbeat/core/result.hpp"
 
 namespace heartbeat::alert {
@@ -30,20 +31,12 @@ enum class template_var : std::uint8_t {
   field,            // any other plugin field, by its path in the data ("total_mb", "data.x" -> "x")
 };
 
-inline const char* to_string(template_var v) noexcept {
-  switch (v) {
-    case template_var::literal: return "literal";
-    case template_var::value: return "value";
-    case template_var::threshold_value: return "threshold_value";
-    case template_var::op_symbol: return "op_symbol";
-    case template_var::check_name: return "check_name";
-    case template_var::metric_name: return "metric_name";
-    case template_var::output: return "output";
-    case template_var::status: return "status";
-    case template_var::field: return "field";
-  }
-  return "literal";
-}
+inline constexpr enum_names<template_var::field> template_var_names{
+    {"literal", "value", "threshold_value", "op_symbol", "check_name", "metric_name", "output", "status",
+     "field"},
+    "literal"};
+
+inline const char* to_string(template_var v) noexcept { return template_var_names[v]; }
 
 struct template_segment {
   template_var var = template_var::literal;

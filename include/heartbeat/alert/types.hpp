@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "heartbeat/core/enum_names.hpp"
+
 namespace heartbeat::alert {
 
 class engine;
@@ -26,23 +28,10 @@ class host_ref {
 
 enum class level : std::uint8_t { ok, warning, critical, unknown };
 
-inline const char* to_string(level l) noexcept {
-  switch (l) {
-    case level::ok: return "OK";
-    case level::warning: return "WARNING";
-    case level::critical: return "CRITICAL";
-    case level::unknown: return "UNKNOWN";
-  }
-  return "UNKNOWN";
-}
+inline constexpr enum_names<level::unknown> level_names{{"OK", "WARNING", "CRITICAL", "UNKNOWN"}, "UNKNOWN"};
 
-inline std::optional<level> parse_level(std::string_view s) noexcept {
-  if (s == "OK") return level::ok;
-  if (s == "WARNING") return level::warning;
-  if (s == "CRITICAL") return level::critical;
-  if (s == "UNKNOWN") return level::unknown;
-  return std::nullopt;
-}
+inline const char* to_string(level l) noexcept { return level_names[l]; }
+inline std::optional<level> parse_level(std::string_view s) noexcept { return level_names.parse(s); }
 
 // Severity order for escalation decisions: OK < WARNING < CRITICAL; UNKNOWN is
 // outside the order (changes to and from it always apply at once).
@@ -60,29 +49,10 @@ inline int severity(level l) noexcept {
 enum class op : std::uint8_t { gt, ge, lt, le, eq, ne, nagios };
 
 // The operator's symbol as written in the configuration and shown as {op_symbol}.
-inline const char* to_string(op o) noexcept {
-  switch (o) {
-    case op::gt: return ">";
-    case op::ge: return ">=";
-    case op::lt: return "<";
-    case op::le: return "<=";
-    case op::eq: return "==";
-    case op::ne: return "!=";
-    case op::nagios: return "nagios";
-  }
-  return "?";
-}
+inline constexpr enum_names<op::nagios> op_names{{">", ">=", "<", "<=", "==", "!=", "nagios"}, "?"};
 
-inline std::optional<op> parse_op(std::string_view s) noexcept {
-  if (s == ">") return op::gt;
-  if (s == ">=") return op::ge;
-  if (s == "<") return op::lt;
-  if (s == "<=") return op::le;
-  if (s == "==") return op::eq;
-  if (s == "!=") return op::ne;
-  if (s == "nagios") return op::nagios;
-  return std::nullopt;
-}
+inline const char* to_string(op o) noexcept { return op_names[o]; }
+inline std::optional<op> parse_op(std::string_view s) noexcept { return op_names.parse(s); }
 
 // What kind of event a transition records.
 enum class transition_kind : std::uint8_t {
@@ -92,33 +62,30 @@ enum class transition_kind : std::uint8_t {
   resend,        // a maintenance window ended and the current level differs from the last one sent
 };
 
-inline const char* to_string(transition_kind k) noexcept {
-  switch (k) {
-    case transition_kind::change: return "change";
-    case transition_kind::reminder: return "reminder";
-    case transition_kind::acknowledged: return "acknowledged";
-    case transition_kind::resend: return "resend";
-  }
-  return "change";
-}
+inline constexpr enum_names<transition_kind::resend> transition_kind_names{
+    {"change", "reminder", "acknowledged", "resend"}, "change"};
+
+inline const char* to_string(transition_kind k) noexcept { return transition_kind_names[k]; }
 
 // One event of the engine. The server journals every transition, publishes it as an
 // event_kind::alert event (alert::to_json) and hands those with `notify` to the notifier.
+// Every member has an initializer, so a designated initializer may name only some.
 struct transition {
   transition_kind kind = transition_kind::change;
-  std::string host;
-  std::string metric_path;  // "cpu_monitor.cpu_percent", "disk_monitor.partitions./.percent", "rtt.web01"
+  std::string host{};
+  std::string metric_path{};  // "cpu_monitor.cpu_percent", "disk_monitor.partitions./.percent", "rtt.web01"
   level from = level::ok;
   level to = level::ok;
   double value = NAN;      // the sample that caused it (the last value for reminders; NaN: missing data)
   double threshold = NAN;  // the threshold crossed (NaN: none, e.g. missing data)
-  std::string text;        // docs/ALERTING.md "Texts", e.g. "WARNING: web01 - cpu_monitor.cpu_percent = 85.0"
-  std::string
-      display;  // the rule's display template rendered (empty: none); notifications show text + " " + display
-  std::string reason;   // why, for the journal: "raised: 95.0 > 90.0", "...; suppressed: maintenance nightly"
-  bool notify = false;  // hand it to the notifier
-  double ts = 0;        // the `now` of the evaluation
-  double since = 0;     // when the current level began
+  std::string text{};      // docs/ALERTING.md "Texts", e.g. "WARNING: web01 - cpu_monitor.cpu_percent = 85.0"
+  // The rule's display template rendered (empty: none); notifications show text + " " + display.
+  std::string display{};
+  // Why, for the journal: "raised: 95.0 > 90.0", "...; suppressed: maintenance nightly".
+  std::string reason{};
+  bool notify = false;     // hand it to the notifier
+  double ts = 0;           // the `now` of the evaluation
+  double since = 0;        // when the current level began
   double alert_since = 0;  // when the metric left OK (for "ongoing for")
   std::uint32_t notification_count = 0;
 };

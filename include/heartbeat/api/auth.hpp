@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "heartbeat/api/password.hpp"
+#include "heartbeat/core/enum_names.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
 
@@ -50,15 +51,9 @@ inline json::value user_json(const user& u) {
 // host, transfers ownership and updates access). The admin flag is owner on every host.
 enum class role : std::uint8_t { none, monitor, manager, owner };
 
-inline const char* to_string(role r) noexcept {
-  switch (r) {
-    case role::none: return "none";
-    case role::monitor: return "monitor";
-    case role::manager: return "manager";
-    case role::owner: return "owner";
-  }
-  return "unknown";
-}
+inline constexpr enum_names<role::owner> role_names{{"none", "monitor", "manager", "owner"}, "unknown"};
+
+inline const char* to_string(role r) noexcept { return role_names[r]; }
 
 // Who holds which role on one host (effective: config + HTB-declared owner + API changes).
 struct host_access {

@@ -17,6 +17,7 @@
 
 #include "heartbeat/api/auth.hpp"
 #include "heartbeat/api/request.hpp"
+#include "heartbeat/core/enum_names.hpp"
 
 namespace heartbeat::api {
 
@@ -31,18 +32,10 @@ enum class allow : std::uint8_t {
   admin,    // a session with the admin flag: 403 otherwise
 };
 
-inline const char* to_string(allow a) noexcept {
-  switch (a) {
-    case allow::anyone: return "anyone";
-    case allow::page: return "page";
-    case allow::user: return "user";
-    case allow::monitor: return "monitor";
-    case allow::manager: return "manager";
-    case allow::owner: return "owner";
-    case allow::admin: return "admin";
-  }
-  return "unknown";
-}
+inline constexpr enum_names<allow::admin> allow_names{
+    {"anyone", "page", "user", "monitor", "manager", "owner", "admin"}, "unknown"};
+
+inline const char* to_string(allow a) noexcept { return allow_names[a]; }
 
 inline constexpr restinio::http_method_id_t GET = restinio::http_method_get();
 inline constexpr restinio::http_method_id_t HEAD = restinio::http_method_head();

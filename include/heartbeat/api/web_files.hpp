@@ -1,11 +1,13 @@
-// The web UI's files held in memory: the pages (<web_dir>/*.html) and every file under the static
-// root (<web_dir>/static, else <web_dir>), read when the HTTP server starts and again on SIGHUP.
+// The web UI's files held in memory: the pages (<web_dir>/*.html, with their shared parts from
+// <web_dir>/partials put in) and every file under the static root (<web_dir>/static, else
+// <web_dir>), read when the HTTP server starts and again on SIGHUP.
 // The io thread answers /live, /static/... and the rest from here and never touches the disk for a
 // request. Chosen over RESTinio's sendfile, which opens and stats the file on the io thread per
 // request and, on the TLS listener, reads it there too; the whole UI is a few hundred KB (the
 // limits below guard against a misconfigured web_dir).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +17,7 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "heartbeat/core/log.hpp"
@@ -50,6 +53,63 @@ inline std::optional<std::string> read_file(const std::filesystem::path& p, std:
   return s;
 }
 
+// The name="value" pairs of an include directive, in order.
+inline std::vector<std::pair<std::string_view, std::string_view>> directive_attributes(std::string_view s) {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  for (;;) {
+    auto name_at = s.find_first_not_of(" \t\r\n");
+    auto eq = s.find("=\"", name_at);
+    if (name_at == std::string_view::npos || eq == std::string_view::npos) return out;
+    auto close = s.find('"', eq + 2);
+    if (close == std::string_view::npos) return out;
+    out.emplace_back(s.substr(name_at, eq - name_at), s.substr(eq + 2, close - eq - 2));
+    s.remove_prefix(close + 1);
+  }
+}
+
+// `part` with each {{name}} that `attrs` names replaced by its value; other braces stay.
+inline std::string fill_placeholders(
+    std::string_view part, const std::vector<std::pair<std::string_view, std::string_view>>& attrs) {
+  std::string out;
+  for (std::size_t pos = 0;;) {
+    auto at = part.find("{{", pos);
+    auto end = at == std::string_view::npos ? at : part.find("}}", at + 2);
+    if (end == std::string_view::npos) return out.append(part.substr(pos));
+    out.append(part.substr(pos, at - pos));
+    auto name = part.substr(at + 2, end - at - 2);
+    auto it = std::find_if(attrs.begin(), attrs.end(), [&](const auto& a) { return a.first == name; });
+    out.append(it == attrs.end() ? part.substr(at, end + 2 - at) : it->second);
+    pos = end + 2;
+  }
+}
+
+// `page` with each `<!--#include file="NAME" key="value" ... -->` replaced by <partials>/NAME
+// (its last newline dropped) filled with the directive's values (docs/WEB.md "Shared page
+// parts"). A directive whose file cannot be read stays as it is: an HTML comment.
+inline std::string expand_includes(std::string_view page, const std::filesystem::path& partials) {
+  static constexpr std::string_view open = "<!--#include ";
+  std::string out;
+  for (std::size_t pos = 0;;) {
+    auto at = page.find(open, pos);
+    auto end = at == std::string_view::npos ? at : page.find("-->", at);
+    if (end == std::string_view::npos) return out.append(page.substr(pos));
+    out.append(page.substr(pos, at - pos));
+    auto attrs = directive_attributes(page.substr(at + open.size(), end - at - open.size()));
+    std::optional<std::string> part;
+    if (!attrs.empty() && attrs.front().first == "file" && !attrs.front().second.empty() &&
+        attrs.front().second[0] != '.' && attrs.front().second.find('/') == std::string_view::npos)
+      part = read_file(partials / attrs.front().second);
+    if (part) {
+      if (!part->empty() && part->back() == '\n') part->pop_back();
+      out += fill_placeholders(*part, attrs);
+    } else {
+      log::warn("api: ", page.substr(at, end + 3 - at), ": no such file in ", partials.string());
+      out.append(page.substr(at, end + 3 - at));
+    }
+    pos = end + 3;
+  }
+}
+
 }  // namespace detail
 
 class web_files {
@@ -72,8 +132,9 @@ class web_files {
       auto name = e.path().filename().string();
       if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".html") != 0) continue;
       if (auto body = detail::read_file(e.path()))
-        pages_[name] =
-            file{std::make_shared<const std::string>(std::move(*body)), "text/html; charset=utf-8"};
+        pages_[name] = file{
+            std::make_shared<const std::string>(detail::expand_includes(*body, fs::path(dir) / "partials")),
+            "text/html; charset=utf-8"};
     }
     fs::path root = fs::path(dir) / "static";
     if (!fs::is_directory(root, ec)) root = fs::path(dir);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "heartbeat/core/enum_names.hpp"
 #include "heartbeat/core/json.hpp"
 
 namespace heartbeat::bus {
@@ -24,18 +25,10 @@ enum class event_kind : std::uint8_t {
   dropped,  // a host was removed through the API
 };
 
-inline const char* to_string(event_kind k) noexcept {
-  switch (k) {
-    case event_kind::host: return "host";
-    case event_kind::plugin: return "plugin";
-    case event_kind::message: return "message";
-    case event_kind::alert: return "alert";
-    case event_kind::command: return "command";
-    case event_kind::reboot: return "reboot";
-    case event_kind::dropped: return "dropped";
-  }
-  return "unknown";
-}
+inline constexpr enum_names<event_kind::dropped> event_kind_names{
+    {"host", "plugin", "message", "alert", "command", "reboot", "dropped"}, "unknown"};
+
+inline const char* to_string(event_kind k) noexcept { return event_kind_names[k]; }
 
 struct event {
   event_kind kind = event_kind::host;

@@ -14,23 +14,11 @@
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/client/scheduler.hpp"
 #include "heartbeat/client/serve.hpp"
+#include "heartbeat/client/startup.hpp"
 #include "heartbeat/client/transport.hpp"
 #include "heartbeat/core/log.hpp"
 
 namespace heartbeat::client {
-
-struct run_options {
-  std::string server;
-  std::string config_path;  // empty: ~/.hbc.yaml when it exists
-  bool daemonize = false;
-  bool boot_messages = false;          // -b
-  bool boot_only = false;              // --boot
-  std::optional<std::string> message;  // -m
-  bool verbose = false;
-};
-
-// Exit status (docs/CLIENT.md): 0 success, 1 runtime error, 2 usage or configuration error.
-inline constexpr int exit_ok = 0, exit_runtime = 1, exit_usage = 2;
 
 class app {
  public:

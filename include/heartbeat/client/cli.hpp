@@ -15,6 +15,7 @@
 #include "heartbeat/client/app.hpp"
 #include "heartbeat/client/builtin.hpp"
 #include "heartbeat/client/config.hpp"
+#include "heartbeat/client/startup.hpp"
 #include "heartbeat/config/file.hpp"
 #include "heartbeat/core/daemon.hpp"
 #include "heartbeat/core/log.hpp"
@@ -24,38 +25,11 @@ namespace heartbeat::client {
 // Loads and validates the configuration, plugins included; prints every
 // diagnostic as `path: message` on stderr. nullopt on any error.
 inline std::optional<client_config> load_and_check(const run_options& o, const plugin_catalog& reg) {
-  std::string path = o.config_path;
-  json::value root = json::value::object();
-  if (path.empty()) {
-    if (const char* home = std::getenv("HOME")) {
-      std::string p = std::string(home) + "/.hbc.yaml";
-      struct stat st {};
-      if (::stat(p.c_str(), &st) == 0) path = p;
-    }
-  }
-  if (!path.empty()) {
-    auto v = config::load_file(path);
-    if (!v) {
-      log::error("hbc: ", v.err().message);
-      return std::nullopt;
-    }
-    root = std::move(*v);
-  }
-  config::diagnostics d;
-  client_config cfg = load_client_config(root, d);
-  {
-    asio::io_context scratch;  // plugins read and check their options at construction
-    auto plugins = build_plugins(cfg, reg, scratch.get_executor(), d);
-  }
-  for (const auto& item : d.items) {
-    std::string where = path.empty() ? std::string("config") : path;
-    if (item.is_error)
-      log::error("hbc: ", where, ": ", item.text());
-    else
-      log::warn("hbc: ", where, ": ", item.text());
-  }
-  if (d.has_errors()) return std::nullopt;
-  return cfg;
+  return load_config_file(o.config_path, ".hbc.yaml", "hbc",
+                          [&](const json::value&, const client_config& cfg, config::diagnostics& d) {
+                            asio::io_context scratch;  // plugins read and check their options at construction
+                            auto plugins = build_plugins(cfg, reg, scratch.get_executor(), d);
+                          });
 }
 
 // Detached (core/daemon.hpp), umask 022, logging to syslog (LOG_DAEMON).

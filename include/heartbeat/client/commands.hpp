@@ -99,7 +99,7 @@ class command_runner {
   net::awaitable<void> run_task(std::size_t conn, std::string id, std::vector<std::string> argv,
                                 double timeout, std::vector<std::string> env) {
     net::process_options o;
-    o.timeout = std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
+    o.timeout = net::timeout_from_seconds(timeout);
     o.max_output = 16 * 1024;
     o.extra_env = std::move(env);
     auto r = co_await net::run_process(argv, o);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <concepts>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <utility>
 
 #include "heartbeat/config/reader.hpp"
+#include "heartbeat/core/enum_names.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/net/asio.hpp"
@@ -27,13 +29,9 @@ using net::run_process;
 
 enum class plugin_kind : std::uint8_t { info, monitor };
 
-inline const char* to_string(plugin_kind k) noexcept {
-  switch (k) {
-    case plugin_kind::info: return "info";
-    case plugin_kind::monitor: return "monitor";
-  }
-  return "monitor";
-}
+inline constexpr enum_names<plugin_kind::monitor> plugin_kind_names{{"info", "monitor"}, "monitor"};
+
+inline const char* to_string(plugin_kind k) noexcept { return plugin_kind_names[k]; }
 
 // What a plugin gets at construction: its instance name (the key under
 // `plugins:`, also the PLG `plugin` field and the first word of its log lines),
@@ -61,6 +59,31 @@ concept plugin = std::constructible_from<P, plugin_context&> && requires(P& p) {
   { p.collect() } -> std::same_as<net::awaitable<result<json::value>>>;
   { p.cleanup() } -> std::same_as<net::awaitable<void>>;
 };
+
+// A plugin type's name as a template argument (plugin_base<"cpu_monitor", ...>).
+template <std::size_t N>
+struct type_name_literal {
+  char text[N]{};
+  constexpr type_name_literal(const char (&s)[N]) noexcept {  // implicit: made from the literal
+    for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
+  }
+};
+
+// What most plugin types share (a type derives from it): `type_name`, `kind`, `default_interval`
+// (300 s for monitors, 0 for info plugins) and an initialize() and a cleanup() with nothing to
+// do. A type declares its own where it needs more; the base is never used through a pointer.
+template <type_name_literal Name, plugin_kind K>
+struct plugin_base {
+  static constexpr std::string_view type_name{Name.text, sizeof(Name.text) - 1};
+  static constexpr plugin_kind kind = K;
+  static constexpr double default_interval = K == plugin_kind::monitor ? 300 : 0;
+  net::awaitable<result<void>> initialize() { co_return result<void>{}; }
+  net::awaitable<void> cleanup() { co_return; }
+};
+template <type_name_literal Name>
+using monitor_plugin_base = plugin_base<Name, plugin_kind::monitor>;
+template <type_name_literal Name>
+using info_plugin_base = plugin_base<Name, plugin_kind::info>;
 
 // Collected once, cached, collected again when the server asks (ACK request_update).
 template <class P>

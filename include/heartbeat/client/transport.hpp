@@ -261,16 +261,8 @@ class transport {
     co_await open_all();
     for (auto& c : conns_) {
       if (!c.sock) continue;
-      protocol::heartbeat_msg h;
-      h.name = cfg_.name;
-      h.ver = protocol_version;
-      h.seq = ++c.seq;
-      h.interval = cfg_.interval;
-      h.ts = clock::wall_now();
-      h.rtt = c.rtt_ms;
-      h.agent = std::string("hbc/") + version;
-      h.owner = cfg_.owner;
-      h.boot_time = boot_time_;
+      auto h = make_heartbeat(cfg_, ++c.seq, clock::wall_now(), c.rtt_ms, std::string("hbc/") + version,
+                              boot_time_);
       protocol::encode<policy>(h, buf_, enc());
       if (!send_on(c)) continue;
       c.sent_seq = h.seq;
@@ -317,13 +309,7 @@ class transport {
   }
 
   void handle(connection& c, std::span<const std::uint8_t> d) {
-    const std::string* key = cfg_.key.empty() ? nullptr : &cfg_.key;
-    auto keys = [&](std::string_view id) -> const std::string* { return id == cfg_.name ? key : nullptr; };
-    protocol::reject r = decoder_.decode(d, clock::wall_now(), keys, in_);
-    if (r != protocol::reject::none) {
-      log::debug("transport: dropped a reply from the server: ", protocol::to_string(r));
-      return;
-    }
+    if (!decode_reply(decoder_, cfg_, d, in_, "transport")) return;
     std::size_t idx = static_cast<std::size_t>(&c - conns_.data());
     switch (in_.type) {
       case protocol::msg_type::ack: {
@@ -342,12 +328,10 @@ class transport {
         break;
       }
       case protocol::msg_type::cmd:
-        if (!in_.authenticated || cfg_.key.empty()) break;  // never over unauthenticated transport
-        if (on_command) on_command(idx, in_.cmd);
+        if (command_allowed(in_, cfg_) && on_command) on_command(idx, in_.cmd);
         break;
       case protocol::msg_type::upd:
-        if (!in_.authenticated || cfg_.key.empty()) break;
-        if (on_upgrade) on_upgrade(idx, in_.upd);
+        if (command_allowed(in_, cfg_) && on_upgrade) on_upgrade(idx, in_.upd);
         break;
       case protocol::msg_type::err: log::warn("transport: server says: ", in_.err.error); break;
       default: break;

@@ -103,21 +103,20 @@ void write(level l, const Args&... args) {
   detail::emit(l, line);
 }
 
-template <class... Args>
-void debug(const Args&... a) {
-  write(level::debug, a...);
-}
-template <class... Args>
-void info(const Args&... a) {
-  write(level::info, a...);
-}
-template <class... Args>
-void warn(const Args&... a) {
-  write(level::warn, a...);
-}
-template <class... Args>
-void error(const Args&... a) {
-  write(level::error, a...);
-}
+namespace detail {
+// What log::debug, info, warn and error are: write() at one level.
+template <level L>
+struct writer {
+  template <class... Args>
+  void operator()(const Args&... a) const {
+    log::write(L, a...);
+  }
+};
+}  // namespace detail
+
+inline constexpr detail::writer<level::debug> debug{};
+inline constexpr detail::writer<level::info> info{};
+inline constexpr detail::writer<level::warn> warn{};
+inline constexpr detail::writer<level::error> error{};
 
 }  // namespace heartbeat::log

@@ -28,10 +28,11 @@
 #ifndef HB_CONFIG_NO_YAML
 #define HB_CONFIG_NO_YAML 1
 #endif
-#include "heartbeat/core/clock.hpp"
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/client/outgoing.hpp"
+#include "heartbeat/client/startup.hpp"
 #include "heartbeat/config/file.hpp"
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/daemon.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/version.hpp"
@@ -42,53 +43,22 @@
 
 namespace heartbeat::mini {
 
-struct run_options {
-  std::string server;
-  std::string config_path;  // empty: ~/.hbc.json when it exists
-  bool daemonize = false;
-  bool boot_messages = false;          // -b
-  bool boot_only = false;              // --boot
-  std::optional<std::string> message;  // -m
-  bool verbose = false;
+// hbc's options, and where the resolver reads hosts(5) and resolv.conf(5).
+struct run_options : client::run_options {
   resolver_files files;  // tests point these elsewhere
 };
 
-inline constexpr int exit_ok = 0, exit_runtime = 1, exit_usage = 2;
-
+using client::exit_ok, client::exit_runtime, client::exit_usage;
 
 // Loads and validates the configuration and the plugin sections; prints every
 // diagnostic as `path: message`. nullopt on any error.
 inline std::optional<client::client_config> load_config(const run_options& o) {
-  std::string path = o.config_path;
-  json::value root = json::value::object();
-  if (path.empty()) {
-    if (const char* home = std::getenv("HOME")) {
-      std::string p = std::string(home) + "/.hbc.json";
-      struct stat st {};
-      if (::stat(p.c_str(), &st) == 0) path = p;
-    }
-  }
-  if (!path.empty()) {
-    auto v = config::load_file(path);
-    if (!v) {
-      log::error("hbc_mini: ", v.err().message);
-      return std::nullopt;
-    }
-    root = std::move(*v);
-  }
-  config::diagnostics d;
-  client::client_config cfg = client::load_client_config(root, d);
-  if (root.contains("serve")) d.warn("serve", "is not available in hbc_mini; ignored");
-  (void)build_plugins(cfg, d);
-  std::string where = path.empty() ? std::string("config") : path;
-  for (const auto& item : d.items) {
-    if (item.is_error)
-      log::error("hbc_mini: ", where, ": ", item.text());
-    else
-      log::warn("hbc_mini: ", where, ": ", item.text());
-  }
-  if (d.has_errors()) return std::nullopt;
-  return cfg;
+  return client::load_config_file(
+      o.config_path, ".hbc.json", "hbc_mini",
+      [](const json::value& root, const client::client_config& cfg, config::diagnostics& d) {
+        if (root.contains("serve")) d.warn("serve", "is not available in hbc_mini; ignored");
+        (void)build_plugins(cfg, d);
+      });
 }
 
 // Detached (core/daemon.hpp), umask 022, logging to syslog (LOG_DAEMON).
@@ -329,16 +299,8 @@ class app {
     open_all();
     for (auto& c : conns_) {
       if (c.fd < 0) continue;
-      protocol::heartbeat_msg h;
-      h.name = cfg_.name;
-      h.ver = protocol_version;
-      h.seq = ++c.seq;
-      h.interval = cfg_.interval;
-      h.ts = clock::wall_now();
-      h.rtt = c.rtt_ms;
-      h.agent = std::string("hbc_mini/") + version;
-      h.owner = cfg_.owner;
-      h.boot_time = boot_time_;
+      auto h = client::make_heartbeat(cfg_, ++c.seq, clock::wall_now(), c.rtt_ms,
+                                      std::string("hbc_mini/") + version, boot_time_);
       protocol::encode<policy>(h, buf_, enc());
       if (!send_on(c)) continue;
       c.sent_seq = h.seq;
@@ -353,7 +315,8 @@ class app {
   }
 
   void send_result(std::size_t conn, const std::string& cmd_id, int rc, const std::string& output) {
-    protocol::encode<policy>(client::make_result(cfg_.name, cmd_id, rc, output, clock::wall_now()), buf_, enc());
+    protocol::encode<policy>(client::make_result(cfg_.name, cmd_id, rc, output, clock::wall_now()), buf_,
+                             enc());
     if (conn < conns_.size() && conns_[conn].fd >= 0 && send_on(conns_[conn])) return;
     send_preferred();
   }
@@ -386,43 +349,35 @@ class app {
   }
 
   void handle(connection& c, std::span<const std::uint8_t> d) {
-    const std::string* key = cfg_.key.empty() ? nullptr : &cfg_.key;
-    auto keys = [&](std::string_view id) -> const std::string* { return id == cfg_.name ? key : nullptr; };
-    protocol::reject r = dec_.decode(d, clock::wall_now(), keys, in_);
-    if (r != protocol::reject::none) {
-      log::debug("hbc_mini: dropped a reply from the server: ", protocol::to_string(r));
-      return;
-    }
+    if (!client::decode_reply(dec_, cfg_, d, in_, "hbc_mini")) return;
     std::size_t idx = static_cast<std::size_t>(&c - conns_.data());
     switch (in_.type) {
-      case protocol::msg_type::ack: {
-        const auto& a = in_.ack;
-        double now = mono_now();
-        if (c.awaiting_ack && a.seq == c.sent_seq) {
-          c.rtt_ms = (now - c.sent_at) * 1000.0;
-          c.awaiting_ack = false;
-        }
-        if (!c.ever_ok) log::info("hbc_mini: ", fam(c), ": server answered");
-        c.ever_ok = true;
-        c.failures = 0;
-        c.last_ack = now;
-        ++c.acks;
-        if (a.request_update) {
-          log::info("hbc_mini: server asked for InfoPlugin data (request_update)");
-          info_pending_ = true;
-        }
-        break;
-      }
+      case protocol::msg_type::ack: on_ack(c, in_.ack); break;
       case protocol::msg_type::cmd:
-        if (!in_.authenticated || cfg_.key.empty()) break;  // never over unauthenticated transport
-        on_command(idx, in_.cmd);
+        if (client::command_allowed(in_, cfg_)) on_command(idx, in_.cmd);
         break;
       case protocol::msg_type::upd:
-        if (!in_.authenticated || cfg_.key.empty()) break;
-        on_upgrade(idx, in_.upd);
+        if (client::command_allowed(in_, cfg_)) on_upgrade(idx, in_.upd);
         break;
       case protocol::msg_type::err: log::warn("hbc_mini: server says: ", in_.err.error); break;
       default: break;
+    }
+  }
+
+  void on_ack(connection& c, const protocol::ack_msg& a) {
+    double now = mono_now();
+    if (c.awaiting_ack && a.seq == c.sent_seq) {
+      c.rtt_ms = (now - c.sent_at) * 1000.0;
+      c.awaiting_ack = false;
+    }
+    if (!c.ever_ok) log::info("hbc_mini: ", fam(c), ": server answered");
+    c.ever_ok = true;
+    c.failures = 0;
+    c.last_ack = now;
+    ++c.acks;
+    if (a.request_update) {
+      log::info("hbc_mini: server asked for InfoPlugin data (request_update)");
+      info_pending_ = true;
     }
   }
 

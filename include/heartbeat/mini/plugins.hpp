@@ -15,6 +15,7 @@
 
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/config/reader.hpp"
+#include "heartbeat/core/enum_names.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/version.hpp"
@@ -25,18 +26,12 @@ namespace heartbeat::mini {
 
 enum class plugin_type : std::uint8_t { os_info, cpu, memory, disk, network, ping, nagios };
 
-inline const char* to_string(plugin_type t) noexcept {
-  switch (t) {
-    case plugin_type::os_info: return "os_info";
-    case plugin_type::cpu: return "cpu_monitor";
-    case plugin_type::memory: return "memory_monitor";
-    case plugin_type::disk: return "disk_monitor";
-    case plugin_type::network: return "network_monitor";
-    case plugin_type::ping: return "ping_monitor";
-    case plugin_type::nagios: return "nagios_runner";
-  }
-  return "?";
-}
+inline constexpr enum_names<plugin_type::nagios> plugin_type_names{
+    {"os_info", "cpu_monitor", "memory_monitor", "disk_monitor", "network_monitor", "ping_monitor",
+     "nagios_runner"},
+    "?"};
+
+inline const char* to_string(plugin_type t) noexcept { return plugin_type_names[t]; }
 
 struct nagios_check {
   std::string name;

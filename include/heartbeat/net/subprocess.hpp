@@ -55,6 +55,11 @@ struct process_options {
   const std::atomic<bool>* cancel = nullptr;
 };
 
+// A timeout in seconds (a configured duration) as process_options::timeout.
+inline std::chrono::milliseconds timeout_from_seconds(double seconds) {
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+}
+
 namespace detail {
 
 // The parent's ends of a started child's pipes (-1: none).

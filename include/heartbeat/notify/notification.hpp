@@ -11,50 +11,30 @@
 #include <string>
 #include <string_view>
 
+#include "heartbeat/alert/types.hpp"
+#include "heartbeat/core/enum_names.hpp"
 #include "heartbeat/core/json.hpp"
 
 namespace heartbeat::notify {
 
 enum class kind : std::uint8_t { host_down, host_up, host_stopped, alert, reminder, channel_failure, digest };
 
-inline const char* to_string(kind k) noexcept {
-  switch (k) {
-    case kind::host_down: return "host_down";
-    case kind::host_up: return "host_up";
-    case kind::host_stopped: return "host_stopped";
-    case kind::alert: return "alert";
-    case kind::reminder: return "reminder";
-    case kind::channel_failure: return "channel_failure";
-    case kind::digest: return "digest";
-  }
-  return "unknown";
-}
+inline constexpr enum_names<kind::digest> kind_names{
+    {"host_down", "host_up", "host_stopped", "alert", "reminder", "channel_failure", "digest"}, "unknown"};
+
+inline const char* to_string(kind k) noexcept { return kind_names[k]; }
 
 // Alert levels in the order of severity; the severity filter and quiet hours compare them.
 enum class level : std::uint8_t { ok, unknown, warning, critical };
 
-inline const char* to_string(level l) noexcept {
-  switch (l) {
-    case level::ok: return "OK";
-    case level::unknown: return "UNKNOWN";
-    case level::warning: return "WARNING";
-    case level::critical: return "CRITICAL";
-  }
-  return "UNKNOWN";
-}
+inline constexpr enum_names<level::critical> level_names{{"OK", "UNKNOWN", "WARNING", "CRITICAL"}, "UNKNOWN"};
+
+inline const char* to_string(level l) noexcept { return level_names[l]; }
 
 inline bool parse_level(std::string_view s, level& out) noexcept {
-  if (s == "OK")
-    out = level::ok;
-  else if (s == "UNKNOWN")
-    out = level::unknown;
-  else if (s == "WARNING")
-    out = level::warning;
-  else if (s == "CRITICAL")
-    out = level::critical;
-  else
-    return false;
-  return true;
+  auto l = level_names.parse(s);
+  if (l) out = *l;
+  return l.has_value();
 }
 
 struct notification {
@@ -72,16 +52,8 @@ struct notification {
   double ts = 0;        // Unix time of the underlying event
 };
 
-// Numbers as the notification texts print them: one decimal at least ("85.0", "520.1", "12.5").
-inline std::string format_value(double v) {
-  if (std::isnan(v)) return "n/a";
-  char buf[64];
-  if (v == std::floor(v) && std::fabs(v) < 1e15)
-    std::snprintf(buf, sizeof buf, "%.1f", v);
-  else
-    std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
-}
+// Numbers as the notification texts print them, by the alert texts' rule ("85.0", "520.1", "12.5").
+using alert::format_value;
 
 inline std::string format_seconds(double s) {
   return std::to_string(static_cast<long long>(std::llround(s))) + "s";
@@ -131,17 +103,10 @@ inline std::string iso_time(double ts) {
 // What became of a notification (journaled through the server's callback).
 enum class outcome : std::uint8_t { sent, retried, failed, fell_back, suppressed, dropped };
 
-inline const char* to_string(outcome o) noexcept {
-  switch (o) {
-    case outcome::sent: return "sent";
-    case outcome::retried: return "retried";
-    case outcome::failed: return "failed";
-    case outcome::fell_back: return "fell_back";
-    case outcome::suppressed: return "suppressed";
-    case outcome::dropped: return "dropped";
-  }
-  return "unknown";
-}
+inline constexpr enum_names<outcome::dropped> outcome_names{
+    {"sent", "retried", "failed", "fell_back", "suppressed", "dropped"}, "unknown"};
+
+inline const char* to_string(outcome o) noexcept { return outcome_names[o]; }
 
 // Stable suppression and drop reasons (journal "reason" and metric labels).
 namespace reason {

@@ -7,22 +7,16 @@
 #include <span>
 #include <string_view>
 
+#include "heartbeat/core/enum_names.hpp"
+
 namespace heartbeat::notify {
 
 enum class key_type : unsigned char { string, integer, boolean, duration, string_list, string_map, choice };
 
-inline const char* to_string(key_type t) noexcept {
-  switch (t) {
-    case key_type::string: return "string";
-    case key_type::integer: return "integer";
-    case key_type::boolean: return "boolean";
-    case key_type::duration: return "duration";
-    case key_type::string_list: return "string_list";
-    case key_type::string_map: return "string_map";
-    case key_type::choice: return "choice";
-  }
-  return "unknown";
-}
+inline constexpr enum_names<key_type::choice> key_type_names{
+    {"string", "integer", "boolean", "duration", "string_list", "string_map", "choice"}, "unknown"};
+
+inline const char* to_string(key_type t) noexcept { return key_type_names[t]; }
 
 struct key_spec {
   std::string_view key;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/readers/proc.hpp"
@@ -23,6 +24,17 @@ struct meminfo {
   bool valid = false;
 };
 
+// The /proc/meminfo lines read into a meminfo counter (MemAvailable, optional, aside).
+inline constexpr std::pair<std::string_view, std::uint64_t meminfo::*> meminfo_keys[] = {
+    {"MemTotal", &meminfo::total},
+    {"MemFree", &meminfo::free},
+    {"Buffers", &meminfo::buffers},
+    {"Cached", &meminfo::cached},
+    {"SReclaimable", &meminfo::sreclaimable},
+    {"Shmem", &meminfo::shmem},
+    {"SwapTotal", &meminfo::swap_total},
+    {"SwapFree", &meminfo::swap_free}};
+
 inline meminfo parse_meminfo(std::string_view text) {
   meminfo m;
   for_each_line(text, [&](std::string_view line) {
@@ -33,25 +45,10 @@ inline meminfo parse_meminfo(std::string_view text) {
     if (f.empty()) return;
     std::uint64_t v = to_u64(f[0]);
     if (f.size() >= 2 && f[1] == "kB") v *= 1024;
-    if (key == "MemTotal") {
-      m.total = v;
-      m.valid = true;
-    } else if (key == "MemFree")
-      m.free = v;
-    else if (key == "MemAvailable")
-      m.available = v;
-    else if (key == "Buffers")
-      m.buffers = v;
-    else if (key == "Cached")
-      m.cached = v;
-    else if (key == "SReclaimable")
-      m.sreclaimable = v;
-    else if (key == "Shmem")
-      m.shmem = v;
-    else if (key == "SwapTotal")
-      m.swap_total = v;
-    else if (key == "SwapFree")
-      m.swap_free = v;
+    if (key == "MemAvailable") m.available = v;
+    if (key == "MemTotal") m.valid = true;
+    for (const auto& [name, field] : meminfo_keys)
+      if (key == name) m.*field = v;
   });
   return m;
 }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "heartbeat/core/enum_names.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/readers/proc.hpp"
 
@@ -16,15 +17,10 @@ namespace heartbeat::readers {
 
 enum class nagios_status : int { ok = 0, warning = 1, critical = 2, unknown = 3 };
 
-inline const char* to_string(nagios_status s) noexcept {
-  switch (s) {
-    case nagios_status::ok: return "OK";
-    case nagios_status::warning: return "WARNING";
-    case nagios_status::critical: return "CRITICAL";
-    case nagios_status::unknown: return "UNKNOWN";
-  }
-  return "UNKNOWN";
-}
+inline constexpr enum_names<nagios_status::unknown> nagios_status_names{
+    {"OK", "WARNING", "CRITICAL", "UNKNOWN"}, "UNKNOWN"};
+
+inline const char* to_string(nagios_status s) noexcept { return nagios_status_names[s]; }
 
 // Exit code to status: 0..3 as Nagios defines them; anything else (a negative
 // code for a signal-killed plugin, 126/127 from exec failures, ...) is UNKNOWN.

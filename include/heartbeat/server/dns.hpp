@@ -24,6 +24,7 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/core/spsc_queue.hpp"
+#include "heartbeat/core/worker_thread.hpp"
 #include "heartbeat/net/subprocess.hpp"
 
 namespace heartbeat::server {
@@ -163,18 +164,13 @@ class dns_worker {
   const dns_options& options() const noexcept { return opt_; }
 
   result<void> start() {
-    if (thread_.joinable()) return {};
-    stop_.store(false);
-    thread_ = std::thread([this] { run(); });
+    if (!worker_.running()) worker_.start([this] { run(); });
     return {};
   }
 
   // Stops after the current run (which is killed); pending changes are dropped.
   void stop() {
-    if (!thread_.joinable()) return;
-    stop_.store(true);
-    q_.wake();
-    thread_.join();
+    worker_.stop([this] { q_.wake(); });
   }
 
   // Keeps `host`'s record on `address` (io thread). Unchanged addresses are
@@ -305,7 +301,7 @@ class dns_worker {
     o.timeout = opt_.timeout;
     o.input = nsupdate_script(j.change, opt_);
     o.merge_stderr = true;  // nsupdate's complaints and answers, in their order
-    o.cancel = &stop_;
+    o.cancel = &worker_.stop_flag();
     auto r = net::run_process_blocking(nsupdate_argv(opt_), std::move(o));
     std::string what = j.change.fqdn + " " + j.change.type + " " +
                        (j.change.address.empty() ? "(delete)" : j.change.address);
@@ -316,7 +312,7 @@ class dns_worker {
       pending_.erase(key);
       return;
     }
-    if (stop_.load()) return;
+    if (worker_.stopping()) return;
     failed_.fetch_add(1, std::memory_order_relaxed);
     ++j.attempts;
     auto delay = opt_.retry_base;
@@ -341,7 +337,7 @@ class dns_worker {
 
   void run() {
     for (;;) {
-      bool stopping = stop_.load();
+      bool stopping = worker_.stopping();
       while (auto r = q_.pop()) accept(std::move(*r));
       if (stopping) break;
       auto now = clock::now();
@@ -364,8 +360,7 @@ class dns_worker {
 
   dns_options opt_;
   spsc_queue<request> q_;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
+  worker_thread worker_;
   // io thread
   std::unordered_map<std::string, std::string> requested_;  // "host type" -> address last queued
   bool warned_no_domains_ = false;

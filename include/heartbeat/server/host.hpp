@@ -15,31 +15,22 @@
 #include <vector>
 
 #include "heartbeat/alert/types.hpp"
+#include "heartbeat/core/enum_names.hpp"
 
 namespace heartbeat::server {
 
 enum class host_state : std::uint8_t { unknown, up, late, down, stopped };
 
-inline const char* to_string(host_state s) noexcept {
-  switch (s) {
-    case host_state::unknown: return "UNKNOWN";
-    case host_state::up: return "UP";
-    case host_state::late: return "LATE";
-    case host_state::down: return "DOWN";
-    case host_state::stopped: return "STOPPED";
-  }
-  return "UNKNOWN";
-}
+inline constexpr enum_names<host_state::stopped> host_state_names{
+    {"UNKNOWN", "UP", "LATE", "DOWN", "STOPPED"}, "UNKNOWN"};
+
+inline const char* to_string(host_state s) noexcept { return host_state_names[s]; }
 
 enum class address_family : std::uint8_t { ipv4 = 0, ipv6 = 1 };
 
-inline const char* to_string(address_family f) noexcept {
-  switch (f) {
-    case address_family::ipv4: return "ipv4";
-    case address_family::ipv6: return "ipv6";
-  }
-  return "ipv4";
-}
+inline constexpr enum_names<address_family::ipv6> address_family_names{{"ipv4", "ipv6"}, "ipv4"};
+
+inline const char* to_string(address_family f) noexcept { return address_family_names[f]; }
 
 // Where a datagram came from, in binary form (formatting to text only happens
 // when it changes). IPv4 addresses use the first 4 bytes.
@@ -141,15 +132,10 @@ struct plugin_data {
 
 enum class command_state : std::uint8_t { queued, sent, done, expired };
 
-inline const char* to_string(command_state s) noexcept {
-  switch (s) {
-    case command_state::queued: return "queued";
-    case command_state::sent: return "sent";
-    case command_state::done: return "done";
-    case command_state::expired: return "expired";
-  }
-  return "queued";
-}
+inline constexpr enum_names<command_state::expired> command_state_names{{"queued", "sent", "done", "expired"},
+                                                                        "queued"};
+
+inline const char* to_string(command_state s) noexcept { return command_state_names[s]; }
 
 // A CMD or UPD queued for a host.
 struct command_record {

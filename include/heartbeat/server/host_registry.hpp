@@ -545,6 +545,8 @@ class host_registry {
     publish(bus::event_kind::host, now, h.name, std::move(d));
   }
 
+  // Queues `c` (kind and payload set) on `h` under a new id with its expiry; returns the id.
+  std::string enqueue_command(host& h, command_record c, double now);
   void publish_command(host& h, const command_record& c, double now) {
     touch(h);
     if (events_.empty()) return;

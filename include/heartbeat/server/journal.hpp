@@ -25,6 +25,7 @@
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
+#include "heartbeat/core/worker_thread.hpp"
 #include "heartbeat/server/detail/persist_util.hpp"
 
 namespace heartbeat::server {
@@ -59,7 +60,7 @@ class journal {
 
   const journal_options& options() const noexcept { return opt_; }
   std::string path() const { return opt_.dir.empty() ? opt_.file : opt_.dir + "/" + opt_.file; }
-  bool running() const noexcept { return thread_.joinable(); }
+  bool running() const noexcept { return worker_.running(); }
 
   // Creates the directory, opens the file for appending and starts the writer
   // thread. A disabled journal starts nothing and accepts nothing.
@@ -67,17 +68,13 @@ class journal {
     if (!opt_.enabled || running()) return {};
     if (auto r = detail::make_dirs(opt_.dir); !r) return r;
     if (auto r = open_file(); !r) return r;
-    stop_.store(false);
-    thread_ = std::thread([this] { run(); });
+    worker_.start([this] { run(); });
     return {};
   }
 
   // Drains every queued line, fsyncs and closes (io thread, at shutdown).
   void stop() {
-    if (!thread_.joinable()) return;
-    stop_.store(true);
-    q_.wake();
-    thread_.join();
+    worker_.stop([this] { q_.wake(); });
   }
 
   // Asks the writer to reopen the file (after an external logrotate); any thread.
@@ -255,7 +252,7 @@ class journal {
     auto last_sync = std::chrono::steady_clock::now();
     unsigned idle_polls = 0;
     for (;;) {
-      bool stopping = stop_.load();
+      bool stopping = worker_.stopping();
       bool got = false;
       if (reopen_.exchange(false)) {
         flush_buffer();
@@ -369,8 +366,7 @@ class journal {
 
   journal_options opt_;
   byte_ring q_;
-  std::thread thread_;
-  std::atomic<bool> stop_{false};
+  worker_thread worker_;
   std::atomic<bool> reopen_{false};
   // Writer thread only.
   int fd_ = -1;

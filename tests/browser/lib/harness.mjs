@@ -176,6 +176,16 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 30000 });
 }
 
+/** A suite's teardown: closes the browser and stops hbd (either may be missing if the setup
+ * failed); after a failed test the end of hbd's log goes to stderr. */
+export async function stopAll(browser, hbd) {
+  if (browser) await browser.close().catch(() => {});
+  if (hbd) {
+    await hbd.stop();
+    if (process.exitCode) console.error(`--- hbd log ---\n${hbd.log.slice(-8000)}`);
+  }
+}
+
 /** A fresh browser context (own cookies) and page; page errors are collected in page.errors. */
 export async function newPage(browser, opts = {}) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: opts.colorScheme || 'light' });

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../temp_dir.hpp"
@@ -20,6 +22,11 @@ void write(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
 }
 
+// Each {path below root, text}.
+void write_files(const fs::path& root, std::initializer_list<std::pair<const char*, const char*>> files) {
+  for (const auto& [rel, text] : files) write(root / rel, text);
+}
+
 std::string body_of(const api::web_files& w, const std::vector<std::string>& segs) {
   const auto* f = w.find(segs);
   return f ? *f->body : std::string("<none>");
@@ -29,10 +36,10 @@ std::string body_of(const api::web_files& w, const std::vector<std::string>& seg
 
 TEST(WebFiles, PagesAndStaticTree) {
   hbtest::temp_dir d;
-  write(d.path / "live.html", "<live>");
-  write(d.path / "notes.txt", "not a page");
-  write(d.path / "static/js/app.js", "js");
-  write(d.path / "static/favicon.svg", "svg");
+  write_files(d.path, {{"live.html", "<live>"},
+                       {"notes.txt", "not a page"},
+                       {"static/js/app.js", "js"},
+                       {"static/favicon.svg", "svg"}});
   api::web_files w;
   w.load(d.path.string());
   EXPECT_EQ(w.dir(), d.path.string());
@@ -49,11 +56,11 @@ TEST(WebFiles, PagesAndStaticTree) {
 
 TEST(WebFiles, RefusesTraversalHiddenNamesAndEscapingSymlinks) {
   hbtest::temp_dir d;
-  write(d.path / "secret.txt", "secret");
-  write(d.path / "static/js/app.js", "js");
-  write(d.path / "static/.hidden", "hidden");
-  write(d.path / "static/.dir/x.js", "hidden dir");
-  write(d.path / "static/css/site.css", "css");
+  write_files(d.path, {{"secret.txt", "secret"},
+                       {"static/js/app.js", "js"},
+                       {"static/.hidden", "hidden"},
+                       {"static/.dir/x.js", "hidden dir"},
+                       {"static/css/site.css", "css"}});
   fs::create_symlink(d.path / "secret.txt", d.path / "static/out.txt");
   fs::create_directory_symlink(d.path, d.path / "static/up");
   fs::create_directory_symlink(d.path / "static/js", d.path / "static/alias");
@@ -98,4 +105,29 @@ TEST(WebFiles, LoadReadsAfresh) {
   EXPECT_EQ(body_of(w, {"b.js"}), "b");
   w.load((d.path / "missing").string());
   EXPECT_EQ(w.size(), 0u);
+}
+
+TEST(WebFiles, PagesTakeTheirSharedPartsFromPartials) {
+  hbtest::temp_dir d;
+  write(d.path / "partials/head.html",
+        "<title>{{title}} · HB</title>\n<script src=\"{{script}}\"></script>\n");
+  write(
+      d.path / "live.html",
+      "<!--#include file=\"head.html\" title=\"Live view\" script=\"live.js\" -->\n<body>{{title}}</body>\n");
+  write(d.path / "broken.html",
+        "a<!--#include file=\"missing.html\" -->b<!--#include file=\"../live.html\" -->c<!--#include ");
+  write(d.path / "static/app.js", "js");
+  api::web_files w;
+  w.load(d.path.string());
+  // Placeholders are filled in the partial only; the page's own text stays as written.
+  EXPECT_EQ(*w.page("live.html")->body,
+            "<title>Live view · HB</title>\n<script src=\"live.js\"></script>\n<body>{{title}}</body>\n");
+  EXPECT_EQ(*w.page("broken.html")->body,
+            "a<!--#include file=\"missing.html\" -->b<!--#include file=\"../live.html\" -->c<!--#include ");
+  EXPECT_EQ(w.page("head.html"), nullptr);
+  EXPECT_EQ(w.find({"partials", "head.html"}), nullptr);
+  // A placeholder the directive does not name stays.
+  write(d.path / "partials/head.html", "{{title}}{{other}}");
+  w.load(d.path.string());
+  EXPECT_EQ(*w.page("live.html")->body, "Live view{{other}}\n<body>{{title}}</body>\n");
 }

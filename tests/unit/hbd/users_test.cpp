@@ -9,7 +9,7 @@
 
 #include "heartbeat/hbd/user_overlay.hpp"
 
-#include "../temp_dir.hpp"
+#include "../store_file.hpp"
 
 namespace fs = std::filesystem;
 using namespace heartbeat;
@@ -18,7 +18,7 @@ using namespace heartbeat::hbd;
 
 namespace {
 
-using hbtest::temp_dir;
+using StoreUsers = hbtest::store_file_test;
 
 api::user make_user(std::string name, std::string pw, bool admin = false) {
   api::user u;
@@ -36,9 +36,7 @@ std::map<std::string, api::user> by_name(const std::vector<api::user>& v) {
 
 }  // namespace
 
-TEST(StoreUsers, RowsRoundTripAndTheFileIsClosedToOthers) {
-  temp_dir d;
-  std::string path = (d.path / "hbd.sqlite").string();
+TEST_F(StoreUsers, RowsRoundTripAndTheFileIsClosedToOthers) {
   {
     store s({.path = path});
     ASSERT_TRUE(s.load().ok());

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <thread>
 
+#include "../loopback_udp.hpp"
+
 namespace {
 
 using namespace heartbeat::mini;
@@ -65,13 +67,7 @@ struct fake_dns {
   std::thread t;
   fake_dns() {
     fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    socklen_t len = sizeof sa;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-    port = ntohs(sa.sin_port);
+    port = hbtest::bind_loopback(fd);
     t = std::thread([this] {
       for (int n = 0; n < 2; ++n) {
         unsigned char q[512];

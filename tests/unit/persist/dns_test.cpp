@@ -13,6 +13,7 @@
 
 #include "heartbeat/server/dns.hpp"
 
+#include "../loopback_udp.hpp"
 #include "../temp_dir.hpp"
 #include "../wait_for.hpp"
 
@@ -190,14 +191,9 @@ namespace {
 
 std::uint16_t free_port() {
   int s = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  std::uint16_t port = hbtest::bind_loopback(s);
   ::close(s);
-  return ntohs(a.sin_port);
+  return port;
 }
 
 std::string run_capture(const std::string& cmd) {

@@ -11,7 +11,7 @@
 
 #include "heartbeat/server/store.hpp"
 
-#include "../temp_dir.hpp"
+#include "../store_file.hpp"
 #include "../wait_for.hpp"
 
 namespace fs = std::filesystem;
@@ -20,7 +20,7 @@ using namespace heartbeat::server;
 
 namespace {
 
-using hbtest::temp_dir;
+using Store = hbtest::store_file_test;
 
 json::value host_json(const char* name, const char* state, const char* v4, double seen) {
   json::value conns = json::value::array();
@@ -52,8 +52,7 @@ bus::event plugin_event(const char* host, const char* plugin, double ts, double 
 
 }  // namespace
 
-TEST(Store, CreatesDirectoriesAndSchema) {
-  temp_dir d;
+TEST_F(Store, CreatesDirectoriesAndSchema) {
   store s({.path = (d.path / "a" / "b" / "hbd.sqlite").string()});
   auto snap = s.load();
   ASSERT_TRUE(snap.ok()) << snap.err().message;
@@ -61,9 +60,7 @@ TEST(Store, CreatesDirectoriesAndSchema) {
   EXPECT_TRUE(fs::exists(d.path / "a" / "b" / "hbd.sqlite"));
 }
 
-TEST(Store, RoundTripThroughLoad) {
-  temp_dir d;
-  std::string path = (d.path / "hbd.sqlite").string();
+TEST_F(Store, RoundTripThroughLoad) {
   {
     store s({.path = path});
     ASSERT_TRUE(s.load().ok());
@@ -126,9 +123,8 @@ TEST(Store, RoundTripThroughLoad) {
   EXPECT_EQ(snap->state.at("alert_engine"), "{\"x\":1}");
 }
 
-TEST(Store, WritesInBatches) {
-  temp_dir d;
-  store s({.path = (d.path / "hbd.sqlite").string(), .queue_capacity = 20000});
+TEST_F(Store, WritesInBatches) {
+  store s({.path = path, .queue_capacity = 20000});
   ASSERT_TRUE(s.load().ok());
   ASSERT_TRUE(s.start().ok());
   const int n = 10000;
@@ -142,9 +138,7 @@ TEST(Store, WritesInBatches) {
   EXPECT_EQ(st.queue_depth, 0u);
 }
 
-TEST(Store, CommitsWithinTheIntervalWhenIdle) {
-  temp_dir d;
-  std::string path = (d.path / "hbd.sqlite").string();
+TEST_F(Store, CommitsWithinTheIntervalWhenIdle) {
   store s({.path = path});
   ASSERT_TRUE(s.load().ok());
   ASSERT_TRUE(s.start().ok());
@@ -162,9 +156,7 @@ TEST(Store, CommitsWithinTheIntervalWhenIdle) {
   EXPECT_EQ(snap->hosts.size(), 1u);
 }
 
-TEST(Store, PrunesHistoryByRetentionAndLoadsTheLastSamples) {
-  temp_dir d;
-  std::string path = (d.path / "hbd.sqlite").string();
+TEST_F(Store, PrunesHistoryByRetentionAndLoadsTheLastSamples) {
   const double now = 1'800'000'000;
   std::uint64_t pruned = 0;
   {
@@ -204,9 +196,8 @@ TEST(Store, PrunesHistoryByRetentionAndLoadsTheLastSamples) {
   EXPECT_EQ(p.history.back().data_json, "{\"new\":19}");
 }
 
-TEST(Store, HistoryQueriesRunOffThreadAndPostBack) {
-  temp_dir d;
-  store s({.path = (d.path / "hbd.sqlite").string()});
+TEST_F(Store, HistoryQueriesRunOffThreadAndPostBack) {
+  store s({.path = path});
   ASSERT_TRUE(s.load().ok());
   std::mutex m;
   std::condition_variable cv;
@@ -240,9 +231,7 @@ TEST(Store, HistoryQueriesRunOffThreadAndPostBack) {
   s.stop();
 }
 
-TEST(Store, DroppedHostDisappears) {
-  temp_dir d;
-  std::string path = (d.path / "hbd.sqlite").string();
+TEST_F(Store, DroppedHostDisappears) {
   {
     store s({.path = path});
     ASSERT_TRUE(s.load().ok());
@@ -262,9 +251,7 @@ TEST(Store, DroppedHostDisappears) {
   EXPECT_EQ(snap->hosts[0].name, "b");
 }
 
-TEST(Store, RefusesANewerSchema) {
-  temp_dir d;
-  std::string path = (d.path / "hbd.sqlite").string();
+TEST_F(Store, RefusesANewerSchema) {
   {
     store s({.path = path});
     ASSERT_TRUE(s.load().ok());
@@ -282,9 +269,7 @@ TEST(Store, RefusesANewerSchema) {
 
 // What was acknowledged (queued) more than ~1 s before a kill -9 is on disk: the test waits until
 // another connection sees it committed (at most ~1 s after it was queued), then kills the writer.
-TEST(Store, SurvivesKillNine) {
-  temp_dir d;
-  std::string path = (d.path / "hbd.sqlite").string();
+TEST_F(Store, SurvivesKillNine) {
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
   pid_t pid = ::fork();

@@ -48,6 +48,26 @@ inline std::string leaf_text(const protocol::leaf& l) {
   return "";
 }
 
+// The transition of `st` (on host `host`) from `from` to `to` at `now`; the caller adds the text,
+// display, reason and notify, then stamp() copies the state's times and count as they end up.
+inline transition make_transition(transition_kind k, const std::string& host, const alert_state& st,
+                                  level from, level to, double value, double threshold, double now) {
+  return {.kind = k,
+          .host = host,
+          .metric_path = st.metric_path,
+          .from = from,
+          .to = to,
+          .value = value,
+          .threshold = threshold,
+          .ts = now};
+}
+
+inline void stamp(transition& t, const alert_state& st) {
+  t.since = st.m.since;
+  t.alert_since = st.alert_since;
+  t.notification_count = st.notification_count;
+}
+
 inline const protocol::leaf* find_leaf(std::span<const protocol::leaf> leaves, std::string_view path) {
   for (const auto& l : leaves)
     if (l.path == path) return &l;
@@ -154,15 +174,8 @@ inline void engine::on_change(host_entry& h, alert_state& st, const rule& r, con
   else if (!notify)
     reason += "; suppressed: " + suppress;
 
-  transition t;
-  t.kind = transition_kind::change;
-  t.host = h.name;
-  t.metric_path = st.metric_path;
-  t.from = from;
-  t.to = to;
-  t.value = v;
-  t.threshold = step.threshold;
-  t.ts = now;
+  transition t =
+      detail::make_transition(transition_kind::change, h.name, st, from, to, v, step.threshold, now);
   t.text = detail::change_text(h.name, st.metric_path, from, to, v);
   if (!why.empty() && to == level::unknown && std::isnan(v))
     t.text = std::string("UNKNOWN: ") + detail::body_text(h.name, st.metric_path, "no data");
@@ -175,9 +188,7 @@ inline void engine::on_change(host_entry& h, alert_state& st, const rule& r, con
   if (to == level::ok && (notify || st.last_sent == level::ok)) st.notification_count = 0;
   t.notify = notify;
   t.reason = reason;
-  t.since = st.m.since;
-  t.alert_since = st.alert_since;
-  t.notification_count = st.notification_count;
+  detail::stamp(t, st);
   st.reason = std::move(reason);
   st.display = t.display;
   out.push_back(std::move(t));
@@ -208,15 +219,8 @@ inline void engine::refresh_maintenance(double now, std::vector<transition>& out
     for (const auto& [path, slot] : h.states) {
       alert_state& st = states_[slot];
       if (st.m.lvl == st.last_sent) continue;
-      transition t;
-      t.kind = transition_kind::resend;
-      t.host = h.name;
-      t.metric_path = st.metric_path;
-      t.from = st.last_sent;
-      t.to = st.m.lvl;
-      t.value = st.m.last_value;
-      t.threshold = st.threshold;
-      t.ts = now;
+      transition t = detail::make_transition(transition_kind::resend, h.name, st, st.last_sent, st.m.lvl,
+                                             st.m.last_value, st.threshold, now);
       t.text = detail::change_text(h.name, st.metric_path, st.last_sent, st.m.lvl, st.m.last_value);
       if (st.rule_) t.display = render_display(*st.rule_, st, {}, {}, false);
       t.reason = "maintenance " + was->name + " ended: " + to_string(st.last_sent) + " was last sent, now " +
@@ -228,9 +232,7 @@ inline void engine::refresh_maintenance(double now, std::vector<transition>& out
         st.notification_count = 0;
       else
         ++st.notification_count;
-      t.since = st.m.since;
-      t.alert_since = st.alert_since;
-      t.notification_count = st.notification_count;
+      detail::stamp(t, st);
       st.reason = t.reason;
       out.push_back(std::move(t));
     }
@@ -278,14 +280,8 @@ inline void engine::tick(double now, std::vector<transition>& out) {
     if (!remind || !h->watch || h->maint) continue;
     ++st.notification_count;
     st.last_sent_ts = now;
-    transition t;
-    t.kind = transition_kind::reminder;
-    t.host = st.host;
-    t.metric_path = st.metric_path;
-    t.from = t.to = st.m.lvl;
-    t.value = st.m.last_value;
-    t.threshold = st.threshold;
-    t.ts = now;
+    transition t = detail::make_transition(transition_kind::reminder, st.host, st, st.m.lvl, st.m.lvl,
+                                           st.m.last_value, st.threshold, now);
     std::string value = std::isnan(st.m.last_value) ? std::string("no data") : format_value(st.m.last_value);
     t.text = std::string("REMINDER (") + to_string(st.m.lvl) +
              "): " + detail::body_text(st.host, st.metric_path, value) + " (ongoing for " +
@@ -294,9 +290,7 @@ inline void engine::tick(double now, std::vector<transition>& out) {
     t.reason = std::string("reminder: ") + to_string(st.m.lvl) + " ongoing, renotify every " +
                detail::seconds_text(renotify);
     t.notify = true;
-    t.since = st.m.since;
-    t.alert_since = st.alert_since;
-    t.notification_count = st.notification_count;
+    detail::stamp(t, st);
     out.push_back(std::move(t));
   }
 }
@@ -313,23 +307,15 @@ inline result<transition> engine::ack(std::string_view host, std::string_view me
   st.acknowledged = true;
   st.ack_by = std::string(user);
   st.ack_ts = now;
-  transition t;
-  t.kind = transition_kind::acknowledged;
-  t.host = st.host;
-  t.metric_path = st.metric_path;
-  t.from = t.to = st.m.lvl;
-  t.value = st.m.last_value;
-  t.threshold = st.threshold;
-  t.ts = now;
+  transition t = detail::make_transition(transition_kind::acknowledged, st.host, st, st.m.lvl, st.m.lvl,
+                                         st.m.last_value, st.threshold, now);
   t.text = std::string("ACKNOWLEDGED (") + to_string(st.m.lvl) +
            "): " + detail::body_text(st.host, st.metric_path, format_value(st.m.last_value)) +
            (user.empty() ? std::string() : " by " + std::string(user));
   t.reason = "acknowledged" + (user.empty() ? std::string() : " by " + std::string(user)) +
              ": reminders stop until the level changes";
   t.notify = false;
-  t.since = st.m.since;
-  t.alert_since = st.alert_since;
-  t.notification_count = st.notification_count;
+  detail::stamp(t, st);
   return t;
 }
 

@@ -18,15 +18,20 @@ namespace detail {
 
 inline json::value num_or_null(double v) { return std::isfinite(v) ? json::value(v) : json::value(); }
 
+// The keys an alert state shows alike to the API and the store, in this order.
+inline void set_measure(json::value& o, const alert_state& s) {
+  o.set("metric_path", s.metric_path);
+  o.set("level", to_string(s.m.lvl));
+  o.set("since", s.m.since);
+  o.set("last_value", num_or_null(s.m.last_value));
+  o.set("last_check", s.m.last_check);
+}
+
 }  // namespace detail
 
 inline json::value to_json(const alert_state& s, std::string_view maintenance) {
   json::value o = json::value::object();
-  o.set("metric_path", s.metric_path);
-  o.set("level", to_string(s.m.lvl));
-  o.set("since", s.m.since);
-  o.set("last_value", detail::num_or_null(s.m.last_value));
-  o.set("last_check", s.m.last_check);
+  detail::set_measure(o, s);
   o.set("notification_count", s.notification_count);
   o.set("threshold", detail::num_or_null(s.threshold));
   o.set("acknowledged", s.acknowledged);
@@ -40,11 +45,7 @@ inline json::value to_json(const alert_state& s, std::string_view maintenance) {
 inline json::value to_store_json(const alert_state& s) {
   json::value o = json::value::object();
   o.set("host", s.host);
-  o.set("metric_path", s.metric_path);
-  o.set("level", to_string(s.m.lvl));
-  o.set("since", s.m.since);
-  o.set("last_value", detail::num_or_null(s.m.last_value));
-  o.set("last_check", s.m.last_check);
+  detail::set_measure(o, s);
   o.set("alert_since", s.alert_since);
   o.set("notification_count", s.notification_count);
   o.set("last_sent", to_string(s.last_sent));

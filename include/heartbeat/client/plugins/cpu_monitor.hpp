@@ -9,12 +9,8 @@
 
 namespace heartbeat::client {
 
-class cpu_monitor_plugin {
+class cpu_monitor_plugin : public monitor_plugin_base<"cpu_monitor"> {
  public:
-  static constexpr std::string_view type_name = "cpu_monitor";
-  static constexpr plugin_kind kind = plugin_kind::monitor;
-  static constexpr double default_interval = 300;
-
   explicit cpu_monitor_plugin(plugin_context& c) {
     c.options.get("per_core", opts_.per_core);
     c.options.get("frequency", opts_.frequency);
@@ -28,7 +24,6 @@ class cpu_monitor_plugin {
     co_return result<void>{};
   }
   net::awaitable<result<json::value>> collect() { co_return reader_.read(opts_); }
-  net::awaitable<void> cleanup() { co_return; }
 
  private:
   readers::cpu_reader reader_;

@@ -17,40 +17,42 @@ inline bool is_network_fs(std::string_view t) noexcept {
          t == "glusterfs" || t == "9p" || t == "afs";
 }
 
-// The mounts disk_monitor and filesystem_info report.
-inline result<std::vector<readers::mount_entry>> selected_mounts(bool all, bool network_fs,
-                                                                 const std::vector<std::string>& only) {
-  auto text = readers::read_file({}, "/proc/self/mounts");
-  if (!text) return text.err();
-  std::vector<readers::mount_entry> out;
-  for (auto& m : readers::select_mounts(readers::parse_mounts(*text), all)) {
-    if (!network_fs && is_network_fs(m.fstype)) continue;
-    if (!only.empty() && std::find(only.begin(), only.end(), m.mount_point) == only.end()) continue;
-    out.push_back(std::move(m));
-  }
-  return out;
-}
+// Which mounts disk_monitor and filesystem_info report, from their options all, network_fs
+// and (disk_monitor only) mount_points.
+struct mount_selection {
+  bool all = false, network_fs = false;
+  std::vector<std::string> only;  // mount_points; empty: every selected mount
 
-class disk_monitor_plugin {
+  mount_selection(config::object_reader& options, bool with_mount_points) {
+    options.get("all", all);
+    if (with_mount_points) options.get("mount_points", only);
+    options.get("network_fs", network_fs);
+  }
+
+  result<std::vector<readers::mount_entry>> mounts() const {
+    auto text = readers::read_file({}, "/proc/self/mounts");
+    if (!text) return text.err();
+    std::vector<readers::mount_entry> out;
+    for (auto& m : readers::select_mounts(readers::parse_mounts(*text), all)) {
+      if (!network_fs && is_network_fs(m.fstype)) continue;
+      if (!only.empty() && std::find(only.begin(), only.end(), m.mount_point) == only.end()) continue;
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+};
+
+class disk_monitor_plugin : public monitor_plugin_base<"disk_monitor"> {
  public:
-  static constexpr std::string_view type_name = "disk_monitor";
-  static constexpr plugin_kind kind = plugin_kind::monitor;
-  static constexpr double default_interval = 300;
-
-  explicit disk_monitor_plugin(plugin_context& c) {
-    c.options.get("all", all_);
-    c.options.get("mount_points", only_);
-    c.options.get("network_fs", network_fs_);
-    c.options.get("io", io_);
-  }
+  explicit disk_monitor_plugin(plugin_context& c) : select_(c.options, true) { c.options.get("io", io_); }
   net::awaitable<result<void>> initialize() {
-    auto m = selected_mounts(all_, network_fs_, only_);
+    auto m = select_.mounts();
     if (!m) co_return m.err();
     if (io_) sample_io();
     co_return result<void>{};
   }
   net::awaitable<result<json::value>> collect() {
-    auto m = selected_mounts(all_, network_fs_, only_);
+    auto m = select_.mounts();
     if (!m) co_return m.err();
     json::value d = json::value::object();
     d.set("partitions", readers::partitions_from_mounts(*m));
@@ -64,11 +66,10 @@ class disk_monitor_plugin {
     }
     co_return d;
   }
-  net::awaitable<void> cleanup() { co_return; }
 
  private:
-  bool all_ = false, network_fs_ = false, io_ = true;
-  std::vector<std::string> only_;
+  mount_selection select_;
+  bool io_ = true;
   std::map<std::string, readers::diskstat> prev_;
   std::chrono::steady_clock::time_point prev_time_;
 

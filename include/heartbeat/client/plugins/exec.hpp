@@ -11,12 +11,8 @@
 
 namespace heartbeat::client {
 
-class exec_plugin {
+class exec_plugin : public monitor_plugin_base<"exec"> {
  public:
-  static constexpr std::string_view type_name = "exec";
-  static constexpr plugin_kind kind = plugin_kind::monitor;
-  static constexpr double default_interval = 300;
-
   explicit exec_plugin(plugin_context& c) : name_(c.name) {
     const json::value* cmd = c.options.raw("command");
     if (!cmd)
@@ -32,7 +28,7 @@ class exec_plugin {
   }
   net::awaitable<result<json::value>> collect() {
     process_options o;
-    o.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_ * 1000));
+    o.timeout = net::timeout_from_seconds(timeout_);
     o.max_output = 256 * 1024;
     auto r = co_await run_process(argv_, o);
     if (r.timed_out)
@@ -45,7 +41,6 @@ class exec_plugin {
     if (!v || !v->is_object()) co_return make_error("output", "output is not a JSON object");
     co_return std::move(*v);
   }
-  net::awaitable<void> cleanup() { co_return; }
 
  private:
   std::string name_;

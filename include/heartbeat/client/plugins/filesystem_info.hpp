@@ -8,19 +8,11 @@
 
 namespace heartbeat::client {
 
-class filesystem_info_plugin {
+class filesystem_info_plugin : public info_plugin_base<"filesystem_info"> {
  public:
-  static constexpr std::string_view type_name = "filesystem_info";
-  static constexpr plugin_kind kind = plugin_kind::info;
-  static constexpr double default_interval = 0;
-
-  explicit filesystem_info_plugin(plugin_context& c) {
-    c.options.get("all", all_);
-    c.options.get("network_fs", network_fs_);
-  }
-  net::awaitable<result<void>> initialize() { co_return result<void>{}; }
+  explicit filesystem_info_plugin(plugin_context& c) : select_(c.options, false) {}
   net::awaitable<result<json::value>> collect() {
-    auto m = selected_mounts(all_, network_fs_, {});
+    auto m = select_.mounts();
     if (!m) co_return m.err();
     json::value fs = json::value::object();
     for (const auto& e : *m) {
@@ -37,10 +29,9 @@ class filesystem_info_plugin {
     d.set("filesystems", std::move(fs));
     co_return d;
   }
-  net::awaitable<void> cleanup() { co_return; }
 
  private:
-  bool all_ = false, network_fs_ = false;
+  mount_selection select_;
 };
 
 }  // namespace heartbeat::client

@@ -7,12 +7,8 @@
 
 namespace heartbeat::client {
 
-class memory_monitor_plugin {
+class memory_monitor_plugin : public monitor_plugin_base<"memory_monitor"> {
  public:
-  static constexpr std::string_view type_name = "memory_monitor";
-  static constexpr plugin_kind kind = plugin_kind::monitor;
-  static constexpr double default_interval = 300;
-
   explicit memory_monitor_plugin(plugin_context&) {}
   net::awaitable<result<void>> initialize() {
     auto r = readers::read_memory();
@@ -20,7 +16,6 @@ class memory_monitor_plugin {
     co_return result<void>{};
   }
   net::awaitable<result<json::value>> collect() { co_return readers::read_memory(); }
-  net::awaitable<void> cleanup() { co_return; }
 };
 
 }  // namespace heartbeat::client

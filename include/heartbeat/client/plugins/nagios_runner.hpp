@@ -8,8 +8,6 @@
 
 #include <unistd.h>
 
-#include <memory>
-
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/client/detail/join.hpp"
 #include "heartbeat/client/plugin.hpp"
@@ -17,12 +15,8 @@
 
 namespace heartbeat::client {
 
-class nagios_runner_plugin {
+class nagios_runner_plugin : public monitor_plugin_base<"nagios_runner"> {
  public:
-  static constexpr std::string_view type_name = "nagios_runner";
-  static constexpr plugin_kind kind = plugin_kind::monitor;
-  static constexpr double default_interval = 300;
-
   struct check {
     std::string name;
     std::vector<std::string> argv;
@@ -78,14 +72,17 @@ class nagios_runner_plugin {
   }
 
   net::awaitable<result<json::value>> collect() {
-    auto results = std::make_shared<std::vector<process_result>>(checks_.size());
-    std::vector<net::awaitable<void>> tasks;
-    for (std::size_t i = 0; i < checks_.size(); ++i)
-      tasks.push_back(run_one(results, i, checks_[i].argv, checks_[i].timeout));
-    co_await detail::join_all(std::move(tasks));
+    std::vector<detail::process_job> jobs;
+    for (const auto& c : checks_) {
+      detail::process_job& j = jobs.emplace_back();
+      j.argv = c.argv;
+      j.options.timeout = net::timeout_from_seconds(c.timeout);
+      j.options.max_output = 16 * 1024;
+    }
+    auto results = co_await detail::run_all(std::move(jobs));
     json::value d = json::value::object();
     for (std::size_t i = 0; i < checks_.size(); ++i) {
-      const auto& r = (*results)[i];
+      const auto& r = results[i];
       std::string err = r.err;
       if (r.timed_out)
         err = "UNKNOWN - plugin timed out after " + json::value(checks_[i].timeout).dump() + " s";
@@ -95,21 +92,12 @@ class nagios_runner_plugin {
     }
     co_return d;
   }
-  net::awaitable<void> cleanup() { co_return; }
 
   const std::vector<check>& checks() const { return checks_; }
 
  private:
   std::string name_;
   std::vector<check> checks_;
-
-  static net::awaitable<void> run_one(std::shared_ptr<std::vector<process_result>> results, std::size_t i,
-                                      std::vector<std::string> argv, double timeout) {
-    process_options o;
-    o.timeout = std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
-    o.max_output = 16 * 1024;
-    (*results)[i] = co_await run_process(argv, o);
-  }
 };
 
 }  // namespace heartbeat::client

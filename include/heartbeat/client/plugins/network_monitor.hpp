@@ -13,12 +13,8 @@
 
 namespace heartbeat::client {
 
-class network_monitor_plugin {
+class network_monitor_plugin : public monitor_plugin_base<"network_monitor"> {
  public:
-  static constexpr std::string_view type_name = "network_monitor";
-  static constexpr plugin_kind kind = plugin_kind::monitor;
-  static constexpr double default_interval = 300;
-
   explicit network_monitor_plugin(plugin_context& c) {
     c.options.get("include_loopback", loopback_);
     c.options.get("interfaces", only_);
@@ -46,7 +42,6 @@ class network_monitor_plugin {
     }
     co_return d;
   }
-  net::awaitable<void> cleanup() { co_return; }
 
  private:
   bool loopback_ = false, connections_ = true, tcp_states_ = false;

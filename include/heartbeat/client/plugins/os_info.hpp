@@ -8,20 +8,14 @@
 
 namespace heartbeat::client {
 
-class os_info_plugin {
+class os_info_plugin : public info_plugin_base<"os_info"> {
  public:
-  static constexpr std::string_view type_name = "os_info";
-  static constexpr plugin_kind kind = plugin_kind::info;
-  static constexpr double default_interval = 0;
-
   explicit os_info_plugin(plugin_context&) {}
-  net::awaitable<result<void>> initialize() { co_return result<void>{}; }
   net::awaitable<result<json::value>> collect() {
     json::value d = readers::read_os_info();
     d.set("agent", std::string("hbc/") + version);
     co_return d;
   }
-  net::awaitable<void> cleanup() { co_return; }
 };
 
 }  // namespace heartbeat::client

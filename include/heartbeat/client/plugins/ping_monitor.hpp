@@ -3,20 +3,14 @@
 // hosts (required list), count (3), timeout (10 s per host). hbc's io thread.
 #pragma once
 
-#include <memory>
-
 #include "heartbeat/client/detail/join.hpp"
 #include "heartbeat/client/plugin.hpp"
 #include "heartbeat/readers/ping.hpp"
 
 namespace heartbeat::client {
 
-class ping_monitor_plugin {
+class ping_monitor_plugin : public monitor_plugin_base<"ping_monitor"> {
  public:
-  static constexpr std::string_view type_name = "ping_monitor";
-  static constexpr plugin_kind kind = plugin_kind::monitor;
-  static constexpr double default_interval = 300;
-
   explicit ping_monitor_plugin(plugin_context& c) : name_(c.name) {
     c.options.get("hosts", hosts_);
     c.options.get("count", count_, 1, 100);
@@ -28,19 +22,17 @@ class ping_monitor_plugin {
       if (h.empty() || h[0] == '-' || h.find_first_of(" \t/") != std::string::npos)
         c.options.diag().error(c.options.key_path("hosts"), "\"" + h + "\" is not a host name or address");
   }
-  net::awaitable<result<void>> initialize() { co_return result<void>{}; }
   net::awaitable<result<json::value>> collect() {
-    auto results = std::make_shared<std::vector<process_result>>(hosts_.size());
-    std::vector<net::awaitable<void>> tasks;
-    for (std::size_t i = 0; i < hosts_.size(); ++i) {
-      std::vector<std::string> argv{ping_, "-n",  "-q", "-c", std::to_string(count_),
-                                    "-i",  "0.2", "-W", "2",  hosts_[i]};
-      tasks.push_back(run_one(results, i, std::move(argv), timeout_));
+    std::vector<detail::process_job> jobs;
+    for (const auto& h : hosts_) {
+      detail::process_job& j = jobs.emplace_back();
+      j.argv = {ping_, "-n", "-q", "-c", std::to_string(count_), "-i", "0.2", "-W", "2", h};
+      j.options.timeout = net::timeout_from_seconds(timeout_);
     }
-    co_await detail::join_all(std::move(tasks));
+    auto results = co_await detail::run_all(std::move(jobs));
     json::value hosts = json::value::object();
     for (std::size_t i = 0; i < hosts_.size(); ++i) {
-      const auto& r = (*results)[i];
+      const auto& r = results[i];
       if (!r.spawned) co_return make_error("spawn", r.err);
       hosts.set(hosts_[i], readers::ping_json(readers::parse_ping_output(r.out)));
     }
@@ -48,7 +40,6 @@ class ping_monitor_plugin {
     d.set("hosts", std::move(hosts));
     co_return d;
   }
-  net::awaitable<void> cleanup() { co_return; }
 
  private:
   std::string name_;
@@ -56,13 +47,6 @@ class ping_monitor_plugin {
   unsigned count_ = 3;
   double timeout_ = 10;
   std::string ping_ = "ping";
-
-  static net::awaitable<void> run_one(std::shared_ptr<std::vector<process_result>> results, std::size_t i,
-                                      std::vector<std::string> argv, double timeout) {
-    process_options o;
-    o.timeout = std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
-    (*results)[i] = co_await run_process(argv, o);
-  }
 };
 
 }  // namespace heartbeat::client

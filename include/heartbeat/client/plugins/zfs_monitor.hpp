@@ -9,12 +9,8 @@
 
 namespace heartbeat::client {
 
-class zfs_monitor_plugin {
+class zfs_monitor_plugin : public monitor_plugin_base<"zfs_monitor"> {
  public:
-  static constexpr std::string_view type_name = "zfs_monitor";
-  static constexpr plugin_kind kind = plugin_kind::monitor;
-  static constexpr double default_interval = 300;
-
   explicit zfs_monitor_plugin(plugin_context& c) {
     c.options.get("zpool", zpool_);
     c.options.get_duration("timeout", timeout_);
@@ -49,7 +45,6 @@ class zfs_monitor_plugin {
     d.set("pools", std::move(pools));
     co_return d;
   }
-  net::awaitable<void> cleanup() { co_return; }
 
  private:
   std::string zpool_ = "zpool";
@@ -59,7 +54,7 @@ class zfs_monitor_plugin {
   net::awaitable<process_result> run(std::vector<std::string> args) {
     args.insert(args.begin(), zpool_);
     process_options o;
-    o.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_ * 1000));
+    o.timeout = net::timeout_from_seconds(timeout_);
     o.max_output = 1 << 20;
     co_return co_await run_process(args, o);
   }

@@ -243,28 +243,24 @@ class dom_builder {
     key_.assign(k);
     return true;
   }
-  bool begin_object(std::size_t) {
-    value* v = put_ref(value::object());
-    stack_.push_back(v);
-    return true;
-  }
-  bool end_object(std::size_t) {
-    stack_.pop_back();
-    return true;
-  }
-  bool begin_array(std::size_t) {
-    value* v = put_ref(value::array());
-    stack_.push_back(v);
-    return true;
-  }
-  bool end_array(std::size_t) {
-    stack_.pop_back();
-    return true;
-  }
+  bool begin_object(std::size_t) { return open(value::object()); }
+  bool end_object(std::size_t) { return close(); }
+  bool begin_array(std::size_t) { return open(value::array()); }
+  bool end_array(std::size_t) { return close(); }
 
  private:
   std::vector<value*> stack_;
   std::string key_;
+
+  // A container begins: later values go into it until close().
+  bool open(value container) {
+    stack_.push_back(put_ref(std::move(container)));
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
 
   bool put(value v) {
     put_ref(std::move(v));

@@ -1,9 +1,12 @@
 // Helpers every channel uses to read its validated config mapping and the
-// per-user settings of a message; worker thread (construction: config thread).
+// per-user settings of a message, and http_channel, the base of the channels that POST to an
+// HTTP endpoint; worker thread (construction: config thread).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "heartbeat/config/reader.hpp"
@@ -55,5 +58,28 @@ inline std::vector<std::string> user_or_list(const message& m, const json::value
   }
   return list(cfg, cfg_key);
 }
+
+// The base of pushover, mattermost, signal and webhook: the validated config, the schema (its
+// index in schemas::all) and a POST request with the configured timeout and TLS settings.
+template <std::size_t Schema>
+class http_channel {
+ public:
+  static const notifier_schema& schema() { return schemas::all[Schema]; }
+
+  explicit http_channel(const json::value& cfg) : cfg_(cfg) {}
+
+ protected:
+  detail::http_request request(std::string url, std::string_view content_type, std::string body) const {
+    detail::http_request r;
+    r.url = std::move(url);
+    r.body = std::move(body);
+    r.headers = {"Content-Type: " + std::string(content_type)};
+    r.timeout = timeout_of(cfg_);
+    r.tls = tls_of(cfg_);
+    return r;
+  }
+
+  json::value cfg_;
+};
 
 }  // namespace heartbeat::notify::channels

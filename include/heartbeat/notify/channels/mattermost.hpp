@@ -6,11 +6,9 @@
 
 namespace heartbeat::notify::channels {
 
-class mattermost {
+class mattermost : public http_channel<2> {
  public:
-  static const notifier_schema& schema() { return schemas::all[2]; }
-
-  explicit mattermost(const json::value& cfg) : cfg_(cfg) {}
+  using http_channel::http_channel;
 
   send_status notify(const message& m) {
     json::value body = json::value::object();
@@ -18,17 +16,8 @@ class mattermost {
     std::string channel = user_or(m, cfg_, "channel", "channel");
     if (!channel.empty()) body.set("channel", channel);
     if (std::string u = str(cfg_, "username"); !u.empty()) body.set("username", u);
-    detail::http_request r;
-    r.url = str(cfg_, "url");
-    r.timeout = timeout_of(cfg_);
-    r.tls = tls_of(cfg_);
-    r.headers = {"Content-Type: application/json"};
-    r.body = body.dump();
-    return detail::http_post(r);
+    return detail::http_post(request(str(cfg_, "url"), "application/json", body.dump()));
   }
-
- private:
-  json::value cfg_;
 };
 
 }  // namespace heartbeat::notify::channels

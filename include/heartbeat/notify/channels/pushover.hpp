@@ -6,32 +6,24 @@
 
 namespace heartbeat::notify::channels {
 
-class pushover {
+class pushover : public http_channel<1> {
  public:
-  static const notifier_schema& schema() { return schemas::all[1]; }
-
-  explicit pushover(const json::value& cfg) : cfg_(cfg) {}
+  using http_channel::http_channel;
 
   send_status notify(const message& m) {
     std::string user = user_or(m, cfg_, "user", "user");
     if (user.empty()) return send_status::fatal("no Pushover user key");
-    detail::http_request r;
-    r.url = str(cfg_, "url", "https://api.pushover.net/1/messages.json");
-    r.timeout = timeout_of(cfg_);
-    r.tls = tls_of(cfg_);
-    r.headers = {"Content-Type: application/x-www-form-urlencoded"};
     std::string text = m.digest ? m.body : m.title;
     if (text.size() > 1024) text.resize(1024);  // the API's message limit
-    r.body = "token=" + detail::url_encode(str(cfg_, "token")) + "&user=" + detail::url_encode(user) +
-             "&title=" + detail::url_encode(m.digest ? m.title : "heartbeat: " + m.source.host) +
-             "&message=" + detail::url_encode(text) +
-             "&priority=" + (m.source.level == level::critical ? "1" : "0") +
-             "&timestamp=" + std::to_string(static_cast<long long>(m.source.ts));
-    return detail::http_post(r);
+    std::string form = "token=" + detail::url_encode(str(cfg_, "token")) +
+                       "&user=" + detail::url_encode(user) +
+                       "&title=" + detail::url_encode(m.digest ? m.title : "heartbeat: " + m.source.host) +
+                       "&message=" + detail::url_encode(text) +
+                       "&priority=" + (m.source.level == level::critical ? "1" : "0") +
+                       "&timestamp=" + std::to_string(static_cast<long long>(m.source.ts));
+    return detail::http_post(request(str(cfg_, "url", "https://api.pushover.net/1/messages.json"),
+                                     "application/x-www-form-urlencoded", std::move(form)));
   }
-
- private:
-  json::value cfg_;
 };
 
 }  // namespace heartbeat::notify::channels

@@ -6,11 +6,9 @@
 
 namespace heartbeat::notify::channels {
 
-class signal {
+class signal : public http_channel<3> {
  public:
-  static const notifier_schema& schema() { return schemas::all[3]; }
-
-  explicit signal(const json::value& cfg) : cfg_(cfg) {}
+  using http_channel::http_channel;
 
   send_status notify(const message& m) {
     auto recipients = user_or_list(m, cfg_, "recipients", "recipients");
@@ -21,19 +19,10 @@ class signal {
     json::value rc = json::value::array();
     for (auto& x : recipients) rc.push_back(x);
     body.set("recipients", std::move(rc));
-    detail::http_request r;
     std::string base = str(cfg_, "url");
     while (!base.empty() && base.back() == '/') base.pop_back();
-    r.url = base + "/v2/send";
-    r.timeout = timeout_of(cfg_);
-    r.tls = tls_of(cfg_);
-    r.headers = {"Content-Type: application/json"};
-    r.body = body.dump();
-    return detail::http_post(r);
+    return detail::http_post(request(base + "/v2/send", "application/json", body.dump()));
   }
-
- private:
-  json::value cfg_;
 };
 
 }  // namespace heartbeat::notify::channels

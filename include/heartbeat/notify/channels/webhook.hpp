@@ -8,11 +8,9 @@
 
 namespace heartbeat::notify::channels {
 
-class webhook {
+class webhook : public http_channel<4> {
  public:
-  static const notifier_schema& schema() { return schemas::all[4]; }
-
-  explicit webhook(const json::value& cfg) : cfg_(cfg) {}
+  using http_channel::http_channel;
 
   static std::string payload(const message& m) {
     json::value body = to_json(m.source);
@@ -28,12 +26,7 @@ class webhook {
   }
 
   send_status notify(const message& m) {
-    detail::http_request r;
-    r.url = str(cfg_, "url");
-    r.timeout = timeout_of(cfg_);
-    r.tls = tls_of(cfg_);
-    r.body = payload(m);
-    r.headers = {"Content-Type: application/json"};
+    detail::http_request r = request(str(cfg_, "url"), "application/json", payload(m));
     if (std::string secret = str(cfg_, "secret"); !secret.empty())
       r.headers.push_back("X-Heartbeat-Signature: sha256=" + detail::hmac_sha256_hex(secret, r.body));
     if (const json::value* h = cfg_.find("headers"); h && h->is_object())
@@ -41,9 +34,6 @@ class webhook {
         if (v.is_string()) r.headers.push_back(k + ": " + v.as_string());
     return detail::http_post(r);
   }
-
- private:
-  json::value cfg_;
 };
 
 }  // namespace heartbeat::notify::channels

@@ -22,16 +22,10 @@ inline result<std::string> host_registry::queue_command(std::string_view name, s
   if (command.empty() || !protocol::valid_host_name(command))
     return make_error("bad_command", "command must be a name from the client's allow-list");
   command_record c;
-  c.id = command_ids_.next();
   c.command = std::move(command);
   c.args = std::move(args);
   c.requested_by = std::move(requested_by);
-  c.queued_at = now;
-  c.expires_at = now + command_ttl_;
-  h->commands.push_back(std::move(c));
-  schedule(*h, h->commands.back().expires_at);
-  publish_command(*h, h->commands.back(), now);
-  return h->commands.back().id;
+  return enqueue_command(*h, std::move(c), now);
 }
 
 inline result<std::string> host_registry::queue_upgrade(std::string_view name, std::string version,
@@ -41,16 +35,20 @@ inline result<std::string> host_registry::queue_upgrade(std::string_view name, s
   if (!h->has_key())
     return make_error("not_authenticated", "host " + h->name + " has no key: upgrades need hosts.<name>.key");
   command_record c;
-  c.id = command_ids_.next();
   c.upgrade = true;
   c.version = std::move(version);
   c.requested_by = std::move(requested_by);
+  return enqueue_command(*h, std::move(c), now);
+}
+
+inline std::string host_registry::enqueue_command(host& h, command_record c, double now) {
+  c.id = command_ids_.next();
   c.queued_at = now;
   c.expires_at = now + command_ttl_;
-  h->commands.push_back(std::move(c));
-  schedule(*h, h->commands.back().expires_at);
-  publish_command(*h, h->commands.back(), now);
-  return h->commands.back().id;
+  h.commands.push_back(std::move(c));
+  schedule(h, h.commands.back().expires_at);
+  publish_command(h, h.commands.back(), now);
+  return h.commands.back().id;
 }
 
 template <class Send>
