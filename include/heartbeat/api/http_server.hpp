@@ -76,6 +76,9 @@ class http_server {
             event_bit(event_kind::alert) | event_bit(event_kind::dropped),
         [&ctx, alive = std::weak_ptr<int>(ctx.alive)] { return !alive.expired() && ctx.hub.size() > 0; });
     ctx.web.load(resolve_web_dir(ctx.settings.web_dir));
+    if (!ctx.web.has_chart_library())
+      log::warn("api: the chart library (", ctx.web.dir(), "/static/", web_files::chart_library,
+                ") is missing: pages show their data without charts (scripts/install-deps.sh vendors it)");
     std::shared_ptr<asio::ssl::context> tls;
     if (ctx.settings.wss_port) {
       auto t = make_tls_context();

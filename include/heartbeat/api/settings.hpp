@@ -43,20 +43,24 @@ struct settings {
   double login_window = 300;
 };
 
-// The web UI directory: the configured one, else the source tree's web/ (compile definition
-// HB_WEB_SOURCE_DIR), else web/ next to the binary, else ${prefix}/share/heartbeat/web.
+// The web UI directory: the configured one; else share/heartbeat/web beside the binary's bin/ (an
+// installed hbd, wherever its prefix); else the source tree's web/ (HB_WEB_SOURCE_DIR: a build-tree
+// hbd); else web/ next to the binary; else the install prefix's (HB_WEB_INSTALL_DIR). The installed
+// copy comes before the source tree, so that a packaged hbd never serves the build machine's files.
 inline std::string resolve_web_dir(const std::string& configured) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!configured.empty()) return configured;
-  if (std::string_view(HB_WEB_SOURCE_DIR).size() && fs::is_directory(HB_WEB_SOURCE_DIR, ec))
-    return HB_WEB_SOURCE_DIR;
   auto exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    auto beside = exe.parent_path() / "web";
-    if (fs::is_directory(beside, ec)) return beside.string();
     auto share = exe.parent_path().parent_path() / "share" / "heartbeat" / "web";
     if (fs::is_directory(share, ec)) return share.string();
+  }
+  if (std::string_view(HB_WEB_SOURCE_DIR).size() && fs::is_directory(HB_WEB_SOURCE_DIR, ec))
+    return HB_WEB_SOURCE_DIR;
+  if (!exe.empty()) {
+    auto beside = exe.parent_path() / "web";
+    if (fs::is_directory(beside, ec)) return beside.string();
   }
   return HB_WEB_INSTALL_DIR;
 }

@@ -145,6 +145,10 @@ class web_files {
                 " MiB; only the first ", static_.size(), " files are served");
   }
 
+  // The charts' library under the static root; the pages work without it (charts become a note).
+  static constexpr const char* chart_library = "vendor/uPlot.esm.js";
+  bool has_chart_library() const { return static_.count(chart_library) != 0; }
+
   const std::string& dir() const noexcept { return dir_; }
   std::size_t size() const noexcept { return pages_.size() + static_.size(); }
 

@@ -1,13 +1,16 @@
 // hbc put together: the transport, scheduler, command runner and `serve:`
 // endpoint on one io_context, one-shot messages (-m, --boot), boot/shutdown
-// messages (-b) and a clean exit on SIGTERM/SIGINT (the start-up before it:
-// client/cli.hpp). Main thread = io thread.
+// messages (-b), readiness for systemd, a clean exit on SIGTERM/SIGINT and, on
+// SIGHUP, a stop that hands a new configuration back to client/cli.hpp, which
+// starts again with it (the start-up before all this). Main thread = io thread.
 #pragma once
 
 #include <signal.h>
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "heartbeat/client/builtin.hpp"
 #include "heartbeat/client/commands.hpp"
@@ -17,6 +20,7 @@
 #include "heartbeat/client/startup.hpp"
 #include "heartbeat/client/transport.hpp"
 #include "heartbeat/core/log.hpp"
+#include "heartbeat/core/sd_notify.hpp"
 
 namespace heartbeat::client {
 
@@ -24,6 +28,11 @@ class app {
  public:
   app(client_config cfg, run_options o, const plugin_catalog& reg)
       : cfg_(std::move(cfg)), opts_(std::move(o)), reg_(reg) {}
+
+  // Reads and checks the configuration file again (SIGHUP); nullopt when it has errors.
+  std::function<std::optional<client_config>()> load_again;
+  // After run(): the configuration a SIGHUP loaded, to start again with; nullopt after a stop.
+  std::optional<client_config> take_reload() { return std::exchange(reload_, std::nullopt); }
 
   int run() {
     if (opts_.message || opts_.boot_only) return run_one_shot();
@@ -53,12 +62,8 @@ class app {
         return exit_runtime;
       }
     }
-    asio::signal_set signals(io_, SIGINT, SIGTERM);
-    signals.async_wait([this](const asio::error_code& ec, int sig) {
-      if (ec) return;
-      log::info("hbc: signal ", sig, ", shutting down");
-      net::spawn(io_, shutdown(), "hbc shutdown");
-    });
+    asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
+    watch_signals(signals);
     ::signal(SIGPIPE, SIG_IGN);
     net::spawn(io_, start(), "hbc");
     log::info("hbc ", version, ": ", cfg_.name, " -> ", opts_.server, " port ", cfg_.hb_port, ", every ",
@@ -78,18 +83,44 @@ class app {
   std::optional<http_endpoint> serve_;
   bool shutting_down_ = false;
   int exit_code_ = exit_ok;
+  std::optional<client_config> reload_;
+
+  // SIGTERM, SIGINT: stop. SIGHUP: a configuration without errors stops this run for the next one;
+  // one with errors changes nothing.
+  void watch_signals(asio::signal_set& signals) {
+    signals.async_wait([this, &signals](const asio::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        auto next = load_again ? load_again() : std::nullopt;
+        if (!next) {
+          log::error("hbc: SIGHUP: the configuration has errors; keeping the running one");
+          watch_signals(signals);
+          return;
+        }
+        log::info("hbc: SIGHUP: restarting with the configuration read again");
+        sd::notify("RELOADING=1");
+        reload_ = std::move(next);
+        net::spawn(io_, shutdown(), "hbc reload");
+        return;
+      }
+      log::info("hbc: signal ", sig, ", shutting down");
+      sd::notify("STOPPING=1");
+      net::spawn(io_, shutdown(), "hbc shutdown");
+    });
+  }
 
   net::awaitable<void> start() {
     co_await transport_->open_all();
-    if (opts_.boot_messages) transport_->send_message("boot", protocol::msg_event::boot);
+    if (opts_.boot_messages && !opts_.reloaded) transport_->send_message("boot", protocol::msg_event::boot);
     net::spawn(io_, transport_->run(), "transport");
+    sd::notify("READY=1");
     co_await sched_->start();
   }
 
   net::awaitable<void> shutdown() {
     if (shutting_down_) co_return;
     shutting_down_ = true;
-    if (opts_.boot_messages) {
+    if (opts_.boot_messages && !reload_) {
       co_await transport_->open_all();
       transport_->send_message("shutdown", protocol::msg_event::shutdown);
     }

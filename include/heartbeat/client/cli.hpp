@@ -1,7 +1,8 @@
 // hbc's start-up once the command line is parsed (src/main_client.cpp): the
 // config file (default ~/.hbc.yaml) validated with every plugin's options before
 // anything runs, its diagnostics on stderr, daemonizing with syslog, then
-// client::app. Main thread, before the io_context runs.
+// client::app, started again with the new configuration after each SIGHUP.
+// Main thread, before the io_context runs.
 #pragma once
 
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include "heartbeat/config/file.hpp"
 #include "heartbeat/core/daemon.hpp"
 #include "heartbeat/core/log.hpp"
+#include "heartbeat/core/sd_notify.hpp"
 
 namespace heartbeat::client {
 
@@ -42,6 +44,7 @@ inline bool daemonize() {
 
 // Runs hbc with the built-in plugins as `o` asks; returns the exit status.
 inline int run(const run_options& o) {
+  sd::take_socket();
   if (o.verbose) log::set_level(log::level::debug);
   plugin_catalog reg;
   add_builtin_plugins(reg);
@@ -51,8 +54,16 @@ inline int run(const run_options& o) {
     log::error("hbc: cannot daemonize");
     return exit_runtime;
   }
+  run_options opts = o;
   try {
-    return app(std::move(*cfg), o, reg).run();
+    for (;;) {
+      app a(std::move(*cfg), opts, reg);
+      a.load_again = [&] { return load_and_check(o, reg); };
+      int rc = a.run();
+      cfg = a.take_reload();
+      if (!cfg) return rc;
+      opts.reloaded = true;
+    }
   } catch (const std::exception& e) {
     log::error("hbc: ", e.what());
     return exit_runtime;

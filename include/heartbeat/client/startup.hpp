@@ -26,6 +26,7 @@ struct run_options {
   bool boot_only = false;              // --boot
   std::optional<std::string> message;  // -m
   bool verbose = false;
+  bool reloaded = false;  // started again after SIGHUP: no boot message
 };
 
 // Exit status (docs/CLIENT.md): 0 success, 1 runtime error, 2 usage or configuration error.

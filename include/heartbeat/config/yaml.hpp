@@ -1,12 +1,14 @@
 // YAML text to json::value (via yaml-cpp), so that every config goes through the
 // same typed readers (config/reader.hpp). Scalars become numbers, booleans or null
-// where YAML 1.2's core schema says so; quoted scalars stay strings.
+// where YAML 1.2's core schema says so; quoted scalars stay strings. And back
+// (to_yaml), for `hbd --print-config`.
 // Used by hbd and hbc at start-up and on reload; not on any hot path.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <cmath>
 #include <string>
 
 #include "heartbeat/core/json.hpp"
@@ -50,7 +52,45 @@ inline json::value yaml_to_json(const YAML::Node& n) {
   return json::value();
 }
 
+inline void emit_yaml(YAML::Emitter& out, const json::value& v) {
+  switch (v.type()) {
+    case json::kind::null: out << YAML::Null; break;
+    case json::kind::boolean: out << v.as_bool(); break;
+    case json::kind::number: {
+      double d = v.as_number();
+      if (std::abs(d) < 9e15 && d == std::floor(d))
+        out << static_cast<long long>(d);
+      else
+        out << d;
+      break;
+    }
+    case json::kind::string: out << v.as_string(); break;
+    case json::kind::array:
+      if (v.size() == 0) out << YAML::Flow;
+      out << YAML::BeginSeq;
+      for (const auto& x : v.as_array()) emit_yaml(out, x);
+      out << YAML::EndSeq;
+      break;
+    case json::kind::object:
+      if (v.size() == 0) out << YAML::Flow;
+      out << YAML::BeginMap;
+      for (const auto& [k, x] : v.as_object()) {
+        out << YAML::Key << k << YAML::Value;
+        emit_yaml(out, x);
+      }
+      out << YAML::EndMap;
+      break;
+  }
+}
+
 }  // namespace detail
+
+// A JSON tree as YAML text (block style; strings quoted where YAML would read them otherwise).
+inline std::string to_yaml(const json::value& v) {
+  YAML::Emitter out;
+  detail::emit_yaml(out, v);
+  return std::string(out.c_str()) + "\n";
+}
 
 // Parses YAML text; errors say the line and column.
 inline result<json::value> parse_yaml(const std::string& text) {

@@ -12,6 +12,7 @@
 
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
+#include "heartbeat/core/sd_notify.hpp"
 #include "heartbeat/hbd/accounts.hpp"
 #include "heartbeat/hbd/alerting.hpp"
 #include "heartbeat/hbd/config.hpp"
@@ -104,6 +105,7 @@ class app {
     if (stopped_) return;
     stopped_ = true;
     log::info("hbd: shutting down");
+    sd::notify("STOPPING=1");
     asio::error_code ec;
     signals_.cancel(ec);
     ingest_.close();
@@ -130,7 +132,9 @@ class app {
       if (ec) return;
       if (sig == SIGHUP) {
         log::info("hbd: SIGHUP: reloading the configuration");
+        sd::notify("RELOADING=1");
         (void)reload();
+        sd::notify("READY=1");
         watch_signals();
         return;
       }

@@ -1,9 +1,10 @@
 // What hbd's command line does once parsed (src/main_server.cpp): `hbd passwd`
-// with its terminal prompt, `hbd check-config`, and the server itself: the
+// with its terminal prompt, `hbd check-config`, `hbd --print-config`, `hbd backup`
+// and `hbd restore` (the store, docs/OPERATIONS.md), and the server itself: the
 // config file (default ~/.hb.yaml) with its diagnostics, the log file or syslog,
-// daemonizing, then hbd::app. Main thread, before any other thread starts. Each
-// returns the exit status: 0 success, 1 runtime error, 2 usage or configuration
-// error (one line on stderr).
+// daemonizing, then hbd::app (readiness reported to systemd). Main thread, before
+// any other thread starts. Each returns the exit status: 0 success, 1 runtime
+// error, 2 usage or configuration error (one line on stderr).
 #pragma once
 
 #include <fcntl.h>
@@ -21,11 +22,15 @@
 #include <utility>
 
 #include "heartbeat/api/password.hpp"
+#include "heartbeat/config/yaml.hpp"
 #include "heartbeat/core/daemon.hpp"
 #include "heartbeat/core/log.hpp"
+#include "heartbeat/core/sd_notify.hpp"
 #include "heartbeat/hbd/app.hpp"
 #include "heartbeat/hbd/config.hpp"
+#include "heartbeat/hbd/registry_backend.hpp"
 #include "heartbeat/protocol/messages.hpp"
+#include "heartbeat/server/backup.hpp"
 
 namespace heartbeat::hbd::cli {
 
@@ -113,9 +118,43 @@ inline int check_config(const std::string& path) {
   return exit_ok;
 }
 
+// `hbd --print-config [-c FILE]`: the configuration in force as YAML on stdout, defaults filled
+// in and secrets masked (what GET /api/0/config shows); problems on stderr, exit 2 on an error.
+inline int print_config(const std::string& path) {
+  config c;
+  if (!load(path, c, true)) return exit_usage;
+  std::fputs(heartbeat::config::to_yaml(redact_secrets(effective_config(c))).c_str(), stdout);
+  return exit_ok;
+}
+
+// `hbd backup FILE [-c FILE]`: a consistent copy of the store (state_db), also while hbd runs.
+inline int backup(const std::string& config_path, const std::string& file) {
+  config c;
+  if (!load(config_path, c, false))
+    return fail(exit_usage, "configuration has errors (run `hbd check-config`)");
+  auto r = server::backup_store(c.state_db, file);
+  if (!r) return fail(exit_runtime, "backup: " + r.err().message);
+  std::printf("hbd: %s backed up to %s (%llu bytes)\n", c.state_db.c_str(), file.c_str(),
+              static_cast<unsigned long long>(*r));
+  return exit_ok;
+}
+
+// `hbd restore FILE [-c FILE]`: replaces the store with a backup; refused while hbd runs on it.
+inline int restore(const std::string& config_path, const std::string& file) {
+  config c;
+  if (!load(config_path, c, false))
+    return fail(exit_usage, "configuration has errors (run `hbd check-config`)");
+  auto r = server::restore_store(file, c.state_db);
+  if (!r) return fail(exit_runtime, "restore: " + r.err().message);
+  std::printf("hbd: %s restored from %s (the replaced store is %s.before-restore)\n", c.state_db.c_str(),
+              file.c_str(), c.state_db.c_str());
+  return exit_ok;
+}
+
 // `hbd [-c FILE] [-f] [-v]`: runs the server until SIGINT or SIGTERM. Without -f it
 // detaches from the terminal and logs to the log file, or else to syslog.
 inline int serve(const std::string& config_path, bool foreground, bool verbose) {
+  sd::take_socket();
   if (verbose) log::set_level(log::level::debug);
   config c;
   if (!load(config_path, c, false)) {
@@ -136,6 +175,7 @@ inline int serve(const std::string& config_path, bool foreground, bool verbose) 
     app a(std::move(c));
     if (auto r = a.start(); !r)
       return fail(r.err().code == "tls" ? exit_usage : exit_runtime, r.err().message);
+    sd::notify("READY=1\nSTATUS=serving (udp port " + std::to_string(a.udp_port()) + ")");
     a.run();
   } catch (const std::exception& e) {
     return fail(exit_runtime, e.what());

@@ -1,18 +1,22 @@
 // hbd's whole configuration: the server's keys (server/config.hpp) plus the
 // sections other parts own and validate with their own loaders (thresholds and
 // maintenance: alert/rules.hpp; notifiers: notify/settings.hpp). The one place
-// that knows every top-level key, so unknown ones warn. Main thread at start-up
+// that knows every top-level key, so unknown ones warn; and the effective
+// configuration shown by `hbd --print-config` and the API. Main thread at start-up
 // and for `hbd check-config`, io thread when SIGHUP reloads the file.
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "heartbeat/alert/rules.hpp"
+#include "heartbeat/api/settings.hpp"
 #include "heartbeat/config/file.hpp"
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/notify/settings.hpp"
 #include "heartbeat/server/config.hpp"
+#include "heartbeat/server/config_json.hpp"
 
 namespace heartbeat::hbd {
 
@@ -50,6 +54,43 @@ inline config load_config_file(const std::string& path, cfg::diagnostics& diag) 
   config c = load_config(*tree, diag);
   c.source = path;
   return c;
+}
+
+// The configuration in force, as `hbd --print-config` and GET /api/0/config show it (secrets are
+// masked by the caller, redact_secrets): the file's sections as written, overlaid with every key
+// a part knows and its value in force, defaults filled in. A part with typed settings adds its
+// keys here, one line each (docs/CONFIG.md "Adding a key").
+inline json::value effective_config(const config& c) {
+  json::value out = c.root.is_object() ? c.root : json::value::object();
+  auto section = [&out](const char* key, json::value empty) {
+    if (!out.contains(key)) out.set(key, std::move(empty));
+  };
+  cfg::diagnostics checked;  // the file was checked when it was loaded
+  server::add_config_json(c, out);
+  out.set("web_dir", api::resolve_web_dir(c.web_dir.empty() ? c.templates_dir : c.web_dir));
+  // Alerting (alert/rules.hpp).
+  alert::ruleset rules = alert::compile_rules(c.root, checked);
+  out.set("threshold_renotify_interval", rules.renotify_interval);
+  out.set("threshold_missing_after", rules.missing_after);
+  section("thresholds", json::value::object());
+  section("threshold_configs", json::value::object());
+  section("maintenance", json::value::array());
+  // Notifications (notify/settings.hpp).
+  notify::settings n = notify::load_config(c.root, checked);
+  section("notifiers", json::value::object());
+  out.set("pushsrv", n.pushsrv.empty() ? std::string("all") : n.pushsrv);
+  json::value policy = json::value::object();
+  policy.set("dedup_window", n.policy.dedup_window);
+  policy.set("rate_limit_count", n.policy.rate_limit_count);
+  policy.set("rate_limit_window", n.policy.rate_limit_window);
+  policy.set("retry_attempts", n.policy.retry_attempts);
+  policy.set("retry_initial", n.policy.retry_initial);
+  policy.set("retry_max", n.policy.retry_max);
+  policy.set("channel_alert_interval", n.policy.channel_alert_interval);
+  policy.set("digest_max_lines", n.policy.digest_max_lines);
+  policy.set("queue_size", static_cast<double>(n.policy.queue_size));
+  out.set("notify", std::move(policy));
+  return out;
 }
 
 }  // namespace heartbeat::hbd

@@ -16,6 +16,7 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/hbd/core.hpp"
+#include "heartbeat/server/backup.hpp"
 #include "heartbeat/server/dns.hpp"
 #include "heartbeat/server/journal.hpp"
 #include "heartbeat/server/store.hpp"
@@ -31,6 +32,10 @@ class persistence {
   // starts the writers and subscribes them to the event bus.
   result<void> start() {
     const config& cfg = c_.cfg;
+    // Held while hbd runs, so that `hbd restore` refuses to replace the store under it.
+    auto lock = server::store_lock::acquire(cfg.state_db);
+    if (!lock) return make_error("store", "state_db " + cfg.state_db + ": " + lock.err().message);
+    lock_ = std::move(*lock);
     server::store_options so;
     so.path = cfg.state_db;
     so.history_retention = cfg.history_retention;
@@ -82,6 +87,7 @@ class persistence {
 
  private:
   core& c_;
+  server::store_lock lock_;  // declared first: released after the store closed
   std::unique_ptr<server::journal> journal_;
   std::unique_ptr<server::store> store_;
   std::unique_ptr<server::dns_worker> dns_;

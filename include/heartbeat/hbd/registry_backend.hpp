@@ -17,6 +17,7 @@
 #include "heartbeat/api/backend.hpp"
 #include "heartbeat/api/http_server.hpp"
 #include "heartbeat/core/clock.hpp"
+#include "heartbeat/hbd/config.hpp"
 #include "heartbeat/protocol/reject.hpp"
 #include "heartbeat/server/config.hpp"
 #include "heartbeat/server/host_registry.hpp"
@@ -343,7 +344,7 @@ class registry_backend : public api::backend {
     return out;
   }
 
-  json::value config_json() const override { return redact_secrets(cfg_->root); }
+  json::value config_json() const override { return redact_secrets(effective_config(*cfg_)); }
 
   json::value maintenance_json(double now,
                                const std::function<bool(std::string_view)>& visible) const override {

@@ -2,8 +2,9 @@
 // runs, optional daemonizing with syslog, one blocking POSIX UDP connection per
 // address family, and one poll loop that sends HTB at absolute deadlines, runs the
 // plugins, reads replies (ACK -> rtt and request_update, CMD/UPD from an
-// authenticated server -> allow-listed argv) and the children's pipes. The codec is
-// the builtin policy: no zlib, built-in HMAC-SHA256. Single-threaded.
+// authenticated server -> allow-listed argv) and the children's pipes; SIGHUP reads
+// the config again, readiness goes to systemd. The codec is the builtin policy: no
+// zlib, built-in HMAC-SHA256. Single-threaded.
 #pragma once
 
 #include <fcntl.h>
@@ -35,6 +36,7 @@
 #include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/daemon.hpp"
 #include "heartbeat/core/log.hpp"
+#include "heartbeat/core/sd_notify.hpp"
 #include "heartbeat/core/version.hpp"
 #include "heartbeat/mini/plugins.hpp"
 #include "heartbeat/mini/process.hpp"
@@ -75,6 +77,11 @@ inline volatile sig_atomic_t& stop_signal() {
   return s;
 }
 inline void on_signal(int sig) { stop_signal() = sig; }
+inline volatile sig_atomic_t& hup_signal() {
+  static volatile sig_atomic_t s = 0;
+  return s;
+}
+inline void on_hup(int) { hup_signal() = 1; }
 }  // namespace detail
 
 class app {
@@ -108,19 +115,22 @@ class app {
     sa.sa_handler = detail::on_signal;
     ::sigaction(SIGTERM, &sa, nullptr);
     ::sigaction(SIGINT, &sa, nullptr);
+    sa.sa_handler = detail::on_hup;
+    ::sigaction(SIGHUP, &sa, nullptr);
     log::info("hbc_mini ", version, ": ", cfg_.name, " -> ", opts_.server, " port ", cfg_.hb_port, ", every ",
               cfg_.interval, " s", cfg_.key.empty() ? "" : ", authenticated", ", ", plugins_.size(),
               " plugins");
     double start = mono_now();
-    for (auto& p : plugins_) {
-      prime(*p);
-      p->next_due = start + (p->info ? 0 : std::min(p->interval, 1.0));
-      info_pending_ = true;
-    }
+    start_plugins();
     double next_htb = start;
     bool booted = false;
     std::vector<pollfd> fds;
+    sd::notify("READY=1");
     while (!detail::stop_signal()) {
+      if (detail::hup_signal()) {
+        detail::hup_signal() = 0;
+        reload();
+      }
       double now = mono_now();
       if (now >= next_htb) {
         tick();
@@ -151,6 +161,7 @@ class app {
       children_.poll_done();
     }
     log::info("hbc_mini: signal ", static_cast<int>(detail::stop_signal()), ", shutting down");
+    sd::notify("STOPPING=1");
     if (opts_.boot_messages) send_message("shutdown", protocol::msg_event::shutdown);
     children_.kill_all();
     return exit_ok;
@@ -382,6 +393,42 @@ class app {
   }
 
   // Plugins ------------------------------------------------------------------------
+  // Primes the readers and schedules the first collects: monitors one second after the priming
+  // samples, so that their first rates span at least a second (docs/MINI.md).
+  void start_plugins() {
+    for (auto& p : plugins_) prime(*p);
+    double primed = mono_now();
+    for (auto& p : plugins_) {
+      p->next_due = primed + (p->info ? 0 : 1.0);
+      info_pending_ = true;
+    }
+  }
+
+  // SIGHUP: the configuration file read again; one with errors changes nothing. Plugin runs and
+  // commands in progress are stopped (the server repeats a command until it is answered).
+  void reload() {
+    auto next = load_config(opts_);
+    if (!next) {
+      log::error("hbc_mini: SIGHUP: the configuration has errors; keeping the running one");
+      return;
+    }
+    sd::notify("RELOADING=1");
+    children_.kill_all();
+    running_.clear();
+    if (next->hb_port != cfg_.hb_port)
+      for (auto& c : conns_) close(c);
+    cfg_ = std::move(*next);
+    protocol::decode_options d = dec_.options();
+    d.require_auth = !cfg_.key.empty();
+    dec_.set_options(d);
+    config::diagnostics diag;
+    plugins_ = build_plugins(cfg_, diag);
+    start_plugins();
+    log::info("hbc_mini: configuration reloaded: ", cfg_.name, ", every ", cfg_.interval, " s, ",
+              plugins_.size(), " plugins");
+    sd::notify("READY=1");
+  }
+
   void run_due_plugins(double now) {
     bool info = info_pending_;
     info_pending_ = false;
@@ -470,6 +517,7 @@ class app {
 
 // The whole program after the command line: config, daemonize, run.
 inline int run(const run_options& o) {
+  sd::take_socket();
   if (o.verbose) log::set_level(log::level::debug);
   auto cfg = load_config(o);
   if (!cfg) return exit_usage;

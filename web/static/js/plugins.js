@@ -1,15 +1,21 @@
 // The host overview, /plugins/<host>: every plugin's latest data as cards (units,
-// nested objects, ZFS pools), history charts of numeric metrics over a selectable
-// range (uPlot), the host's alerts, and the management controls its role allows.
-// /plugins without a host shows a host picker. Main thread only.
-import uPlot from '/static/vendor/uPlot.esm.js';
+// nested objects, ZFS pools, times as dates), history charts of the numeric metrics
+// that vary over a selectable range (uPlot), the host's alerts, and the management
+// controls its role allows. /plugins without a host shows a host picker. Main thread only.
 import { api, hostList } from './api.js';
 import { initPage } from './nav.js';
 import * as stream from './stream.js';
 import {
-  h, setChildren, fmtAgo, fmtMetric, fmtNumber, fmtTime, fmtDuration, hostUrl, numericLeaves,
+  h, setChildren, fmtAgo, fmtMetric, fmtNumber, fmtTime, fmtDuration, hostUrl, isEpochTime, numericLeaves,
   roleAtLeast, throttle, unitOf, nowSec,
 } from './util.js';
+
+// The chart library is loaded on its own: where it is missing (web/static/vendor not installed)
+// every page still shows its data, and the charts' place holds a note instead.
+let uPlot = null;
+const chartLibrary = import('/static/vendor/uPlot.esm.js')
+  .then((m) => { uPlot = m.default; })
+  .catch(() => { uPlot = null; });
 
 const RANGES = [['900', 'Last 15 minutes'], ['3600', 'Last hour'], ['21600', 'Last 6 hours'],
   ['86400', 'Last 24 hours'], ['604800', 'Last 7 days']];
@@ -187,6 +193,14 @@ function timeTick(v, span) {
   return f.format(new Date(v * 1000));
 }
 
+// The time axis: the samples' span; one sample (or several at one time) has none of its own, and
+// uPlot would stretch it by 86,400,000 s: ten minutes around it instead, so the axis shows its time.
+function timeRange(u, min, max) {
+  const xs = u.data[0];
+  if (xs && xs.length && xs[xs.length - 1] - xs[0] < 1) return [xs[0] - 300, xs[0] + 300];
+  return [min, max];
+}
+
 function makeChart(path, xs, ys, container) {
   const c = themeColours();
   const unit = unitOf(path.split('.').pop());
@@ -198,9 +212,11 @@ function makeChart(path, xs, ys, container) {
   const width = Math.max(280, plotBox.clientWidth || fig.clientWidth - 16 || 400);
   const plot = new uPlot({
     width, height: 180,
-    scales: { x: { time: true } },
+    scales: { x: { time: true, range: timeRange } },
     legend: { show: true },
     cursor: { drag: { x: true, y: false } },
+    // The time axis drawn, for tests and tools (the ticks themselves are on the canvas).
+    hooks: { draw: [(u) => { fig.dataset.xMin = String(u.scales.x.min); fig.dataset.xMax = String(u.scales.x.max); }] },
     axes: [
       { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid },
         space: (u, i, min, max) => (max - min <= 600 ? 100 : max - min <= 2 * 86400 ? 80 : 120),
@@ -231,6 +247,61 @@ function describeChart(entry, path) {
   entry.fig.setAttribute('role', 'img');
 }
 
+// The history in range of the charted plugin: sample times and every numeric leaf's values.
+const history = { plugin: '', since: 0, xs: [], ys: new Map() };
+
+function leafValue(data, path) {
+  const v = path.split('.').reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), data);
+  return typeof v === 'number' ? v : null;
+}
+
+/**
+ * Whether a series gets a chart: it must vary (a constant such as cpu_count says nothing over
+ * time), except while the range holds a single sample; times (boot_time) are dates, not measures.
+ */
+function chartable(path, ys) {
+  const vals = ys.filter((v) => v !== null);
+  if (!vals.length || vals.some((v) => isEpochTime(path.split('.').pop(), v))) return false;
+  return history.xs.length <= 1 || vals.some((v) => v !== vals[0]);
+}
+
+function chartedPaths() {
+  return [...history.ys.keys()].filter((p) => chartable(p, history.ys.get(p)));
+}
+
+function chartsStatus(live) {
+  const { plugin, since, xs } = history;
+  const all = history.ys.size;
+  const shown = charts.size;
+  const constant = all - chartedPaths().length;
+  if (!xs.length) return `${plugin}: no samples in this range.`;
+  const parts = [`${plugin}: ${xs.length} samples since ${fmtTime(since)}`];
+  if (constant > 0) parts.push(`${constant} metric${constant === 1 ? '' : 's'} without change not charted`);
+  if (chartedPaths().length > shown) parts.push(`first ${shown} of ${chartedPaths().length} metrics`);
+  return `${parts.join('; ')}${live ? ' (live)' : ''}.`;
+}
+
+// Draws one chart per series that gets one (at most MAX_CHARTS), or the note that charts are
+// not available.
+function drawCharts(live = false) {
+  const box = document.getElementById('charts');
+  const status = document.getElementById('charts-status');
+  for (const c of charts.values()) c.plot.destroy();
+  charts.clear();
+  box.replaceChildren();
+  box.dataset.plugin = history.plugin;
+  if (!uPlot) {
+    box.append(h('p', { class: 'notice', id: 'charts-unavailable', role: 'note' },
+      'Charts are not available: the chart library (static/vendor/uPlot.esm.js) is not installed on the server. The latest data is shown above.'));
+    status.textContent = `${history.plugin}: ${history.xs.length} samples since ${fmtTime(history.since)}.`;
+    return;
+  }
+  for (const p of chartedPaths().slice(0, MAX_CHARTS)) {
+    charts.set(p, makeChart(p, history.xs.slice(), history.ys.get(p).slice(), box));
+  }
+  status.textContent = chartsStatus(live);
+}
+
 async function loadCharts() {
   const box = document.getElementById('charts');
   const status = document.getElementById('charts-status');
@@ -243,7 +314,10 @@ async function loadCharts() {
   status.textContent = `Loading ${plugin} history…`;
   let data;
   try {
-    data = await api(`/hosts/${encodeURIComponent(hostName)}/plugins/${encodeURIComponent(plugin)}?limit=${HISTORY_LIMIT}&since=${Math.floor(since)}`);
+    [data] = await Promise.all([
+      api(`/hosts/${encodeURIComponent(hostName)}/plugins/${encodeURIComponent(plugin)}?limit=${HISTORY_LIMIT}&since=${Math.floor(since)}`),
+      chartLibrary,
+    ]);
   } catch (e) {
     status.textContent = `Could not load history: ${e.message}`;
     return;
@@ -254,35 +328,38 @@ async function loadCharts() {
   const paths = [];
   const seen = new Set();
   for (const s of samples) for (const [p] of numericLeaves(s.data)) if (!seen.has(p)) { seen.add(p); paths.push(p); }
-  const xs = samples.map((s) => s.timestamp);
-  const shown = paths.slice(0, MAX_CHARTS);
-  for (const p of shown) {
-    const ys = samples.map((s) => {
-      const v = p.split('.').reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), s.data);
-      return typeof v === 'number' ? v : null;
-    });
-    charts.set(p, makeChart(p, xs.slice(), ys, box));
-  }
-  box.dataset.plugin = plugin;
-  status.textContent = samples.length
-    ? `${plugin}: ${samples.length} samples since ${fmtTime(since)}${paths.length > MAX_CHARTS ? ` (first ${MAX_CHARTS} of ${paths.length} metrics)` : ''}.`
-    : `${plugin}: no samples in this range.`;
+  history.plugin = plugin;
+  history.since = since;
+  history.xs = samples.map((s) => s.timestamp);
+  history.ys = new Map(paths.map((p) => [p, samples.map((s) => leafValue(s.data, p))]));
+  drawCharts();
 }
 
 function appendSample(plugin, ts, dataObj) {
   const box = document.getElementById('charts');
-  if (!box || box.dataset.plugin !== plugin) return;
+  if (!box || box.dataset.plugin !== plugin || history.plugin !== plugin) return;
   const leaves = new Map(numericLeaves(dataObj));
   const since = nowSec() - state.range;
+  const before = chartedPaths().slice(0, MAX_CHARTS).join('\n');
+  history.since = since;
+  history.xs.push(ts);
+  for (const [p, ys] of history.ys) ys.push(leaves.has(p) ? leaves.get(p) : null);
+  for (const [p, v] of leaves) {
+    if (!history.ys.has(p)) history.ys.set(p, [...new Array(history.xs.length - 1).fill(null), v]);
+  }
+  while (history.xs.length && history.xs[0] < since) {
+    history.xs.shift();
+    for (const ys of history.ys.values()) ys.shift();
+  }
+  // A series that starts or stops varying (or the second sample) changes which charts there are.
+  if (!uPlot || chartedPaths().slice(0, MAX_CHARTS).join('\n') !== before) { drawCharts(true); return; }
   for (const [path, c] of charts) {
-    c.xs.push(ts);
-    c.ys.push(leaves.has(path) ? leaves.get(path) : null);
-    while (c.xs.length && c.xs[0] < since) { c.xs.shift(); c.ys.shift(); }
+    c.xs = history.xs.slice();
+    c.ys = history.ys.get(path).slice();
     c.plot.setData([c.xs, c.ys]);
     describeChart(c, path);
   }
-  const first = charts.values().next().value;
-  if (first) document.getElementById('charts-status').textContent = `${plugin}: ${first.xs.length} samples since ${fmtTime(since)} (live).`;
+  document.getElementById('charts-status').textContent = chartsStatus(true);
 }
 
 // ---------- alerts and management ----------

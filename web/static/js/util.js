@@ -100,11 +100,20 @@ export function unitOf(key) {
   return '';
 }
 
+// Keys that hold a point in time (boot_time, timestamp, started_at, last_seen, since, ...).
+const TIME_KEY = /(^|_)(time|timestamp|ts|at|since|seen|epoch)$/i;
+
+/** True for a Unix time (seconds, 2001..5138) under a key that names a time: shown as a date. */
+export function isEpochTime(key, v) {
+  return typeof v === 'number' && v >= 1e9 && v < 1e11 && TIME_KEY.test(String(key));
+}
+
 /** A metric value with its unit, for cards. */
 export function fmtMetric(key, v) {
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (v === null || v === undefined) return '–';
   if (typeof v !== 'number') return String(v);
+  if (isEpochTime(key, v)) return fmtTime(v);
   if (/per_sec$|_per_s$|_ps$/.test(String(key))) {
     const base = fmtMetric(String(key).replace(/_?(per_sec|per_s|ps)$/, ''), v);
     return `${base}/s`;

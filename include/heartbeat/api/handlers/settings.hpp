@@ -19,7 +19,8 @@ inline handled show(call& c) {
   return c.json(200, s);
 }
 
-// GET /api/0/config: the configuration as loaded, every secret "***"; 404 when not available.
+// GET /api/0/config: the configuration in force (defaults filled in), every secret "***"; 404 when
+// not available.
 inline handled config(call& c) {
   json::value cfg = c.ctx.backend.config_json();
   if (cfg.is_null()) return c.error(404, "the configuration is not available");

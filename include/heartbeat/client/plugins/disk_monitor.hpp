@@ -1,5 +1,6 @@
 // disk_monitor: per-partition use of the physical filesystems (statvfs) and
-// per-disk I/O rates (/proc/diskstats) via plugins/disk.hpp. Options: all
+// per-disk I/O rates (/proc/diskstats, two samples at least a second apart:
+// detail/rate_gap.hpp) via readers/disk.hpp. Options: all
 // (false: physical filesystems only), mount_points (list: only these),
 // network_fs (false: NFS/CIFS left out, a hung server would block statvfs),
 // io (true). hbc's io thread.
@@ -7,6 +8,7 @@
 
 #include <chrono>
 
+#include "heartbeat/client/detail/rate_gap.hpp"
 #include "heartbeat/client/plugin.hpp"
 #include "heartbeat/readers/disk.hpp"
 
@@ -57,6 +59,7 @@ class disk_monitor_plugin : public monitor_plugin_base<"disk_monitor"> {
     json::value d = json::value::object();
     d.set("partitions", readers::partitions_from_mounts(*m));
     if (io_) {
+      co_await detail::wait_rate_gap(prev_time_);
       auto before = prev_;
       auto t0 = prev_time_;
       if (sample_io()) {

@@ -1,13 +1,14 @@
-// network_monitor: per-interface byte and packet rates, errors and drops
-// (/proc/net/dev) and connection counts (/proc/net/sockstat{,6}; per TCP state
-// from /proc/net/tcp{,6} with tcp_states: true, which costs ~2 ms of CPU per
-// read on large hosts) via plugins/network.hpp. Options: include_loopback
-// (false), interfaces (list: only these), connections (true), tcp_states
-// (false). hbc's io thread.
+// network_monitor: per-interface byte and packet rates (two samples at least a
+// second apart: detail/rate_gap.hpp), errors and drops (/proc/net/dev) and
+// connection counts (/proc/net/sockstat{,6}; per TCP state from /proc/net/tcp{,6}
+// with tcp_states: true, which costs ~2 ms of CPU per read on large hosts) via
+// readers/network.hpp. Options: include_loopback (false), interfaces (list: only
+// these), connections (true), tcp_states (false). hbc's io thread.
 #pragma once
 
 #include <chrono>
 
+#include "heartbeat/client/detail/rate_gap.hpp"
 #include "heartbeat/client/plugin.hpp"
 #include "heartbeat/readers/network.hpp"
 
@@ -29,6 +30,7 @@ class network_monitor_plugin : public monitor_plugin_base<"network_monitor"> {
     co_return result<void>{};
   }
   net::awaitable<result<json::value>> collect() {
+    co_await detail::wait_rate_gap(prev_time_);
     auto s = sample();
     if (!s) co_return s.err();
     auto now = std::chrono::steady_clock::now();
