@@ -2,14 +2,16 @@
 cross-site writes (no Content-Type, foreign Origin) and DNS rebinding (a foreign Host) are
 refused in open mode too and change nothing; bodies over http_max_body get 413; connections
 past http_max_connections_per_ip are closed at once while another address is still served;
-headers that trickle in are cut off; X-Forwarded-* count only from trusted_proxies."""
+headers that trickle in are cut off; X-Forwarded-* count only from trusted_proxies; a burst
+of login guesses is limited as it arrives, and an unknown user costs what a wrong password does."""
 
 import http.client
 import json
 import socket
+import threading
 import time
 
-from api_helpers import PASSWORD, header, request, users_config
+from api_helpers import PASSWORD, header, pbkdf2_hash, request, users_config
 from hbtest import Hbd, wait_until
 
 
@@ -202,3 +204,35 @@ def test_forwarded_headers_count_only_from_trusted_proxies():
                               {"username": "alice", "password": PASSWORD}, headers={"X-Forwarded-For": "10.0.0.2"})
         assert st == 200
         assert "from 10.0.0.1" in hbd.log()
+
+
+def test_a_burst_of_guesses_is_limited_on_arrival_and_unknown_users_cost_the_same():
+    # A realistic password cost, so that timing would tell if it differed.
+    cfg = {"users": {"alice": {"password": pbkdf2_hash("right-password", iterations=200000), "admin": True}}}
+    with Hbd(cfg) as hbd:
+        results = []
+
+        def guess(i):
+            st, _, _, _ = request(hbd.hbd_port, "POST", "/api/0/auth/login",
+                                  {"username": "alice", "password": f"guess{i}"})
+            results.append(st)
+
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        # Counted when they arrive: 5 checked (401), the other 15 refused at once (429).
+        assert sorted(results) == [401] * 5 + [429] * 15, results
+
+    with Hbd(cfg) as hbd:
+        def timed(user, password):
+            started = time.perf_counter()
+            st, _, _, _ = request(hbd.hbd_port, "POST", "/api/0/auth/login", {"username": user, "password": password})
+            assert st == 401
+            return time.perf_counter() - started
+
+        wrong_password = sorted(timed("alice", f"nope{i}") for i in range(4))
+        wrong_user = sorted(timed(f"nobody{i}", "nope") for i in range(4))
+        median_pw, median_user = wrong_password[2], wrong_user[2]
+        assert 0.5 < median_user / median_pw < 2, (wrong_user, wrong_password)

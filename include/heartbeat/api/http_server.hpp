@@ -30,6 +30,7 @@
 #include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
+#include "heartbeat/net/asio.hpp"
 
 namespace heartbeat::api {
 
@@ -187,8 +188,10 @@ class http_server {
             restinio::incoming_http_msg_limits_t{}.max_body_size(g.max_body * detail::body_read_factor))
         .ip_blocker(guard)
         .connection_state_listener(guard)
-        .acceptor_post_bind_hook(
-            [&actual](asio::ip::tcp::acceptor& a) { actual = a.local_endpoint().port(); });
+        .acceptor_post_bind_hook([&actual](asio::ip::tcp::acceptor& a) {
+          net::close_on_exec(a);
+          actual = a.local_endpoint().port();
+        });
     if constexpr (std::is_same_v<Traits, detail::tls_traits>) s.tls_context(std::move(tls));
     const express_router& streams = kind == listener::wss ? tls_streams_ : plain_streams_;
     const express_router* http = kind == listener::ws ? nullptr : kind == listener::wss ? &https_ : &http_;

@@ -147,3 +147,12 @@ TEST(server_config, admission_keys_and_dyn_needs_a_key) {
   EXPECT_EQ(c.admission.max_plugins_per_host, 3u);
   EXPECT_TRUE(has(d, "hosts.web01.dyn: needs hosts.web01.key"));
 }
+
+// YAML nested too deep, or an alias inside its own anchor, is an error, not a crash.
+TEST(server_config, yaml_nesting_is_bounded) {
+  EXPECT_FALSE(hc::parse_yaml(std::string(100, '[') + std::string(100, ']')));
+  auto self = hc::parse_yaml("a: &x [1, *x]\n");  // yaml-cpp builds a cycle: refused, not recursed into
+  ASSERT_FALSE(self);
+  EXPECT_NE(self.err().message.find("alias inside its own anchor"), std::string::npos) << self.err().message;
+  EXPECT_TRUE(hc::parse_yaml(std::string(30, '[') + std::string(30, ']')));
+}
