@@ -20,6 +20,7 @@ PKGS=(
   prometheus wrk iproute2 iputils-ping procps openssl curl jq
   chromium
   help2man lintian man-db systemd adduser  # Debian packages: man pages, checks, unit verification
+  faketime  # libfaketime: steps hbd's wall clock in tests/integration/test_security_clock.py
 )
 # Node.js and npm: the machine's own when present (the image ships a newer one
 # than Debian's, and Debian's npm conflicts with it).

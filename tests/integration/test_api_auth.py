@@ -44,7 +44,7 @@ def test_wrong_password_and_unknown_user(hbd):
     assert st == 400
     st, _, _, body = request(hbd.hbd_port, "POST", "/api/0/auth/login", b"username=bob&password=x",
                              headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert st == 400
+    assert st == 415  # only JSON bodies are accepted (a form post is how a cross-site page writes)
 
 
 def test_bearer_and_logout(hbd):

@@ -179,3 +179,17 @@ def test_starttls_required_but_not_offered_fails_without_retries(smtp):
     assert journal[0]["reason"] == "unrecoverable"
     assert "top-secret" not in json.dumps(journal)
     assert smtp.messages == []
+
+
+def test_email_lines_starting_with_a_dot_arrive_unchanged(smtp):
+    # SMTP ends a mail at a line holding only "."; libcurl dot-stuffs the upload and the server
+    # removes the stuffing, so what the text says is what the mailbox shows: one dot, or two.
+    config = {"notifiers": {"mail": {"type": "email", "smtp_host": "127.0.0.1", "smtp_port": smtp.port,
+                                     "smtp_tls": "none", "from": "hbd@example.com", "to": ["ops@example.com"]}}}
+    text = "CRITICAL: web01 - disk\n.hidden starts with one dot\n..two dots\n.\nafter a lone dot"
+    journal, _ = run_driver(config, [alert("web01", "disk_monitor.used", "CRITICAL", 99.0, text=text)])
+    assert [r["result"] for r in journal] == ["sent"]
+    body = smtp.messages[0]["data"].replace("\r\n", "\n")
+    body_lines = body.split("\n\n", 1)[1].split("\n")
+    assert body_lines[:5] == ["CRITICAL: web01 - disk", ".hidden starts with one dot", "..two dots", ".",
+                              "after a lone dot"]

@@ -15,6 +15,7 @@ from hbtest import Client, Hbd, free_port, has_ipv6, wait_until
 
 NAMED = "/usr/sbin/named"
 ZONE = "dyn.hbtest"
+KEY = "dyn-host-key-0123456789"  # DNS follows only authenticated heartbeats
 
 pytestmark = pytest.mark.skipif(
     not all(os.path.exists(p) for p in (NAMED, "/usr/bin/nsupdate", "/usr/bin/dig", "/usr/sbin/tsig-keygen")),
@@ -91,18 +92,18 @@ def dns_config(named, **extra):
     cfg = {"interval": 30, "grace": 30, "dyndomains": [ZONE], "nsupdate_bin": "/usr/bin/nsupdate",
            "nsupdate_key": named.key_path, "nsupdate_server": "127.0.0.1", "nsupdate_port": named.port,
            "nsupdate_timeout": 5,
-           "hosts": {"web1": {"dyn": True}, "static1": {}}}
+           "hosts": {"web1": {"dyn": True, "key": KEY}, "static1": {}}}
     cfg.update(extra)
     return cfg
 
 
 def test_dyn_host_gets_a_and_aaaa_records(named):
     with Hbd(dns_config(named)) as hbd:
-        Client("web1", hbd.hb_port).heartbeat(interval=30)
+        Client("web1", hbd.hb_port, key=KEY).heartbeat(interval=30)
         Client("static1", hbd.hb_port).heartbeat(interval=30)
         hbd.wait_for(lambda: named.dig("web1", "A") == ["127.0.0.1"], 10, "web1 A record")
         if has_ipv6():
-            Client("web1", hbd.hb_port, host="::1").heartbeat(interval=30)
+            Client("web1", hbd.hb_port, host="::1", key=KEY).heartbeat(interval=30)
             hbd.wait_for(lambda: named.dig("web1", "AAAA") == ["::1"], 10, "web1 AAAA record")
         assert named.dig("static1", "A") == []  # not dyn: never touched
         assert "dns: updated web1." + ZONE + " A 127.0.0.1" in hbd.log()
@@ -110,16 +111,16 @@ def test_dyn_host_gets_a_and_aaaa_records(named):
 
 def test_unchanged_address_is_not_sent_again_and_manager_request_forces_it(named):
     cfg = dns_config(named)
-    cfg["hosts"]["web2"] = {"dyn": True}
+    cfg["hosts"]["web2"] = {"dyn": True, "key": KEY}
     with Hbd(cfg) as hbd:
-        c = Client("web1", hbd.hb_port)
+        c = Client("web1", hbd.hb_port, key=KEY)
         c.heartbeat(interval=30)
         hbd.wait_for(lambda: named.dig("web1", "A") == ["127.0.0.1"], 10, "web1 A record")
         for _ in range(5):
             c.heartbeat(interval=30)  # same address: no nsupdate run
         # A marker: web2's first update is queued after anything web1's heartbeats queued, and the DNS
         # worker runs its changes in that order (web1 before web2), so once web2's is done, so is any for web1.
-        Client("web2", hbd.hb_port).heartbeat(interval=30)
+        Client("web2", hbd.hb_port, key=KEY).heartbeat(interval=30)
         hbd.wait_log("dns: updated web2." + ZONE + " A 127.0.0.1")
         assert hbd.log().count("dns: updated web1." + ZONE + " A") == 1
         hbd.post_json("/api/0/hosts/web1/dns", {})
@@ -131,7 +132,7 @@ def test_refused_update_is_logged_and_retried(named, tmp_path):
     wrong.write_text(subprocess.run(["/usr/sbin/tsig-keygen", "-a", "hmac-sha256", "hb-key"], check=True,
                                     capture_output=True, text=True).stdout)
     with Hbd(dns_config(named, nsupdate_key=str(wrong))) as hbd:
-        Client("web1", hbd.hb_port).heartbeat(interval=30)
+        Client("web1", hbd.hb_port, key=KEY).heartbeat(interval=30)
         hbd.wait_log("dns: nsupdate for web1." + ZONE + " A 127.0.0.1 failed", 15)
         assert "retry 1 in" in hbd.log()
         assert "secret" not in hbd.log()  # the key never reaches the log
@@ -140,7 +141,7 @@ def test_refused_update_is_logged_and_retried(named, tmp_path):
 
 def test_dropped_host_loses_its_records(named):
     with Hbd(dns_config(named)) as hbd:
-        Client("web1", hbd.hb_port).heartbeat(interval=30)
+        Client("web1", hbd.hb_port, key=KEY).heartbeat(interval=30)
         hbd.wait_for(lambda: named.dig("web1", "A") == ["127.0.0.1"], 10, "web1 A record")
         status, _, body = hbd.http("DELETE", "/api/0/hosts/web1")
         assert status in (200, 204), body

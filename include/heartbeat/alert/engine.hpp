@@ -1,7 +1,9 @@
 // The alert engine: owns every metric's alert state, evaluates PLG leaves and
 // HTB RTTs against the compiled ruleset, runs reminders / missing data /
 // maintenance ends on tick(), and answers the alerts endpoints. Lives on the io
-// thread (single owner, no locks); reads no clock: every call takes `now`.
+// thread (single owner, no locks); reads no clock: every call takes `now`, both
+// faces (clock::instant): reminders, missing data and `for` run on the monotonic
+// one, maintenance windows (calendar times) and every stamp on the wall one.
 //
 // Server integration (see docs/ALERTING.md):
 //   ruleset rs = alert::compile_rules(cfg.root, diag);   // load / check-config / reload
@@ -40,9 +42,11 @@ struct alert_state {
   std::string host;
   std::string metric_path;
   double alert_since = 0;                // when the metric left OK (reminders' "ongoing for")
+  double alert_since_mono = 0;           // the same, monotonic (NaN after a restore: mapped at first use)
   std::uint32_t notification_count = 0;  // notifications sent in the current episode (0 once OK)
   level last_sent = level::ok;           // the level the last notification announced
-  double last_sent_ts = 0;               // when it was sent (reminders count from here)
+  double last_sent_ts = 0;               // when it was sent (wall)
+  double last_sent_mono = 0;             // the same, monotonic: reminders count from here
   bool acknowledged = false;             // stops reminders until the level changes
   std::string ack_by;
   double ack_ts = 0;
@@ -83,21 +87,22 @@ class engine {
   // Evaluates every numeric (and boolean) leaf of one PLG. Appends transitions to `out`.
   // Hot path: no allocation, no clock, no parsing once the host's leaf paths are known.
   void evaluate_plugin(host_ref& ref, std::string_view host, std::string_view plugin,
-                       std::span<const protocol::leaf> leaves, double now, std::vector<transition>& out);
+                       std::span<const protocol::leaf> leaves, clock::instant now,
+                       std::vector<transition>& out);
   void evaluate_plugin(std::string_view host, std::string_view plugin, std::span<const protocol::leaf> leaves,
-                       double now, std::vector<transition>& out) {
+                       clock::instant now, std::vector<transition>& out) {
     host_ref ref;
     evaluate_plugin(ref, host, plugin, leaves, now, out);
   }
   // Evaluates an HTB's RTT (ms) against thresholds.rtt.<host> (metric path "rtt.<host>").
-  void evaluate_rtt(host_ref& ref, std::string_view host, double rtt_ms, double now,
+  void evaluate_rtt(host_ref& ref, std::string_view host, double rtt_ms, clock::instant now,
                     std::vector<transition>& out);
-  void evaluate_rtt(std::string_view host, double rtt_ms, double now, std::vector<transition>& out) {
+  void evaluate_rtt(std::string_view host, double rtt_ms, clock::instant now, std::vector<transition>& out) {
     host_ref ref;
     evaluate_rtt(ref, host, rtt_ms, now, out);
   }
   // Reminders, missing data -> UNKNOWN, maintenance window starts/ends. Call about once a second.
-  void tick(double now, std::vector<transition>& out);
+  void tick(clock::instant now, std::vector<transition>& out);
 
   // Acknowledges a non-OK alert: no more reminders until its level changes. Errors:
   // "not_found" (no such alert), "not_alerting" (the metric is OK). Returns the
@@ -186,7 +191,16 @@ class engine {
     attention_.push_back(slot);
   }
   string_map<bool> watch_override_;
-  double maint_next_ = -std::numeric_limits<double>::infinity();  // next time a window starts or ends
+  double maint_next_ = -std::numeric_limits<double>::infinity();  // next time a window starts or ends (wall)
+  double maint_offset_ = 0;  // wall minus monotonic at the last window check: a clock step re-checks at once
+  bool maintenance_due(clock::instant now) const noexcept {
+    return now.wall >= maint_next_ || std::fabs(now.wall - now.mono - maint_offset_) > 1.0;
+  }
+  // A monotonic twin of a wall time, mapped once when it was restored from the store (NaN).
+  static double mono_twin(double& mono, double wall, clock::instant now) noexcept {
+    if (std::isnan(mono)) mono = now.mono_of(wall);
+    return mono;
+  }
   std::vector<const maintenance_window*> maint_active_;
 
   host_entry& host_of(std::string_view host);
@@ -206,9 +220,9 @@ class engine {
   plugin_entry& plugin_of(host_entry& h, std::string_view plugin);
   binding& resolve(host_entry& h, plugin_entry& p, std::string_view leaf_path, std::size_t pos);
   std::uint32_t state_slot(host_entry& h, std::string metric_path, const rule* r);
-  void refresh_maintenance(double now, std::vector<transition>& out);
+  void refresh_maintenance(clock::instant now, std::vector<transition>& out);
   const maintenance_window* window_for(std::string_view host) const;
-  void on_change(host_entry& h, alert_state& st, const rule& r, const step_result& step, double now,
+  void on_change(host_entry& h, alert_state& st, const rule& r, const step_result& step, clock::instant now,
                  std::span<const protocol::leaf> leaves, std::string_view leaf_path,
                  std::vector<transition>& out, std::string_view why = {});
   std::string render_display(const rule& r, alert_state& st, std::span<const protocol::leaf> leaves,

@@ -8,20 +8,23 @@
 
 #include "heartbeat/alert/rules.hpp"
 #include "heartbeat/alert/types.hpp"
+#include "heartbeat/core/clock.hpp"
 
 namespace heartbeat::alert {
 
-// The evaluator's view of one metric.
+// The evaluator's view of one metric. Wall times are shown and stored; the durations that
+// decide something (missing data, `for`) are measured on the monotonic clock.
 struct metric_state {
   level lvl = level::ok;
-  double since = 0;  // when `lvl` began
-  double last_value = NAN;
-  double last_check = 0;  // time of the last sample
   // A change waiting for `for` / `recover_after`: the level asked for, since when, how many samples.
   level pending = level::ok;
   bool has_pending = false;
-  double pending_since = 0;
   std::uint32_t pending_samples = 0;
+  double since = 0;  // when `lvl` began (wall)
+  double last_value = NAN;
+  double last_check = 0;       // time of the last sample (wall)
+  double last_check_mono = 0;  // the same on the monotonic clock (NaN after a restore: mapped at first use)
+  double pending_since = 0;    // monotonic
 };
 
 struct step_result {
@@ -73,11 +76,12 @@ inline level target_level(const rule& r, level current, double v, double& thresh
 }
 
 // One sample. Updates `s` and says whether the level changed.
-inline step_result evaluate(const rule& r, metric_state& s, double value, double now) noexcept {
+inline step_result evaluate(const rule& r, metric_state& s, double value, clock::instant now) noexcept {
   step_result res;
   res.from = s.lvl;
   s.last_value = value;
-  s.last_check = now;
+  s.last_check = now.wall;
+  s.last_check_mono = now.mono;
   double threshold = NAN;
   level target = target_level(r, s.lvl, value, threshold);
   res.threshold = threshold;
@@ -94,13 +98,13 @@ inline step_result evaluate(const rule& r, metric_state& s, double value, double
       bool same_direction = s.has_pending && (severity(s.pending) > severity(s.lvl)) == up;
       if (!same_direction) {
         s.has_pending = true;
-        s.pending_since = now;
+        s.pending_since = now.mono;
         s.pending_samples = 0;
       }
       s.pending = target;
       ++s.pending_samples;
       bool held = (h.samples > 1 && s.pending_samples >= h.samples) ||
-                  (h.seconds > 0 && now - s.pending_since >= h.seconds);
+                  (h.seconds > 0 && now.mono - s.pending_since >= h.seconds);
       if (!held) {
         res.to = s.lvl;
         return res;
@@ -109,7 +113,7 @@ inline step_result evaluate(const rule& r, metric_state& s, double value, double
   }
   s.has_pending = false;
   s.lvl = target;
-  s.since = now;
+  s.since = now.wall;
   res.changed = true;
   res.to = target;
   return res;

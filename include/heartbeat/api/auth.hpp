@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "heartbeat/api/password.hpp"
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/enum_names.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
@@ -131,11 +132,14 @@ struct session {
   std::string user;
   std::string csrf;  // double-submit token for cookie-authenticated writes
   double created = 0;
-  double expires = 0;
+  double expires = 0;   // wall time, as told to the client
+  double deadline = 0;  // the same moment on the monotonic clock: expiry is judged by it
 };
 
-// Opaque random tokens (256 bit) with an absolute expiry; the same token works as cookie and as
-// Bearer token. Revoked on logout, on user deletion and when the store is full (oldest first).
+// Opaque random tokens (256 bit) that live session_ttl seconds; the same token works as cookie and as
+// Bearer token. Revoked on logout, on user deletion and when the store is full (oldest first). A
+// session lasts its TTL of elapsed time whatever the wall clock does (monotonic deadline); `now`
+// arguments other than create()'s are monotonic time.
 class session_store {
  public:
   explicit session_store(double ttl_seconds = 12 * 3600, std::size_t max_sessions = 100000)
@@ -149,8 +153,8 @@ class session_store {
     session s;
   };
 
-  result<issued> create(std::string_view user, double now) {
-    expire(now);
+  result<issued> create(std::string_view user, clock::instant now) {
+    expire(now.mono);
     while (sessions_.size() >= max_ && !order_.empty()) {
       sessions_.erase(order_.front());
       order_.pop_front();
@@ -159,7 +163,7 @@ class session_store {
     std::string csrf = detail::random_hex(16);
     if (token.empty() || csrf.empty())
       return make_error("random_failed", "no randomness for a session token");
-    session s{std::string(user), csrf, now, now + ttl_};
+    session s{std::string(user), csrf, now.wall, now.wall + ttl_, now.mono + ttl_};
     std::string key = detail::token_digest(token);
     sessions_[key] = s;
     order_.push_back(std::move(key));
@@ -170,7 +174,7 @@ class session_store {
   const session* find(std::string_view token, double now) const {
     if (token.empty() || token.size() > 256) return nullptr;
     auto it = sessions_.find(detail::token_digest(token));
-    if (it == sessions_.end() || it->second.expires <= now) return nullptr;
+    if (it == sessions_.end() || it->second.deadline <= now) return nullptr;
     return &it->second;
   }
 
@@ -195,7 +199,7 @@ class session_store {
   // Drops expired sessions; called on every create, so memory stays bounded by logins per TTL.
   void expire(double now) {
     for (auto it = sessions_.begin(); it != sessions_.end();) {
-      if (it->second.expires <= now)
+      if (it->second.deadline <= now)
         it = sessions_.erase(it);
       else
         ++it;
@@ -214,6 +218,7 @@ class session_store {
 
 // Counts failed logins per key (client address, user name) in a sliding window; a key with
 // `max_failures` failures inside `window` seconds is refused until the oldest one leaves it.
+// Times are monotonic (a step of the wall clock neither lifts nor extends a lock-out).
 class rate_limiter {
  public:
   rate_limiter(std::size_t max_failures, double window, std::size_t max_keys = 100000)
@@ -241,6 +246,13 @@ class rate_limiter {
   }
 
   void reset(const std::string& key) { failures_.erase(key); }
+  // Takes back the newest failure of `key` (an attempt counted on arrival that succeeded).
+  void refund(const std::string& key) {
+    auto it = failures_.find(key);
+    if (it == failures_.end()) return;
+    if (!it->second.empty()) it->second.pop_back();
+    if (it->second.empty()) failures_.erase(it);
+  }
   std::size_t keys() const noexcept { return failures_.size(); }
 
  private:
@@ -264,7 +276,9 @@ class rate_limiter {
 };
 
 // Both limits of the login endpoint: per client address (password spraying from one place) and
-// per user name (guessing one account from many places).
+// per user name (guessing one account from many places). An attempt counts as a failure when it
+// arrives (begin), before its password check has run, so guesses sent at once cannot queue up
+// past the limit while the slow checks run; a success takes it back.
 struct login_limits {
   rate_limiter per_address{20, 300};
   rate_limiter per_user{5, 300};
@@ -272,11 +286,27 @@ struct login_limits {
   double retry_after(const std::string& address, const std::string& user, double now) {
     return std::max(per_address.retry_after("a:" + address, now), per_user.retry_after("u:" + user, now));
   }
+  // 0 when the attempt may go on (it is counted now), else the seconds to wait (nothing counted).
+  double begin(const std::string& address, const std::string& user, double now) {
+    if (double wait = retry_after(address, user, now); wait > 0) return wait;
+    failed(address, user, now);
+    return 0;
+  }
   void failed(const std::string& address, const std::string& user, double now) {
     per_address.fail("a:" + address, now);
     per_user.fail("u:" + user, now);
   }
   void succeeded(const std::string& user) { per_user.reset("u:" + user); }
+  // The attempt begun from `address` for `user` was right.
+  void succeeded(const std::string& address, const std::string& user) {
+    per_address.refund("a:" + address);
+    succeeded(user);
+  }
+  // The attempt begun from `address` for `user` was never checked.
+  void cancel(const std::string& address, const std::string& user) {
+    per_address.refund("a:" + address);
+    per_user.refund("u:" + user);
+  }
 };
 
 // ---- CSRF and CORS ----------------------------------------------------------------------------------

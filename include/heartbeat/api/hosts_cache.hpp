@@ -46,7 +46,8 @@ class hosts_cache {
     bool gzipped = false;
   };
 
-  // The list for `audience` (nullptr: every host), gzipped when `gzip` and worth it.
+  // The list for `audience` (nullptr: every host), gzipped when `gzip` and worth it; `now` is
+  // monotonic time (the TTL must not stretch when the wall clock steps back).
   answer get(const backend& b, const user* audience, bool gzip, double now) {
     std::string key = audience ? audience->name : std::string();
     auto it = entries_.find(key);

@@ -1,5 +1,6 @@
 // hbd's HTTP side: the listeners on hbd_port (HTTP), ws_port (WebSocket only) and wss_port (HTTPS +
-// WSS), TLS, start, stop and reload. What each request gets is in routes.hpp. RESTinio servers run on
+// WSS), TLS, start, stop and reload, with their connection limits (connection_limits.hpp), request
+// time and body limits. What each request gets is in routes.hpp. RESTinio servers run on
 // hbd's own io_context (restinio::external_io_context), so every handler runs on the registry's
 // thread and reads it directly; slow password work goes to a worker thread.
 #pragma once
@@ -17,6 +18,7 @@
 
 #include "heartbeat/api/auth.hpp"
 #include "heartbeat/api/backend.hpp"
+#include "heartbeat/api/connection_limits.hpp"
 #include "heartbeat/api/handlers/metrics.hpp"
 #include "heartbeat/api/metrics.hpp"
 #include "heartbeat/api/request.hpp"
@@ -28,15 +30,27 @@
 #include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
+#include "heartbeat/net/asio.hpp"
 
 namespace heartbeat::api {
 
 namespace detail {
 
-using plain_traits =
-    restinio::single_thread_traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t>;
-using tls_traits =
-    restinio::single_thread_tls_traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t>;
+// RESTinio's single-thread traits with our connection accounting as IP blocker and state listener.
+struct plain_traits
+    : restinio::single_thread_traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t> {
+  using ip_blocker_t = connection_guard;
+  using connection_state_listener_t = connection_guard;
+};
+struct tls_traits
+    : restinio::single_thread_tls_traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t> {
+  using ip_blocker_t = connection_guard;
+  using connection_state_listener_t = connection_guard;
+};
+
+// RESTinio closes a connection whose body outgrows its limit without an answer, so it reads up to
+// this many times http_max_body and dispatch() answers 413 for anything over http_max_body.
+inline constexpr std::size_t body_read_factor = 4;
 
 }  // namespace detail
 
@@ -70,7 +84,7 @@ class http_server {
         event_bit(event_kind::host) | event_bit(event_kind::dropped), {});
     ctx.backend.subscribe_kinds(
         [&ctx, alive = std::weak_ptr<int>(ctx.alive)](const bus::event& e) {
-          if (!alive.expired()) ctx.hub.publish(e, clock::wall_now());
+          if (!alive.expired()) ctx.hub.publish(e, clock::mono_now());
         },
         event_bit(event_kind::host) | event_bit(event_kind::plugin) | event_bit(event_kind::message) |
             event_bit(event_kind::alert) | event_bit(event_kind::dropped),
@@ -79,6 +93,7 @@ class http_server {
     if (!ctx.web.has_chart_library())
       log::warn("api: the chart library (", ctx.web.dir(), "/static/", web_files::chart_library,
                 ") is missing: pages show their data without charts (scripts/install-deps.sh vendors it)");
+    ctx.connections->configure(ctx.settings.guard.max_connections, ctx.settings.guard.max_connections_per_ip);
     std::shared_ptr<asio::ssl::context> tls;
     if (ctx.settings.wss_port) {
       auto t = make_tls_context();
@@ -121,12 +136,19 @@ class http_server {
     close(wss_srv_);
   }
 
-  // SIGHUP: users, CORS origins and the session TTL follow the new configuration, and the web UI is
-  // read again (from a new web_dir too); ports and TLS need a restart. Sessions of users that are
+  // SIGHUP: users, CORS origins, the session TTL, http_hosts, trusted_proxies and the connection
+  // limits follow the new configuration, and the web UI is read again (from a new web_dir too);
+  // ports, TLS, http_max_body and http_header_timeout need a restart. Sessions of users that are
   // gone stop working at once.
   void reload(const settings& s) {
     ctx_.settings.users = s.users;
     ctx_.settings.cors_origins = s.cors_origins;
+    ctx_.settings.guard.http_hosts = s.guard.http_hosts;
+    ctx_.settings.guard.trusted_proxies = s.guard.trusted_proxies;
+    ctx_.settings.guard.max_connections = s.guard.max_connections;
+    ctx_.settings.guard.max_connections_per_ip = s.guard.max_connections_per_ip;
+    ctx_.guard.configure(ctx_.settings.guard, ctx_.settings.address);
+    ctx_.connections->configure(s.guard.max_connections, s.guard.max_connections_per_ip);
     ctx_.settings.session_ttl = s.session_ttl;
     ctx_.settings.web_dir = s.web_dir;
     ctx_.users = user_directory(s.users);
@@ -153,15 +175,26 @@ class http_server {
   template <class Traits>
   server_ptr<Traits> open(std::uint16_t port, listener kind, std::shared_ptr<asio::ssl::context> tls,
                           std::uint16_t& actual) {
+    const http_guard_config& g = ctx_.settings.guard;
+    auto guard = std::make_shared<connection_guard>(ctx_.connections);
     restinio::server_settings_t<Traits> s;
+    // A request (headers and body) must arrive within http_header_timeout of the connection becoming
+    // ready for it, which also closes idle keep-alive connections then: a slow sender holds a
+    // connection that long at most.
     s.port(port)
         .address(ctx_.settings.address.empty() ? std::string("0.0.0.0") : ctx_.settings.address)
-        .read_next_http_message_timelimit(std::chrono::seconds(60))
+        .read_next_http_message_timelimit(
+            std::chrono::milliseconds(static_cast<long long>(g.header_timeout * 1000)))
         .write_http_response_timelimit(std::chrono::seconds(30))
         .handle_request_timeout(std::chrono::seconds(30))
-        .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(1u << 20))
-        .acceptor_post_bind_hook(
-            [&actual](asio::ip::tcp::acceptor& a) { actual = a.local_endpoint().port(); });
+        .incoming_http_msg_limits(
+            restinio::incoming_http_msg_limits_t{}.max_body_size(g.max_body * detail::body_read_factor))
+        .ip_blocker(guard)
+        .connection_state_listener(guard)
+        .acceptor_post_bind_hook([&actual](asio::ip::tcp::acceptor& a) {
+          net::close_on_exec(a);
+          actual = a.local_endpoint().port();
+        });
     if constexpr (std::is_same_v<Traits, detail::tls_traits>) s.tls_context(std::move(tls));
     const express_router& streams = kind == listener::wss ? tls_streams_ : plain_streams_;
     const express_router* http = kind == listener::ws ? nullptr : kind == listener::wss ? &https_ : &http_;

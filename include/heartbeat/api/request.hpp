@@ -21,7 +21,9 @@
 
 #include "heartbeat/api/auth.hpp"
 #include "heartbeat/api/backend.hpp"
+#include "heartbeat/api/connection_limits.hpp"
 #include "heartbeat/api/detail/worker.hpp"
+#include "heartbeat/api/guard.hpp"
 #include "heartbeat/api/hosts_cache.hpp"
 #include "heartbeat/api/settings.hpp"
 #include "heartbeat/api/web_files.hpp"
@@ -138,6 +140,8 @@ inline restinio::http_status_line_t status_line(int code) {
     case 405: return restinio::status_method_not_allowed();
     case 409: return restinio::status_conflict();
     case 413: return restinio::status_payload_too_large();
+    case 415: return restinio::status_unsupported_media_type();
+    case 421: return restinio::http_status_line_t{restinio::http_status_code_t{421}, "Misdirected Request"};
     case 429: return restinio::status_too_many_requests();
     case 503: return restinio::status_service_unavailable();
     default: return restinio::status_internal_server_error();
@@ -157,7 +161,8 @@ struct context {
         hub(b, websocket_hub::limits{settings.ws_max_pending_bytes, settings.ws_max_clients}),
         worker(io),
         alive(std::make_shared<int>(0)),
-        hosts(settings.hosts_cache_ttl) {
+        hosts(settings.hosts_cache_ttl),
+        guard(settings.guard, settings.address) {
     limits.per_user = rate_limiter(settings.login_per_user, settings.login_window);
     limits.per_address = rate_limiter(settings.login_per_address, settings.login_window);
     // A dummy hash with the same cost as real ones: an unknown user name costs as much as a wrong
@@ -179,6 +184,8 @@ struct context {
   std::shared_ptr<int> alive;  // replies posted back from the worker check it before touching the context
   web_files web;
   hosts_cache hosts;
+  http_guard guard;  // checks every request passes first (dispatch in routes.hpp)
+  std::shared_ptr<connection_limits> connections = std::make_shared<connection_limits>();  // all listeners
   std::string dummy_hash;
   std::uint64_t logins_ok = 0, logins_failed = 0, logins_limited = 0;
   std::uint64_t responses[5] = {0, 0, 0, 0, 0};  // by status class, for heartbeat_api_requests_total
@@ -295,7 +302,7 @@ struct context {
       if (qp && qp->has("token")) token = std::string(qp->get_param("token").value_or(""));
     }
     if (token.empty()) return p;
-    const session* s = sessions.find(token, clock::wall_now());
+    const session* s = sessions.find(token, clock::mono_now());
     if (!s) return p;
     const user* u = users.find(s->user);
     if (!u) return p;
@@ -313,6 +320,32 @@ struct context {
   }
 
   bool is_admin(const principal& p) const noexcept { return p.open || (p.who && p.who->admin); }
+
+  // The client's address: the peer's, or from X-Forwarded-For when the peer is in trusted_proxies
+  // (the rightmost address that is not itself a trusted proxy).
+  std::string client_address(const request_handle& req) const {
+    std::string peer = req->remote_endpoint().address().to_string();
+    if (!guard.trusted_proxy(peer)) return peer;
+    std::string xff = req->header().get_field_or("X-Forwarded-For", "");
+    std::string_view rest(xff);
+    while (!rest.empty()) {
+      auto comma = rest.rfind(',');
+      std::string_view item = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (!net_block::parse(item)) break;  // not an address: believe nothing further left
+      if (!guard.trusted_proxy(item)) return std::string(item);
+      peer = std::string(item);
+    }
+    return peer;
+  }
+
+  // The request reached a trusted proxy over HTTPS (X-Forwarded-Proto from a trusted_proxies peer).
+  bool forwarded_https(const request_handle& req) const {
+    return guard.trusted_proxy(req->remote_endpoint().address().to_string()) &&
+           detail::lower_ascii(req->header().get_field_or("X-Forwarded-Proto", "")) == "https";
+  }
 
   // Same-origin or allow-listed Origin header (absent is fine: not a browser cross-site request).
   bool origin_ok(const request_handle& req) const {

@@ -1,20 +1,24 @@
 // Every route of hbd's HTTP side: method, path, who may call it, handler. Start here.
 //
-// A request goes through dispatch() (bottom of this file): a path that does not percent-decode is
-// 400; a WebSocket handshake goes to the stream table; ws_port serves nothing else; everything else
-// goes to the HTTP table, whose rows are tried top to bottom. Paths are RESTinio express patterns
-// matched case-sensitively with trailing slashes ignored; `:host`, `:name`, `:plugin` are one path
-// segment each, percent-decoded before use. "Who may call" is checked before the handler runs
-// (allow::..., router.hpp): anyone; page (a session, else 302 to /login); user (a session, else 401);
-// monitor, manager, owner (that role on :host: 404 without any role, 403 below it; the admin flag
-// is owner everywhere); admin (the admin flag, else 403, naming the refused action). Under /api/0
-// (t.api rows) cross-site writes are refused too (403). Errors are {"error": "..."} JSON. Handlers
-// live in handlers/<resource>.hpp; docs/API.md describes the answers.
+// A request goes through dispatch() (bottom of this file): first the checks of guard.hpp, in open
+// mode too (a Host that does not name this server 421, a body over http_max_body 413, a write with
+// a foreign Origin 403, a POST/PUT/PATCH body that is not application/json 415); then a path that
+// does not percent-decode is 400; a WebSocket handshake goes to the stream table; ws_port serves
+// nothing else; everything else goes to the HTTP table, whose rows are tried top to bottom. Paths are
+// RESTinio express patterns matched case-sensitively with trailing slashes ignored; `:host`, `:name`,
+// `:plugin` are one path segment each, percent-decoded before use. "Who may call" is checked before the
+// handler runs (allow::..., router.hpp): anyone; page (a session, else 302 to /login); user (a session, else
+// 401); monitor, manager, owner (that role on :host: 404 without any role, 403 below it; the admin flag is
+// owner everywhere); admin (the admin flag, else 403, naming the refused action). Under /api/0 (t.api rows)
+// cross-site writes are refused too (403). Errors are {"error": "..."} JSON. Handlers live in
+// handlers/<resource>.hpp; docs/API.md describes the answers.
 #pragma once
 
 #include <restinio/all.hpp>
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "heartbeat/api/handlers/alerts.hpp"
 #include "heartbeat/api/handlers/commands.hpp"
@@ -132,6 +136,15 @@ enum class listener : std::uint8_t { http, ws, wss };
 inline handled dispatch(context& ctx, listener kind, const express_router& streams,
                         const express_router* http, request_handle req) {
   const auto& h = req->header();
+  auto field = [&h](restinio::http_field_t f) -> std::optional<std::string_view> {
+    if (const std::string* v = h.try_get_field(f)) return std::string_view(*v);
+    return std::nullopt;
+  };
+  if (auto refused = ctx.guard.check(h.method().c_str(), field(restinio::http_field::host),
+                                     field(restinio::http_field::origin),
+                                     h.get_field_or(restinio::http_field::content_type, ""),
+                                     req->body().size(), [&] { return ctx.origin_ok(req); }))
+    return ctx.reply_error(req, refused->status, refused->message);
   if (!detail::valid_path(h.path())) return ctx.reply_error(req, 400, "malformed URL path");
   if (restinio::impl::is_equal_caseless(h.get_field_or(restinio::http_field::upgrade, ""), "websocket"))
     return streams(std::move(req));

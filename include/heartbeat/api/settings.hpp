@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "heartbeat/api/auth.hpp"
+#include "heartbeat/api/guard.hpp"
 
 #ifndef HB_WEB_SOURCE_DIR
 #define HB_WEB_SOURCE_DIR ""
@@ -41,6 +42,7 @@ struct settings {
   std::size_t login_per_user = 5;      // failed logins per user per login_window
   std::size_t login_per_address = 20;  // failed logins per client address per login_window
   double login_window = 300;
+  http_guard_config guard;  // http_hosts, trusted_proxies, connection and body limits (guard.hpp)
 };
 
 // The web UI directory: the configured one; else share/heartbeat/web beside the binary's bin/ (an

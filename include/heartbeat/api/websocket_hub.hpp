@@ -15,8 +15,8 @@
 
 #include "heartbeat/api/auth.hpp"
 #include "heartbeat/api/backend.hpp"
-#include "heartbeat/core/log.hpp"
 #include "heartbeat/bus/events.hpp"
+#include "heartbeat/core/log.hpp"
 
 namespace heartbeat::api {
 
@@ -36,7 +36,7 @@ class websocket_hub {
   struct identity {
     std::optional<user> who;  // nullopt: open mode
     std::string token;        // session token, to disconnect on logout
-    double expires = 0;       // session expiry (0: never)
+    double expires = 0;       // session deadline, monotonic (0: never)
   };
 
   bool full() const noexcept { return clients_.size() >= limits_.max_clients; }
@@ -57,7 +57,7 @@ class websocket_hub {
   }
 
   // Delivers one registry event to every client allowed to see its host.
-  void publish(const bus::event& e, double now) {
+  void publish(const bus::event& e, double now) {  // now: monotonic (session deadlines)
     if (clients_.empty()) return;
     // `dropped` ({"name","removed":true}) lets pages remove a deleted host at once.
     if (e.kind != bus::event_kind::host && e.kind != bus::event_kind::plugin &&

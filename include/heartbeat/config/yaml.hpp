@@ -33,19 +33,26 @@ inline json::value yaml_scalar(const YAML::Node& n) {
   return json::value(s);
 }
 
-inline json::value yaml_to_json(const YAML::Node& n) {
+// Nesting deeper than this is refused, as for JSON; it also stops an alias that refers to the
+// node it is part of (`&a [*a]`), which would otherwise recurse without end.
+inline constexpr int max_yaml_depth = 64;
+
+struct too_deep {};
+
+inline json::value yaml_to_json(const YAML::Node& n, int depth = 0) {
+  if (depth > max_yaml_depth) throw too_deep{};
   switch (n.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined: return json::value();
     case YAML::NodeType::Scalar: return yaml_scalar(n);
     case YAML::NodeType::Sequence: {
       json::value a = json::value::array();
-      for (const auto& e : n) a.push_back(yaml_to_json(e));
+      for (const auto& e : n) a.push_back(yaml_to_json(e, depth + 1));
       return a;
     }
     case YAML::NodeType::Map: {
       json::value o = json::value::object();
-      for (const auto& kv : n) o.set(kv.first.Scalar(), yaml_to_json(kv.second));
+      for (const auto& kv : n) o.set(kv.first.Scalar(), yaml_to_json(kv.second, depth + 1));
       return o;
     }
   }
@@ -100,6 +107,9 @@ inline result<json::value> parse_yaml(const std::string& text) {
   } catch (const YAML::Exception& e) {
     return make_error("bad_yaml", "line " + std::to_string(e.mark.line + 1) + ", column " +
                                       std::to_string(e.mark.column + 1) + ": " + e.msg);
+  } catch (const detail::too_deep&) {
+    return make_error("bad_yaml", "nested deeper than " + std::to_string(detail::max_yaml_depth) +
+                                      " levels (or an alias inside its own anchor)");
   }
 }
 

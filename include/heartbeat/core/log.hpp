@@ -2,6 +2,9 @@
 // timestamp) or to syslog(3) once a daemon switched to it. Dependency-free so the
 // mini client shares it; each call is one write(2), so threads may log freely.
 // Convention: a line begins with its component, e.g. log::warn("cpu_monitor: ", ...).
+// Lines carry text from the network (host and user names, messages, plugin
+// output): every control character is escaped (\n, \r, \t, \xNN) so that no
+// sender can start a line of its own or rewrite the terminal.
 #pragma once
 
 #include <syslog.h>
@@ -57,7 +60,35 @@ void append(std::string& out, T v) {
   out.append(buf, static_cast<std::size_t>(r.ptr - buf));
 }
 
+// Escapes control characters (C0, DEL) in place; text without any is left untouched.
+inline void escape_controls(std::string& line) {
+  std::size_t i = 0;
+  while (i < line.size() && static_cast<unsigned char>(line[i]) >= 0x20 && line[i] != 0x7f) ++i;
+  if (i == line.size()) return;
+  static const char hex[] = "0123456789abcdef";
+  std::string out(line, 0, i);
+  out.reserve(line.size() + 16);
+  for (; i < line.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(line[i]);
+    if (c >= 0x20 && c != 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += "\\x";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  line.swap(out);
+}
+
 inline void emit(level l, std::string& line) {
+  escape_controls(line);
   if (to_syslog().load(std::memory_order_relaxed)) {
     int prio = l == level::error  ? LOG_ERR
                : l == level::warn ? LOG_WARNING

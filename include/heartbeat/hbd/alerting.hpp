@@ -29,17 +29,17 @@ class alerting {
       if (auto n = engine_.restore_state(arr)) log::info("alert: restored ", *n, " alert states");
     }
     auto& hooks = c_.reg.hooks();
-    hooks.plugin_sample = [this](server::host& h, const protocol::plugin_msg& m, double now) {
+    hooks.plugin_sample = [this](server::host& h, const protocol::plugin_msg& m, clock::instant now) {
       // PLG data goes to the store from the raw text (the store sink skips plugin events).
-      if (auto* s = persist_.store()) s->put_plugin(h.name, m.plugin, m.ts ? *m.ts : now, m.data_json);
+      if (auto* s = persist_.store()) s->put_plugin(h.name, m.plugin, m.ts ? *m.ts : now.wall, m.data_json);
       engine_.evaluate_plugin(h.alert_ref, h.name, m.plugin, {m.leaves.data(), m.leaf_count}, now, out_);
       publish();
     };
-    hooks.rtt_sample = [this](server::host& h, double rtt_ms, double now) {
+    hooks.rtt_sample = [this](server::host& h, double rtt_ms, clock::instant now) {
       engine_.evaluate_rtt(h.alert_ref, h.name, rtt_ms, now, out_);
       publish();
     };
-    c_.monitor.on_tick = [this, prev = std::move(c_.monitor.on_tick)](double now) {
+    c_.monitor.on_tick = [this, prev = std::move(c_.monitor.on_tick)](clock::instant now) {
       if (prev) prev(now);
       engine_.tick(now, out_);
       publish();

@@ -90,7 +90,7 @@ class app {
     next.hbd_port = cfg.hbd_port;
     next.ws_port = cfg.ws_port;
     cfg = std::move(next);
-    core_.reg.apply_config(cfg, clock::wall_now());
+    core_.reg.apply_config(cfg, clock::now());
     ingest_.configure(cfg);
     alerts_.reload();
     notify_.reload();

@@ -6,10 +6,12 @@
 // and for `hbd check-config`, io thread when SIGHUP reloads the file.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <utility>
 
 #include "heartbeat/alert/rules.hpp"
+#include "heartbeat/api/guard.hpp"
 #include "heartbeat/api/settings.hpp"
 #include "heartbeat/config/file.hpp"
 #include "heartbeat/config/reader.hpp"
@@ -29,6 +31,9 @@ inline config load_config(const json::value& root, cfg::diagnostics& diag) {
   cfg::object_reader r(root, "", diag);
   config c = server::read_server_config(r, diag);
   c.root = root.is_object() ? root : json::value::object();
+  // Host admission and the HTTP side's limits (docs/SECURITY.md).
+  c.admission = server::read_admission_config(r);
+  (void)api::read_http_guard(r);
   // Thresholds, profiles and maintenance windows, with their key paths (the app compiles
   // them again to run).
   r.known({"thresholds", "threshold_configs", "threshold_renotify_interval", "threshold_missing_after",
@@ -41,8 +46,18 @@ inline config load_config(const json::value& root, cfg::diagnostics& diag) {
   return c;
 }
 
+// Relative paths in a config file name places beside the file, not in the working directory
+// (which is / once hbd runs as a daemon): state_db, journal_dir, cert_path, templates_dir,
+// web_dir, logfile and nsupdate_key.
+inline void resolve_relative_paths(config& c, const std::string& file) {
+  const std::filesystem::path dir = std::filesystem::path(file).parent_path();
+  for (std::string* p :
+       {&c.state_db, &c.journal_dir, &c.cert_path, &c.templates_dir, &c.web_dir, &c.logfile, &c.nsupdate_key})
+    if (!p->empty() && p->front() != '/') *p = (dir / *p).lexically_normal().string();
+}
+
 // Reads a file (YAML or JSON) and loads it; an unreadable or unparsable file is
-// one diagnostic at the top level.
+// one diagnostic at the top level. Relative paths resolve against the file's folder.
 inline config load_config_file(const std::string& path, cfg::diagnostics& diag) {
   auto tree = cfg::load_file(path);
   if (!tree) {
@@ -53,6 +68,7 @@ inline config load_config_file(const std::string& path, cfg::diagnostics& diag) 
   }
   config c = load_config(*tree, diag);
   c.source = path;
+  resolve_relative_paths(c, path);
   return c;
 }
 

@@ -17,7 +17,7 @@
 namespace heartbeat::hbd {
 
 struct core {
-  explicit core(config c) : cfg(std::move(c)), reg(cfg, stats, clock::wall_now()), monitor(io, reg) {}
+  explicit core(config c) : cfg(std::move(c)), reg(cfg, stats, clock::now()), monitor(io, reg) {}
   core(const core&) = delete;
   core& operator=(const core&) = delete;
 

@@ -43,7 +43,7 @@ class persistence {
     store_ = std::make_unique<server::store>(so);
     auto snap = store_->load();
     if (!snap) return make_error("store", "state_db " + cfg.state_db + ": " + snap.err().message);
-    restore(*snap, clock::wall_now());
+    restore(*snap, clock::now());
     if (auto r = store_->start(c_.poster()); !r)
       return make_error("store", "state_db " + cfg.state_db + ": " + r.err().message);
     // PLG data is written from the raw text (alerting's plugin_sample hook), so the store reads
@@ -66,7 +66,7 @@ class persistence {
     if (auto r = start_dns(); !r) return r;
     add_gauges();
     // Hosts that only moved last_seen/seq/rtt are saved about once a second.
-    c_.monitor.every_second = [this](double) { save_dirty_hosts(); };
+    c_.monitor.every_second = [this](clock::instant) { save_dirty_hosts(); };
     return {};
   }
 
@@ -156,7 +156,7 @@ class persistence {
         [this](const server::host& h) { store_->put_host(h.name, c_.reg.entry_json(h), h.last_seen); });
   }
 
-  void restore(const server::store_snapshot& snap, double now) {
+  void restore(const server::store_snapshot& snap, clock::instant now) {
     auto& reg = c_.reg;
     for (const auto& sh : snap.hosts) {
       server::host& h =
@@ -169,7 +169,7 @@ class persistence {
         for (const auto& s : p.history) reg.restore_plugin_sample(h, p.name, s.ts, s.data_json);
       }
     }
-    for (const auto& cmd : snap.commands) reg.restore_command_json(cmd);
+    for (const auto& cmd : snap.commands) reg.restore_command_json(cmd, now);
     for (const auto& m : snap.messages) reg.restore_message_json(m);
     reg.apply_config(c_.cfg, now);  // the config wins for keys, watch, dyn and roles
     alert_states_ = snap.alerts;

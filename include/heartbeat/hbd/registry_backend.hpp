@@ -89,6 +89,7 @@ inline api::settings settings_from(const server::config& c) {
   s.web_dir = !c.web_dir.empty() ? c.web_dir : c.templates_dir;
   s.cors_origins = c.cors_origins;
   s.session_ttl = c.session_ttl;
+  s.guard = api::read_http_guard(c.root);
   for (const auto& [name, u] : c.users)
     s.users.push_back(api::user{name, u.full_name, u.avatar, u.password, u.admin, u.notification_channels});
   return s;
@@ -276,11 +277,11 @@ class registry_backend : public api::backend {
 
   result<std::string> queue_command(std::string_view host, std::string_view command,
                                     const std::vector<std::string>& args, std::string_view by) override {
-    return reg_.queue_command(host, std::string(command), args, std::string(by), clock::wall_now());
+    return reg_.queue_command(host, std::string(command), args, std::string(by), clock::now());
   }
   result<std::string> queue_upgrade(std::string_view host, std::string_view version,
                                     std::string_view by) override {
-    return reg_.queue_upgrade(host, std::string(version), std::string(by), clock::wall_now());
+    return reg_.queue_upgrade(host, std::string(version), std::string(by), clock::now());
   }
   result<void> request_dns(std::string_view host) override { return reg_.request_dns(host); }
   result<void> drop_host(std::string_view host) override {

@@ -1,15 +1,21 @@
 // hbc_mini's name resolution without glibc's NSS (a static binary cannot load it):
 // numeric addresses, then /etc/hosts, then a minimal A/AAAA query over UDP to the
-// name servers of /etc/resolv.conf. Blocking, bounded by a timeout; main thread.
+// name servers of /etc/resolv.conf. Against spoofed answers: a random query id
+// (getrandom), a connected socket (only the server's datagrams arrive), and an
+// answer counts only with our id and our question; a truncated answer is asked
+// again over TCP. Blocking, bounded by a timeout; main thread.
 #pragma once
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -183,14 +189,45 @@ inline bool skip_name(const unsigned char* p, std::size_t n, std::size_t& i) {
   return false;
 }
 
+// A query id nobody off the path can guess (getrandom; /dev/urandom where the kernel lacks it).
+inline std::uint16_t random_query_id() {
+  std::uint16_t id = 0;
+  if (::getrandom(&id, sizeof id, 0) == static_cast<ssize_t>(sizeof id)) return id;
+  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t got = ::read(fd, &id, sizeof id);
+    ::close(fd);
+    if (got == static_cast<ssize_t>(sizeof id)) return id;
+  }
+  return static_cast<std::uint16_t>(std::chrono::steady_clock::now().time_since_epoch().count() ^ ::getpid());
+}
+
+// Whether the response's question section is exactly `query`'s (one question, the same name up
+// to letter case, type and class): an answer to some other question is not ours.
+inline bool same_question(const unsigned char* p, std::size_t n, std::string_view query) {
+  if (query.size() < 12 || n < query.size()) return false;
+  if (((p[4] << 8) | p[5]) != 1) return false;
+  auto low = [](unsigned char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<unsigned char>(c - 'A' + 'a') : c;
+  };
+  for (std::size_t i = 12; i < query.size(); ++i)
+    if (low(p[i]) != low(static_cast<unsigned char>(query[i]))) return false;
+  return true;
+}
+
 // The A (qtype 1) or AAAA (28) records of a response to query `id`; ok=false on a
-// malformed or mismatched response, rcode != 0 gives ok=true and no address.
+// malformed or mismatched response (with `query`, the packet sent: also when the question
+// differs), rcode != 0 gives ok=true and no address. `truncated` reports the TC bit (the
+// answer must then be asked for over TCP).
 inline std::vector<address> parse_dns_response(const unsigned char* p, std::size_t n, std::uint16_t id,
-                                               std::uint16_t qtype, std::uint16_t port, bool& ok) {
+                                               std::uint16_t qtype, std::uint16_t port, bool& ok,
+                                               std::string_view query = {}, bool* truncated = nullptr) {
   std::vector<address> out;
   ok = false;
+  if (truncated) *truncated = false;
   if (n < 12) return out;
   if (((p[0] << 8) | p[1]) != id || !(p[2] & 0x80)) return out;
+  if (!query.empty() && !same_question(p, n, query)) return out;
   unsigned rcode = p[3] & 0x0F;
   unsigned qd = (p[4] << 8) | p[5], an = (p[6] << 8) | p[7];
   std::size_t i = 12;
@@ -200,6 +237,10 @@ inline std::vector<address> parse_dns_response(const unsigned char* p, std::size
   }
   if (i > n) return out;
   ok = true;
+  if (p[2] & 0x02) {
+    if (truncated) *truncated = true;
+    return out;
+  }
   if (rcode != 0) return out;
   for (unsigned k = 0; k < an; ++k) {
     if (!skip_name(p, n, i) || i + 10 > n) break;
@@ -216,15 +257,75 @@ inline std::vector<address> parse_dns_response(const unsigned char* p, std::size
 
 }  // namespace detail
 
+namespace detail {
+
+// Waits until `fd` is ready for `events` or `deadline` passes.
+inline bool wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+  auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return false;
+  pollfd pfd{fd, events, 0};
+  return ::poll(&pfd, 1, static_cast<int>(left.count())) > 0;
+}
+
+// The same query over TCP (RFC 7766: two length bytes before each message); the answer or "".
+inline std::string tcp_exchange(const address& ns, const std::string& q, double timeout) {
+  auto deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout));
+  int fd = ::socket(ns.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return {};
+  std::string answer;
+  auto fail = [&] {
+    ::close(fd);
+    return std::string();
+  };
+  if (::connect(fd, ns.ptr(), ns.len) != 0) {
+    if (errno != EINPROGRESS || !wait_fd(fd, POLLOUT, deadline)) return fail();
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) return fail();
+  }
+  std::string out;
+  out.push_back(static_cast<char>(q.size() >> 8));
+  out.push_back(static_cast<char>(q.size() & 0xFF));
+  out += q;
+  std::size_t sent = 0;
+  while (sent < out.size()) {
+    ssize_t w = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+    if (w > 0) {
+      sent += static_cast<std::size_t>(w);
+    } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+      if (!wait_fd(fd, POLLOUT, deadline)) return fail();
+    } else {
+      return fail();
+    }
+  }
+  std::string in;
+  std::size_t want = 2;
+  char buf[4096];
+  while (in.size() < want) {
+    if (!wait_fd(fd, POLLIN, deadline)) return fail();
+    ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (r <= 0) return fail();
+    in.append(buf, static_cast<std::size_t>(r));
+    if (want == 2 && in.size() >= 2)
+      want = 2 + ((static_cast<unsigned char>(in[0]) << 8) | static_cast<unsigned char>(in[1]));
+  }
+  ::close(fd);
+  return in.substr(2, want - 2);
+}
+
+}  // namespace detail
+
 // Asks each server in turn (`timeout` seconds each) for the A or AAAA records of
-// `name`; the first valid answer wins.
+// `name`; the first valid answer wins. A truncated UDP answer is asked again over TCP.
 inline std::vector<address> dns_lookup(std::string_view name, std::uint16_t qtype,
                                        const std::vector<address>& servers, std::uint16_t port,
                                        double timeout = 2.0) {
-  static std::uint16_t counter = static_cast<std::uint16_t>(::getpid() * 7919u);
   for (const address& ns : servers) {
-    std::uint16_t id = static_cast<std::uint16_t>(
-        ++counter ^ static_cast<std::uint16_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::uint16_t id = detail::random_query_id();
     std::string q = detail::dns_query_packet(id, name, qtype);
     if (q.empty()) return {};
     int fd = ::socket(ns.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -243,14 +344,25 @@ inline std::vector<address> dns_lookup(std::string_view name, std::uint16_t qtyp
       if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
       ssize_t got = ::recv(fd, buf, sizeof buf, 0);
       if (got < 0) break;  // ICMP unreachable: try the next server
-      bool ok = false;
-      auto addrs = detail::parse_dns_response(buf, static_cast<std::size_t>(got), id, qtype, port, ok);
+      // Anything else (a late answer to an earlier query, a spoofed one) is ignored: keep waiting.
+      bool ok = false, truncated = false;
+      auto addrs =
+          detail::parse_dns_response(buf, static_cast<std::size_t>(got), id, qtype, port, ok, q, &truncated);
+      if (ok && truncated) {
+        ::close(fd);
+        fd = -1;
+        std::string a = detail::tcp_exchange(ns, q, timeout);
+        addrs = detail::parse_dns_response(reinterpret_cast<const unsigned char*>(a.data()), a.size(), id,
+                                           qtype, port, ok, q, &truncated);
+        if (ok && !truncated) return addrs;
+        break;  // no usable answer over TCP either: the next server
+      }
       if (ok) {
         ::close(fd);
         return addrs;
       }
     }
-    ::close(fd);
+    if (fd >= 0) ::close(fd);
   }
   return {};
 }

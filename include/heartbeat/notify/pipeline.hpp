@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/notify/directory.hpp"
 #include "heartbeat/notify/notifier.hpp"
 #include "heartbeat/notify/stages/dedup.hpp"
@@ -102,30 +103,34 @@ class pipeline {
   counters& stats() { return *counters_; }
 
   // Stages 1-5 for one notification; deliveries are scheduled for `now` and
-  // sent by the next tick().
-  void process(const notification& n, double now) {
-    if (auto why = stages::check_watch(n, dir_)) return suppress(n, now, "", "", *why);
-    if (auto why = maintenance_.check(n, now)) return suppress(n, now, "", "", *why);
-    if (auto why = dedup_.check(n, now)) return suppress(n, now, "", "", *why);
-    auto routes = stages::route_notification(n, dir_, enabled_, now);
-    if (routes.empty()) return suppress(n, now, "", "", reason::no_recipient);
+  // sent by the next tick(). Maintenance windows and quiet hours are calendar
+  // times (the wall face of `now`); dedup and rate-limit windows, retries and
+  // channel-failure alerts are timed on the monotonic face, and journal records
+  // are stamped with the wall one.
+  void process(const notification& n, clock::instant now) {
+    const double wall = now.wall;
+    if (auto why = stages::check_watch(n, dir_)) return suppress(n, wall, "", "", *why);
+    if (auto why = maintenance_.check(n, wall)) return suppress(n, wall, "", "", *why);
+    if (auto why = dedup_.check(n, now.mono)) return suppress(n, wall, "", "", *why);
+    auto routes = stages::route_notification(n, dir_, enabled_, wall);
+    if (routes.empty()) return suppress(n, wall, "", "", reason::no_recipient);
     for (const auto& r : routes) {
       if (!r.suppressed.empty()) {
-        for (const auto& c : r.channels) suppress(n, now, r.user, c, r.suppressed);
+        for (const auto& c : r.channels) suppress(n, wall, r.user, c, r.suppressed);
         continue;
       }
-      if (!rate_.admit(r.user, n, now)) {
-        for (const auto& c : r.channels) suppress(n, now, r.user, c, reason::rate_limited);
+      if (!rate_.admit(r.user, n, now.mono)) {
+        for (const auto& c : r.channels) suppress(n, wall, r.user, c, reason::rate_limited);
         continue;
       }
       message m = make_message(n);
-      for (const auto& c : r.channels) schedule(r.user, c, m, now, "");
+      for (const auto& c : r.channels) schedule(r.user, c, m, now.mono, "");
     }
   }
 
   // Digests whose window ended, then every delivery that is due (sending it).
-  void tick(double now) {
-    for (auto& d : rate_.due(now)) {
+  void tick(clock::instant now) {
+    for (auto& d : rate_.due(now.mono)) {
       auto [title, body] =
           stages::digest_text(d.user, d.items, policy_.rate_limit_window, policy_.digest_max_lines);
       message m;
@@ -136,15 +141,16 @@ class pipeline {
       m.source.kind = kind::digest;
       m.source.text = title;
       m.items = std::move(d.items);
-      for (const auto& c : channels_of(d.user)) schedule(d.user, c, m, now, "");
+      for (const auto& c : channels_of(d.user)) schedule(d.user, c, m, now.mono, "");
     }
     for (;;) {
-      auto due = retry_.take_due(now);
+      auto due = retry_.take_due(now.mono);
       if (due.empty()) break;
       for (auto& d : due) attempt(std::move(d), now);
     }
   }
 
+  // Monotonic time of the next delivery or digest.
   double next_due() const { return std::min(retry_.next_due(), rate_.next_due()); }
   bool idle() const {
     return retry_.size() == 0 && rate_.next_due() == std::numeric_limits<double>::infinity();
@@ -165,7 +171,8 @@ class pipeline {
     return false;
   }
 
-  void schedule(const std::string& user, const std::string& chan, message m, double now, std::string from) {
+  // `due` is monotonic time.
+  void schedule(const std::string& user, const std::string& chan, message m, double due, std::string from) {
     auto it = channels_.find(chan);
     if (it == channels_.end()) return;
     m.user = user;
@@ -177,17 +184,18 @@ class pipeline {
     d.user = user;
     d.channel = chan;
     d.message = std::move(m);
-    d.due = now;
+    d.due = due;
     d.fallback_from = std::move(from);
     retry_.add(std::move(d));
   }
 
-  void attempt(stages::delivery d, double now) {
+  void attempt(stages::delivery d, clock::instant t) {
     auto it = channels_.find(d.channel);
     if (it == channels_.end()) return;
+    const double now = t.wall;
     ++d.attempt;
     send_status st = it->second.notify(d.message);
-    switch (retry_.after(d, st, now)) {
+    switch (retry_.after(d, st, t.mono)) {
       case stages::retry::verdict::done:
         fallback_.on_success(d.channel);
         record(d, now, outcome::sent, d.fallback_from.empty() ? "" : "fallback for " + d.fallback_from, "");
@@ -213,10 +221,10 @@ class pipeline {
           carried.push_back(c);
         }
     }
-    auto plan = fallback_.on_failure(d, candidates, carried, now);
+    auto plan = fallback_.on_failure(d, candidates, carried, t.mono);
     for (const auto& c : plan.resend_on) {
       record(d, now, outcome::fell_back, "to " + c, st.error);
-      schedule(d.user, c, d.message, now, d.channel);
+      schedule(d.user, c, d.message, t.mono, d.channel);
     }
     if (!plan.alert_on.empty()) {
       notification a;
@@ -226,7 +234,7 @@ class pipeline {
       a.ts = now;
       a.to = d.channel;
       message m = make_message(a);
-      for (const auto& c : plan.alert_on) schedule(d.user, c, m, now, d.channel);
+      for (const auto& c : plan.alert_on) schedule(d.user, c, m, t.mono, d.channel);
     }
   }
 

@@ -76,7 +76,7 @@ class service {
   // queued and due now (pending retries later than that are abandoned).
   void stop(double drain = 2) {
     if (!worker_.joinable()) return;
-    drain_until_ = clock::wall_now() + drain;
+    drain_until_ = clock::mono_now() + drain;
     stop_ = true;
     queue_.wake();
     worker_.join();
@@ -242,7 +242,7 @@ class service {
       journal_(r);
   }
 
-  void handle(item& it, double now) {
+  void handle(item& it, clock::instant now) {
     if (auto* n = std::get_if<notification>(&it.v))
       pipeline_->process(*n, now);
     else if (auto* h = std::get_if<host_update>(&it.v))
@@ -264,16 +264,16 @@ class service {
   void run() {
     for (;;) {
       bool stopping = stop_.load();
-      double now = clock::wall_now();
+      double now = clock::mono_now();
       if (stopping && now >= drain_until_) break;
       double wait = std::clamp(pipeline_->next_due() - now, 0.0, 0.25);
       if (!stopping) queue_.wait(std::chrono::milliseconds(static_cast<long>(wait * 1000)));
       std::uint64_t handled = 0;
       while (auto it = queue_.pop()) {
-        handle(*it, clock::wall_now());
+        handle(*it, clock::now());
         ++handled;
       }
-      pipeline_->tick(clock::wall_now());
+      pipeline_->tick(clock::now());
       bool idle = pipeline_->idle();
       // Published in this order so that idle() never sees a handled item
       // before the tick that sent it.
@@ -300,7 +300,7 @@ class service {
   std::atomic<std::uint64_t> submitted_{0};
   std::atomic<std::uint64_t> processed_{0};
   std::atomic<std::uint64_t> dropped_{0};
-  double drain_until_ = 0;
+  double drain_until_ = 0;  // monotonic
 };
 
 }  // namespace heartbeat::notify

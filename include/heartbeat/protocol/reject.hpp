@@ -1,5 +1,5 @@
-// Why a datagram was dropped: the decoder's reason codes, used as metric labels
-// (their names are stable). Dependency-free; any thread.
+// Why a datagram was dropped: the decoder's reason codes and the server's host
+// admission refusals, used as metric labels (their names are stable). Dependency-free; any thread.
 #pragma once
 
 #include <cstddef>
@@ -26,9 +26,14 @@ enum class reject : std::uint8_t {
   stale_ts,       // |now - ts| > auth_window
   replay,         // the same mac was already accepted inside the window
   auth_required,  // unauthenticated, but the host has a key / require_auth / CMD or UPD
+  // Host admission (server/admission.hpp): the datagram decoded but may not grow the registry.
+  host_limit,      // a new host name, but max_hosts hosts are known
+  host_rate,       // a new host name, but max_new_hosts_per_minute were created lately
+  not_configured,  // accept_hosts is configured or authenticated and the name is not under hosts:
+  plugin_limit,    // a new plugin name, but the host has max_plugins_per_host plugins
 };
 
-inline constexpr std::size_t reject_count = static_cast<std::size_t>(reject::auth_required) + 1;
+inline constexpr std::size_t reject_count = static_cast<std::size_t>(reject::plugin_limit) + 1;
 
 inline const char* to_string(reject r) noexcept {
   switch (r) {
@@ -50,6 +55,10 @@ inline const char* to_string(reject r) noexcept {
     case reject::stale_ts: return "stale_ts";
     case reject::replay: return "replay";
     case reject::auth_required: return "auth_required";
+    case reject::host_limit: return "host_limit";
+    case reject::host_rate: return "host_rate";
+    case reject::not_configured: return "not_configured";
+    case reject::plugin_limit: return "plugin_limit";
   }
   return "unknown";
 }

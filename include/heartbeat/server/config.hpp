@@ -17,6 +17,7 @@
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/protocol/messages.hpp"
+#include "heartbeat/server/admission.hpp"
 
 namespace heartbeat::server {
 
@@ -113,6 +114,7 @@ struct config {
 
   // -- hosts -----------------------------------------------------------------
   std::map<std::string, host_config, std::less<>> hosts;
+  admission_config admission;  // accept_hosts, max_hosts, ... (admission.hpp; hbd/config.hpp reads it)
 
   // -- the whole tree, for the parts with their own loaders (hbd/config.hpp) ----
   json::value root = json::value::object();
@@ -151,6 +153,12 @@ inline host_config read_host(cfg::object_reader r, const std::string& name) {
   if (!h.key.empty() && h.key.size() < 16) r.diag().error(r.key_path("key"), "must be at least 16 bytes");
   r.get("watch", h.watch);
   r.get("dyn", h.dyn);
+  // DNS records change only on authenticated heartbeats: an unauthenticated datagram is trivial
+  // to spoof, and would let anyone point <name>.<dyndomain> at any address.
+  if (h.dyn && h.key.empty())
+    r.diag().error(
+        r.key_path("dyn"),
+        "needs " + r.key_path("key") + " (DNS records change only on heartbeats with a valid HBA1 envelope)");
   r.get("threshold_config", h.threshold_config);
   r.get("owner", h.owner);
   r.get("managers", h.managers);

@@ -60,7 +60,8 @@ struct connection {
   source src;
   std::string address;  // src as text
   double first_seen = 0;
-  double last_seen = 0;
+  double last_seen = 0;  // wall time, shown and stored
+  double heard = 0;      // monotonic time of the last HTB: LATE and DOWN are measured from it
   double state_since = 0;
   double interval = 0;  // from the last HTB
   std::uint64_t seq = 0;
@@ -146,8 +147,9 @@ struct command_record {
   std::string version;  // UPD: optional target version
   std::string requested_by;
   double queued_at = 0;
-  double expires_at = 0;
-  double sent_at = 0;  // last delivery
+  double expires_at = 0;    // wall time, shown and stored
+  double expires_mono = 0;  // the same moment on the monotonic clock: expiry is judged by it
+  double sent_at = 0;       // last delivery
   std::uint32_t sent_count = 0;
   command_state state = command_state::queued;
   std::optional<int> rc;
@@ -187,7 +189,8 @@ struct host {
   std::uint64_t reboots = 0;
   double last_reboot = 0;
   bool plg_since_start = false;  // a PLG arrived since this server process started
-  double down_since = 0;         // when the host last went DOWN
+  double down_since = 0;         // when the host last went DOWN (wall time)
+  double down_mono = 0;          // the same on the monotonic clock ("was down for")
   bool dirty = false;            // queued for the store's periodic save (registry::drain_dirty)
   std::int64_t due_slot = -1;    // the registry's due wheel: when tick() looks at this host next
   // The /api/0/hosts entry as last rendered, reused while `version` (bumped by

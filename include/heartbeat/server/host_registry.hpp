@@ -20,10 +20,13 @@
 #include <vector>
 
 #include "heartbeat/bus/events.hpp"
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/core/string_map.hpp"
 #include "heartbeat/protocol/messages.hpp"
+#include "heartbeat/protocol/reject.hpp"
+#include "heartbeat/server/admission.hpp"
 #include "heartbeat/server/commands.hpp"
 #include "heartbeat/server/config.hpp"
 #include "heartbeat/server/due_wheel.hpp"
@@ -34,18 +37,26 @@
 
 namespace heartbeat::server {
 
-// What ingest needs to answer an HTB.
+// What ingest needs to answer an HTB. `h` is null when admission refused the datagram
+// (`refused` says why; nothing changed).
 struct heartbeat_result {
   host* h = nullptr;
   int request_update = 0;
+  protocol::reject refused = protocol::reject::none;
+};
+
+// What a PLG or MSG did: the host it applied to, or null and why it was refused.
+struct apply_result {
+  host* h = nullptr;
+  protocol::reject refused = protocol::reject::none;
 };
 
 // Parts wired by app.hpp. Each is optional and called on the io thread.
 struct registry_hooks {
   // A PLG was stored (the alert engine evaluates msg.leaves here).
-  std::function<void(host&, const protocol::plugin_msg&, double now)> plugin_sample;
+  std::function<void(host&, const protocol::plugin_msg&, clock::instant now)> plugin_sample;
   // An HTB carried rtt (ms) (the alert engine evaluates rtt.<host>).
-  std::function<void(host&, double rtt_ms, double now)> rtt_sample;
+  std::function<void(host&, double rtt_ms, clock::instant now)> rtt_sample;
   // A dyn host's address changed (force false) or a manager asked for a DNS
   // update (force true): keep <name>.<dyndomain> on each connection's address.
   std::function<void(const host&, bool force)> dns_update;
@@ -63,13 +74,17 @@ class host_registry {
   static constexpr std::size_t finished_commands_kept = 20;
   static constexpr double short_down = 4.0;  // a DOWN shorter than this sends no recovery notification
 
-  host_registry(const config& c, stats& st, double now) : stats_(st), started_(now), wheel_(now) {
+  // Time comes in as clock::instant: wall time stamps what is shown and stored, every deadline
+  // (LATE, DOWN, command expiry) runs on the monotonic face, so a step of the system clock moves
+  // no host.
+  host_registry(const config& c, stats& st, clock::instant now)
+      : stats_(st), started_(now.wall), started_mono_(now.mono), wheel_(now.mono) {
     apply_config(c, now);
   }
 
   // Start-up and SIGHUP: hosts listed in the config appear (UNKNOWN), keys,
   // watch, dyn, roles and timing are refreshed; state and data are kept.
-  void apply_config(const config& c, double now) {
+  void apply_config(const config& c, clock::instant now) {
     ++epoch_;  // any host's entry may change
     cfg_interval_ = c.interval;
     grace_ = c.grace;
@@ -77,6 +92,7 @@ class host_registry {
     history_budget_ = c.history_memory;
     command_ttl_ = c.command_ttl;
     default_owner_ = c.effective_default_owner();
+    gate_.configure(c.admission, now.mono);
     any_key_ = false;
     for (auto& [name, h] : hosts_) {
       if (h->configured && !c.host(name)) {
@@ -105,7 +121,7 @@ class host_registry {
     }
     for (auto& [name, h] : hosts_) {
       refresh_roles(*h, c);
-      schedule(*h, now);  // interval and grace may have changed
+      schedule(*h, now.mono);  // interval and grace may have changed
     }
     config_ = &c;
   }
@@ -150,8 +166,12 @@ class host_registry {
 
   // Messages from hosts, accepted by ingest.
   heartbeat_result on_heartbeat(const protocol::heartbeat_msg& m, bool authenticated, const source& src,
-                                double now) {
-    host& h = upsert(m.name, now);
+                                clock::instant t) {
+    const double now = t.wall;
+    heartbeat_result res;
+    host* hp = admit(m.name, t, res.refused);
+    if (!hp) return res;
+    host& h = *hp;
     connection& c = h.conn(src.family);
     bool address_changed = false;
     if (!c.present || !(c.src == src)) {
@@ -177,13 +197,14 @@ class host_registry {
       c.first_seen = now;
     }
     c.last_seen = now;
+    c.heard = t.mono;
     h.last_seen = now;
     if (h.first_seen == 0) h.first_seen = now;
     h.ver = m.ver;
     h.interval = c.interval;
     if (!m.agent.empty() && h.agent != m.agent) h.agent = m.agent;
     if (m.ts) {
-      double skew = *m.ts - now;
+      double skew = *m.ts - now;  // both wall clocks: that is what skew means
       h.clock_skew = h.clock_skew ? *h.clock_skew * 0.8 + skew * 0.2 : skew;
     }
     if (!m.owner.empty() && h.declared_owner != m.owner) {
@@ -221,59 +242,33 @@ class host_registry {
     host_state before = h.state;
     if (before == host_state::stopped) {
       add_message(now, h.name, "back from planned stop", "state");
-      set_host_state(h, host_state::up, now, false, "back from planned stop");
+      set_host_state(h, host_state::up, t, false, "back from planned stop");
     } else {
-      update_host_state(h, now);
+      update_host_state(h, t);
     }
     if (conn_changed && h.state == before) publish_host(h, now, nullptr);  // a connection came up
-    if (address_changed && h.dyn && hooks_.dns_update) hooks_.dns_update(h, false);
+    // DNS follows only authenticated heartbeats: anyone can spoof an unauthenticated one.
+    if (address_changed && h.dyn && authenticated && hooks_.dns_update) hooks_.dns_update(h, false);
     mark_dirty(h);
-    schedule(h, now + c.interval + late_slack(c.interval));
-    if (m.rtt && hooks_.rtt_sample) hooks_.rtt_sample(h, *m.rtt, now);
-    return {&h, h.plg_since_start ? 0 : 1};
+    schedule(h, t.mono + c.interval + late_slack(c.interval));
+    if (m.rtt && hooks_.rtt_sample) hooks_.rtt_sample(h, *m.rtt, t);
+    res.h = &h;
+    res.request_update = h.plg_since_start ? 0 : 1;
+    return res;
   }
 
-  host& on_plugin(const protocol::plugin_msg& m, const source&, double now) {
-    host& h = upsert(m.name, now);
-    h.last_seen = now;
-    if (h.first_seen == 0) h.first_seen = now;
-    h.plg_since_start = true;
-    mark_dirty(h);
-    auto it = h.plugins.find(m.plugin);
-    if (it == h.plugins.end()) it = h.plugins.emplace(m.plugin, plugin_data{}).first;
-    plugin_data& p = it->second;
-    if (!m.kind.empty() && p.kind != m.kind) p.kind = m.kind;
-    if (m.interval) p.interval = *m.interval;
-    double ts = m.ts ? *m.ts : now;
-    push_sample(p, ts, m.data_json);
-    if (hooks_.plugin_sample) hooks_.plugin_sample(h, m, now);
-    if (events_.wants(bus::event_kind::plugin)) {
-      json::value data;
-      if (auto parsed = json::parse(m.data_json)) data = std::move(*parsed);
-      publish(bus::event_kind::plugin, now, h.name,
-              json::value::object(
-                  {{"host", h.name}, {"plugin", m.plugin}, {"data", std::move(data)}, {"timestamp", ts}}));
-    }
-    return h;
-  }
-
-  void on_message(const protocol::message_msg& m, const source&, double now) {
-    host& h = upsert(m.name, now);
-    touch(h);
-    h.last_seen = now;
-    if (h.first_seen == 0) h.first_seen = now;
-    add_message(now, h.name, m.msg, protocol::to_string(m.event));
-    if (m.event == protocol::msg_event::shutdown && h.state != host_state::stopped)
-      set_host_state(h, host_state::stopped, now, h.watch, "planned stop");
-  }
+  // PLG: the sample joins the plugin's history (a new plugin name only within
+  // max_plugins_per_host). MSG: a line in the messages ring; `shutdown` stops the host.
+  apply_result on_plugin(const protocol::plugin_msg& m, const source&, clock::instant t);
+  apply_result on_message(const protocol::message_msg& m, const source&, clock::instant t);
 
   // RES: closes the command (only from the host it was queued for).
-  void on_result(const protocol::result_msg& m, bool, const source&, double now);
+  void on_result(const protocol::result_msg& m, bool, const source&, clock::instant now);
 
   // Pending CMD/UPD for delivery after an ACK; only ever for authenticated peers.
   // `send` returns false when the datagram could not be sent.
   template <class Send>
-  void deliver_commands(host& h, bool authenticated, double now, Send&& send);
+  void deliver_commands(host& h, bool authenticated, clock::instant now, Send&& send);
 
   // The monitor, a few times a second: LATE after one interval missed (plus a
   // little jitter), DOWN after interval + grace; a configured host never heard
@@ -281,13 +276,13 @@ class host_registry {
   // hosts with a deadline now due are looked at (due_wheel.hpp), so a tick
   // costs next to nothing with 100,000 healthy hosts; a slow sweep through
   // every host (each one about once a minute) is the safety net.
-  void tick(double now);
+  void tick(clock::instant now);
 
   // Changes through the API.
   result<std::string> queue_command(std::string_view name, std::string command, std::vector<std::string> args,
-                                    std::string requested_by, double now);
+                                    std::string requested_by, clock::instant now);
   result<std::string> queue_upgrade(std::string_view name, std::string version, std::string requested_by,
-                                    double now);
+                                    clock::instant now);
 
   bool drop_host(std::string_view name, double now) {
     auto it = hosts_.find(name);
@@ -334,14 +329,18 @@ class host_registry {
   // Restore from the store's snapshot at start-up: restore_host returns the
   // host, creating it, for the caller to fill in. Restored hosts keep their
   // state; the monitor judges them from max(last_seen, start).
-  host& restore_host(std::string_view name, double now) { return upsert(name, now); }
+  host& restore_host(std::string_view name, clock::instant now) { return upsert(name, now); }
   void restore_message(message_entry m) { push_message(std::move(m)); }
 
   // Restores a host from its /api/0/hosts entry as the store saved it.
-  host& restore_host_json(const json::value& j, double now) {
+  // The stored wall times are mapped once onto the monotonic clock.
+  host& restore_host_json(const json::value& j, clock::instant now) {
     host& h = upsert(j.string_or("name", ""), now);
     ++epoch_;
-    if (!read_host_entry(j, h, now, cfg_interval_) && config_) refresh_roles(h, *config_);
+    if (!read_host_entry(j, h, now.wall, cfg_interval_) && config_) refresh_roles(h, *config_);
+    for (auto& c : h.conns)
+      if (c.present) c.heard = now.mono_of(c.last_seen);
+    h.down_mono = now.mono_of(h.down_since);
     return h;
   }
 
@@ -357,12 +356,13 @@ class host_registry {
   std::size_t history_bytes() const noexcept { return history_bytes_; }
 
   // Restores a command record as command_json() wrote it (its host must exist).
-  void restore_command_json(const json::value& j) {
+  void restore_command_json(const json::value& j, clock::instant now = clock::now()) {
     ++epoch_;
     host* h = find(j.string_or("host", ""));
     if (!h) return;
     command_record c = command_from_json(j);
     if (c.id.empty()) return;
+    c.expires_mono = now.mono_of(c.expires_at);
     note_command_id(c.id);
     for (auto& old : h->commands)
       if (old.id == c.id) return;
@@ -438,7 +438,8 @@ class host_registry {
 
  private:
   stats& stats_;
-  double started_;
+  double started_;       // wall time
+  double started_mono_;  // the same moment on the monotonic clock
   const config* config_ = nullptr;
   double cfg_interval_ = 30;
   double grace_ = 15;
@@ -459,26 +460,44 @@ class host_registry {
   std::vector<host*> dirty_;  // hosts changed by messages since the last drain_dirty()
   bus::event_bus events_;
   registry_hooks hooks_;
+  admission_gate gate_;
 
   static double late_slack(double interval) { return std::max(0.5, interval * 0.1); }
 
+  // `when` is monotonic time (the wheel runs on the monotonic clock).
   void schedule(host& h, double when) { wheel_.schedule(h, when); }
 
   // Lets time act on one host, then schedules its next deadline.
-  void check_host(host& h, double now);
+  void check_host(host& h, clock::instant now);
 
-  host& upsert(std::string_view name, double now) {
+  // The host a datagram names, or null when admission refuses it (`why`; logged at most once a
+  // minute). A known host costs one branch; only a new name asks the gate.
+  host* admit(std::string_view name, clock::instant now, protocol::reject& why) {
+    auto it = hosts_.find(name);
+    if (it != hosts_.end()) {
+      host& h = *it->second;
+      if (h.configured || gate_.config().accept_hosts == accept_mode::any) return &h;
+      why = protocol::reject::not_configured;  // learned earlier, no longer accepted
+    } else {
+      why = gate_.admit_new_host(hosts_.size(), now.mono);
+      if (why == protocol::reject::none) return &upsert(name, now);
+    }
+    gate_.note(why, name, {}, now.mono);
+    return nullptr;
+  }
+
+  host& upsert(std::string_view name, clock::instant now) {
     auto it = hosts_.find(name);
     if (it != hosts_.end()) return *it->second;
     auto h = std::make_unique<host>();
     h->name = std::string(name);
-    h->state_since = now;
+    h->state_since = now.wall;
     h->interval = cfg_interval_;
     host& ref = *h;
     hosts_.emplace(ref.name, std::move(h));
     order_dirty_ = true;
     if (config_) refresh_roles(ref, *config_);
-    schedule(ref, now);
+    schedule(ref, now.mono);
     return ref;
   }
 
@@ -533,8 +552,8 @@ class host_registry {
   }
 
   // The host's state from its connections (unless STOPPED).
-  void update_host_state(host& h, double now);
-  void set_host_state(host& h, host_state to, double now, bool notify, std::string text);
+  void update_host_state(host& h, clock::instant now);
+  void set_host_state(host& h, host_state to, clock::instant now, bool notify, std::string text);
 
   // bus::event_kind::host: the /api/0/hosts entry, plus "transition" when the host's state moved.
   void publish_host(host& h, double now, json::value* transition) {
@@ -546,7 +565,7 @@ class host_registry {
   }
 
   // Queues `c` (kind and payload set) on `h` under a new id with its expiry; returns the id.
-  std::string enqueue_command(host& h, command_record c, double now);
+  std::string enqueue_command(host& h, command_record c, clock::instant now);
   void publish_command(host& h, const command_record& c, double now) {
     touch(h);
     if (events_.empty()) return;
@@ -563,4 +582,5 @@ class host_registry {
 }  // namespace heartbeat::server
 
 #include "heartbeat/server/detail/registry_commands.hpp"
+#include "heartbeat/server/detail/registry_samples.hpp"
 #include "heartbeat/server/detail/registry_states.hpp"

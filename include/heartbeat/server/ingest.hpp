@@ -2,8 +2,10 @@
 // socket that drains the socket with recvmmsg in batches, decodes each datagram
 // (envelope, inflate, JSON, validation), applies it to the registry and
 // answers HTBs with an ACK (+ pending CMD/UPD) to the source endpoint, batched
-// with sendmmsg. Runs on the io thread; the hot path allocates nothing in the
-// steady state (reused buffers, decode target and reply strings) and never locks.
+// with sendmmsg. A datagram the registry's admission refuses (admission.hpp) is
+// counted and dropped unanswered. Runs on the io thread; the hot path allocates
+// nothing in the steady state (reused buffers, decode target and reply strings)
+// and never locks.
 #pragma once
 
 #include <netinet/in.h>
@@ -43,7 +45,8 @@ class ingest {
     protocol::decode_options o;
     o.max_message_bytes = c.max_message_bytes;
     o.auth_window = c.auth_window;
-    o.require_auth = c.require_auth;
+    // accept_hosts: authenticated admits only datagrams with a valid envelope.
+    o.require_auth = c.require_auth || c.admission.accept_hosts == accept_mode::authenticated;
     decoder_.set_options(o);
   }
 
@@ -181,7 +184,7 @@ class ingest {
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && ++errors < 16) continue;
         if (n <= 0) break;  // EAGAIN: drained
         ++stats_.receive_batches;
-        double now = clock::wall_now();
+        const clock::instant now = clock::now();
         for (int i = 0; i < n; ++i) {
           const mmsghdr& h = rx_hdr_[i];
           handle(std::span<const std::uint8_t>(rx_buf_.get() + i * max_datagram, h.msg_len),
@@ -217,7 +220,7 @@ class ingest {
   }
 
   void handle(std::span<const std::uint8_t> data, int flags, const sockaddr_storage& from, address_family fam,
-              double now) {
+              clock::instant now) {
     ++stats_.datagrams_received;
     stats_.bytes_received += data.size();
     if (flags & MSG_TRUNC) {
@@ -225,7 +228,7 @@ class ingest {
       return;
     }
     auto keys = [this](std::string_view name) -> const std::string* { return reg_.key_for(name); };
-    protocol::reject r = decoder_.decode(data, now, keys, msg_);
+    protocol::reject r = decoder_.decode(data, now.wall, keys, msg_);
     if (r != protocol::reject::none) {
       stats_.count_reject(r);
       if (log::enabled(log::level::debug))
@@ -237,9 +240,10 @@ class ingest {
     switch (msg_.type) {
       case protocol::msg_type::htb: {
         heartbeat_result hr = reg_.on_heartbeat(msg_.htb, msg_.authenticated, src, now);
+        if (!hr.h) return refuse(hr.refused);
         const std::string* key = msg_.authenticated ? reg_.key_for(msg_.htb.name) : nullptr;
         protocol::encode_options eo;
-        eo.now = now;
+        eo.now = now.wall;
         if (key) {
           eo.key_id = msg_.htb.name;
           eo.key = *key;
@@ -247,7 +251,7 @@ class ingest {
         protocol::ack_msg ack;
         ack.seq = msg_.htb.seq;
         ack.ts = msg_.htb.ts;
-        ack.server_ts = now;
+        ack.server_ts = now.wall;
         ack.request_update = hr.request_update;
         if (std::string* out = reply_slot(from)) {
           protocol::encode<Policy>(ack, *out, eo);
@@ -273,22 +277,27 @@ class ingest {
             return true;
           });
         }
-        journal(data, src, hr.h->conn(fam).address, now);
+        journal(data, src, hr.h->conn(fam).address, now.wall);
         break;
       }
       case protocol::msg_type::plg: {
+        apply_result ar = reg_.on_plugin(msg_.plg, src, now);
+        if (!ar.h) return refuse(ar.refused);
         // The source's text form is usually the one its heartbeats already made.
-        const connection& c = reg_.on_plugin(msg_.plg, src, now).conn(fam);
-        journal(data, src, c.present && c.src == src ? std::string_view(c.address) : std::string_view(), now);
+        const connection& c = ar.h->conn(fam);
+        journal(data, src, c.present && c.src == src ? std::string_view(c.address) : std::string_view(),
+                now.wall);
         break;
       }
-      case protocol::msg_type::msg:
-        reg_.on_message(msg_.msg, src, now);
-        journal(data, src, {}, now);
+      case protocol::msg_type::msg: {
+        apply_result ar = reg_.on_message(msg_.msg, src, now);
+        if (!ar.h) return refuse(ar.refused);
+        journal(data, src, {}, now.wall);
         break;
+      }
       case protocol::msg_type::res:
         reg_.on_result(msg_.res, msg_.authenticated, src, now);
-        journal(data, src, {}, now);
+        journal(data, src, {}, now.wall);
         break;
       default:  // a server-to-client message sent to the server: ignored, never answered
         ++stats_.unexpected_type;
@@ -297,6 +306,9 @@ class ingest {
     ++stats_.datagrams_accepted;
     ++stats_.accepted_by_type[static_cast<std::size_t>(msg_.type)];
   }
+
+  // Admission refused the datagram: counted by reason, nothing changed, no answer.
+  void refuse(protocol::reject why) { stats_.count_reject(why); }
 
   void journal(std::span<const std::uint8_t>, const source& src, std::string_view address, double now) {
     auto& hook = reg_.hooks().journal_message;

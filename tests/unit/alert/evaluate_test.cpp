@@ -442,3 +442,46 @@ TEST(AlertTable, NoReminders) {
   engine e(compile("threshold_renotify_interval: 0\nthresholds: {p: {x: {warning: 1}}}"));
   run_table(e, "h", "p.x", {{0, 5, {"notify: WARNING: h - p.x = 5.0"}}, {1e6, std::nullopt, {}}});
 }
+
+// The wall clock steps 2 h forward, then back: no reminder, no missing data, no early `for`;
+// those run on the monotonic face of the time, and a restored state maps its wall times once.
+TEST(AlertClock, WallClockStepsTriggerNothing) {
+  using heartbeat::clock::instant;
+  engine e(compile(R"(
+threshold_renotify_interval: 600
+threshold_missing_after: 60
+thresholds:
+  p:
+    x: {critical: 90}
+    slow: {warning: 50, for: 300}
+)"));
+  std::vector<heartbeat::alert::transition> out;
+  auto sample = [&](const char* leaf, double v, instant t) {
+    heartbeat::protocol::leaf l;
+    l.path = leaf;
+    l.type = heartbeat::protocol::leaf::kind::number;
+    l.number = v;
+    e.evaluate_plugin("h", "p", {&l, 1}, t, out);
+  };
+  sample("x", 95, instant(1000, 10));
+  ASSERT_EQ(out.size(), 1u);
+  out.clear();
+  double mono = 10;
+  for (double wall_offset : {990.0 + 7200, 990.0 - 7200, 990.0}) {
+    for (int i = 0; i < 20; ++i) {
+      mono += 1;
+      sample("x", 95, instant(mono + wall_offset, mono));
+      sample("slow", 60, instant(mono + wall_offset, mono));
+      e.tick(instant(mono + wall_offset, mono), out);
+    }
+  }
+  EXPECT_TRUE(out.empty()) << out.front().text;
+  // Real time does pass: 300 s after `slow` went over 50 it is WARNING, 600 s after the CRITICAL
+  // notification of x comes its reminder.
+  sample("x", 95, instant(990 + 611, 611));
+  sample("slow", 60, instant(990 + 611, 611));
+  e.tick(instant(990 + 611, 611), out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].text, "WARNING: h - p.slow = 60.0");
+  EXPECT_EQ(out[1].kind, heartbeat::alert::transition_kind::reminder);
+}

@@ -17,6 +17,7 @@ api::settings loopback() {
   s.http_port = 0;
   s.ws_port = 0;
   s.web_dir = HB_SOURCE_DIR "/web";
+  s.guard.http_hosts = {"x"};  // the name the requests below send as Host
   return s;
 }
 

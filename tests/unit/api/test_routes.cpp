@@ -304,6 +304,7 @@ TEST(HttpServerReload, ReadsTheWebUiAgain) {
   s.http_port = 0;
   s.ws_enabled = false;
   s.web_dir = d.path.string();
+  s.guard.http_hosts = {"x"};  // the name the requests below send as Host
   api::http_server srv(io, s, b);
   ASSERT_TRUE(srv.start().ok());
   auto get = [&] {

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "heartbeat/config/yaml.hpp"
 
 namespace hs = heartbeat::hbd;
@@ -111,4 +114,45 @@ frobnicate: 1
   bool warned = false;
   for (const auto& i : d.items) warned = warned || (!i.is_error && i.path == "frobnicate");
   EXPECT_TRUE(warned);
+}
+
+// Relative paths name places beside the config file, whatever the working directory.
+TEST(server_config, relative_paths_resolve_against_the_files_folder) {
+  std::string dir = ::testing::TempDir() + "hb_paths_test";
+  std::filesystem::create_directories(dir);
+  std::string file = dir + "/hb.yaml";
+  std::ofstream(file) << "state_db: data/hbd.sqlite\njournal_dir: ./journal\ncert_path: ssl/\n"
+                         "templates_dir: ../web\nlogfile: hbd.log\nnsupdate_key: /etc/bind/k.key\n";
+  hc::diagnostics d;
+  auto c = hs::load_config_file(file, d);
+  EXPECT_FALSE(d.has_errors());
+  EXPECT_EQ(c.state_db, dir + "/data/hbd.sqlite");
+  EXPECT_EQ(c.journal_dir, dir + "/journal");
+  EXPECT_EQ(c.cert_path, dir + "/ssl/");
+  EXPECT_EQ(c.templates_dir, std::filesystem::path(dir).parent_path().string() + "/web");
+  EXPECT_EQ(c.logfile, dir + "/hbd.log");
+  EXPECT_EQ(c.nsupdate_key, "/etc/bind/k.key");
+}
+
+// Admission keys, `dyn` without a key.
+TEST(server_config, admission_keys_and_dyn_needs_a_key) {
+  hc::diagnostics d;
+  auto c = load(
+      "accept_hosts: configured\nmax_hosts: 10\nmax_new_hosts_per_minute: 5\n"
+      "max_plugins_per_host: 3\nhosts:\n  web01: {dyn: true}\n",
+      d);
+  EXPECT_EQ(c.admission.accept_hosts, heartbeat::server::accept_mode::configured);
+  EXPECT_EQ(c.admission.max_hosts, 10u);
+  EXPECT_EQ(c.admission.max_new_hosts_per_minute, 5);
+  EXPECT_EQ(c.admission.max_plugins_per_host, 3u);
+  EXPECT_TRUE(has(d, "hosts.web01.dyn: needs hosts.web01.key"));
+}
+
+// YAML nested too deep, or an alias inside its own anchor, is an error, not a crash.
+TEST(server_config, yaml_nesting_is_bounded) {
+  EXPECT_FALSE(hc::parse_yaml(std::string(100, '[') + std::string(100, ']')));
+  auto self = hc::parse_yaml("a: &x [1, *x]\n");  // yaml-cpp builds a cycle: refused, not recursed into
+  ASSERT_FALSE(self);
+  EXPECT_NE(self.err().message.find("alias inside its own anchor"), std::string::npos) << self.err().message;
+  EXPECT_TRUE(hc::parse_yaml(std::string(30, '[') + std::string(30, ']')));
 }

@@ -128,4 +128,84 @@ TEST(MiniResolve, ResolveUsesHostsFileBeforeDns) {
   EXPECT_EQ(resolve("::1", 5, f).at(0).text(), "::1");
 }
 
+// An answer counts only with our id and our question; truncated answers are asked again over TCP.
+std::string answer_to(const std::string& q, bool truncated, bool spoof_question = false) {
+  std::string r = q;
+  r[2] = static_cast<char>(truncated ? 0x83 : 0x81);
+  r[3] = static_cast<char>(0x80);
+  if (spoof_question) r[13] = 'x';  // another name
+  if (!truncated) {
+    r[7] = 1;
+    r.append("\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x0a\x01\x02\x03", 16);
+  }
+  return r;
+}
+
+TEST(MiniResolve, AnswersMustCarryOurIdAndQuestion) {
+  std::string q = detail::dns_query_packet(0x4242, "hb.example.com", 1);
+  auto parse = [&](const std::string& a, std::uint16_t id, bool& ok, bool& tc) {
+    return detail::parse_dns_response(reinterpret_cast<const unsigned char*>(a.data()), a.size(), id, 1, 53,
+                                      ok, q, &tc);
+  };
+  bool ok = false, tc = false;
+  EXPECT_EQ(parse(answer_to(q, false), 0x4242, ok, tc).size(), 1u);
+  EXPECT_TRUE(ok);
+  EXPECT_TRUE(parse(answer_to(q, false, true), 0x4242, ok, tc).empty());
+  EXPECT_FALSE(ok) << "an answer to another question is not ours";
+  EXPECT_TRUE(parse(answer_to(q, false), 0x4243, ok, tc).empty());
+  EXPECT_FALSE(ok);
+  EXPECT_TRUE(parse(answer_to(q, true), 0x4242, ok, tc).empty());
+  EXPECT_TRUE(ok && tc);
+  std::uint16_t first = detail::random_query_id();
+  bool differs = false;
+  for (int i = 0; i < 8; ++i) differs = differs || detail::random_query_id() != first;
+  EXPECT_TRUE(differs);
+}
+
+// A responder whose UDP answer is truncated and whose TCP answer (same port) is whole.
+TEST(MiniResolve, TruncatedAnswerIsAskedAgainOverTcp) {
+  int u = ::socket(AF_INET, SOCK_DGRAM, 0), t = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(t, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  socklen_t len = sizeof sa;
+  ::getsockname(t, reinterpret_cast<sockaddr*>(&sa), &len);
+  ASSERT_EQ(::bind(u, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ::listen(t, 1);
+  std::atomic<int> tcp_queries{0};
+  std::thread server([&] {
+    unsigned char q[512];
+    sockaddr_storage from{};
+    socklen_t fl = sizeof from;
+    ssize_t got = ::recvfrom(u, q, sizeof q, 0, reinterpret_cast<sockaddr*>(&from), &fl);
+    if (got < 12) return;
+    std::string a = answer_to(std::string(reinterpret_cast<char*>(q), static_cast<std::size_t>(got)), true);
+    ::sendto(u, a.data(), a.size(), 0, reinterpret_cast<sockaddr*>(&from), fl);
+    int c = ::accept(t, nullptr, nullptr);
+    if (c < 0) return;
+    unsigned char buf[514];
+    std::size_t have = 0;
+    while (have < 2 || have < 2u + ((buf[0] << 8) | buf[1])) {
+      ssize_t n = ::recv(c, buf + have, sizeof buf - have, 0);
+      if (n <= 0) break;
+      have += static_cast<std::size_t>(n);
+    }
+    ++tcp_queries;
+    std::string whole = answer_to(std::string(reinterpret_cast<char*>(buf + 2), have - 2), false);
+    std::string framed{static_cast<char>(whole.size() >> 8), static_cast<char>(whole.size() & 0xFF)};
+    framed += whole;
+    ::send(c, framed.data(), framed.size(), 0);
+    ::close(c);
+  });
+  std::vector<address> servers{address::v4(&sa.sin_addr, ntohs(sa.sin_port))};
+  auto v = dns_lookup("hb.example.com", 1, servers, 50003, 2.0);
+  server.join();
+  ::close(u);
+  ::close(t);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].text(), "10.1.2.3");
+  EXPECT_EQ(tcp_queries.load(), 1);
+}
+
 }  // namespace

@@ -137,9 +137,9 @@ inline engine::binding& engine::resolve(host_entry& h, plugin_entry& p, std::str
 }
 
 inline void engine::evaluate_plugin(host_ref& ref, std::string_view host, std::string_view plugin,
-                                    std::span<const protocol::leaf> leaves, double now,
+                                    std::span<const protocol::leaf> leaves, clock::instant now,
                                     std::vector<transition>& out) {
-  if (now >= maint_next_) refresh_maintenance(now, out);
+  if (maintenance_due(now)) refresh_maintenance(now, out);
   host_entry& h = host_of(ref, host);
   if (h.table->plugins.empty()) return;  // no thresholds for this host at all
   plugin_entry& p = plugin_of(h, plugin);
@@ -164,11 +164,11 @@ inline void engine::evaluate_plugin(host_ref& ref, std::string_view host, std::s
   }
 }
 
-inline void engine::evaluate_rtt(host_ref& ref, std::string_view host, double rtt_ms, double now,
+inline void engine::evaluate_rtt(host_ref& ref, std::string_view host, double rtt_ms, clock::instant now,
                                  std::vector<transition>& out) {
   // Most setups have no RTT thresholds: then an HTB costs the engine nothing.
   if (rules_->rtt_exact.empty() && rules_->rtt_profile.empty()) return;
-  if (now >= maint_next_) refresh_maintenance(now, out);
+  if (maintenance_due(now)) refresh_maintenance(now, out);
   host_entry& h = host_of(ref, host);
   if (!h.rtt_resolved) {
     h.rtt_resolved = true;

@@ -126,11 +126,15 @@ inline std::string engine::render_display(const rule& r, alert_state& st,
 }
 
 inline void engine::on_change(host_entry& h, alert_state& st, const rule& r, const step_result& step,
-                              double now, std::span<const protocol::leaf> leaves, std::string_view leaf_path,
-                              std::vector<transition>& out, std::string_view why) {
+                              clock::instant now, std::span<const protocol::leaf> leaves,
+                              std::string_view leaf_path, std::vector<transition>& out,
+                              std::string_view why) {
   const level from = step.from, to = step.to;
   const double v = st.m.last_value;
-  if (severity(from) <= 0 && to != level::ok) st.alert_since = now;
+  if (severity(from) <= 0 && to != level::ok) {
+    st.alert_since = now.wall;
+    st.alert_since_mono = now.mono;
+  }
   if (to != level::ok) attend(static_cast<std::uint32_t>(&st - states_.data()));
   st.acknowledged = false;
   st.ack_by.clear();
@@ -175,14 +179,15 @@ inline void engine::on_change(host_entry& h, alert_state& st, const rule& r, con
     reason += "; suppressed: " + suppress;
 
   transition t =
-      detail::make_transition(transition_kind::change, h.name, st, from, to, v, step.threshold, now);
+      detail::make_transition(transition_kind::change, h.name, st, from, to, v, step.threshold, now.wall);
   t.text = detail::change_text(h.name, st.metric_path, from, to, v);
   if (!why.empty() && to == level::unknown && std::isnan(v))
     t.text = std::string("UNKNOWN: ") + detail::body_text(h.name, st.metric_path, "no data");
   t.display = render_display(r, st, leaves, leaf_path, !leaves.empty() || (leaf_path.empty() && why.empty()));
   if (notify) {
     st.last_sent = to;
-    st.last_sent_ts = now;
+    st.last_sent_ts = now.wall;
+    st.last_sent_mono = now.mono;
     if (to != level::ok) ++st.notification_count;
   }
   if (to == level::ok && (notify || st.last_sent == level::ok)) st.notification_count = 0;
@@ -202,15 +207,16 @@ inline const maintenance_window* engine::window_for(std::string_view host) const
 
 // Runs only when a window starts or ends (maint_next_): recomputes the active set and, for
 // every host leaving a window, sends the current level where it differs from the last one sent.
-inline void engine::refresh_maintenance(double now, std::vector<transition>& out) {
+inline void engine::refresh_maintenance(clock::instant now, std::vector<transition>& out) {
   maint_active_.clear();
   double next = std::numeric_limits<double>::infinity();
   for (const auto& w : rules_->maintenance) {
     double change;
-    if (w.active_at(now, change)) maint_active_.push_back(&w);
+    if (w.active_at(now.wall, change)) maint_active_.push_back(&w);
     next = std::min(next, change);
   }
   maint_next_ = next;
+  maint_offset_ = now.wall - now.mono;
   for (auto& [name, hp] : hosts_) {
     host_entry& h = *hp;
     const maintenance_window* was = h.maint;
@@ -220,14 +226,15 @@ inline void engine::refresh_maintenance(double now, std::vector<transition>& out
       alert_state& st = states_[slot];
       if (st.m.lvl == st.last_sent) continue;
       transition t = detail::make_transition(transition_kind::resend, h.name, st, st.last_sent, st.m.lvl,
-                                             st.m.last_value, st.threshold, now);
+                                             st.m.last_value, st.threshold, now.wall);
       t.text = detail::change_text(h.name, st.metric_path, st.last_sent, st.m.lvl, st.m.last_value);
       if (st.rule_) t.display = render_display(*st.rule_, st, {}, {}, false);
       t.reason = "maintenance " + was->name + " ended: " + to_string(st.last_sent) + " was last sent, now " +
                  to_string(st.m.lvl);
       t.notify = true;
       st.last_sent = st.m.lvl;
-      st.last_sent_ts = now;
+      st.last_sent_ts = now.wall;
+      st.last_sent_mono = now.mono;
       if (st.m.lvl == level::ok)
         st.notification_count = 0;
       else
@@ -239,8 +246,8 @@ inline void engine::refresh_maintenance(double now, std::vector<transition>& out
   }
 }
 
-inline void engine::tick(double now, std::vector<transition>& out) {
-  if (now >= maint_next_) refresh_maintenance(now, out);
+inline void engine::tick(clock::instant now, std::vector<transition>& out) {
+  if (maintenance_due(now)) refresh_maintenance(now, out);
   const double renotify = rules_->renotify_interval;
   // Compact the attention list first: drop states that recovered (and watch no missing data).
   std::size_t keep = 0;
@@ -259,9 +266,10 @@ inline void engine::tick(double now, std::vector<transition>& out) {
     if (st.host.empty()) continue;
     const double missing = st.rule_ ? st.rule_->missing_after : rules_->missing_after;
     const bool is_missing = missing > 0 && st.m.lvl != level::unknown && !std::isnan(st.m.last_value) &&
-                            now - st.m.last_check >= missing;
+                            now.mono - mono_twin(st.m.last_check_mono, st.m.last_check, now) >= missing;
     const bool remind = renotify > 0 && st.m.lvl != level::ok && st.last_sent != level::ok &&
-                        !st.acknowledged && now - st.last_sent_ts >= renotify;
+                        !st.acknowledged &&
+                        now.mono - mono_twin(st.last_sent_mono, st.last_sent_ts, now) >= renotify;
     if (!is_missing && !remind) continue;
     host_entry* h = find_host(st.host);
     if (!h) continue;
@@ -269,23 +277,25 @@ inline void engine::tick(double now, std::vector<transition>& out) {
       step_result step;
       step.from = st.m.lvl;
       step.to = level::unknown;
+      const double silent = now.mono - st.m.last_check_mono;
       st.m.lvl = level::unknown;
-      st.m.since = now;
+      st.m.since = now.wall;
       st.m.has_pending = false;
       st.m.last_value = NAN;
       on_change(*h, st, *st.rule_, step, now, {}, {}, out,
-                "missing: no sample for " + detail::seconds_text(now - st.m.last_check));
+                "missing: no sample for " + detail::seconds_text(silent));
       continue;
     }
     if (!remind || !h->watch || h->maint) continue;
     ++st.notification_count;
-    st.last_sent_ts = now;
+    st.last_sent_ts = now.wall;
+    st.last_sent_mono = now.mono;
     transition t = detail::make_transition(transition_kind::reminder, st.host, st, st.m.lvl, st.m.lvl,
-                                           st.m.last_value, st.threshold, now);
+                                           st.m.last_value, st.threshold, now.wall);
     std::string value = std::isnan(st.m.last_value) ? std::string("no data") : format_value(st.m.last_value);
     t.text = std::string("REMINDER (") + to_string(st.m.lvl) +
              "): " + detail::body_text(st.host, st.metric_path, value) + " (ongoing for " +
-             detail::seconds_text(now - st.alert_since) + ")";
+             detail::seconds_text(now.mono - mono_twin(st.alert_since_mono, st.alert_since, now)) + ")";
     if (st.rule_) t.display = render_display(*st.rule_, st, {}, {}, false);
     t.reason = std::string("reminder: ") + to_string(st.m.lvl) + " ongoing, renotify every " +
                detail::seconds_text(renotify);

@@ -193,10 +193,13 @@ inline result<std::size_t> engine::restore_state(const json::value& v) {
     const json::value* lv = e.find("last_value");
     st.m.last_value = lv && lv->is_number() ? lv->as_number() : NAN;
     st.m.last_check = e.number_or("last_check", 0);
+    st.m.last_check_mono = NAN;  // the monotonic twins are mapped from the wall times at first use
     st.alert_since = e.number_or("alert_since", st.m.since);
+    st.alert_since_mono = NAN;
     st.notification_count = static_cast<std::uint32_t>(e.number_or("notification_count", 0));
     st.last_sent = parse_level(e.string_or("last_sent", "OK")).value_or(level::ok);
     st.last_sent_ts = e.number_or("last_sent_ts", 0);
+    st.last_sent_mono = NAN;
     st.acknowledged = e.bool_or("acknowledged", false);
     st.ack_by = e.string_or("ack_by", "");
     st.ack_ts = e.number_or("ack_ts", 0);

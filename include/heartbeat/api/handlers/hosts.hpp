@@ -37,7 +37,7 @@ inline handled list(call& c) {
     return c.ctx.reply_shared(c.req, std::move(page), false, {{"X-Total-Count", std::to_string(total)}});
   }
   std::string ae = c.req->header().get_field_or(restinio::http_field::accept_encoding, "");
-  auto a = c.ctx.hosts.get(c.ctx.backend, audience, ae.find("gzip") != std::string::npos, clock::wall_now());
+  auto a = c.ctx.hosts.get(c.ctx.backend, audience, ae.find("gzip") != std::string::npos, clock::mono_now());
   return c.ctx.reply_shared(c.req, std::move(a.body), a.gzipped);
 }
 

@@ -29,6 +29,12 @@ inline void collect_own(const context& ctx, metrics_writer& w) {
   w.sample("heartbeat_api_logins_total", {{"result", "failure"}}, static_cast<double>(ctx.logins_failed));
   w.sample("heartbeat_api_logins_total", {{"result", "rate_limited"}},
            static_cast<double>(ctx.logins_limited));
+  w.family("heartbeat_http_connections", "gauge",
+           "Open HTTP connections (all listeners, WebSockets excepted).");
+  w.sample("heartbeat_http_connections", {}, static_cast<double>(ctx.connections->open()));
+  w.family("heartbeat_http_connections_refused_total", "counter",
+           "HTTP connections closed at once: http_max_connections or http_max_connections_per_ip reached.");
+  w.sample("heartbeat_http_connections_refused_total", {}, static_cast<double>(ctx.connections->refused()));
   w.family("heartbeat_api_requests_total", "counter", "HTTP requests answered, by status class.");
   for (int i = 0; i < 5; ++i)
     w.sample("heartbeat_api_requests_total", {{"code", std::to_string(i + 1) + "xx"}},

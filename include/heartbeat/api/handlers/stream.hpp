@@ -14,7 +14,7 @@ handled accept(call& c) {
   if (c.p.who) {
     id.who = *c.p.who;
     id.token = c.p.token;
-    id.expires = c.p.sess->expires;
+    id.expires = c.p.sess->deadline;  // monotonic, like the hub's clock
   }
   c.ctx.hub.accept<Traits>(*c.req, std::move(id));
   return restinio::request_accepted();

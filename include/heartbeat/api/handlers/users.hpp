@@ -20,19 +20,19 @@ inline std::string cookie_attrs(bool http_only, double max_age) {
   return a;
 }
 
+// The password check's verdict, back on the io thread. The attempt was counted as a failure when
+// it arrived (log_in); a success takes that back.
 inline void finish_login(context& ctx, const request_handle& req, const std::string& name,
                          const std::string& address, bool ok, bool secure) {
-  double now = clock::wall_now();
   const user* u = ok ? ctx.users.find(name) : nullptr;  // the account may have gone meanwhile
   if (!u) {
     ++ctx.logins_failed;
-    ctx.limits.failed(address, name, now);
     log::warn("api: failed login for '", name, "' from ", address);
     ctx.reply_error(req, 401, "invalid username or password");
     return;
   }
-  ctx.limits.succeeded(name);
-  auto issued = ctx.sessions.create(name, now);
+  ctx.limits.succeeded(address, name);
+  auto issued = ctx.sessions.create(name, clock::now());
   if (!issued) {
     ctx.reply_error(req, 500, issued.err().message);
     return;
@@ -66,8 +66,9 @@ inline handled log_in(call& c, bool tls) {
   std::string name = un->as_string();
   if (name.size() > 256 || pw->as_string().size() > 4096)
     return c.error(400, "username or password too long");
-  std::string address = c.req->remote_endpoint().address().to_string();
-  double wait = ctx.limits.retry_after(address, name, clock::wall_now());
+  std::string address = ctx.client_address(c.req);
+  // Counted now, before the slow check: a burst of guesses cannot outrun the limit.
+  double wait = ctx.limits.begin(address, name, clock::mono_now());
   if (wait > 0) {
     ++ctx.logins_limited;
     long secs = static_cast<long>(std::ceil(wait));
@@ -78,13 +79,16 @@ inline handled log_in(call& c, bool tls) {
   std::string stored = u ? u->password : ctx.dummy_hash;
   bool exists = u != nullptr;
   std::string password = pw->as_string();
-  bool secure = tls || c.req->header().get_field_or("X-Forwarded-Proto", "") == "https";
+  bool secure = tls || ctx.forwarded_https(c.req);
   bool queued = ctx.worker.submit(
       ctx.alive, [password = std::move(password), stored]() { return verify_password(password, stored); },
       [&ctx, req = c.req, name, address, exists, secure](bool ok) {
         finish_login(ctx, req, name, address, ok && exists, secure);
       });
-  if (!queued) return c.error(503, "login service busy; retry shortly", {{"Retry-After", "1"}});
+  if (!queued) {
+    ctx.limits.cancel(address, name);  // not checked: not counted
+    return c.error(503, "login service busy; retry shortly", {{"Retry-After", "1"}});
+  }
   return restinio::request_accepted();
 }
 

@@ -38,7 +38,9 @@ class email {
     return detail::smtp_send(r);
   }
 
-  // The RFC 5322 message: headers, blank line, body; CRLF line ends.
+  // The RFC 5322 message: headers, blank line, body; CRLF line ends. Lines starting with '.' are
+  // left as they are: libcurl dot-stuffs the upload itself (RFC 5321 4.5.2), so doing it here too
+  // would deliver them with two dots.
   static std::string render(const message& m, const std::string& from, const std::vector<std::string>& to) {
     static std::atomic<unsigned> counter{0};
     std::string to_line;
@@ -62,14 +64,11 @@ class email {
     out += "X-Heartbeat-Host: " + m.source.host + "\r\n\r\n";
     std::string body = m.body;
     for (std::size_t i = 0; i < body.size(); ++i) {
-      if (body[i] == '\n') {
+      if (body[i] == '\n')
         out += "\r\n";
-        // Dot-stuffing: a line that starts with '.' gets one more (RFC 5321 4.5.2).
-        if (i + 1 < body.size() && body[i + 1] == '.') out += '.';
-      } else if (body[i] != '\r')
+      else if (body[i] != '\r')
         out += body[i];
     }
-    if (!body.empty() && body.front() == '.') out.insert(out.find("\r\n\r\n") + 4, ".");
     if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
     return out;
   }

@@ -14,7 +14,7 @@ namespace heartbeat::server {
 
 inline result<std::string> host_registry::queue_command(std::string_view name, std::string command,
                                                         std::vector<std::string> args,
-                                                        std::string requested_by, double now) {
+                                                        std::string requested_by, clock::instant now) {
   host* h = find(name);
   if (!h) return make_error("not_found", "no host named " + std::string(name));
   if (!h->has_key())
@@ -29,7 +29,7 @@ inline result<std::string> host_registry::queue_command(std::string_view name, s
 }
 
 inline result<std::string> host_registry::queue_upgrade(std::string_view name, std::string version,
-                                                        std::string requested_by, double now) {
+                                                        std::string requested_by, clock::instant now) {
   host* h = find(name);
   if (!h) return make_error("not_found", "no host named " + std::string(name));
   if (!h->has_key())
@@ -41,32 +41,34 @@ inline result<std::string> host_registry::queue_upgrade(std::string_view name, s
   return enqueue_command(*h, std::move(c), now);
 }
 
-inline std::string host_registry::enqueue_command(host& h, command_record c, double now) {
+inline std::string host_registry::enqueue_command(host& h, command_record c, clock::instant now) {
   c.id = command_ids_.next();
-  c.queued_at = now;
-  c.expires_at = now + command_ttl_;
+  c.queued_at = now.wall;
+  c.expires_at = now.wall + command_ttl_;
+  c.expires_mono = now.mono + command_ttl_;
   h.commands.push_back(std::move(c));
-  schedule(h, h.commands.back().expires_at);
-  publish_command(h, h.commands.back(), now);
+  schedule(h, h.commands.back().expires_mono);
+  publish_command(h, h.commands.back(), now.wall);
   return h.commands.back().id;
 }
 
 template <class Send>
-inline void host_registry::deliver_commands(host& h, bool authenticated, double now, Send&& send) {
+inline void host_registry::deliver_commands(host& h, bool authenticated, clock::instant now, Send&& send) {
   if (!authenticated || h.commands.empty()) return;
   touch(h);
   for (auto& c : h.commands) {
-    if (!c.pending() || c.expires_at <= now) continue;
+    if (!c.pending() || c.expires_mono <= now.mono) continue;
     if (!send(static_cast<const command_record&>(c))) continue;
     bool first = c.state == command_state::queued;
     c.state = command_state::sent;
-    c.sent_at = now;
+    c.sent_at = now.wall;
     ++c.sent_count;
-    if (first) publish_command(h, c, now);
+    if (first) publish_command(h, c, now.wall);
   }
 }
 
-inline void host_registry::on_result(const protocol::result_msg& m, bool, const source&, double now) {
+inline void host_registry::on_result(const protocol::result_msg& m, bool, const source&, clock::instant t) {
+  const double now = t.wall;
   host* h = find(m.name);
   if (!h) return;
   touch(*h);

@@ -1,7 +1,9 @@
 // The host state machine (UNKNOWN, UP, LATE, DOWN, STOPPED per connection and
 // host) as time moves it: the monitor's tick, each host's deadlines, and the
-// changes of state with their messages and host events. Bodies of
-// host_registry (host_registry.hpp); io thread only.
+// changes of state with their messages and host events. Every deadline is
+// monotonic time (connection::heard, started_mono_, command_record::expires_mono);
+// wall time only stamps what is shown. Bodies of host_registry
+// (host_registry.hpp); io thread only.
 #pragma once
 
 #include <algorithm>
@@ -13,8 +15,8 @@
 
 namespace heartbeat::server {
 
-inline void host_registry::tick(double now) {
-  wheel_.run(now, [&](host& h) { check_host(h, now); });
+inline void host_registry::tick(clock::instant now) {
+  wheel_.run(now.mono, [&](host& h) { check_host(h, now); });
   if (order_dirty_) return;  // hosts are being added: no re-sort per tick for the sweep
   const auto& all = hosts();
   if (all.empty()) return;
@@ -25,14 +27,14 @@ inline void host_registry::tick(double now) {
   }
 }
 
-inline void host_registry::check_host(host& h, double now) {
-  double next = std::numeric_limits<double>::infinity();
+inline void host_registry::check_host(host& h, clock::instant now) {
+  double next = std::numeric_limits<double>::infinity();  // monotonic
   bool any_present = false;
   for (auto& c : h.conns) {
     if (!c.present) continue;
     any_present = true;
-    double since = std::max(c.last_seen, started_);  // after a restart, hosts get a full period
-    double elapsed = now - since;
+    double since = std::max(c.heard, started_mono_);  // after a restart, hosts get a full period
+    double elapsed = now.mono - since;
     host_state want = c.state;
     if (elapsed > c.interval + grace_)
       want = host_state::down;
@@ -44,38 +46,38 @@ inline void host_registry::check_host(host& h, double now) {
     if (want != c.state && want != host_state::up &&
         !(c.state == host_state::down && want == host_state::late)) {
       c.state = want;
-      c.state_since = now;
+      c.state_since = now.wall;
       host_state before = h.state;
       update_host_state(h, now);
-      if (h.state == before) publish_host(h, now, nullptr);
+      if (h.state == before) publish_host(h, now.wall, nullptr);
     }
     if (c.state == host_state::up) next = std::min(next, since + c.interval + late_slack(c.interval));
     if (c.state != host_state::down) next = std::min(next, since + c.interval + grace_);
   }
   if (!any_present && h.state == host_state::unknown && h.configured) {
-    double deadline = started_ + (h.interval > 0 ? h.interval : cfg_interval_) + grace_;
-    if (now > deadline)
+    double deadline = started_mono_ + (h.interval > 0 ? h.interval : cfg_interval_) + grace_;
+    if (now.mono > deadline)
       set_host_state(h, host_state::down, now, h.watch, "no heartbeat since the server started");
     else
       next = std::min(next, deadline);
   }
   for (auto& c : h.commands) {
     if (!c.pending()) continue;
-    if (c.expires_at <= now) {
+    if (c.expires_mono <= now.mono) {
       c.state = command_state::expired;
-      c.done_at = now;
-      add_message(now, h.name, std::string(c.upgrade ? "upgrade " : "command ") + c.id + " expired",
+      c.done_at = now.wall;
+      add_message(now.wall, h.name, std::string(c.upgrade ? "upgrade " : "command ") + c.id + " expired",
                   "command");
-      publish_command(h, c, now);
+      publish_command(h, c, now.wall);
     } else {
-      next = std::min(next, c.expires_at);
+      next = std::min(next, c.expires_mono);
     }
   }
   if (!h.commands.empty()) trim_commands(h);
   if (next != std::numeric_limits<double>::infinity()) schedule(h, next);
 }
 
-inline void host_registry::update_host_state(host& h, double now) {
+inline void host_registry::update_host_state(host& h, clock::instant now) {
   if (h.state == host_state::stopped) return;
   bool any = false, up = false, late = false;
   for (const auto& c : h.conns) {
@@ -95,7 +97,7 @@ inline void host_registry::update_host_state(host& h, double now) {
     text = "DOWN: " + h.name + " (no heartbeat for " +
            std::to_string(static_cast<long>(h.interval + grace_)) + " s)";
   } else if (want == host_state::up && before == host_state::down) {
-    double lasted = now - h.down_since;
+    double lasted = now.mono - h.down_mono;
     notify = h.watch && lasted >= short_down;
     text = "UP: " + h.name + " (was down for " + std::to_string(static_cast<long>(lasted)) + " s)";
   } else if (want == host_state::up && before == host_state::unknown) {
@@ -108,20 +110,24 @@ inline void host_registry::update_host_state(host& h, double now) {
   set_host_state(h, want, now, notify, text);
 }
 
-inline void host_registry::set_host_state(host& h, host_state to, double now, bool notify, std::string text) {
+inline void host_registry::set_host_state(host& h, host_state to, clock::instant now, bool notify,
+                                          std::string text) {
   host_state from = h.state;
   if (from == to) return;
   touch(h);
   h.state = to;
-  h.state_since = now;
-  if (to == host_state::down) h.down_since = now;
+  h.state_since = now.wall;
+  if (to == host_state::down) {
+    h.down_since = now.wall;
+    h.down_mono = now.mono;
+  }
   if (to == host_state::down || (to == host_state::up && from == host_state::down) ||
       (to == host_state::up && from == host_state::unknown) || to == host_state::stopped)
-    add_message(now, h.name, text, "state");
+    add_message(now.wall, h.name, text, "state");
   json::value t = json::value::object(
       {{"from", to_string(from)}, {"to", to_string(to)}, {"notify", notify}, {"text", std::move(text)}});
-  if (to == host_state::up && from == host_state::down) t.set("down_for", now - h.down_since);
-  publish_host(h, now, &t);
+  if (to == host_state::up && from == host_state::down) t.set("down_for", now.mono - h.down_mono);
+  publish_host(h, now.wall, &t);
 }
 
 }  // namespace heartbeat::server
