@@ -43,6 +43,7 @@ struct alert_state {
   std::uint32_t notification_count = 0;  // notifications sent in the current episode (0 once OK)
   level last_sent = level::ok;           // the level the last notification announced
   double last_sent_ts = 0;               // when it was sent (reminders count from here)
+  std::uint32_t reminders = 0;           // reminders sent since the last change (backoff exponent)
   bool acknowledged = false;             // stops reminders until the level changes
   std::string ack_by;
   double ack_ts = 0;
@@ -214,6 +215,7 @@ class engine {
   std::string render_display(const rule& r, alert_state& st, std::span<const protocol::leaf> leaves,
                              std::string_view leaf_path, bool capture);
   void rebind_all();
+  double reminder_wait(std::uint32_t sent) const;
 };
 
 }  // namespace heartbeat::alert

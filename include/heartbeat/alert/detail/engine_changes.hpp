@@ -115,6 +115,7 @@ inline void engine::on_change(host_entry& h, alert_state& st, const rule& r, con
   st.acknowledged = false;
   st.ack_by.clear();
   st.threshold = step.threshold;
+  st.reminders = 0;
 
   std::string reason;
   if (!why.empty()) {
@@ -224,6 +225,7 @@ inline void engine::refresh_maintenance(double now, std::vector<transition>& out
       t.notify = true;
       st.last_sent = st.m.lvl;
       st.last_sent_ts = now;
+      st.reminders = 0;
       if (st.m.lvl == level::ok)
         st.notification_count = 0;
       else
@@ -235,6 +237,15 @@ inline void engine::refresh_maintenance(double now, std::vector<transition>& out
       out.push_back(std::move(t));
     }
   }
+}
+
+// threshold_renotify_interval x backoff^n after the n-th reminder, capped at threshold_renotify_max
+// (never below the interval itself).
+inline double engine::reminder_wait(std::uint32_t sent) const {
+  const ruleset& rs = *rules_;
+  if (rs.renotify_backoff == 1 || sent == 0) return rs.renotify_interval;
+  const double cap = std::max(rs.renotify_max, rs.renotify_interval);
+  return std::min(cap, rs.renotify_interval * std::pow(rs.renotify_backoff, static_cast<double>(sent)));
 }
 
 inline void engine::tick(double now, std::vector<transition>& out) {
@@ -258,8 +269,9 @@ inline void engine::tick(double now, std::vector<transition>& out) {
     const double missing = st.rule_ ? st.rule_->missing_after : rules_->missing_after;
     const bool is_missing = missing > 0 && st.m.lvl != level::unknown && !std::isnan(st.m.last_value) &&
                             now - st.m.last_check >= missing;
+    const double wait = reminder_wait(st.reminders);
     const bool remind = renotify > 0 && st.m.lvl != level::ok && st.last_sent != level::ok &&
-                        !st.acknowledged && now - st.last_sent_ts >= renotify;
+                        !st.acknowledged && now - st.last_sent_ts >= wait;
     if (!is_missing && !remind) continue;
     host_entry* h = find_host(st.host);
     if (!h) continue;
@@ -270,6 +282,7 @@ inline void engine::tick(double now, std::vector<transition>& out) {
       st.m.lvl = level::unknown;
       st.m.since = now;
       st.m.has_pending = false;
+      st.m.up_bits = st.m.down_bits = 0;
       st.m.last_value = NAN;
       on_change(*h, st, *st.rule_, step, now, {}, {}, out,
                 "missing: no sample for " + detail::seconds_text(now - st.m.last_check));
@@ -277,6 +290,7 @@ inline void engine::tick(double now, std::vector<transition>& out) {
     }
     if (!remind || !h->watch || h->maint) continue;
     ++st.notification_count;
+    ++st.reminders;
     st.last_sent_ts = now;
     transition t;
     t.kind = transition_kind::reminder;
@@ -293,6 +307,11 @@ inline void engine::tick(double now, std::vector<transition>& out) {
     if (st.rule_) t.display = render_display(*st.rule_, st, {}, {}, false);
     t.reason = std::string("reminder: ") + to_string(st.m.lvl) + " ongoing, renotify every " +
                detail::seconds_text(renotify);
+    if (rules_->renotify_backoff != 1)
+      t.reason = std::string("reminder ") + std::to_string(st.reminders) + ": " + to_string(st.m.lvl) +
+                 " ongoing, waited " + detail::seconds_text(wait) + " (renotify backoff " +
+                 format_value(rules_->renotify_backoff) + ", at most " +
+                 detail::seconds_text(std::max(rules_->renotify_max, renotify)) + ")";
     t.notify = true;
     t.since = st.m.since;
     t.alert_since = st.alert_since;
