@@ -15,7 +15,16 @@
 
 namespace heartbeat::notify {
 
-enum class kind : std::uint8_t { host_down, host_up, host_stopped, alert, reminder, channel_failure, digest };
+enum class kind : std::uint8_t {
+  host_down,
+  host_up,
+  host_stopped,
+  alert,
+  reminder,
+  channel_failure,
+  digest,
+  partition,  // PARTITION / PARTITION OVER: many hosts went silent at once (notify/partition.hpp)
+};
 
 inline const char* to_string(kind k) noexcept {
   switch (k) {
@@ -26,6 +35,7 @@ inline const char* to_string(kind k) noexcept {
     case kind::reminder: return "reminder";
     case kind::channel_failure: return "channel_failure";
     case kind::digest: return "digest";
+    case kind::partition: return "partition";
   }
   return "unknown";
 }
@@ -66,10 +76,11 @@ struct notification {
   std::string metric_path;  // alerts and reminders
   double value = NAN;       // the metric value, when there is one
   double threshold = NAN;
-  std::string from;     // previous level or host state
-  std::string to;       // new level or host state
-  double duration = 0;  // DOWN/STOPPED duration for host_up; ongoing time for reminders
-  double ts = 0;        // Unix time of the underlying event
+  std::string from;        // previous level or host state
+  std::string to;          // new level or host state
+  double duration = 0;     // DOWN/STOPPED duration for host_up; ongoing time for reminders
+  double ts = 0;           // Unix time of the underlying event
+  std::string escalation;  // a ladder named by the event itself (a service of the active checks)
 };
 
 // Numbers as the notification texts print them: one decimal at least ("85.0", "520.1", "12.5").
@@ -129,7 +140,19 @@ inline std::string iso_time(double ts) {
 }
 
 // What became of a notification (journaled through the server's callback).
-enum class outcome : std::uint8_t { sent, retried, failed, fell_back, suppressed, dropped };
+// escalated: a ladder's step reached new recipients; partition / partition_over: the partition
+// detector declared many hosts cut off, or them back (the notification itself follows as usual).
+enum class outcome : std::uint8_t {
+  sent,
+  retried,
+  failed,
+  fell_back,
+  suppressed,
+  dropped,
+  escalated,
+  partition,
+  partition_over
+};
 
 inline const char* to_string(outcome o) noexcept {
   switch (o) {
@@ -139,6 +162,9 @@ inline const char* to_string(outcome o) noexcept {
     case outcome::fell_back: return "fell_back";
     case outcome::suppressed: return "suppressed";
     case outcome::dropped: return "dropped";
+    case outcome::escalated: return "escalated";
+    case outcome::partition: return "partition";
+    case outcome::partition_over: return "partition_over";
   }
   return "unknown";
 }
@@ -153,6 +179,8 @@ inline constexpr std::string_view quiet_hours = "quiet hours";
 inline constexpr std::string_view severity = "severity";
 inline constexpr std::string_view no_recipient = "no recipient";
 inline constexpr std::string_view queue_full = "queue full";
+inline constexpr std::string_view partition = "partition";  // a host's DOWN/UP inside a declared partition
+inline constexpr std::string_view ladder_later = "escalation: first step later";
 }  // namespace reason
 
 // A reason as a Prometheus label value: "watch=false" -> "watch_false", "quiet hours" -> "quiet_hours".
@@ -173,8 +201,9 @@ struct journal_record {
   notify::kind kind = kind::alert;
   notify::level level = level::warning;
   std::string text;
-  std::string error;  // failed / retried: what the channel said
-  int attempt = 0;    // 1 for the first try
+  std::string error;        // failed / retried: what the channel said
+  int attempt = 0;          // 1 for the first try
+  std::string metric_path;  // alerts and reminders
 
   json::value to_json() const {
     json::value v = json::value::object();
@@ -190,6 +219,7 @@ struct journal_record {
     v.set("text", text);
     if (!error.empty()) v.set("error", error);
     if (attempt > 0) v.set("attempt", attempt);
+    if (!metric_path.empty()) v.set("metric_path", metric_path);
     return v;
   }
 };
