@@ -1,5 +1,5 @@
 // The durable store: hosts, connections, latest plugin data, plugin history,
-// alert state, commands, messages and the event log (store_events.hpp) in
+// alert state, commands, messages and the event log (event_log.hpp) in
 // SQLite (WAL, synchronous=NORMAL) at state_db. load() runs once on the
 // starting thread before ingest; afterwards the io thread (the only producer)
 // enqueues writes that a writer thread commits in batches, and history and
@@ -28,8 +28,8 @@
 #include "heartbeat/core/spsc_queue.hpp"
 #include "heartbeat/server/detail/persist_util.hpp"
 #include "heartbeat/server/detail/sqlite.hpp"
+#include "heartbeat/server/detail/store_events.hpp"
 #include "heartbeat/server/detail/store_schema.hpp"
-#include "heartbeat/server/store_events.hpp"
 #include "heartbeat/server/store_snapshot.hpp"
 
 namespace heartbeat::server {

@@ -10,7 +10,7 @@
 
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/server/detail/sqlite.hpp"
-#include "heartbeat/server/store_events.hpp"
+#include "heartbeat/server/detail/store_events.hpp"
 
 namespace heartbeat::server {
 

@@ -1,43 +1,19 @@
-// The event log of the store: one row per alert transition and per notification outcome
-// (sent, retried, failed, fell back, suppressed with its reason, escalated, partition), the
-// journal's explanations made queryable for GET /api/0/events. Rows are written by the
-// store's writer thread in its batches and read on its reader thread; this header holds the
-// row, the query and the SQL of both (store.hpp calls them).
+// The SQL of the store's event log (server/event_log.hpp): schema, insert, pruning and the
+// filtered, role-limited query. Run by the store's writer (writes) and reader (queries) threads.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/server/detail/sqlite.hpp"
+#include "heartbeat/server/event_log.hpp"
 
 namespace heartbeat::server {
-
-// One event as written: the indexed columns and the whole API entry as JSON text.
-struct event_row {
-  double ts = 0;
-  std::string host;    // empty: not about one host (a partition, a channel failure)
-  std::string metric;  // metric path of alerts and reminders, else empty
-  std::string kind;    // alert, reminder, acknowledged, host_down, host_up, ..., partition
-  std::string result;  // notify, silent, suppressed, sent, retried, failed, ..., partition_over
-  std::string reason;
-  std::string json;  // {"time","source","host","metric_path","kind","result","reason","text",...}
-};
-
-// GET /api/0/events?host=&metric=&kind=&result=&since=&until=&limit=: empty strings match
-// anything. `visible` (when set) restricts rows to those hosts and hides rows without a host:
-// the caller's roles.
-struct event_query {
-  std::string host = {}, metric = {}, kind = {}, result = {};
-  double since = 0, until = 1e300;
-  std::size_t limit = 100;
-  std::shared_ptr<const std::unordered_set<std::string>> visible = nullptr;
-};
 
 namespace detail {
 
