@@ -217,3 +217,30 @@ TEST(NotifyPartition, ServiceHoldsAndAnnounces) {
   for (const auto& r : j) declared += r.outcome == outcome::partition;
   EXPECT_EQ(declared, 1);
 }
+
+// The hook the active checks call (service::report_canary, hbd::notifying::report_canary): with
+// the canary failing, a single silent host is a partition; once it passes the detector is calm.
+TEST(NotifyPartition, CanaryHookOfTheService) {
+  config::diagnostics diag;
+  auto s = load_config(*config::parse_yaml("checks: {uplink: {}}\npartition: {canaries: [uplink]}\n"), diag);
+  EXPECT_FALSE(diag.has_errors());
+  service svc(s);
+  auto event = [&](const std::string& h, const std::string& from, const std::string& to, double ts) {
+    bus::event e;
+    e.kind = bus::event_kind::host;
+    e.host = h;
+    e.ts = ts;
+    e.data = json::value::object({{"state", to}});
+    if (!from.empty()) e.data.set("transition", json::value::object({{"from", from}, {"to", to}}));
+    svc.on_event(e);
+  };
+  for (int i = 0; i < 30; ++i) svc.seed_host(host(i), "UP", 0);
+  svc.report_canary("uplink", true, 5);
+  event(host(0), "UP", "LATE", 10);
+  EXPECT_FALSE(svc.partition().active());
+  event(host(0), "LATE", "UP", 11);
+  svc.report_canary("uplink", false, 20);
+  event(host(1), "UP", "LATE", 30);
+  EXPECT_TRUE(svc.partition().active());
+  EXPECT_EQ(svc.partition().members(), 1u);
+}
