@@ -68,6 +68,7 @@ class partition_detector {
   // `last_seen` (its last heartbeat, when known) dates the silence for the DOWN texts of release.
   void observe(const std::string& host, std::string_view state, double now, std::string_view from = {},
                double last_seen = 0) {
+    const bool was_counted = counted(host);
     auto [it, fresh] = state_.try_emplace(host, std::string());
     std::string prev = it->second;
     if (prev == "UP") --up_;
@@ -75,9 +76,14 @@ class partition_detector {
     it->second = std::string(state);
     std::string_view before = from.empty() ? std::string_view(prev) : from;
     const bool silent = state == "LATE" || state == "DOWN";
-    if (before == "UP" && silent) {
-      since_[host] = last_seen > 0 ? std::min(last_seen, now) : now;
+    const bool went_silent = before == "UP" && silent;
+    if (went_silent) {
       recent_.emplace_back(now, host);
+      ++recent_count_[host];
+    }
+    recent_silent_ += static_cast<std::size_t>(counted(host)) - static_cast<std::size_t>(was_counted);
+    if (went_silent) {
+      since_[host] = last_seen > 0 ? std::min(last_seen, now) : now;
       if (phase_ != phase::idle) {
         members_.insert(host);
         last_join_ = now;
@@ -91,6 +97,9 @@ class partition_detector {
   }
   // The host was removed (API): it neither counts nor is held.
   void forget(const std::string& host) {
+    if (counted(host)) --recent_silent_;
+    recent_count_.erase(host);
+    std::erase_if(recent_, [&](const auto& e) { return e.second == host; });
     if (auto it = state_.find(host); it != state_.end()) {
       if (it->second == "UP") --up_;
       state_.erase(it);
@@ -172,6 +181,8 @@ class partition_detector {
           members_.clear();
           held_.clear();
           recent_.clear();
+          recent_count_.clear();
+          recent_silent_ = 0;
         }
         break;
     }
@@ -194,21 +205,35 @@ class partition_detector {
     return n;
   }
 
-  // Declares a partition when the hosts silent within `window` reach the threshold.
+  // A host that went silent (from UP) within the window and is not UP again.
+  bool counted(const std::string& host) const {
+    auto c = recent_count_.find(host);
+    if (c == recent_count_.end()) return false;
+    auto st = state_.find(host);
+    return st != state_.end() && st->second != "UP";
+  }
+
+  // Declares a partition when the hosts silent within `window` reach the threshold. The count is
+  // kept up to date as hosts come and go, so this costs O(1) per host event.
   void check(double now) {
     if (!cfg_.enabled()) return;
-    while (!recent_.empty() && recent_.front().first < now - cfg_.window) recent_.pop_front();
+    while (!recent_.empty() && recent_.front().first < now - cfg_.window) {
+      const std::string& h = recent_.front().second;
+      const bool was = counted(h);
+      if (auto c = recent_count_.find(h); c != recent_count_.end() && --c->second == 0)
+        recent_count_.erase(c);
+      recent_silent_ -= static_cast<std::size_t>(was) - static_cast<std::size_t>(counted(h));
+      recent_.pop_front();
+    }
+    if (recent_silent_ == 0) return;
+    const double base = static_cast<double>(up_ + recent_silent_);
+    const bool share = base >= static_cast<double>(cfg_.min_hosts) &&
+                       static_cast<double>(recent_silent_) >= cfg_.threshold * base;
+    if (!share && failing_.empty()) return;
     std::unordered_set<std::string> silent;
     double first = now;
-    for (const auto& [t, h] : recent_) {
-      auto it = state_.find(h);
-      if (it != state_.end() && it->second != "UP" && silent.insert(h).second) first = std::min(first, t);
-    }
-    if (silent.empty()) return;
-    const double base = static_cast<double>(up_ + silent.size());
-    const bool share = base >= static_cast<double>(cfg_.min_hosts) &&
-                       static_cast<double>(silent.size()) >= cfg_.threshold * base;
-    if (!share && failing_.empty()) return;
+    for (const auto& [t, h] : recent_)
+      if (counted(h) && silent.insert(h).second) first = std::min(first, t);
     phase_ = phase::forming;
     members_ = std::move(silent);
     held_.clear();
@@ -222,8 +247,10 @@ class partition_detector {
   std::unordered_map<std::string, std::string> state_;  // host -> last state seen
   std::unordered_map<std::string, double> since_;       // hosts silent since (from UP)
   std::size_t up_ = 0;
-  std::deque<std::pair<double, std::string>> recent_;  // UP -> LATE/DOWN within the window
-  std::set<std::string> failing_;                      // canaries failing now
+  std::deque<std::pair<double, std::string>> recent_;          // UP -> LATE/DOWN within the window
+  std::unordered_map<std::string, std::size_t> recent_count_;  // entries of each host in recent_
+  std::size_t recent_silent_ = 0;                              // hosts counted() now
+  std::set<std::string> failing_;                              // canaries failing now
   phase phase_ = phase::idle;
   std::unordered_set<std::string> members_;  // the partition's hosts
   std::set<std::string> held_;               // members whose DOWN was held back
