@@ -17,7 +17,7 @@ class Fleet:
     """Many simulated hosts heartbeating from one UDP socket (hbd tells hosts apart by name),
     every `period` seconds, until stopped; hosts can be silenced and resumed."""
 
-    def __init__(self, port, names, interval=1, period=0.3):
+    def __init__(self, port, names, interval=2, period=0.25):
         self.server = ("127.0.0.1", port)
         self.names = list(names)
         self.silent = set()
@@ -75,8 +75,10 @@ def test_partition_one_notification_instead_of_a_hundred():
     hook = Receiver()
     names = [f"node{i:03d}" for i in range(200)]
     config = {
-        "interval": 1,
-        "grace": 3,
+        # Heartbeats every 0.25 s with interval 2: a host is LATE 2.5 s after its last one, DOWN
+        # after 6 s, so a stalled sender thread on a busy machine does not look like a partition.
+        "interval": 2,
+        "grace": 4,
         "partition": {"threshold": 0.3, "min_hosts": 10, "window": 10},
         "notifiers": {"hook": {"type": "webhook", "url": hook.url + "/hb"}},
         "notify": {"rate_limit_count": 1000},
