@@ -143,6 +143,15 @@ class pipeline {
       r.text = step.n.text;
       r.metric_path = step.n.metric_path;
       if (journal_) journal_(r);
+      // The host may have entered maintenance (or lost its watch flag) since the alert fired.
+      if (auto why = stages::check_watch(step.n, dir_)) {
+        suppress(step.n, now, "", "", *why);
+        continue;
+      }
+      if (auto why = maintenance_.check(step.n, now)) {
+        suppress(step.n, now, "", "", *why);
+        continue;
+      }
       auto routes = routes_to(step.n, step.to, now);
       if (!routes.empty()) deliver(step.n, routes, now);
     }

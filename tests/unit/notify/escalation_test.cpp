@@ -234,3 +234,18 @@ escalation_default: late
   EXPECT_THAT(f.at(60), ElementsAre("pager/: CRITICAL: h - cpu_monitor.cpu_percent = 95.0"));
   EXPECT_THAT(f.reasons(outcome::escalated), ElementsAre("escalated: step 1 after 60s, not acknowledged"));
 }
+
+// A step that comes due while the host is in maintenance is journaled and suppressed.
+TEST(NotifyEscalation, StepsRespectMaintenance) {
+  fixture f(R"(
+notifiers: {chat: {type: webhook, url: "http://c"}, pager: {type: webhook, url: "http://p"}}
+escalations: {oncall: [{after: 0, channels: [chat]}, {after: 100, channels: [pager]}]}
+escalation_default: oncall
+maintenance: [{name: late-night, hosts: [db01], start: 50, end: 500}]
+)");
+  f.p->process(raise("db01", level::ok, level::critical), 0);
+  EXPECT_EQ(f.at(0).size(), 1u);
+  EXPECT_THAT(f.at(100), IsEmpty());
+  EXPECT_THAT(f.reasons(outcome::escalated), ElementsAre("escalated: step 2 after 100s, not acknowledged"));
+  EXPECT_THAT(f.reasons(outcome::suppressed), ElementsAre("maintenance"));
+}
