@@ -47,6 +47,7 @@ struct alert_state {
   level last_sent = level::ok;           // the level the last notification announced
   double last_sent_ts = 0;               // when it was sent (wall)
   double last_sent_mono = 0;             // the same, monotonic: reminders count from here
+  std::uint32_t reminders = 0;           // reminders sent since the last change (backoff exponent)
   bool acknowledged = false;             // stops reminders until the level changes
   std::string ack_by;
   double ack_ts = 0;
@@ -228,6 +229,7 @@ class engine {
   std::string render_display(const rule& r, alert_state& st, std::span<const protocol::leaf> leaves,
                              std::string_view leaf_path, bool capture);
   void rebind_all();
+  double reminder_wait(std::uint32_t sent) const;
 };
 
 }  // namespace heartbeat::alert

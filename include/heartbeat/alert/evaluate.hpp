@@ -3,6 +3,7 @@
 // thread) calls it for every numeric leaf and decides about notifications.
 #pragma once
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 
@@ -25,6 +26,9 @@ struct metric_state {
   double last_check = 0;       // time of the last sample (wall)
   double last_check_mono = 0;  // the same on the monotonic clock (NaN after a restore: mapped at first use)
   double pending_since = 0;    // monotonic
+  // N-of-M holds: bit i is the sample i steps back, set when it asked to raise (up) or to
+  // de-escalate / recover (down) from the current level. Cleared when the level changes.
+  std::uint32_t up_bits = 0, down_bits = 0;
 };
 
 struct step_result {
@@ -85,6 +89,12 @@ inline step_result evaluate(const rule& r, metric_state& s, double value, clock:
   double threshold = NAN;
   level target = target_level(r, s.lvl, value, threshold);
   res.threshold = threshold;
+  if (r.windowed) {
+    const bool moves = target != s.lvl && target != level::unknown && s.lvl != level::unknown;
+    const bool up = moves && severity(target) > severity(s.lvl);
+    s.up_bits = (s.up_bits << 1) | (up ? 1u : 0u);
+    s.down_bits = (s.down_bits << 1) | (moves && !up ? 1u : 0u);
+  }
   if (target == s.lvl) {
     s.has_pending = false;
     res.to = s.lvl;
@@ -94,7 +104,14 @@ inline step_result evaluate(const rule& r, metric_state& s, double value, clock:
   if (target != level::unknown && s.lvl != level::unknown) {
     bool up = severity(target) > severity(s.lvl);
     const hold& h = up ? r.raise_hold : r.recover_hold;
-    if (h.active()) {
+    if (h.windowed()) {
+      // `samples` of the last `of` samples asked for this direction (this one included).
+      const std::uint32_t mask = h.of >= hold::max_of ? ~0u : (1u << h.of) - 1;
+      if (static_cast<std::uint32_t>(std::popcount((up ? s.up_bits : s.down_bits) & mask)) < h.samples) {
+        res.to = s.lvl;
+        return res;
+      }
+    } else if (h.active()) {
       bool same_direction = s.has_pending && (severity(s.pending) > severity(s.lvl)) == up;
       if (!same_direction) {
         s.has_pending = true;
@@ -112,6 +129,7 @@ inline step_result evaluate(const rule& r, metric_state& s, double value, clock:
     }
   }
   s.has_pending = false;
+  s.up_bits = s.down_bits = 0;
   s.lvl = target;
   s.since = now.wall;
   res.changed = true;

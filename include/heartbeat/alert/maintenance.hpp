@@ -1,9 +1,14 @@
 // Maintenance windows: one-off ([start, end)) or recurring (weekly days + time,
-// or a five-field cron expression, each with a duration), per host or host glob,
-// in UTC. Pure time arithmetic, computed only when a window starts or ends; the
-// engine (io thread) caches the result so evaluation costs one comparison.
+// or a five-field cron expression, each with a duration), per host or host glob.
+// Recurring windows are written in local time of their `timezone` (UTC by default)
+// and follow its daylight-saving changes. Pure time arithmetic, computed only when a
+// window starts or ends; the engine (io thread) caches the result so evaluation costs
+// one comparison.
 #pragma once
 
+#include <date/date.h>
+
+#include <cmath>
 #include <cstdint>
 #include <ctime>
 #include <limits>
@@ -11,6 +16,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "heartbeat/alert/time_zone.hpp"
 
 namespace heartbeat::alert {
 
@@ -43,7 +50,8 @@ struct maintenance_window {
   std::vector<std::string> hosts;  // names or globs; empty: every host
   kind k = kind::once;
   double start = 0, end = 0;  // once: [start, end) in Unix seconds
-  // recurring: a start at every minute matching these sets (cron semantics), lasting `duration`.
+  // recurring: a start at every local minute matching these sets (cron semantics), lasting
+  // `duration` seconds of elapsed time.
   std::uint64_t minutes = 0;  // bit m: minute m (0..59)
   std::uint32_t hours = 0;    // bit h (0..23)
   std::uint32_t doms = 0;     // bit d (1..31)
@@ -51,6 +59,10 @@ struct maintenance_window {
   std::uint8_t dows = 0;      // bit d (0 = Sunday .. 6)
   bool dom_restricted = false, dow_restricted = false;
   double duration = 0;
+  // The zone the days and times are written in. A start that a spring-forward change skips
+  // begins when the clocks jump (02:30 -> 03:00); one that a fall-back change repeats begins
+  // at its first occurrence only.
+  time_zone tz;
 
   bool applies_to(std::string_view host) const noexcept {
     if (hosts.empty()) return true;
@@ -68,71 +80,84 @@ struct maintenance_window {
       if (t < end) return change = end, true;
       return change = inf, false;
     }
-    // The latest start at or before t within `duration`.
-    std::int64_t minute = static_cast<std::int64_t>(t) / 60 * 60;
-    std::int64_t back = static_cast<std::int64_t>(duration / 60) + 1;
-    for (std::int64_t i = 0; i <= back; ++i) {
-      std::int64_t s = minute - i * 60;
-      if (static_cast<double>(s) + duration <= t) break;
-      if (matches(s)) {
-        // Overlapping occurrences extend the window.
-        double e = static_cast<double>(s) + duration;
-        double c;
-        double next = next_start(static_cast<double>(s), c) ? c : inf;
-        while (next < e) {
-          e = next + duration;
-          double c2;
-          next = next_start(next, c2) ? c2 : inf;
-        }
-        change = e;
-        return true;
+    // The latest start at or before t; it covers t when it ends after t (starts are in order,
+    // so no earlier one can).
+    double s = 0;
+    if (latest_start(t, s) && s + duration > t) {
+      // Overlapping occurrences extend the window.
+      double e = s + duration, next = 0;
+      if (!next_start(s, next)) next = inf;
+      while (next < e) {
+        e = next + duration;
+        if (!next_start(e - duration, next)) next = inf;
       }
+      change = e;
+      return true;
     }
     double n;
     change = next_start(t, n) ? n : inf;
     return false;
   }
 
-  bool matches(std::int64_t unix_minute) const noexcept {
-    std::time_t tt = static_cast<std::time_t>(unix_minute);
-    std::tm tm{};
-    ::gmtime_r(&tt, &tm);
-    return matches(tm);
-  }
-  bool matches(const std::tm& tm) const noexcept {
-    if (!((minutes >> tm.tm_min) & 1) || !((hours >> tm.tm_hour) & 1) || !((months >> (tm.tm_mon + 1)) & 1))
-      return false;
-    return day_matches(tm);
-  }
-  bool day_matches(const std::tm& tm) const noexcept {
-    bool dom = (doms >> tm.tm_mday) & 1, dow = (dows >> tm.tm_wday) & 1;
+  // Whether the local calendar day (month 1..12, day 1..31, weekday 0 = Sunday) has starts.
+  bool day_matches(int month, int mday, int wday) const noexcept {
+    if (!((months >> month) & 1)) return false;
+    bool dom = (doms >> mday) & 1, dow = (dows >> wday) & 1;
     if (dom_restricted && dow_restricted) return dom || dow;  // cron: either
     return dom && dow;
   }
 
   // The first start strictly after t (searching at most ~4 years ahead).
   bool next_start(double t, double& out) const {
-    std::int64_t s = static_cast<std::int64_t>(t) / 60 * 60 + 60;
-    std::int64_t limit = s + 4LL * 366 * 86400;
-    while (s < limit) {
-      std::time_t tt = static_cast<std::time_t>(s);
-      std::tm tm{};
-      ::gmtime_r(&tt, &tm);
-      if (!((months >> (tm.tm_mon + 1)) & 1) || !day_matches(tm)) {
-        s += 86400 - (tm.tm_hour * 3600 + tm.tm_min * 60);  // next midnight
-        continue;
+    const std::int64_t first = local_day(t) - 1;  // a skipped time of the day before maps forward
+    for (std::int64_t day = first; day < first + 4 * 366 + 2; ++day) {
+      date::year_month_day ymd{date::sys_days{date::days{day}}};
+      if (!matches_day(day, ymd)) continue;
+      for (int h = 0; h < 24; ++h) {
+        if (!((hours >> h) & 1)) continue;
+        for (int m = 0; m < 60; ++m) {
+          if (!((minutes >> m) & 1)) continue;
+          double s = start_of(ymd, h, m);
+          if (s > t) return out = s, true;
+        }
       }
-      if (!((hours >> tm.tm_hour) & 1)) {
-        s += 3600 - tm.tm_min * 60;  // next hour
-        continue;
-      }
-      if ((minutes >> tm.tm_min) & 1) {
-        out = static_cast<double>(s);
-        return true;
-      }
-      s += 60;
     }
     return false;
+  }
+
+  // The last start at or before t that may still cover it (not earlier than t - duration).
+  bool latest_start(double t, double& out) const {
+    const std::int64_t last = local_day(t);  // starts of later local days are after t
+    const std::int64_t first = local_day(t - duration) - 1;
+    for (std::int64_t day = last; day >= first; --day) {
+      date::year_month_day ymd{date::sys_days{date::days{day}}};
+      if (!matches_day(day, ymd)) continue;
+      for (int h = 23; h >= 0; --h) {
+        if (!((hours >> h) & 1)) continue;
+        for (int m = 59; m >= 0; --m) {
+          if (!((minutes >> m) & 1)) continue;
+          double s = start_of(ymd, h, m);
+          if (s <= t) return out = s, true;
+        }
+      }
+    }
+    return false;
+  }
+
+ private:
+  // Days since 1970-01-01 of t's local calendar date.
+  std::int64_t local_day(double t) const {
+    const double local = t + tz.utc_offset(t);
+    return static_cast<std::int64_t>(std::floor(local / 86400));
+  }
+  bool matches_day(std::int64_t day, const date::year_month_day& ymd) const {
+    const int wday = static_cast<int>(date::weekday{date::sys_days{date::days{day}}}.c_encoding());
+    return day_matches(static_cast<int>(static_cast<unsigned>(ymd.month())),
+                       static_cast<int>(static_cast<unsigned>(ymd.day())), wday);
+  }
+  double start_of(const date::year_month_day& ymd, int h, int m) const {
+    return tz.from_local(static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
+                         static_cast<int>(static_cast<unsigned>(ymd.day())), h, m);
   }
 };
 
@@ -241,30 +266,41 @@ inline std::optional<std::string> parse_cron(std::string_view expr, maintenance_
   return std::nullopt;
 }
 
-// "2026-11-23T22:00:00Z", "2026-11-23 22:00", a Unix time number as text: UTC seconds.
-inline std::optional<double> parse_utc_time(std::string_view s) {
-  int v[6] = {0, 0, 0, 0, 0, 0};
+// "2026-11-23T22:00:00Z" or "2026-11-23 22:00[:00]": the calendar fields (year, month, day, hour,
+// minute, second) and whether the text ends in Z (UTC).
+inline bool parse_time_fields(std::string_view s, int (&v)[6], bool& zulu) {
+  for (int& x : v) x = 0;
+  zulu = false;
   const char seps[] = {'-', '-', 'T', ':', ':'};
   std::size_t i = 0;
   for (int f = 0; f < 6; ++f) {
     std::size_t start = i;
     int n = 0;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') n = n * 10 + (s[i++] - '0');
-    if (i == start) return std::nullopt;
+    if (i == start) return false;
     v[f] = n;
     if (i == s.size() || s[i] == 'Z') {
-      if (f < 4) return std::nullopt;  // at least minutes
+      if (f < 4) return false;  // at least minutes
       break;
     }
-    if (f == 5) return std::nullopt;
+    if (f == 5) return false;
     char sep = s[i];
-    if (!(sep == seps[f] || (f == 2 && sep == ' '))) return std::nullopt;
+    if (!(sep == seps[f] || (f == 2 && sep == ' '))) return false;
     ++i;
   }
-  if (i < s.size() && s[i] == 'Z') ++i;
-  if (i != s.size()) return std::nullopt;
-  if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60)
-    return std::nullopt;
+  if (i < s.size() && s[i] == 'Z') {
+    zulu = true;
+    ++i;
+  }
+  if (i != s.size()) return false;
+  return !(v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60);
+}
+
+// "2026-11-23T22:00:00Z", "2026-11-23 22:00": UTC seconds.
+inline std::optional<double> parse_utc_time(std::string_view s) {
+  int v[6];
+  bool zulu = false;
+  if (!parse_time_fields(s, v, zulu)) return std::nullopt;
   std::tm tm{};
   tm.tm_year = v[0] - 1900;
   tm.tm_mon = v[1] - 1;
@@ -273,6 +309,15 @@ inline std::optional<double> parse_utc_time(std::string_view s) {
   tm.tm_min = v[4];
   tm.tm_sec = v[5];
   return static_cast<double>(::timegm(&tm));
+}
+
+// The same, but a time without Z is local time in `tz` (UTC when `tz` is).
+inline std::optional<double> parse_time_in(std::string_view s, const time_zone& tz) {
+  int v[6];
+  bool zulu = false;
+  if (!parse_time_fields(s, v, zulu)) return std::nullopt;
+  if (zulu || tz.is_utc()) return parse_utc_time(s);
+  return tz.from_local(v[0], v[1], v[2], v[3], v[4], v[5]);
 }
 
 }  // namespace detail

@@ -1,6 +1,7 @@
 // Reads the `maintenance` list of the configuration into maintenance windows,
-// reporting every problem by key path. Runs at load/reload (any thread), for
-// the alert engine's rules (compile_rules) and for the notifier's settings.
+// reporting every problem by key path, and the zone names (`timezone`) that local
+// times are written in. Runs at load/reload (any thread), for the alert engine's
+// rules (compile_rules) and for the notifier's settings.
 #pragma once
 
 #include <cstdint>
@@ -11,15 +12,40 @@
 #include <vector>
 
 #include "heartbeat/alert/maintenance.hpp"
+#include "heartbeat/alert/time_zone.hpp"
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
 
 namespace heartbeat::alert {
 
+// A `timezone` value at `path`: an IANA name ("Europe/Berlin") or "UTC". Absent: `fallback`.
+inline time_zone read_time_zone(const json::value* v, const std::string& path, config::diagnostics& d,
+                                const time_zone& fallback = {}) {
+  if (!v || v->is_null()) return fallback;
+  if (!v->is_string()) {
+    d.error(path, std::string("must be an IANA time zone name like Europe/Berlin, not ") +
+                      json::to_string(v->type()));
+    return fallback;
+  }
+  auto z = time_zone::locate(v->as_string());
+  if (!z) {
+    d.error(path, z.err().message);
+    return fallback;
+  }
+  return *z;
+}
+
+// The server-wide `timezone` (UTC when unset); errors are reported by compile_rules.
+inline time_zone server_time_zone(const json::value& root) {
+  config::diagnostics quiet;
+  return read_time_zone(root.is_object() ? root.find("timezone") : nullptr, "timezone", quiet);
+}
+
 // Appends the valid windows of `list` to `out` (a window with an error is left out);
-// unnamed windows are called maintenance-<index>.
+// unnamed windows are called maintenance-<index>. Days and times of recurring windows, and
+// one-off times without Z, are local times of the window's `timezone`, else of `default_tz`.
 inline void read_maintenance(const json::value& list, config::diagnostics& d,
-                             std::vector<maintenance_window>& out) {
+                             std::vector<maintenance_window>& out, const time_zone& default_tz = {}) {
   if (!list.is_array()) {
     d.error("maintenance", "must be a list of windows");
     return;
@@ -34,6 +60,7 @@ inline void read_maintenance(const json::value& list, config::diagnostics& d,
     r.get("name", w.name);
     if (w.name.empty()) w.name = "maintenance-" + std::to_string(idx - 1);
     if (!names.insert(w.name).second) d.error(r.key_path("name"), "duplicate window name \"" + w.name + "\"");
+    w.tz = read_time_zone(r.raw("timezone"), r.key_path("timezone"), d, default_tz);
     r.get("hosts", w.hosts);
     for (const auto& h : w.hosts)
       if (h == "*") w.hosts.clear();
@@ -45,8 +72,10 @@ inline void read_maintenance(const json::value& list, config::diagnostics& d,
       if (!v) return std::nullopt;
       if (v->is_number()) return v->as_number();
       if (v->is_string())
-        if (auto t = detail::parse_utc_time(v->as_string())) return t;
-      d.error(r.key_path(key), "must be a Unix time or a UTC time like 2026-11-23T22:00:00Z");
+        if (auto t = detail::parse_time_in(v->as_string(), w.tz)) return t;
+      d.error(r.key_path(key), w.tz.is_utc() ? "must be a Unix time or a UTC time like 2026-11-23T22:00:00Z"
+                                             : "must be a Unix time or a time like 2026-11-23T22:00 (" +
+                                                   w.tz.name() + "; with Z: UTC)");
       return std::nullopt;
     };
     bool has_start = r.has("start"), has_cron = r.has("cron"), has_days = r.has("days") || r.has("at");
@@ -106,7 +135,9 @@ inline void read_maintenance(const json::value& list, config::diagnostics& d,
             hh = (at[0] - '0') * 10 + (at[1] - '0'), mm = (at[3] - '0') * 10 + (at[4] - '0');
         }
         if (hh < 0 || hh > 23 || mm < 0 || mm > 59) {
-          d.error(r.key_path("at"), "must be a UTC time of day like \"02:30\"");
+          d.error(r.key_path("at"), w.tz.is_utc()
+                                        ? "must be a UTC time of day like \"02:30\""
+                                        : "must be a time of day like \"02:30\" (" + w.tz.name() + ")");
           ok = false;
         } else {
           w.minutes = std::uint64_t{1} << mm;

@@ -20,11 +20,15 @@
 
 namespace heartbeat::alert {
 
-// `for` / `recover_after`: the condition must hold this long or for this many consecutive samples.
+// `for` / `recover_after`: the condition must hold this long, for this many consecutive samples,
+// or (with `of`) for `samples` of the last `of` samples.
 struct hold {
+  static constexpr std::uint32_t max_of = 32;  // the evaluator keeps the last 32 samples as bits
   double seconds = 0;
   std::uint32_t samples = 0;
+  std::uint32_t of = 0;  // 0: consecutive samples
   bool active() const noexcept { return seconds > 0 || samples > 1; }
+  bool windowed() const noexcept { return of > 0 && samples > 0; }
 };
 
 struct rule {
@@ -41,6 +45,7 @@ struct rule {
   double missing_after = 0;  // seconds without a sample -> UNKNOWN; 0: never
   display_template display;
   bool display_uses_fields = false;
+  bool windowed = false;  // an N-of-M hold: the evaluator records every sample's direction
 
   // Recovery threshold of a threshold under this operator: hysteresis as a fraction
   // of the threshold's magnitude, on the safe side ("90, 10 % -> 81" for >, "5, 10 % -> 5.5" for <).
@@ -57,6 +62,7 @@ struct rule {
   void precompute() noexcept {
     warning_recover = recover_of(warning);
     critical_recover = recover_of(critical);
+    windowed = raise_hold.windowed() || recover_hold.windowed();
   }
 };
 
@@ -122,6 +128,8 @@ struct rule_table {
 
 struct ruleset {
   double renotify_interval = 3600;  // threshold_renotify_interval; 0: no reminders
+  double renotify_backoff = 1;      // threshold_renotify_backoff: each reminder waits this much longer
+  double renotify_max = 86400;      // threshold_renotify_max: the longest wait (never below the interval)
   double missing_after = 0;         // threshold_missing_after default for every rule; 0: off
   std::shared_ptr<const rule_table> defaults = std::make_shared<rule_table>();
   // Hosts with a threshold_config: the merged table (shared between hosts with the same list).

@@ -1,6 +1,7 @@
 // Threshold rules compiled once from the configuration tree (`thresholds`,
-// `threshold_configs`, `threshold_renotify_interval`, `threshold_missing_after`,
-// `maintenance`, `hosts.<h>.threshold_config` / `watch`) into a ruleset
+// `threshold_configs`, `threshold_renotify_interval` / `_backoff` / `_max`,
+// `threshold_missing_after`, `maintenance`, `timezone`, `hosts.<h>.threshold_config` /
+// `watch`) into a ruleset
 // (rule_table.hpp), with every error reported by key path. Runs at load/reload
 // (any thread); the engine then reads the result on the io thread.
 #pragma once
@@ -80,6 +81,40 @@ struct rule_error {
   std::string rel;
   std::string message;
 };
+
+// `{samples: N, of: M}`: N samples among the last M (1 <= N <= M <= 32). Errors name the sub-key.
+inline bool parse_window(const json::value& v, const std::string& rel, const std::string& abs, hold& out,
+                         std::vector<rule_error>& errs, config::diagnostics& warnings) {
+  hold h;
+  bool ok = true;
+  auto whole = [&](std::string_view key, std::uint32_t lo, std::uint32_t& into) {
+    const json::value* n = v.find(key);
+    const std::string where = config::join_path(rel, key);
+    if (!n || n->is_null()) {
+      errs.push_back({where, "is required (e.g. {samples: 3, of: 5})"});
+      return false;
+    }
+    if (!n->is_number() || n->as_number() != std::floor(n->as_number()) || n->as_number() < lo ||
+        n->as_number() > hold::max_of) {
+      errs.push_back({where, "must be a whole number from " + std::to_string(lo) + " to " +
+                                 std::to_string(hold::max_of) + ", not " + n->dump()});
+      return false;
+    }
+    into = static_cast<std::uint32_t>(n->as_number());
+    return true;
+  };
+  for (const auto& [k, _] : v.as_object())
+    if (k != "samples" && k != "of") warnings.warn(config::join_path(abs, k), "unknown key (ignored)");
+  ok = whole("samples", 1, h.samples);
+  if (ok && whole("of", h.samples, h.of)) {
+    out = h;
+    return true;
+  }
+  if (ok) return false;
+  std::uint32_t ignored = 0;
+  (void)whole("of", 1, ignored);
+  return false;
+}
 
 // Compiles one rule node. Errors are appended to `errs` with paths relative to the tree.
 inline std::optional<rule> compile_rule(const json::value& node, const std::string& rel,
@@ -161,11 +196,17 @@ inline std::optional<rule> compile_rule(const json::value& node, const std::stri
   for (auto key : {"for", "recover_after"}) {
     const json::value* v = node.find(key);
     if (!v || v->is_null()) continue;
+    hold& out = std::string_view(key) == "for" ? r.raise_hold : r.recover_hold;
+    if (v->is_object()) {
+      if (!parse_window(*v, config::join_path(rel, key), config::join_path(abs, key), out, errs, warnings))
+        ok = false;
+      continue;
+    }
     auto h = parse_hold(*v);
     if (!h)
       err(key, "must be seconds (90, \"5m\") or a sample count (\"3 samples\")");
     else
-      (std::string_view(key) == "for" ? r.raise_hold : r.recover_hold) = *h;
+      out = *h;
   }
   if (const json::value* v = node.find("missing_after"); v && !v->is_null()) {
     auto d = config::parse_duration(*v);
@@ -243,6 +284,20 @@ inline ruleset compile_rules(const json::value& root, config::diagnostics& d) {
     else
       d.error("threshold_renotify_interval",
               "must be a duration in seconds or like 30m, 1h (0: no reminders)");
+  }
+  if (const json::value* v = root.find("threshold_renotify_backoff"); v && !v->is_null()) {
+    if (!v->is_number() || !(v->as_number() >= 1) || v->as_number() > 1000)
+      d.error("threshold_renotify_backoff",
+              "must be a number from 1 to 1000 (2: each reminder waits twice as long as the last), not " +
+                  v->dump());
+    else
+      rs.renotify_backoff = v->as_number();
+  }
+  if (const json::value* v = root.find("threshold_renotify_max"); v && !v->is_null()) {
+    if (auto s = config::parse_duration(*v))
+      rs.renotify_max = *s;
+    else
+      d.error("threshold_renotify_max", "must be a duration in seconds or like 12h, 1d (the longest wait)");
   }
   if (const json::value* v = root.find("threshold_missing_after"); v && !v->is_null()) {
     if (auto s = config::parse_duration(*v))
@@ -383,8 +438,9 @@ inline ruleset compile_rules(const json::value& root, config::diagnostics& d) {
   }
   rs.defaults = std::move(defaults);
 
+  const time_zone tz = read_time_zone(root.find("timezone"), "timezone", d);
   if (const json::value* m = root.find("maintenance"); m && !m->is_null())
-    read_maintenance(*m, d, rs.maintenance);
+    read_maintenance(*m, d, rs.maintenance, tz);
   return rs;
 }
 

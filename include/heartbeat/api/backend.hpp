@@ -14,6 +14,7 @@
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/bus/events.hpp"
+#include "heartbeat/server/event_log.hpp"
 
 namespace heartbeat::api {
 
@@ -123,6 +124,12 @@ class backend {
 
   // Server counters as JSON (GET /api/0/stats).
   virtual json::value stats_json() const { return json::value::object(); }
+
+  // GET /api/0/events: the store's event log rows matching `q` (newest first), as
+  // {"events": [...], "count"}. Calls `done` on the io thread, possibly later.
+  virtual void events(const server::event_query& /*q*/, std::function<void(result<json::value>)> done) {
+    done(make_error("unavailable", "the event log needs the store (state_db)"));
+  }
 
   // Registers a sink for host, plugin, message and alert events.
   virtual void subscribe(bus::event_sink sink) = 0;

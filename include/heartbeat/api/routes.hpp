@@ -22,6 +22,7 @@
 
 #include "heartbeat/api/handlers/alerts.hpp"
 #include "heartbeat/api/handlers/commands.hpp"
+#include "heartbeat/api/handlers/events.hpp"
 #include "heartbeat/api/handlers/hosts.hpp"
 #include "heartbeat/api/handlers/messages.hpp"
 #include "heartbeat/api/handlers/metrics.hpp"
@@ -106,6 +107,8 @@ inline void http_routes(route_table& t, bool tls) {
   t.api(other_than(GET),              "/api/0/maintenance",                   allow::user,                               answer(405, "use GET"));
   t.api(GET,                          "/api/0/stats",                         allow::user,                               metrics::stats);
   t.api(other_than(GET),              "/api/0/stats",                         allow::user,                               answer(405, "use GET"));
+  t.api(GET,                          "/api/0/events",                        allow::user,                               events::list);
+  t.api(other_than(GET),              "/api/0/events",                        allow::user,                               answer(405, "use GET"));
   t.api(any_method(),                 "/api/0",                               allow::user,                               answer(404, "unknown endpoint"));
   t.api(any_method(),                 "/api/0/:rest(.*)",                     allow::user,                               answer(404, "unknown endpoint"));
   t.api(any_method(),                 "/api",                                 allow::anyone,                             answer(404, "unknown API version"));
@@ -116,6 +119,7 @@ inline void http_routes(route_table& t, bool tls) {
   t.web(any_of(GET, HEAD),            "/settings",                            allow::page,                               pages::serve("settings.html"));
   t.web(any_of(GET, HEAD),            "/plugins",                             allow::page,                               pages::serve("plugins.html"));
   t.web(any_of(GET, HEAD),            "/plugins/:host",                       allow::page,                               pages::host_page);
+  t.web(any_of(GET, HEAD),            "/events",                              allow::page,                               pages::serve("events.html"));
   t.web(any_of(GET, HEAD),            "/login",                               allow::anyone,                             pages::serve("login.html"));
   t.web(any_of(GET, HEAD),            "/favicon.ico",                         allow::anyone,                             pages::favicon);
   t.web(any_of(GET, HEAD),            "/static/:file(.*)",                    allow::anyone,                             pages::static_file);

@@ -41,6 +41,10 @@ inline config load_config(const json::value& root, cfg::diagnostics& diag) {
   (void)alert::compile_rules(root, diag);
   // Notifiers, pushsrv, the delivery policy and the users' notification keys.
   r.known({"notifiers", "pushsrv", "notify"});
+  // Reminder backoff and time zones (compile_rules), escalation ladders and partition detection
+  // (notify::load_config): docs/ALERTING.md.
+  r.known({"threshold_renotify_backoff", "threshold_renotify_max", "timezone", "escalations",
+           "escalation_default", "partition"});
   (void)notify::load_config(root, diag);
   r.finish();
   return c;

@@ -316,6 +316,10 @@ class registry_backend : public api::backend {
   void users_changed(const api::user_directory& u) override {
     if (on_users_changed) on_users_changed(u);
   }
+  void events(const server::event_query& q, std::function<void(result<json::value>)> done) override {
+    if (!store_) return api::backend::events(q, std::move(done));
+    store_->query_events(q, std::move(done));
+  }
   void subscribe(bus::event_sink sink) override { reg_.events().subscribe(std::move(sink)); }
   void subscribe_kinds(bus::event_sink sink, std::uint32_t kinds, std::function<bool()> active) override {
     reg_.events().subscribe(std::move(sink), kinds, std::move(active));
@@ -392,7 +396,7 @@ class registry_backend : public api::backend {
           e.set("end", w.end);
         } else {
           if (auto it = raw.find(w.name); it != raw.end())
-            for (const char* k : {"cron", "days", "at", "duration"})
+            for (const char* k : {"cron", "days", "at", "duration", "timezone"})
               if (const json::value* v = it->second->find(k)) e.set(k, *v);
           // The current occurrence, or the next one.
           bool finite = change < std::numeric_limits<double>::max();

@@ -17,10 +17,20 @@
 
 namespace heartbeat::notify {
 
-enum class kind : std::uint8_t { host_down, host_up, host_stopped, alert, reminder, channel_failure, digest };
+enum class kind : std::uint8_t {
+  host_down,
+  host_up,
+  host_stopped,
+  alert,
+  reminder,
+  channel_failure,
+  digest,
+  partition,  // PARTITION / PARTITION OVER: many hosts went silent at once (notify/partition.hpp)
+};
 
-inline constexpr enum_names<kind::digest> kind_names{
-    {"host_down", "host_up", "host_stopped", "alert", "reminder", "channel_failure", "digest"}, "unknown"};
+inline constexpr enum_names<kind::partition> kind_names{
+    {"host_down", "host_up", "host_stopped", "alert", "reminder", "channel_failure", "digest", "partition"},
+    "unknown"};
 
 inline const char* to_string(kind k) noexcept { return kind_names[k]; }
 
@@ -46,10 +56,11 @@ struct notification {
   std::string metric_path;  // alerts and reminders
   double value = NAN;       // the metric value, when there is one
   double threshold = NAN;
-  std::string from;     // previous level or host state
-  std::string to;       // new level or host state
-  double duration = 0;  // DOWN/STOPPED duration for host_up; ongoing time for reminders
-  double ts = 0;        // Unix time of the underlying event
+  std::string from;        // previous level or host state
+  std::string to;          // new level or host state
+  double duration = 0;     // DOWN/STOPPED duration for host_up; ongoing time for reminders
+  double ts = 0;           // Unix time of the underlying event
+  std::string escalation;  // a ladder named by the event itself (a service of the active checks)
 };
 
 // Numbers as the notification texts print them, by the alert texts' rule ("85.0", "520.1", "12.5").
@@ -101,10 +112,23 @@ inline std::string iso_time(double ts) {
 }
 
 // What became of a notification (journaled through the server's callback).
-enum class outcome : std::uint8_t { sent, retried, failed, fell_back, suppressed, dropped };
+// escalated: a ladder's step reached new recipients; partition / partition_over: the partition
+// detector declared many hosts cut off, or them back (the notification itself follows as usual).
+enum class outcome : std::uint8_t {
+  sent,
+  retried,
+  failed,
+  fell_back,
+  suppressed,
+  dropped,
+  escalated,
+  partition,
+  partition_over
+};
 
-inline constexpr enum_names<outcome::dropped> outcome_names{
-    {"sent", "retried", "failed", "fell_back", "suppressed", "dropped"}, "unknown"};
+inline constexpr enum_names<outcome::partition_over> outcome_names{
+    {"sent", "retried", "failed", "fell_back", "suppressed", "dropped", "escalated", "partition", "partition_over"},
+    "unknown"};
 
 inline const char* to_string(outcome o) noexcept { return outcome_names[o]; }
 
@@ -118,6 +142,8 @@ inline constexpr std::string_view quiet_hours = "quiet hours";
 inline constexpr std::string_view severity = "severity";
 inline constexpr std::string_view no_recipient = "no recipient";
 inline constexpr std::string_view queue_full = "queue full";
+inline constexpr std::string_view partition = "partition";  // a host's DOWN/UP inside a declared partition
+inline constexpr std::string_view ladder_later = "escalation: first step later";
 }  // namespace reason
 
 // A reason as a Prometheus label value: "watch=false" -> "watch_false", "quiet hours" -> "quiet_hours".
@@ -138,8 +164,9 @@ struct journal_record {
   notify::kind kind = kind::alert;
   notify::level level = level::warning;
   std::string text;
-  std::string error;  // failed / retried: what the channel said
-  int attempt = 0;    // 1 for the first try
+  std::string error;        // failed / retried: what the channel said
+  int attempt = 0;          // 1 for the first try
+  std::string metric_path;  // alerts and reminders
 
   json::value to_json() const {
     json::value v = json::value::object();
@@ -155,6 +182,7 @@ struct journal_record {
     v.set("text", text);
     if (!error.empty()) v.set("error", error);
     if (attempt > 0) v.set("attempt", attempt);
+    if (!metric_path.empty()) v.set("metric_path", metric_path);
     return v;
   }
 };

@@ -1,10 +1,12 @@
-// The delivery pipeline: watch flag -> maintenance -> dedup -> routing ->
-// per-user rate limit (digests) -> retry with backoff -> fallback + channel
-// alert. Every send and suppression is journaled and counted. Single-threaded
-// (the notifier's worker thread) and clock-free: time is passed in, sends are
-// synchronous calls of the channels.
+// The delivery pipeline: watch flag -> maintenance -> dedup -> routing (by roles,
+// or by the host's escalation ladder) -> per-user rate limit (digests) -> retry
+// with backoff -> fallback + channel alert; ladder steps come due on tick().
+// Every send, suppression and escalation is journaled and counted.
+// Single-threaded (the notifier's worker thread) and clock-free: time is passed
+// in, sends are synchronous calls of the channels.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -18,6 +20,7 @@
 #include "heartbeat/notify/directory.hpp"
 #include "heartbeat/notify/notifier.hpp"
 #include "heartbeat/notify/stages/dedup.hpp"
+#include "heartbeat/notify/stages/escalate.hpp"
 #include "heartbeat/notify/stages/fallback.hpp"
 #include "heartbeat/notify/stages/maintenance.hpp"
 #include "heartbeat/notify/stages/rate_limit.hpp"
@@ -89,6 +92,7 @@ class pipeline {
         rate_(s.policy.rate_limit_count, s.policy.rate_limit_window),
         retry_(s.policy.retry_attempts, s.policy.retry_initial, s.policy.retry_max),
         fallback_(s.policy.channel_alert_interval),
+        escalate_(s.escalations),
         journal_(std::move(journal)),
         counters_(ctr ? ctr : &own_counters_) {
     for (auto& c : chans) {
@@ -100,36 +104,63 @@ class pipeline {
 
   directory& dir() { return dir_; }
   stages::maintenance& maintenance() { return maintenance_; }
+  stages::escalate& escalation() { return escalate_; }
   counters& stats() { return *counters_; }
 
   // Stages 1-5 for one notification; deliveries are scheduled for `now` and
   // sent by the next tick(). Maintenance windows and quiet hours are calendar
-  // times (the wall face of `now`); dedup and rate-limit windows, retries and
-  // channel-failure alerts are timed on the monotonic face, and journal records
-  // are stamped with the wall one.
+  // times (the wall face of `now`); dedup and rate-limit windows, escalation
+  // steps, retries and channel-failure alerts are timed on the monotonic face,
+  // and journal records are stamped with the wall one.
   void process(const notification& n, clock::instant now) {
     const double wall = now.wall;
     if (auto why = stages::check_watch(n, dir_)) return suppress(n, wall, "", "", *why);
     if (auto why = maintenance_.check(n, wall)) return suppress(n, wall, "", "", *why);
     if (auto why = dedup_.check(n, now.mono)) return suppress(n, wall, "", "", *why);
-    auto routes = stages::route_notification(n, dir_, enabled_, wall);
-    if (routes.empty()) return suppress(n, wall, "", "", reason::no_recipient);
-    for (const auto& r : routes) {
-      if (!r.suppressed.empty()) {
-        for (const auto& c : r.channels) suppress(n, wall, r.user, c, r.suppressed);
-        continue;
-      }
-      if (!rate_.admit(r.user, n, now.mono)) {
-        for (const auto& c : r.channels) suppress(n, wall, r.user, c, reason::rate_limited);
-        continue;
-      }
-      message m = make_message(n);
-      for (const auto& c : r.channels) schedule(r.user, c, m, now.mono, "");
+    std::vector<stages::route> routes;
+    if (auto to = escalate_.recipients(n, now.mono)) {
+      if (to->empty()) return suppress(n, wall, "", "", reason::ladder_later);
+      routes = routes_to(n, *to, wall);
+    } else {
+      routes = stages::route_notification(n, dir_, enabled_, wall);
     }
+    if (routes.empty()) return suppress(n, wall, "", "", reason::no_recipient);
+    deliver(n, routes, now);
   }
 
-  // Digests whose window ended, then every delivery that is due (sending it).
+  // An alert was acknowledged: its ladder climbs no further.
+  void acknowledge(const std::string& host, const std::string& metric_path) {
+    escalate_.acknowledge(host, metric_path);
+  }
+
+  // Ladder steps that came due, digests whose window ended, then every delivery that is due
+  // (sending it).
   void tick(clock::instant now) {
+    const double wall = now.wall;
+    for (auto& step : escalate_.due(now.mono)) {
+      journal_record r;
+      r.ts = wall;
+      r.outcome = outcome::escalated;
+      r.reason = "escalated: step " + std::to_string(step.step) + " after " + format_seconds(step.after) +
+                 ", not acknowledged";
+      r.host = step.n.host;
+      r.kind = step.n.kind;
+      r.level = step.n.level;
+      r.text = step.n.text;
+      r.metric_path = step.n.metric_path;
+      if (journal_) journal_(r);
+      // The host may have entered maintenance (or lost its watch flag) since the alert fired.
+      if (auto why = stages::check_watch(step.n, dir_)) {
+        suppress(step.n, wall, "", "", *why);
+        continue;
+      }
+      if (auto why = maintenance_.check(step.n, wall)) {
+        suppress(step.n, wall, "", "", *why);
+        continue;
+      }
+      auto routes = routes_to(step.n, step.to, wall);
+      if (!routes.empty()) deliver(step.n, routes, now);
+    }
     for (auto& d : rate_.due(now.mono)) {
       auto [title, body] =
           stages::digest_text(d.user, d.items, policy_.rate_limit_window, policy_.digest_max_lines);
@@ -150,13 +181,51 @@ class pipeline {
     }
   }
 
-  // Monotonic time of the next delivery or digest.
-  double next_due() const { return std::min(retry_.next_due(), rate_.next_due()); }
+  // Monotonic time of the next delivery, digest or escalation step.
+  double next_due() const { return std::min({retry_.next_due(), rate_.next_due(), escalate_.next_due()}); }
   bool idle() const {
     return retry_.size() == 0 && rate_.next_due() == std::numeric_limits<double>::infinity();
   }
 
  private:
+  void deliver(const notification& n, const std::vector<stages::route>& routes, clock::instant now) {
+    for (const auto& r : routes) {
+      if (!r.suppressed.empty()) {
+        for (const auto& c : r.channels) suppress(n, now.wall, r.user, c, r.suppressed);
+        continue;
+      }
+      if (!rate_.admit(r.user, n, now.mono)) {
+        for (const auto& c : r.channels) suppress(n, now.wall, r.user, c, reason::rate_limited);
+        continue;
+      }
+      message m = make_message(n);
+      for (const auto& c : r.channels) schedule(r.user, c, m, now.mono, "");
+    }
+  }
+
+  // A ladder's recipients as routes: channels for everyone on them (one route), users on their
+  // own channels with their severity filter and quiet hours (`wall`: calendar time).
+  std::vector<stages::route> routes_to(const notification& n, const std::vector<stages::recipient>& to,
+                                       double now) {
+    std::vector<stages::route> out;
+    stages::route everyone{"", {}, {}};
+    for (const auto& r : to) {
+      if (r.user.empty()) {
+        if (usable(r.channel)) everyone.channels.push_back(r.channel);
+        continue;
+      }
+      const user_settings* u = dir_.find_user(r.user);
+      if (!u) {
+        suppress(n, now, r.user, "", reason::no_recipient);
+        continue;
+      }
+      stages::route rt = stages::route_to_user(n, *u, enabled_, now);
+      if (!rt.channels.empty()) out.push_back(std::move(rt));
+    }
+    if (!everyone.channels.empty()) out.insert(out.begin(), std::move(everyone));
+    return out;
+  }
+
   std::vector<std::string> channels_of(const std::string& user) const {
     if (user.empty()) return enabled_;
     std::vector<std::string> out;
@@ -253,6 +322,7 @@ class pipeline {
     r.text = d.message.title;
     r.error = std::move(error);
     r.attempt = d.attempt;
+    r.metric_path = d.message.source.metric_path;
     journal_(r);
   }
 
@@ -270,6 +340,7 @@ class pipeline {
     r.kind = n.kind;
     r.level = n.level;
     r.text = n.text;
+    r.metric_path = n.metric_path;
     journal_(r);
   }
 
@@ -280,6 +351,7 @@ class pipeline {
   stages::rate_limit rate_;
   stages::retry retry_;
   stages::fallback fallback_;
+  stages::escalate escalate_;
   journal_fn journal_;
   counters own_counters_;
   counters* counters_;

@@ -2,7 +2,10 @@
 // the io thread and never block (a bounded spsc queue; a full queue is a
 // counted, journaled drop); one worker thread runs the pipeline and the
 // channels (libcurl). Journal records reach the server's callback through the
-// `post` function it passes (e.g. asio::post to the io thread).
+// `post` function it passes (e.g. asio::post to the io thread). The partition
+// detector (partition.hpp) runs on the io thread beside the event translator:
+// host events feed it, tick() announces, and the DOWN/UP it holds back are
+// journaled here without entering the queue.
 #pragma once
 
 #include <atomic>
@@ -21,6 +24,7 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/spsc_queue.hpp"
 #include "heartbeat/notify/channels.hpp"
+#include "heartbeat/notify/partition.hpp"
 #include "heartbeat/notify/pipeline.hpp"
 #include "heartbeat/notify/translate.hpp"
 
@@ -40,7 +44,8 @@ class service {
         queue_(s.policy.queue_size),
         pipeline_(std::make_unique<pipeline>(
             s, chans.empty() ? build_channels(s) : std::move(chans),
-            [this](const journal_record& r) { emit(r); }, &counters_)) {
+            [this](const journal_record& r) { emit(r); }, &counters_)),
+        partition_(s.partition) {
     for (const auto& n : s.notifiers) channel_names_.push_back(n.name);
   }
 
@@ -59,6 +64,7 @@ class service {
   // them; pending retries, held digests and dedup memory start afresh, and
   // counters of notifiers added now appear in /metrics after a restart.
   void reload(const settings& s, stages::maintenance::check_fn check = {}) {
+    partition_.configure(s.partition);
     if (queue_.push(item{reload_item{std::make_shared<settings>(s), std::move(check)}}))
       submitted_.fetch_add(1);
     else
@@ -112,9 +118,71 @@ class service {
   // Host events also carry the host's effective watch flag and roles (the
   // registry's host_json); a change is forwarded to the pipeline's directory.
   void on_event(const bus::event& e) {
-    if (e.kind == bus::event_kind::host && e.data.contains("watch")) sync_access(e);
-    if (auto n = translator_.translate(e)) submit(std::move(*n));
+    if (e.kind == bus::event_kind::host) {
+      if (e.data.contains("watch")) sync_access(e);
+      observe_host(e);
+    } else if (e.kind == bus::event_kind::dropped) {
+      partition_.forget(e.host);
+    } else if (e.kind == bus::event_kind::alert && e.data.string_or("kind", "") == "acknowledged") {
+      // The ladder of an acknowledged alert climbs no further.
+      if (queue_.push(item{ack_item{e.host, e.data.string_or("metric_path", "")}}))
+        submitted_.fetch_add(1);
+      else
+        log::warn("notify: queue full, acknowledgement of ", e.host, " lost for its escalation");
+    }
+    auto n = translator_.translate(e);
+    if (!n) return;
+    if (partition_.hold(*n)) return held(*n);
+    submit(std::move(*n));
   }
+
+  // io thread, about once a second: partition announcements (PARTITION, PARTITION OVER, and the
+  // hosts still DOWN one window later, one by one).
+  void tick(double now) {
+    for (auto& a : partition_.tick(now)) {
+      using type = partition_detector::announcement::type;
+      if (a.what == type::release) {
+        for (const auto& [host, last_seen] : a.down) {
+          notification n;
+          n.host = host;
+          n.kind = kind::host_down;
+          n.level = n.severity = level::critical;
+          n.from = "UP";
+          n.to = "DOWN";
+          n.duration = std::max(0.0, now - last_seen);
+          n.text = down_text(host, n.duration);
+          n.ts = now;
+          submit(std::move(n));
+        }
+        continue;
+      }
+      const bool over = a.what == type::over;
+      journal_record r;
+      r.ts = now;
+      r.outcome = over ? outcome::partition_over : outcome::partition;
+      r.reason = std::to_string(a.count) + " of " + std::to_string(a.of) + (over ? " back" : " silent");
+      r.kind = kind::partition;
+      r.level = over ? level::ok : level::critical;
+      r.text = a.text;
+      log::warn("notify: ", a.text);
+      if (journal_) journal_(r);
+      notification n;
+      n.kind = kind::partition;
+      n.level = over ? level::ok : level::critical;
+      n.severity = level::critical;
+      n.text = a.text;
+      n.ts = now;
+      submit(std::move(n));
+    }
+  }
+
+  // io thread: an active check named in partition.canaries reports whether it passes.
+  void report_canary(std::string_view check, bool ok, double now) { partition_.canary(check, ok, now); }
+  // io thread: a host's state known before any event (e.g. restored at start-up).
+  void seed_host(const std::string& host, std::string_view state, double now) {
+    partition_.observe(host, state, now);
+  }
+  const partition_detector& partition() const noexcept { return partition_; }
   bus::event_sink sink() {
     return [this](const bus::event& e) { on_event(e); };
   }
@@ -151,7 +219,8 @@ class service {
       for (auto w : {reason::severity, reason::quiet_hours, reason::rate_limited})
         add(ch, outcome::suppressed, w);
     }
-    for (auto w : {reason::watch, reason::maintenance, reason::dedup, reason::no_recipient})
+    for (auto w :
+         {reason::watch, reason::maintenance, reason::dedup, reason::no_recipient, reason::partition})
       add("", outcome::suppressed, w);
     add("", outcome::dropped, reason::queue_full);
     out.push_back({"heartbeat_queue_depth{queue=\"notify\"}",
@@ -214,9 +283,39 @@ class service {
     std::shared_ptr<settings> s;
     stages::maintenance::check_fn check;
   };
-  struct item {
-    std::variant<notification, host_update, user_update, reload_item> v;
+  struct ack_item {
+    std::string host, metric_path;
   };
+  struct item {
+    std::variant<notification, host_update, user_update, reload_item, ack_item> v;
+  };
+
+  void observe_host(const bus::event& e) {
+    const json::value* st = e.data.find("state");
+    if (!st || !st->is_string()) return;
+    std::string host = e.host.empty() ? e.data.string_or("name", "") : e.host;
+    std::string from;
+    if (const json::value* tr = e.data.find("transition"); tr && tr->is_object())
+      from = tr->string_or("from", "");
+    double last_seen = 0;
+    if (const json::value* ls = e.data.find("last_seen")) detail::parse_time_point(*ls, last_seen);
+    partition_.observe(host, st->as_string(), e.ts, from, last_seen);
+  }
+
+  // A host's DOWN/UP inside a partition: counted and journaled here, never queued.
+  void held(const notification& n) {
+    counters_.add("", outcome::suppressed, reason::partition);
+    if (!journal_) return;
+    journal_record r;
+    r.ts = n.ts;
+    r.outcome = outcome::suppressed;
+    r.reason = std::string(reason::partition);
+    r.host = n.host;
+    r.kind = n.kind;
+    r.level = n.level;
+    r.text = n.text;
+    journal_(r);
+  }
 
   void sync_access(const bus::event& e) {
     host_access a;
@@ -252,9 +351,13 @@ class service {
         pipeline_->dir().remove_user(u->user.name);
       else
         pipeline_->dir().set_user(std::move(u->user));
+    } else if (auto* a = std::get_if<ack_item>(&it.v)) {
+      pipeline_->acknowledge(a->host, a->metric_path);
     } else if (auto* r = std::get_if<reload_item>(&it.v)) {
-      pipeline_ = std::make_unique<pipeline>(
+      auto next = std::make_unique<pipeline>(
           *r->s, build_channels(*r->s), [this](const journal_record& rec) { emit(rec); }, &counters_);
+      next->escalation().adopt(std::move(pipeline_->escalation()));  // ladders keep climbing
+      pipeline_ = std::move(next);
       if (r->check) maintenance_check_ = std::move(r->check);
       if (maintenance_check_) pipeline_->maintenance().set_check(maintenance_check_);
       log::info("notify: settings reloaded (", r->s->notifiers.size(), " notifiers)");
@@ -292,6 +395,7 @@ class service {
   std::unique_ptr<pipeline> pipeline_;  // worker thread (built before start)
   stages::maintenance::check_fn maintenance_check_;
   event_translator translator_;
+  partition_detector partition_;                                        // io thread
   std::unordered_map<std::string, std::optional<host_access>> access_;  // io thread: last forwarded
   std::vector<std::string> channel_names_;
   std::thread worker_;

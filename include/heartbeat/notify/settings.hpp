@@ -1,7 +1,8 @@
 // notify::settings and notify::load_config: reads `notifiers`, `pushsrv`,
-// `notify` (pipeline policy), the notification keys of `users.<u>` and the
-// routing keys of `hosts.<h>` from the server config tree, reporting every
-// problem with its key path. Runs on the thread that loads the config.
+// `notify` (pipeline policy), the notification keys of `users.<u>`, the
+// routing keys of `hosts.<h>`, the escalation ladders and `partition` from the
+// server config tree, reporting every problem with its key path. Runs on the
+// thread that loads the config.
 #pragma once
 
 #include <algorithm>
@@ -14,7 +15,9 @@
 #include "heartbeat/alert/maintenance_config.hpp"
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
+#include "heartbeat/notify/escalation.hpp"
 #include "heartbeat/notify/notification.hpp"
+#include "heartbeat/notify/partition.hpp"
 #include "heartbeat/notify/schema.hpp"
 
 namespace heartbeat::notify {
@@ -26,18 +29,27 @@ struct notifier_config {
   bool enabled = true;  // false: switched off by `pushsrv`
 };
 
-// Minutes of the day; a window may wrap midnight (22:00-07:00).
+// Minutes of the day; a window may wrap midnight (22:00-07:00). Local time of `zone` (an IANA
+// zone, following its daylight-saving changes) or of a fixed `utc_offset_hours`.
 struct quiet_hours {
   bool enabled = false;
   int start_minute = 0;
   int end_minute = 0;
   double utc_offset_hours = 0;
+  bool use_zone = false;
+  alert::time_zone zone;
   notify::level passes = level::critical;  // this severity and worse still get through
 
   bool covers(double unix_time) const {
     if (!enabled) return false;
-    long long local = static_cast<long long>(unix_time + utc_offset_hours * 3600);
-    int minute = static_cast<int>(((local % 86400) + 86400) % 86400 / 60);
+    int minute;
+    if (use_zone) {
+      const alert::local_fields f = zone.to_local(unix_time);
+      minute = f.hour * 60 + f.minute;
+    } else {
+      long long local = static_cast<long long>(unix_time + utc_offset_hours * 3600);
+      minute = static_cast<int>(((local % 86400) + 86400) % 86400 / 60);
+    }
     if (start_minute <= end_minute) return minute >= start_minute && minute < end_minute;
     return minute >= start_minute || minute < end_minute;
   }
@@ -87,6 +99,8 @@ struct settings {
   std::string pushsrv;  // "", "pushover", "mattermost" or "all"
   notify::policy policy;
   std::vector<maintenance_window> maintenance;
+  escalation_policy escalations;  // `escalations`, `escalation_default`, `hosts.<h>.escalation`
+  partition_config partition;
 
   const notifier_config* find_notifier(std::string_view n) const {
     for (const auto& c : notifiers)
@@ -303,6 +317,7 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
   }
 
   // users.<u>: admin flag (read only), notification keys (owned here).
+  const alert::time_zone server_tz = alert::server_time_zone(root);
   if (const json::value* us = root.find("users"); us && us->is_object()) {
     for (const auto& [name, u] : us->as_object()) {
       if (!u.is_object()) continue;  // the server's loader reports it
@@ -341,7 +356,17 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
         std::string start, end, passes = "CRITICAL";
         r.get("start", start);
         r.get("end", end);
+        const bool has_offset = r.has("utc_offset");
         r.get("utc_offset", user.quiet.utc_offset_hours, -14, 14);
+        // A zone of their own, else the server's `timezone` unless a fixed offset is given.
+        if (const json::value* z = r.raw("timezone")) {
+          user.quiet.zone = alert::read_time_zone(z, r.key_path("timezone"), d);
+          user.quiet.use_zone = true;
+          if (has_offset) d.error(r.key_path("utc_offset"), "give either timezone or utc_offset, not both");
+        } else if (!has_offset) {
+          user.quiet.zone = server_tz;
+          user.quiet.use_zone = !server_tz.is_utc();
+        }
         r.get_enum("passes", passes, {"WARNING", "CRITICAL", "none"});
         r.finish();
         if (!detail::parse_clock(start, user.quiet.start_minute))
@@ -394,8 +419,10 @@ inline settings load_config(const json::value& root, config::diagnostics& d) {
   // maintenance: the alert engine's windows (compile_rules reports their errors).
   if (const json::value* m = root.find("maintenance"); m && m->is_array()) {
     config::diagnostics quiet;
-    alert::read_maintenance(*m, quiet, s.maintenance);
+    alert::read_maintenance(*m, quiet, s.maintenance, alert::server_time_zone(root));
   }
+  s.escalations = read_escalations(root, d);
+  s.partition = read_partition(root, d);
   return s;
 }
 

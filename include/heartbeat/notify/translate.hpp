@@ -117,6 +117,7 @@ class event_translator {
     n.level = to;
     n.severity = std::max(from, to);
     n.text = d.string_or("text", "");
+    n.escalation = d.string_or("escalation", "");
     // The rule's display template, rendered by the alert engine, follows the text.
     if (std::string display = d.string_or("display", ""); !display.empty() && !n.text.empty())
       n.text += " " + display;

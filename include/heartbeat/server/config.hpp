@@ -163,6 +163,7 @@ inline host_config read_host(cfg::object_reader r, const std::string& name) {
   r.get("owner", h.owner);
   r.get("managers", h.managers);
   r.get("monitors", h.monitors);
+  r.known({"escalation"});  // the host's escalation ladder: notify/escalation.hpp validates it
   r.finish();
   return h;
 }

@@ -1,9 +1,10 @@
 // The durable store: hosts, connections, latest plugin data, plugin history,
-// alert state, commands and messages in SQLite (WAL, synchronous=NORMAL) at
-// state_db. load() runs once on the starting thread before ingest; afterwards
-// the io thread (the only producer) enqueues writes that a writer thread
-// commits in batches, and history queries run on a reader thread whose
-// callbacks are posted back to the io thread.
+// alert state, commands, messages and the event log (event_log.hpp) in
+// SQLite (WAL, synchronous=NORMAL) at state_db. load() runs once on the
+// starting thread before ingest; afterwards the io thread (the only producer)
+// enqueues writes that a writer thread commits in batches, and history and
+// event queries run on a reader thread whose callbacks are posted back to the
+// io thread.
 #pragma once
 
 #include <algorithm>
@@ -27,6 +28,7 @@
 #include "heartbeat/core/spsc_queue.hpp"
 #include "heartbeat/server/detail/persist_util.hpp"
 #include "heartbeat/server/detail/sqlite.hpp"
+#include "heartbeat/server/detail/store_events.hpp"
 #include "heartbeat/server/detail/store_schema.hpp"
 #include "heartbeat/server/store_snapshot.hpp"
 
@@ -168,6 +170,12 @@ class store {
   bool forget_user(std::string_view name, double ts) {
     return push(op{op_kind::forget_user, ts, {}, std::string(name), {}});
   }
+  // One row of the event log (pruned with the history by history_retention).
+  bool put_event(event_row e) {
+    op o{op_kind::event, e.ts, {}, {}, {}};
+    o.event = std::make_unique<event_row>(std::move(e));
+    return push(std::move(o));
+  }
 
   // The event-bus sink: persists what each event carries (the registry
   // publishes host events on state and connection changes, not on every
@@ -224,6 +232,27 @@ class store {
     }
   }
 
+  // The event log's rows matching `q`, newest first: {"events": [...], "count"}. io thread; the
+  // callback runs via `post`. Like history, the open batch is not seen yet.
+  void query_events(event_query q, std::function<void(result<json::value>)> cb) {
+    query job;
+    job.run = [q = std::move(q), cb, this](detail::sqlite_db& db) {
+      auto deliver = [cb, r = detail::query_events(db, q)]() mutable { cb(std::move(r)); };
+      if (post_)
+        post_(std::move(deliver));
+      else
+        deliver();
+    };
+    if (!reader_.joinable() || !qq_.push(std::move(job))) {
+      queries_dropped_.fetch_add(1, std::memory_order_relaxed);
+      auto fail = [cb] { cb(make_error("store_busy", "events query refused: store busy or stopped")); };
+      if (post_)
+        post_(std::move(fail));
+      else
+        fail();
+    }
+  }
+
   // Waits (any thread but the writer) until every write queued so far is
   // committed, or `timeout` passes. Returns whether it got there.
   bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
@@ -263,20 +292,23 @@ class store {
     drop_host,
     state,
     user,
-    forget_user
+    forget_user,
+    event
   };
   struct op {
     op_kind kind = op_kind::host;
     double ts = 0;
     std::string host;
-    std::string key;   // plugin, metric_path, command id or state key
-    std::string text;  // JSON text
+    std::string key;                             // plugin, metric_path, command id or state key
+    std::string text;                            // JSON text
+    std::unique_ptr<event_row> event = nullptr;  // op_kind::event (rare: kept out of line)
   };
   struct query {
     std::string host, plugin;
     double since = 0, until = 0;
     std::size_t limit = 0;
     history_callback cb;
+    std::function<void(detail::sqlite_db&)> run = nullptr;  // other queries (the event log)
   };
 
   bool push(op&& o) {
@@ -353,6 +385,9 @@ class store {
         check(s.user.bind(1, o.key).bind(2, o.ts).bind(3, o.text).run(), "user write");
         break;
       case op_kind::forget_user: check(s.user_forget.bind(1, o.key).run(), "user removal"); break;
+      case op_kind::event:
+        if (o.event) check(detail::insert_event(s.event, *o.event), "event write");
+        break;
     }
   }
 
@@ -366,6 +401,8 @@ class store {
     check(stmts_.prune_msgs.bind(1, static_cast<std::int64_t>(opt_.messages_kept)).run(), "message pruning");
     n += static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
     check(stmts_.prune_cmds.bind(1, cutoff).run(), "command pruning");
+    n += static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
+    check(stmts_.prune_events.bind(1, cutoff).run(), "event pruning");
     n += static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
     if (auto r = db_.exec("COMMIT"); !r) {
       note_error("prune commit");
@@ -449,6 +486,11 @@ class store {
     for (;;) {
       bool stopping = stop_.load();
       while (auto q = qq_.pop()) {
+        if (q->run) {
+          q->run(reader_db_);
+          queries_.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
         result<std::vector<history_sample>> res = make_error("store_sql", "history query not prepared");
         if (st) {
           std::vector<history_sample> rows;

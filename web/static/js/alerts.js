@@ -1,5 +1,6 @@
 // The /alerts page: summary cards, a severity filter, every active alert with its
-// duration, and an Acknowledge button on hosts where the user is manager or owner.
+// duration and a link to its events (/events), and an Acknowledge button on hosts where
+// the user is manager or owner.
 // Data comes from the nav bar's /api/0/alerts refresh (every 15 s and on each alert
 // event of the stream), so the pie and this table always agree. Main thread only.
 import { api, hostList } from './api.js';
@@ -46,6 +47,11 @@ async function ack(a, btn) {
 
 function metricName(path) { return String(path || '').split('.').pop(); }
 
+/** The /events timeline of one alert: its transitions and what became of each notification. */
+function eventsUrl(a) {
+  return `/events?host=${encodeURIComponent(a.hostname)}&metric=${encodeURIComponent(a.metric_path)}`;
+}
+
 function render() {
   const s = last.summary || {};
   const alerts = (last.alerts || []).filter((a) => a.level && a.level !== 'OK');
@@ -83,7 +89,8 @@ function render() {
       return h('tr', { 'data-host': a.hostname, 'data-metric': a.metric_path, 'data-level': a.level },
         h('td', {}, h('span', { class: `badge level-${a.level}` }, a.level)),
         h('td', {}, h('a', { href: hostUrl(a.hostname) }, a.hostname)),
-        h('td', {}, h('code', {}, a.metric_path),
+        h('td', {}, h('code', {}, a.metric_path), ' ',
+          h('a', { class: 'events-link', href: eventsUrl(a), title: 'Why was this (not) notified?', 'aria-label': `Events of ${a.metric_path} on ${a.hostname}` }, 'events'),
           a.display || a.text ? h('div', { class: 'muted' }, a.display || a.text) : null,
           a.maintenance ? h('div', {}, h('span', { class: 'badge state-STOPPED' }, `maintenance: ${a.maintenance}`)) : null),
         h('td', { class: 'num', title: typeof a.threshold === 'number' ? `threshold ${a.threshold}` : null },

@@ -9,6 +9,7 @@ const LINKS = [
   ['live', '/live', 'Live'],
   ['plugins', '/plugins', 'Hosts'],
   ['alerts', '/alerts', 'Alerts'],
+  ['events', '/events', 'Events'],
   ['settings', '/settings', 'Settings'],
 ];
 

@@ -139,6 +139,7 @@ inline void engine::on_change(host_entry& h, alert_state& st, const rule& r, con
   st.acknowledged = false;
   st.ack_by.clear();
   st.threshold = step.threshold;
+  st.reminders = 0;
 
   std::string reason;
   if (!why.empty()) {
@@ -235,6 +236,7 @@ inline void engine::refresh_maintenance(clock::instant now, std::vector<transiti
       st.last_sent = st.m.lvl;
       st.last_sent_ts = now.wall;
       st.last_sent_mono = now.mono;
+      st.reminders = 0;
       if (st.m.lvl == level::ok)
         st.notification_count = 0;
       else
@@ -244,6 +246,15 @@ inline void engine::refresh_maintenance(clock::instant now, std::vector<transiti
       out.push_back(std::move(t));
     }
   }
+}
+
+// threshold_renotify_interval x backoff^n after the n-th reminder, capped at threshold_renotify_max
+// (never below the interval itself).
+inline double engine::reminder_wait(std::uint32_t sent) const {
+  const ruleset& rs = *rules_;
+  if (rs.renotify_backoff == 1 || sent == 0) return rs.renotify_interval;
+  const double cap = std::max(rs.renotify_max, rs.renotify_interval);
+  return std::min(cap, rs.renotify_interval * std::pow(rs.renotify_backoff, static_cast<double>(sent)));
 }
 
 inline void engine::tick(clock::instant now, std::vector<transition>& out) {
@@ -267,9 +278,9 @@ inline void engine::tick(clock::instant now, std::vector<transition>& out) {
     const double missing = st.rule_ ? st.rule_->missing_after : rules_->missing_after;
     const bool is_missing = missing > 0 && st.m.lvl != level::unknown && !std::isnan(st.m.last_value) &&
                             now.mono - mono_twin(st.m.last_check_mono, st.m.last_check, now) >= missing;
+    const double wait = reminder_wait(st.reminders);
     const bool remind = renotify > 0 && st.m.lvl != level::ok && st.last_sent != level::ok &&
-                        !st.acknowledged &&
-                        now.mono - mono_twin(st.last_sent_mono, st.last_sent_ts, now) >= renotify;
+                        !st.acknowledged && now.mono - mono_twin(st.last_sent_mono, st.last_sent_ts, now) >= wait;
     if (!is_missing && !remind) continue;
     host_entry* h = find_host(st.host);
     if (!h) continue;
@@ -281,6 +292,7 @@ inline void engine::tick(clock::instant now, std::vector<transition>& out) {
       st.m.lvl = level::unknown;
       st.m.since = now.wall;
       st.m.has_pending = false;
+      st.m.up_bits = st.m.down_bits = 0;
       st.m.last_value = NAN;
       on_change(*h, st, *st.rule_, step, now, {}, {}, out,
                 "missing: no sample for " + detail::seconds_text(silent));
@@ -288,6 +300,7 @@ inline void engine::tick(clock::instant now, std::vector<transition>& out) {
     }
     if (!remind || !h->watch || h->maint) continue;
     ++st.notification_count;
+    ++st.reminders;
     st.last_sent_ts = now.wall;
     st.last_sent_mono = now.mono;
     transition t = detail::make_transition(transition_kind::reminder, st.host, st, st.m.lvl, st.m.lvl,
@@ -299,6 +312,11 @@ inline void engine::tick(clock::instant now, std::vector<transition>& out) {
     if (st.rule_) t.display = render_display(*st.rule_, st, {}, {}, false);
     t.reason = std::string("reminder: ") + to_string(st.m.lvl) + " ongoing, renotify every " +
                detail::seconds_text(renotify);
+    if (rules_->renotify_backoff != 1)
+      t.reason = std::string("reminder ") + std::to_string(st.reminders) + ": " + to_string(st.m.lvl) +
+                 " ongoing, waited " + detail::seconds_text(wait) + " (renotify backoff " +
+                 format_value(rules_->renotify_backoff) + ", at most " +
+                 detail::seconds_text(std::max(rules_->renotify_max, renotify)) + ")";
     t.notify = true;
     detail::stamp(t, st);
     out.push_back(std::move(t));

@@ -50,6 +50,7 @@ inline json::value to_store_json(const alert_state& s) {
   o.set("notification_count", s.notification_count);
   o.set("last_sent", to_string(s.last_sent));
   o.set("last_sent_ts", s.last_sent_ts);
+  o.set("reminders", s.reminders);
   o.set("acknowledged", s.acknowledged);
   o.set("ack_by", s.ack_by);
   o.set("ack_ts", s.ack_ts);
@@ -200,6 +201,7 @@ inline result<std::size_t> engine::restore_state(const json::value& v) {
     st.last_sent = parse_level(e.string_or("last_sent", "OK")).value_or(level::ok);
     st.last_sent_ts = e.number_or("last_sent_ts", 0);
     st.last_sent_mono = NAN;
+    st.reminders = static_cast<std::uint32_t>(e.number_or("reminders", 0));
     st.acknowledged = e.bool_or("acknowledged", false);
     st.ack_by = e.string_or("ack_by", "");
     st.ack_ts = e.number_or("ack_ts", 0);

@@ -18,7 +18,8 @@ class dedup {
   explicit dedup(double window = 60) : window_(window) {}
 
   std::optional<std::string_view> check(const notification& n, double now) {
-    if (n.kind == kind::channel_failure || n.kind == kind::digest) return std::nullopt;
+    if (n.kind == kind::channel_failure || n.kind == kind::digest || n.kind == kind::partition)
+      return std::nullopt;
     bool host_kind = n.kind == kind::host_down || n.kind == kind::host_up || n.kind == kind::host_stopped;
     std::string subject = n.host + '\x1f' + (host_kind ? std::string("(host)") : n.metric_path);
     std::string key = std::string(to_string(n.kind)) + '\x1f' + to_string(n.level);

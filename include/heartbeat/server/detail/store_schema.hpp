@@ -10,6 +10,7 @@
 
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/server/detail/sqlite.hpp"
+#include "heartbeat/server/detail/store_events.hpp"
 
 namespace heartbeat::server {
 
@@ -20,9 +21,9 @@ namespace detail {
 // One prepared statement per kind of write, and the retention deletes.
 struct store_statements {
   sqlite_stmt host, conn, conn_clear, plugin_latest, plugin_hist, message, alert, command, state;
-  sqlite_stmt user, user_forget;
-  sqlite_stmt drop[7];
-  sqlite_stmt prune_hist, prune_msgs, prune_cmds;
+  sqlite_stmt user, user_forget, event;
+  sqlite_stmt drop[8];
+  sqlite_stmt prune_hist, prune_msgs, prune_cmds, prune_events;
 };
 
 // Creates what is missing (every statement is IF NOT EXISTS) and refuses a
@@ -60,6 +61,8 @@ inline result<void> create_store_schema(sqlite_db& db, const std::string& path) 
                   "TEXT NOT NULL) WITHOUT ROWID;");
       !r)
     return r;
+  // The event log, also added without a version bump.
+  if (auto r = db.exec(events_schema); !r) return r;
   auto st = db.prepare("SELECT max(version) FROM schema_version");
   if (!st) return st.err();
   int version = 0;
@@ -116,6 +119,9 @@ inline result<void> prepare_store_writes(sqlite_db& db, store_statements& s) {
       {&s.drop[4], "DELETE FROM alerts WHERE host = ?1"},
       {&s.drop[5], "DELETE FROM commands WHERE host = ?1"},
       {&s.drop[6], "DELETE FROM messages WHERE host = ?1"},
+      {&s.drop[7], events_drop_host},
+      {&s.event, events_insert},
+      {&s.prune_events, events_prune},
       {&s.prune_hist, "DELETE FROM plugin_history WHERE ts < ?1"},
       {&s.prune_msgs, "DELETE FROM messages WHERE id <= (SELECT max(id) FROM messages) - ?1"},
       {&s.prune_cmds, "DELETE FROM commands WHERE updated < ?1"},
