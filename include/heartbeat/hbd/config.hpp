@@ -1,6 +1,7 @@
 // hbd's whole configuration: the server's keys (server/config.hpp) plus the
 // sections other parts own and validate with their own loaders (thresholds and
-// maintenance: alert/rules.hpp; notifiers: notify/settings.hpp). The one place
+// maintenance: alert/rules.hpp; notifiers: notify/settings.hpp; checks, services and
+// rotas: checks/config.hpp). The one place
 // that knows every top-level key, so unknown ones warn. Main thread at start-up
 // and for `hbd check-config`, io thread when SIGHUP reloads the file.
 #pragma once
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "heartbeat/alert/rules.hpp"
+#include "heartbeat/checks/config.hpp"
 #include "heartbeat/config/file.hpp"
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
@@ -33,6 +35,9 @@ inline config load_config(const json::value& root, cfg::diagnostics& diag) {
   // Notifiers, pushsrv, the delivery policy and the users' notification keys.
   r.known({"notifiers", "pushsrv", "notify"});
   (void)notify::load_config(root, diag);
+  // Active checks, services and duty rotas (docs/CHECKS.md).
+  r.known({"checks", "services", "rotas"});
+  (void)checks::load_checks_config(root, diag);
   r.finish();
   return c;
 }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "heartbeat/core/json.hpp"
 
@@ -70,6 +71,9 @@ struct notification {
   std::string to;       // new level or host state
   double duration = 0;  // DOWN/STOPPED duration for host_up; ongoing time for reminders
   double ts = 0;        // Unix time of the underlying event
+  // When not empty, the users told instead of those with a role on the host (an active check's
+  // service users and on-duty person, docs/CHECKS.md).
+  std::vector<std::string> recipients;
 };
 
 // Numbers as the notification texts print them: one decimal at least ("85.0", "520.1", "12.5").

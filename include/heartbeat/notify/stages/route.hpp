@@ -1,8 +1,9 @@
 // Stage 4, routing: who receives a notification, on which channels. With no
 // users every enabled notifier gets everything; with users, each user with a
 // role on the host (admins: every host) gets it on their notification_channels,
-// unless their severity filter or quiet hours hold it back. Pipeline stage,
-// worker thread.
+// unless their severity filter or quiet hours hold it back. A notification that
+// names its recipients (an active check's) goes to those users only. Pipeline
+// stage, worker thread.
 #pragma once
 
 #include <string>
@@ -32,8 +33,13 @@ inline std::vector<route> route_notification(const notification& n, const direct
     if (!enabled.empty()) out.push_back({"", enabled, {}});
     return out;
   }
+  auto named = [&](const std::string& user) {
+    for (const auto& r : n.recipients)
+      if (r == user) return true;
+    return false;
+  };
   for (const auto& u : dir.users()) {
-    if (!dir.concerns(u, n.host)) continue;
+    if (n.recipients.empty() ? !dir.concerns(u, n.host) : !named(u.name)) continue;
     route r{u.name, {}, {}};
     for (const auto& c : u.channels)
       if (usable(c)) r.channels.push_back(c);
