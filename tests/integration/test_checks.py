@@ -88,7 +88,9 @@ def test_http_tls_tcp_icmp_and_nagios_checks(certs, servers):
     config = {"checks": checks,
               "services": {"shop": {"checks": ["shop-front", "shop-db", "cert-soon"], "status_page": True}},
               "notifiers": {"hook": {"type": "webhook", "url": hook.url + "/hb"}},
-              "notify": {"dedup_window": 0, "rate_limit_count": 100}}
+              "notify": {"dedup_window": 0, "rate_limit_count": 100},
+              # A check's metrics are ordinary samples of the plugin `checks`: thresholds apply.
+              "thresholds": {"checks": {"cert": {"days_left": {"warning": 400, "operator": "<"}}}}}
     listener = None
     try:
         with Hbd(config) as hbd:
@@ -126,7 +128,12 @@ def test_http_tls_tcp_icmp_and_nagios_checks(certs, servers):
 
             # TLS: a year left passes; 5 days left is within critical_days; self-signed is untrusted.
             c = wait_check(hbd, "cert", "passing")
-            assert hbd.get_json("/api/0/checks/cert")["metrics"]["days_left"] >= 360
+            days = hbd.get_json("/api/0/checks/cert")["metrics"]["days_left"]
+            assert days >= 360
+            a = hbd.wait_for(lambda: [x for x in hbd.get_json("/api/0/alerts")["alerts"]
+                                      if x["metric_path"] == "checks.cert.days_left"], 10, "the days_left alert")[0]
+            assert a["level"] == "WARNING" and a["hostname"] == "cert" and a["last_value"] == days
+            wait_text(hbd, hook, f"WARNING: cert - checks.cert.days_left = {days:.1f}")
             c = wait_check(hbd, "cert-soon", "failing")
             assert c["error"] == "certificate expires in 5 days" and c["level"] == "CRITICAL"
             wait_text(hbd, hook, "CRITICAL: shop - cert-soon: certificate expires in 5 days")
