@@ -23,7 +23,8 @@ TEST(AlertExternal, RaiseAndRecoverWithTheirOwnWords) {
   std::vector<transition> out;
   eng.set_external("web01", "check.shop-front", level::ok, 0, "shop - shop-front", "check passed", 100, out);
   EXPECT_TRUE(out.empty());  // OK from the start: nothing to say
-  eng.set_external("web01", "check.shop-front", level::critical, 1, subject_fail, "check failed: HTTP 503", 110, out);
+  eng.set_external("web01", "check.shop-front", level::critical, 1, subject_fail, "check failed: HTTP 503",
+                   110, out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].text, std::string("CRITICAL: ") + subject_fail);
   EXPECT_TRUE(out[0].notify);
@@ -52,8 +53,8 @@ hosts: {quiet: {watch: false}}
 maintenance: [{name: upgrade, hosts: [db01], start: 0, duration: 1000}]
 )"));
   std::vector<transition> out;
-  eng.set_external("db01", "check.db", level::critical, 1, "db01 - db: connect to db01:5432: connection refused",
-                   "check failed", 100, out);
+  eng.set_external("db01", "check.db", level::critical, 1,
+                   "db01 - db: connect to db01:5432: connection refused", "check failed", 100, out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_FALSE(out[0].notify);
   EXPECT_NE(out[0].reason.find("suppressed: maintenance upgrade"), std::string::npos);
@@ -71,7 +72,8 @@ maintenance: [{name: upgrade, hosts: [db01], start: 0, duration: 1000}]
   // Reminders use the check's words.
   eng.tick(1062, out);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].text, "REMINDER (CRITICAL): db01 - db: connect to db01:5432: connection refused (ongoing for 962s)");
+  EXPECT_EQ(out[0].text,
+            "REMINDER (CRITICAL): db01 - db: connect to db01:5432: connection refused (ongoing for 962s)");
   out.clear();
   // Acknowledged: reminders stop.
   auto t = eng.ack("db01", "check.db", "alice", 1070);
@@ -83,7 +85,8 @@ maintenance: [{name: upgrade, hosts: [db01], start: 0, duration: 1000}]
 TEST(AlertExternal, SurviveReloadAndRestoreWithoutRules) {
   engine eng(compile("thresholds: {cpu: {p: {warning: 80}}}\n"));
   std::vector<transition> out;
-  eng.set_external("gateway", "check.gateway", level::critical, 3, "gateway: no reply", "check failed", 100, out);
+  eng.set_external("gateway", "check.gateway", level::critical, 3, "gateway: no reply", "check failed", 100,
+                   out);
   eng.set_rules(compile("thresholds: {}\n"));  // no rule at all now
   ASSERT_NE(eng.find("gateway", "check.gateway"), nullptr);
   EXPECT_EQ(eng.alerts_json(0).find("alerts")->size(), 1u);

@@ -29,13 +29,14 @@ struct tiny_http {
       if (ec) return;
       auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(s));
       auto buf = std::make_shared<std::string>();
-      asio::async_read_until(*sock, asio::dynamic_buffer(*buf), "\r\n\r\n", [this, sock, buf](asio::error_code e, std::size_t) {
-        if (e) return;
-        asio::async_write(*sock, asio::buffer(answer), [sock](asio::error_code, std::size_t) {
-          asio::error_code ignore;
-          sock->shutdown(asio::ip::tcp::socket::shutdown_both, ignore);
-        });
-      });
+      asio::async_read_until(
+          *sock, asio::dynamic_buffer(*buf), "\r\n\r\n", [this, sock, buf](asio::error_code e, std::size_t) {
+            if (e) return;
+            asio::async_write(*sock, asio::buffer(answer), [sock](asio::error_code, std::size_t) {
+              asio::error_code ignore;
+              sock->shutdown(asio::ip::tcp::socket::shutdown_both, ignore);
+            });
+          });
       accept();
     });
   }
@@ -50,7 +51,6 @@ std::shared_ptr<const checks::check_def> def_of(const std::string& yaml) {
   EXPECT_EQ(c.checks.size(), 1u);
   return c.checks.empty() ? nullptr : c.checks[0];
 }
-
 
 checks::check_result run_one(asio::io_context& io, std::shared_ptr<checks::runtime> rt,
                              std::shared_ptr<const checks::check_def> def) {
@@ -74,8 +74,9 @@ TEST(CheckRuns, HttpThroughCurlMulti) {
   tiny_http ok(io, "HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nhealthy");
   tiny_http bad(io, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   const std::string base = "http://127.0.0.1:";
-  auto r = run_one(io, rt, def_of("{type: http, url: \"" + base + std::to_string(ok.port()) +
-                                  "/health\", expect_body: heal}"));
+  auto r = run_one(
+      io, rt,
+      def_of("{type: http, url: \"" + base + std::to_string(ok.port()) + "/health\", expect_body: heal}"));
   EXPECT_TRUE(r.succeeded()) << r.error;
   EXPECT_EQ(r.metrics.number_or("status_code", 0), 200);
   EXPECT_GT(r.response_ms, 0);
@@ -84,7 +85,8 @@ TEST(CheckRuns, HttpThroughCurlMulti) {
   r = run_one(io, rt, def_of("{type: http, url: \"" + url + "\"}"));
   EXPECT_FALSE(r.succeeded());
   EXPECT_EQ(r.error, "HTTP 503 from " + url);
-  r = run_one(io, rt, def_of("{type: http, url: \"" + base + std::to_string(ok.port()) + "/\", expect_body: nope}"));
+  r = run_one(io, rt,
+              def_of("{type: http, url: \"" + base + std::to_string(ok.port()) + "/\", expect_body: nope}"));
   EXPECT_EQ(r.error, "body of " + base + std::to_string(ok.port()) + "/ does not match /nope/");
   // Many at once through the one multi handle.
   int passed = 0, finished = 0;
@@ -109,12 +111,14 @@ TEST(CheckRuns, TcpDnsAndNagiosFailuresInWords) {
   // A UDP port nobody answers on: c-ares gives up after the timeout.
   asio::ip::udp::socket quiet(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   const auto dport = quiet.local_endpoint().port();
-  r = run_one(io, rt, def_of("{type: dns, server: 127.0.0.1, port: " + std::to_string(dport) +
-                             ", query: example.com, timeout: 0.3}"));
+  r = run_one(io, rt,
+              def_of("{type: dns, server: 127.0.0.1, port: " + std::to_string(dport) +
+                     ", query: example.com, timeout: 0.3}"));
   EXPECT_EQ(r.error, "no answer from 127.0.0.1:" + std::to_string(dport) + " within 0.3 s");
   r = run_one(io, rt, def_of("{type: nagios, command: [/nonexistent/check_x]}"));
   EXPECT_EQ(r.error.rfind("cannot run /nonexistent/check_x", 0), 0u) << r.error;
-  r = run_one(io, rt, def_of("{type: nagios, command: [/bin/sh, -c, 'echo \"WARNING - slow | t=3s;1;5\"; exit 1']}"));
+  r = run_one(io, rt,
+              def_of("{type: nagios, command: [/bin/sh, -c, 'echo \"WARNING - slow | t=3s;1;5\"; exit 1']}"));
   EXPECT_EQ(r.outcome, checks::outcome::warn);
   EXPECT_EQ(r.error, "WARNING - slow");
   EXPECT_EQ(r.metrics.find("perfdata")->number_or("t", 0), 3);

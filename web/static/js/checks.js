@@ -56,6 +56,9 @@ export function runCheck(name) {
   return api(`/checks/${encodeURIComponent(name)}/run`, { method: 'POST', body: {} });
 }
 
+// What the last manual run of each check said (kept across redraws of the tables).
+const lastRun = new Map();
+
 /** A table of checks; `onChange` is called after a manual run. */
 export function checksTable(checks, { caption = 'Checks', onChange = null } = {}) {
   if (!checks.length) return h('p', { class: 'muted' }, 'No checks.');
@@ -64,7 +67,7 @@ export function checksTable(checks, { caption = 'Checks', onChange = null } = {}
     h('thead', {}, h('tr', {}, ['Status', 'Check', 'Response', 'Last run', 'Last error', ''].map((c, i) =>
       h('th', { scope: 'col', class: i === 2 ? 'num' : null }, c || h('span', { class: 'visually-hidden' }, 'Actions'))))),
     h('tbody', {}, checks.map((c) => {
-      const msg = h('span', { class: 'muted run-result', role: 'status' });
+      const msg = h('span', { class: 'muted run-result', role: 'status' }, lastRun.get(c.name) || '');
       const btn = h('button', { type: 'button', class: 'run-check', 'aria-label': `Run ${c.name} now` }, 'Run now');
       btn.addEventListener('click', async () => {
         btn.disabled = true;
@@ -72,6 +75,7 @@ export function checksTable(checks, { caption = 'Checks', onChange = null } = {}
         try {
           const r = await runCheck(c.name);
           msg.textContent = r.succeeded ? `passed (${fmtMs(r.response_ms)})` : `failed: ${r.error}`;
+          lastRun.set(c.name, msg.textContent);
           if (onChange) onChange();
         } catch (e) {
           msg.textContent = e.message;
