@@ -53,7 +53,7 @@ class checking {
                                                  [this](const std::string& n) { launch(n); });
     cfg::diagnostics quiet;  // load_config reported them
     conf_ = checks::load_checks_config(c_.cfg.root, quiet);
-    auto stored = persist_.take_state();
+    auto stored = persist_.take_state("check:");
     for (const auto& def : conf_.checks) {
       item& it = items_[def->name];
       it.def = def;
@@ -86,6 +86,7 @@ class checking {
         continue;
       }
       sched_->remove(it->first);
+      for (auto& w : it->second.waiters) w(json::value());  // "run now" callers: the check is gone
       alerts_.engine().forget(alert_host(*it->second.def), "check." + it->first);
       if (auto* s = persist_.store()) s->put_state("check:" + it->first, "null", clock::wall_now());
       it = items_.erase(it);

@@ -79,8 +79,15 @@ class persistence {
   // What the last run left for the parts started after this one (each takes its share once).
   std::vector<json::value> take_alert_states() { return std::move(alert_states_); }
   std::map<std::string, json::value> take_users() { return std::move(users_); }
-  // The store's key/value pairs (put_state), e.g. the checks' states under "check:<name>".
-  std::map<std::string, std::string> take_state() { return std::move(state_); }
+  // The store's key/value pairs (put_state) whose key starts with `prefix`, e.g. the checks'
+  // states under "check:<name>"; each part takes its own.
+  std::map<std::string, std::string> take_state(std::string_view prefix) {
+    std::map<std::string, std::string> out;
+    for (auto it = state_.lower_bound(std::string(prefix));
+         it != state_.end() && it->first.rfind(prefix, 0) == 0;)
+      out.insert(state_.extract(it++));
+    return out;
+  }
 
  private:
   core& c_;

@@ -142,3 +142,11 @@ rotas:
        })
     EXPECT_TRUE(has(d, want)) << want;
 }
+
+TEST(ChecksConfig, PasswordsInUrlsAreNotShown) {
+  auto c = load("checks: {a: {type: http, url: \"https://bot:s3cret@shop.example.com/health?x=1\"}}\n");
+  EXPECT_EQ(c.find_check("a")->description(),
+            "HTTP GET https://bot:***@shop.example.com/health?x=1 expecting 2xx or 3xx");
+  c = load("checks: {a: {type: http, url: \"https://shop.example.com/a@b:c\"}}\n");
+  EXPECT_EQ(c.find_check("a")->description(), "HTTP GET https://shop.example.com/a@b:c expecting 2xx or 3xx");
+}

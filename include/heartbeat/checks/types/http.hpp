@@ -93,9 +93,21 @@ struct http_check {
     return c;
   }
 
+  // The URL as texts show it: a password in it becomes "***" ("https://bot:***@host/").
+  std::string shown_url() const {
+    const auto scheme = url.find("://");
+    if (scheme == std::string::npos) return url;
+    const auto end = url.find_first_of("/?#", scheme + 3);
+    const auto at = url.rfind('@', end == std::string::npos ? url.size() : end);
+    if (at == std::string::npos || at < scheme) return url;
+    const auto colon = url.find(':', scheme + 3);
+    if (colon == std::string::npos || colon > at) return url;
+    return url.substr(0, colon + 1) + "***" + url.substr(at);
+  }
+
   // "HTTP GET https://shop.example.com/health expecting 200 and a body matching /ok/".
   std::string description() const {
-    std::string s = "HTTP " + method + " " + url + " expecting ";
+    std::string s = "HTTP " + method + " " + shown_url() + " expecting ";
     if (expect_status.empty()) {
       s += "2xx or 3xx";
     } else {
@@ -111,7 +123,7 @@ struct http_check {
     check_result res;
     std::string host;
     long port = 0;
-    if (!split_url(host, port)) co_return check_result::failed("malformed URL " + url);
+    if (!split_url(host, port)) co_return check_result::failed("malformed URL " + shown_url());
     auto addrs = co_await ctx.rt->resolver.resolve(host, ctx.timeout);
     if (!addrs) co_return check_result::failed(addrs.err().message);
 
@@ -193,11 +205,11 @@ struct http_check {
     bool status_ok = expect_status.empty() ? status >= 200 && status < 400 : false;
     for (int s : expect_status) status_ok = status_ok || s == status;
     if (!status_ok) {
-      res.error = "HTTP " + std::to_string(status) + " from " + url;
+      res.error = "HTTP " + std::to_string(status) + " from " + shown_url();
       co_return res;
     }
     if (body_re && !std::regex_search(out.body, *body_re)) {
-      res.error = "body of " + url + " does not match /" + expect_body + "/";
+      res.error = "body of " + shown_url() + " does not match /" + expect_body + "/";
       co_return res;
     }
     res.outcome = outcome::pass;
@@ -243,13 +255,13 @@ struct http_check {
         return "connect to " + where + ": " +
                (os_errno ? lower_first(std::strerror(static_cast<int>(os_errno))) : std::string("failed"));
       case CURLE_OPERATION_TIMEDOUT:
-        return "no answer from " + url + " within " + seconds_words(ctx.timeout.count() / 1000.0);
+        return "no answer from " + shown_url() + " within " + seconds_words(ctx.timeout.count() / 1000.0);
       case CURLE_PEER_FAILED_VERIFICATION: return "certificate of " + where + " not trusted: " + msg;
       case CURLE_SSL_CONNECT_ERROR: return "TLS handshake with " + where + " failed: " + msg;
-      case CURLE_GOT_NOTHING: return "no HTTP answer from " + url + " (connection closed)";
+      case CURLE_GOT_NOTHING: return "no HTTP answer from " + shown_url() + " (connection closed)";
       case CURLE_RECV_ERROR:
       case CURLE_SEND_ERROR: return "connection to " + where + " broken: " + msg;
-      default: return url + ": " + lower_first(msg);
+      default: return shown_url() + ": " + lower_first(msg);
     }
   }
 };
