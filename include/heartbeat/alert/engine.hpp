@@ -60,7 +60,21 @@ struct alert_state {
   std::vector<std::pair<std::string, std::string>>
       fields_;              // template fields captured at the last transition
   bool attention_ = false;  // listed for tick() (not OK, or its rule has missing_after)
+  // A level decided outside the engine (set_external: an active check) and the words its texts
+  // use ("shop - shop-front: HTTP 503 from …"); such a state needs no rule.
+  bool external_ = false;
+  std::string subject_;
 };
+
+// The rule external states are bound to: no thresholds, no missing-data detection, no display.
+inline const rule& external_rule() {
+  static const rule r = [] {
+    rule x;
+    x.path = x.source = "external";
+    return x;
+  }();
+  return r;
+}
 
 // The alert as /api/0/hosts/{h}/alerts lists it (docs/ALERTING.md "JSON shapes"):
 // metric_path, level, since, last_value, last_check, notification_count, threshold,
@@ -102,6 +116,16 @@ class engine {
     host_ref ref;
     evaluate_rtt(ref, host, rtt_ms, now, out);
   }
+  // A level decided outside the engine (an active check, docs/CHECKS.md): the state of (host,
+  // metric_path) moves to `to` with `value`; `subject` words its texts ("CRITICAL: <subject>",
+  // "RECOVERED: <subject> (CRITICAL -> OK)") and `why` is the reason. From there it is an alert
+  // like the others: watch, maintenance, acknowledgement, reminders, the store. Appends the
+  // transition, when the level changed, to `out`.
+  void set_external(std::string_view host, std::string_view metric_path, level to, double value,
+                    std::string subject, std::string_view why, double now, std::vector<transition>& out);
+  // Forgets one state (an active check removed from the configuration).
+  void forget(std::string_view host, std::string_view metric_path);
+
   // Reminders, missing data -> UNKNOWN, maintenance window starts/ends. Call about once a second.
   void tick(clock::instant now, std::vector<transition>& out);
 
@@ -120,7 +144,8 @@ class engine {
   // "summary":{"ok","warning","critical","unknown"}}.
   json::value host_alerts_json(std::string_view host) const;
   // GET /api/0/alerts: {"alerts":[non-OK, CRITICAL first],"summary":{"critical","warning",
-  // "unknown","total"},"host_count"}. `visible(host)` filters by the caller's roles.
+  // "unknown","total"},"host_count"}. `visible(host)` (or `visible(host, metric_path)`) filters by
+  // the caller's roles.
   template <class Visible>
   json::value alerts_json(std::size_t host_count, Visible&& visible) const;
   json::value alerts_json(std::size_t host_count) const {

@@ -130,6 +130,36 @@ class backend {
   virtual void events(const server::event_query& /*q*/, std::function<void(result<json::value>)> done) {
     done(make_error("unavailable", "the event log needs the store (state_db)"));
   }
+  // Active checks, services and duty rotas (docs/CHECKS.md). `who` is the caller; nullptr for open
+  // mode and admins, who see everything. A null answer means nothing by that name here (404).
+  virtual json::value checks_json(const user* /*who*/) const { return json::value(); }
+  virtual json::value check_json(std::string_view /*name*/, const user* /*who*/) const {
+    return json::value();
+  }
+  // Runs a check now; `done` gets the run's result on the io thread. Errors: not_found, forbidden
+  // (not a manager of the check's host or of a service listing it).
+  virtual void run_check(std::string_view name, const user* /*who*/,
+                         std::function<void(result<json::value>)> done) {
+    done(make_error("not_found", "no check named " + std::string(name)));
+  }
+  // Acknowledges a check's alert; errors as run_check, plus conflict (the check is not failing).
+  virtual result<json::value> ack_check(std::string_view name, const user* /*who*/, std::string_view /*by*/) {
+    return make_error("not_found", "no check named " + std::string(name));
+  }
+  virtual json::value services_json(const user* /*who*/) const { return json::value(); }
+  virtual json::value service_json(std::string_view /*name*/, const user* /*who*/) const {
+    return json::value();
+  }
+  virtual json::value rotas_json(const user* /*who*/) const { return json::value(); }
+  // GET /api/0/status/{service}, public: null unless the service has `status_page: true`.
+  virtual json::value status_json(std::string_view /*service*/) const { return json::value(); }
+  // GET /api/0/alerts for `who`: what all_alerts() gives for `visible`, plus, with checks, the
+  // alerts of the checks `who` may see.
+  virtual json::value alerts_for(std::size_t host_count,
+                                 const std::function<bool(std::string_view host)>& visible,
+                                 const user* /*who*/) const {
+    return all_alerts(host_count, visible);
+  }
 
   // Registers a sink for host, plugin, message and alert events.
   virtual void subscribe(bus::event_sink sink) = 0;

@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "heartbeat/api/handlers/alerts.hpp"
+#include "heartbeat/api/handlers/checks.hpp"
 #include "heartbeat/api/handlers/commands.hpp"
 #include "heartbeat/api/handlers/events.hpp"
 #include "heartbeat/api/handlers/hosts.hpp"
@@ -83,6 +84,23 @@ inline void http_routes(route_table& t, bool tls) {
   t.api(other_than(GET),              "/api/0/alerts",                        allow::user,                               answer(405, "use GET"));
   t.api(GET,                          "/api/0/messages",                      allow::user,                               messages::list);
   t.api(other_than(GET),              "/api/0/messages",                      allow::user,                               answer(405, "use GET"));
+  // Active checks, services, rotas: who may see or run which is decided by the backend (docs/CHECKS.md).
+  t.api(GET,                          "/api/0/checks",                        allow::user,                               checks::list);
+  t.api(other_than(GET),              "/api/0/checks",                        allow::user,                               answer(405, "use GET"));
+  t.api(GET,                          "/api/0/checks/:name",                  allow::user,                               checks::get);
+  t.api(other_than(GET),              "/api/0/checks/:name",                  allow::user,                               answer(405, "use GET"));
+  t.api(POST,                         "/api/0/checks/:name/run",              allow::user,                               checks::run);
+  t.api(other_than(POST),             "/api/0/checks/:name/run",              allow::user,                               answer(405, "use POST"));
+  t.api(POST,                         "/api/0/checks/:name/ack",              allow::user,                               checks::ack);
+  t.api(other_than(POST),             "/api/0/checks/:name/ack",              allow::user,                               answer(405, "use POST"));
+  t.api(GET,                          "/api/0/services",                      allow::user,                               checks::services);
+  t.api(other_than(GET),              "/api/0/services",                      allow::user,                               answer(405, "use GET"));
+  t.api(GET,                          "/api/0/services/:name",                allow::user,                               checks::service);
+  t.api(other_than(GET),              "/api/0/services/:name",                allow::user,                               answer(405, "use GET"));
+  t.api(GET,                          "/api/0/rotas",                         allow::user,                               checks::rotas);
+  t.api(other_than(GET),              "/api/0/rotas",                         allow::user,                               answer(405, "use GET"));
+  t.api(GET,                          "/api/0/status/:service",               allow::anyone,                             checks::status_json);
+  t.api(other_than(GET),              "/api/0/status/:service",               allow::anyone,                             answer(405, "use GET"));
 
   t.api(POST,                         "/api/0/auth/login",                    allow::anyone,                             users::login(tls));
   t.api(other_than(POST),             "/api/0/auth/login",                    allow::anyone,                             answer(405, "use POST"));
@@ -120,6 +138,8 @@ inline void http_routes(route_table& t, bool tls) {
   t.web(any_of(GET, HEAD),            "/plugins",                             allow::page,                               pages::serve("plugins.html"));
   t.web(any_of(GET, HEAD),            "/plugins/:host",                       allow::page,                               pages::host_page);
   t.web(any_of(GET, HEAD),            "/events",                              allow::page,                               pages::serve("events.html"));
+  t.web(any_of(GET, HEAD),            "/services",                            allow::page,                               pages::serve("services.html"));
+  t.web(any_of(GET, HEAD),            "/status/:service",                     allow::anyone,                             checks::status_page);
   t.web(any_of(GET, HEAD),            "/login",                               allow::anyone,                             pages::serve("login.html"));
   t.web(any_of(GET, HEAD),            "/favicon.ico",                         allow::anyone,                             pages::favicon);
   t.web(any_of(GET, HEAD),            "/static/:file(.*)",                    allow::anyone,                             pages::static_file);

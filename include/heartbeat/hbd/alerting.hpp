@@ -4,6 +4,7 @@
 // (journal, store, WebSocket, notifier) and, when it notifies, a message. io thread.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,6 +57,30 @@ class alerting {
 
   alert::engine& engine() noexcept { return engine_; }
 
+  // Adds fields to each alert event before it is published (the checks part: an active check's
+  // services and recipients).
+  std::function<void(const alert::transition&, json::value& data)> decorate;
+
+  // Publishes transitions made outside the engine's own hooks (an active check's result) like
+  // its own, and clears `out`.
+  void publish(std::vector<alert::transition>& out) {
+    for (const auto& t : out) {
+      bus::event e;
+      e.kind = bus::event_kind::alert;
+      e.ts = t.ts;
+      e.host = t.host;
+      e.data = alert::to_json(t);
+      if (const auto* st = engine_.find(t.host, t.metric_path))
+        e.data.set("state", alert::to_store_json(*st));
+      if (decorate) decorate(t, e.data);
+      log::info("alert: ", t.text, " (", t.reason, ")");
+      if (t.notify)
+        c_.reg.add_message(t.ts, t.host, t.display.empty() ? t.text : t.text + " " + t.display, "alert");
+      c_.reg.events().publish(e);
+    }
+    out.clear();
+  }
+
   // The live maintenance windows for the notifier's thread: the ruleset is immutable and
   // shared (a reload installs a new check with the new ruleset).
   notify::stages::maintenance::check_fn maintenance_check() const {
@@ -78,21 +103,7 @@ class alerting {
   // Each transition becomes an alert event: data = alert::to_json(t) plus the state record
   // the store restores from.
   void publish() {
-    if (out_.empty()) return;
-    for (const auto& t : out_) {
-      bus::event e;
-      e.kind = bus::event_kind::alert;
-      e.ts = t.ts;
-      e.host = t.host;
-      e.data = alert::to_json(t);
-      if (const auto* st = engine_.find(t.host, t.metric_path))
-        e.data.set("state", alert::to_store_json(*st));
-      log::info("alert: ", t.text, " (", t.reason, ")");
-      if (t.notify)
-        c_.reg.add_message(t.ts, t.host, t.display.empty() ? t.text : t.text + " " + t.display, "alert");
-      c_.reg.events().publish(e);
-    }
-    out_.clear();
+    if (!out_.empty()) publish(out_);
   }
 };
 

@@ -1,6 +1,6 @@
 // The hbd process, composed: the core every part is wired to (hbd/core.hpp), the
 // UDP ingest, and the parts in the order they start — persistence (store, journal,
-// DNS), alerting, notifying, accounts, http. start() binds and restores, run()
+// DNS), alerting, notifying, accounts, checks, http. start() binds and restores, run()
 // blocks until SIGINT or SIGTERM, SIGHUP reloads the config file. Adding a part is
 // one member and a line each in start(), reload() and shutdown(). Constructed and
 // run on the main thread, which becomes the io thread.
@@ -15,6 +15,7 @@
 #include "heartbeat/core/sd_notify.hpp"
 #include "heartbeat/hbd/accounts.hpp"
 #include "heartbeat/hbd/alerting.hpp"
+#include "heartbeat/hbd/checks.hpp"
 #include "heartbeat/hbd/config.hpp"
 #include "heartbeat/hbd/core.hpp"
 #include "heartbeat/hbd/http.hpp"
@@ -50,6 +51,7 @@ class app {
     alerts_.start();
     notify_.start();
     accounts_.start();
+    checks_.start();
     const config& cfg = core_.cfg;
     if (auto r = ingest_.open(cfg.hb_host, cfg.hb_port, cfg.udp_rcvbuf); !r) return r;
     ingest_.start();
@@ -94,6 +96,7 @@ class app {
     ingest_.configure(cfg);
     alerts_.reload();
     notify_.reload();
+    checks_.reload();
     http_.reload();
     ++core_.stats.reloads;
     log::info("hbd: configuration reloaded from ", cfg.source, " (", core_.reg.size(), " hosts)");
@@ -111,6 +114,7 @@ class app {
     ingest_.close();
     core_.monitor.stop();
     http_.stop();
+    checks_.stop();   // states saved before the store stops
     notify_.stop();   // bounded wait
     persist_.stop();  // dirty hosts saved, then DNS worker, journal and store flushed
     core_.io.stop();
@@ -123,7 +127,8 @@ class app {
   alerting alerts_{core_, persist_};
   notifying notify_{core_, persist_, alerts_};
   accounts accounts_{core_, persist_, notify_};
-  http http_{core_, persist_, alerts_, accounts_};
+  checking checks_{core_, persist_, alerts_};
+  http http_{core_, persist_, alerts_, accounts_, checks_};
   asio::signal_set signals_{core_.io, SIGINT, SIGTERM, SIGHUP};
   bool stopped_ = false;
 

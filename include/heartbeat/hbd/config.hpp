@@ -1,8 +1,9 @@
 // hbd's whole configuration: the server's keys (server/config.hpp) plus the
 // sections other parts own and validate with their own loaders (thresholds and
-// maintenance: alert/rules.hpp; notifiers: notify/settings.hpp). The one place
-// that knows every top-level key, so unknown ones warn; and the effective
-// configuration shown by `hbd --print-config` and the API. Main thread at start-up
+// maintenance: alert/rules.hpp; notifiers: notify/settings.hpp; checks, services and
+// rotas: checks/config.hpp). The one place that knows every top-level key, so
+// unknown ones warn; and the effective configuration shown by `hbd --print-config`
+// and the API. Main thread at start-up
 // and for `hbd check-config`, io thread when SIGHUP reloads the file.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include "heartbeat/alert/rules.hpp"
 #include "heartbeat/api/guard.hpp"
 #include "heartbeat/api/settings.hpp"
+#include "heartbeat/checks/config.hpp"
 #include "heartbeat/config/file.hpp"
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
@@ -46,6 +48,9 @@ inline config load_config(const json::value& root, cfg::diagnostics& diag) {
   r.known({"threshold_renotify_backoff", "threshold_renotify_max", "timezone", "escalations",
            "escalation_default", "partition"});
   (void)notify::load_config(root, diag);
+  // Active checks, services and duty rotas (docs/CHECKS.md).
+  r.known({"checks", "services", "rotas"});
+  (void)checks::load_checks_config(root, diag);
   r.finish();
   return c;
 }

@@ -1,5 +1,5 @@
-// hbd's HTTP side, wired: the API backend over the registry, the alert engine and
-// the store, and the RESTinio servers (hbd_port, ws_port, wss_port) on the io
+// hbd's HTTP side, wired: the API backend over the registry, the alert engine, the
+// active checks and the store, and the RESTinio servers (hbd_port, ws_port, wss_port) on the io
 // thread with the effective users. Started last, stopped first. io thread.
 #pragma once
 
@@ -8,19 +8,21 @@
 #include "heartbeat/api/http_server.hpp"
 #include "heartbeat/hbd/accounts.hpp"
 #include "heartbeat/hbd/alerting.hpp"
+#include "heartbeat/hbd/checks_backend.hpp"
 #include "heartbeat/hbd/core.hpp"
 #include "heartbeat/hbd/persistence.hpp"
-#include "heartbeat/hbd/registry_backend.hpp"
 
 namespace heartbeat::hbd {
 
 class http {
  public:
-  http(core& c, persistence& p, alerting& a, accounts& u) : c_(c), persist_(p), alerts_(a), accounts_(u) {}
+  http(core& c, persistence& p, alerting& a, accounts& u, checking& k)
+      : c_(c), persist_(p), alerts_(a), accounts_(u), checks_(k) {}
 
   // Binds the listeners; error code "tls" means a bad certificate (exit 2).
   result<void> start() {
-    backend_ = std::make_unique<registry_backend>(c_.reg, c_.stats, c_.cfg);
+    backend_ = std::make_unique<checks_backend>(c_.reg, c_.stats, c_.cfg);
+    backend_->set_checks(&checks_);
     backend_->set_store(persist_.store());
     backend_->set_engine(&alerts_.engine());
     backend_->on_users_changed = [this](const api::user_directory& d) { accounts_.changed(d); };
@@ -43,7 +45,8 @@ class http {
   persistence& persist_;
   alerting& alerts_;
   accounts& accounts_;
-  std::unique_ptr<registry_backend> backend_;
+  checking& checks_;
+  std::unique_ptr<checks_backend> backend_;
   std::unique_ptr<api::http_server> server_;
 };
 

@@ -84,6 +84,15 @@ class persistence {
   // What the last run left for the parts started after this one (each takes its share once).
   std::vector<json::value> take_alert_states() { return std::move(alert_states_); }
   std::map<std::string, json::value> take_users() { return std::move(users_); }
+  // The store's key/value pairs (put_state) whose key starts with `prefix`, e.g. the checks'
+  // states under "check:<name>"; each part takes its own.
+  std::map<std::string, std::string> take_state(std::string_view prefix) {
+    std::map<std::string, std::string> out;
+    for (auto it = state_.lower_bound(std::string(prefix));
+         it != state_.end() && it->first.rfind(prefix, 0) == 0;)
+      out.insert(state_.extract(it++));
+    return out;
+  }
 
  private:
   core& c_;
@@ -93,6 +102,7 @@ class persistence {
   std::unique_ptr<server::dns_worker> dns_;
   std::vector<json::value> alert_states_;
   std::map<std::string, json::value> users_;  // API user changes: name -> record
+  std::map<std::string, std::string> state_;  // put_state() pairs
 
   static server::journal_options journal_opts(const config& c) {
     server::journal_options o;
@@ -174,6 +184,7 @@ class persistence {
     reg.apply_config(c_.cfg, now);  // the config wins for keys, watch, dyn and roles
     alert_states_ = snap.alerts;
     users_ = snap.users;
+    state_ = snap.state;
     if (!snap.hosts.empty())
       log::info("store: restored ", snap.hosts.size(), " hosts, ", snap.commands.size(), " commands, ",
                 snap.messages.size(), " messages from ", c_.cfg.state_db);

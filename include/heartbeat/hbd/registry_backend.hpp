@@ -155,6 +155,7 @@ class registry_backend : public api::backend {
 
   void set_config(const server::config& cfg) { cfg_ = &cfg; }
   void set_engine(alert::engine* e) { engine_ = e; }
+  alert::engine* engine() const noexcept { return engine_; }
   void set_store(server::store* s) { store_ = s; }
   // Called with the users after an API change (the app persists them or updates the notifier).
   std::function<void(const api::user_directory&)> on_users_changed;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "heartbeat/alert/types.hpp"
 #include "heartbeat/core/enum_names.hpp"
@@ -61,6 +62,9 @@ struct notification {
   double duration = 0;     // DOWN/STOPPED duration for host_up; ongoing time for reminders
   double ts = 0;           // Unix time of the underlying event
   std::string escalation;  // a ladder named by the event itself (a service of the active checks)
+  // When not empty, the users told instead of those with a role on the host (an active check's
+  // service users and on-duty person, docs/CHECKS.md).
+  std::vector<std::string> recipients;
 };
 
 // Numbers as the notification texts print them, by the alert texts' rule ("85.0", "520.1", "12.5").

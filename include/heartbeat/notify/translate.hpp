@@ -118,6 +118,9 @@ class event_translator {
     n.severity = std::max(from, to);
     n.text = d.string_or("text", "");
     n.escalation = d.string_or("escalation", "");
+    if (const json::value* r = d.find("recipients"); r && r->is_array())
+      for (const auto& u : r->as_array())
+        if (u.is_string()) n.recipients.push_back(u.as_string());
     // The rule's display template, rendered by the alert engine, follows the text.
     if (std::string display = d.string_or("display", ""); !display.empty() && !n.text.empty())
       n.text += " " + display;

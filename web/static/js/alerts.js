@@ -26,7 +26,18 @@ async function loadRoles(names) {
   } catch { roles = roles || next; /* no buttons then */ }
 }
 
+/** The check an alert belongs to (`check.<name>`), or ''. */
+function checkOf(a) { return String(a.metric_path || '').startsWith('check.') ? a.metric_path.slice(6) : ''; }
+
+/** Alerts of checks without a host carry the check's name as host: they link to the Services page. */
+function hostLink(a) {
+  const p = String(a.metric_path || '');
+  const hostless = checkOf(a) === a.hostname || (p.startsWith('checks.') && p.slice(7).startsWith(`${a.hostname}.`));
+  return hostless ? '/services' : hostUrl(a.hostname);
+}
+
 function canAck(a) {
+  if (checkOf(a)) return true;  // the server checks the role on the check's host or service
   if (!roles || !roles.has(a.hostname)) return false;
   return roleAtLeast(roles.get(a.hostname), 'manager');
 }
@@ -34,7 +45,8 @@ function canAck(a) {
 async function ack(a, btn) {
   btn.disabled = true;
   try {
-    await api(`/hosts/${encodeURIComponent(a.hostname)}/alerts/ack`, { method: 'POST', body: { metric_path: a.metric_path } });
+    if (checkOf(a)) await api(`/checks/${encodeURIComponent(checkOf(a))}/ack`, { method: 'POST', body: {} });
+    else await api(`/hosts/${encodeURIComponent(a.hostname)}/alerts/ack`, { method: 'POST', body: { metric_path: a.metric_path } });
     a.acknowledged = true;
     btn.replaceWith(h('span', { class: 'muted' }, 'acknowledged'));
     refreshAlerts();
@@ -88,7 +100,7 @@ function render() {
       } else ackCell = '';
       return h('tr', { 'data-host': a.hostname, 'data-metric': a.metric_path, 'data-level': a.level },
         h('td', {}, h('span', { class: `badge level-${a.level}` }, a.level)),
-        h('td', {}, h('a', { href: hostUrl(a.hostname) }, a.hostname)),
+        h('td', {}, h('a', { href: hostLink(a) }, a.hostname)),
         h('td', {}, h('code', {}, a.metric_path), ' ',
           h('a', { class: 'events-link', href: eventsUrl(a), title: 'Why was this (not) notified?', 'aria-label': `Events of ${a.metric_path} on ${a.hostname}` }, 'events'),
           a.display || a.text ? h('div', { class: 'muted' }, a.display || a.text) : null,

@@ -8,6 +8,7 @@ import * as stream from './stream.js';
 const LINKS = [
   ['live', '/live', 'Live'],
   ['plugins', '/plugins', 'Hosts'],
+  ['services', '/services', 'Services'],
   ['alerts', '/alerts', 'Alerts'],
   ['events', '/events', 'Events'],
   ['settings', '/settings', 'Settings'],

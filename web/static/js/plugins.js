@@ -5,6 +5,7 @@
 import { api, hostList } from './api.js';
 import { initPage } from './nav.js';
 import * as stream from './stream.js';
+import { renderHostChecks } from './checks.js';
 import {
   h, setChildren, fmtAgo, fmtMetric, fmtNumber, fmtTime, fmtDuration, hostUrl, isEpochTime, numericLeaves,
   roleAtLeast, throttle, unitOf, nowSec,
@@ -524,6 +525,7 @@ async function renderHostPage() {
       h('label', {}, 'Plugin ', pluginSel), h('label', {}, 'Range ', rangeSel),
       h('label', {}, autoBox, 'Auto-refresh')),
     h('section', { class: 'panel', id: 'host-alerts', hidden: true, 'aria-label': 'Host alerts' }),
+    h('section', { class: 'panel', id: 'host-checks', hidden: true, 'aria-label': 'Host checks' }),
     h('section', { 'aria-labelledby': 'cards-title' },
       h('h2', { id: 'cards-title' }, 'Latest data'),
       h('div', { class: 'plugin-grid', id: 'plugin-cards' })),
@@ -548,7 +550,9 @@ async function renderHostPage() {
   autoBox.addEventListener('change', () => { state.auto = autoBox.checked; });
 
   await loadPlugins().catch((e) => setChildren(document.getElementById('plugin-cards'), h('p', { class: 'notice error' }, e.message)));
-  await Promise.all([loadCharts(), renderHostAlerts(), renderManage()]);
+  const checksBox = document.getElementById('host-checks');
+  await Promise.all([loadCharts(), renderHostAlerts(), renderManage(), renderHostChecks(checksBox, hostName)]);
+  setInterval(() => { if (state.auto) renderHostChecks(checksBox, hostName); }, 30000);
 
   const redrawCards = throttle(() => renderCards(), 1000);
   stream.on('plugin', (d) => {

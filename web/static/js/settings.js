@@ -1,5 +1,5 @@
 // The /settings page: the server configuration (secrets masked by the server),
-// the threshold configuration, maintenance windows, and user management for admins.
+// the threshold configuration, maintenance windows, duty rotas, and user management for admins.
 // Non-admins see their account and what the server lets them read. Main thread only.
 import { api } from './api.js';
 import { initPage } from './nav.js';
@@ -91,6 +91,19 @@ function maintenanceSection(windows) {
 
 function status() { return h('p', { class: 'notice', role: 'status', hidden: true }); }
 function say(el, cls, text) { el.hidden = false; el.className = `notice ${cls}`; el.textContent = text; }
+
+/** Duty rotas: who is on duty now and who takes over when. */
+function rotasSection(rotas) {
+  return section('rotas', 'Duty rotas', h('div', { class: 'table-wrap' }, h('table', { class: 'rotas' },
+    h('caption', { class: 'visually-hidden' }, 'Duty rotas'),
+    h('thead', {}, h('tr', {}, ['Rota', 'On duty', 'Next', 'Turn', 'Shift'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, rotas.map((r) => h('tr', { 'data-rota': r.name },
+      h('td', {}, r.name),
+      h('td', { class: 'on-duty' }, h('strong', {}, r.on_duty || '–')),
+      h('td', { class: 'next' }, r.next ? `${r.next.user} from ${fmtTime(r.next.at)}` : '–'),
+      h('td', {}, (r.users || []).join(' → ')),
+      h('td', {}, `${fmtDuration(r.shift)} (${r.timezone || 'UTC'})`)))))));
+}
 
 async function usersSection() {
   const box = section('users', 'Users');
@@ -187,6 +200,10 @@ async function start() {
     if (publicSettings) parts.push(thresholdsSection(publicSettings));
   }
   if (windows) parts.push(maintenanceSection(windows));
+  try {
+    const r = await api('/rotas');
+    if (r && r.rotas && r.rotas.length) parts.push(rotasSection(r.rotas));
+  } catch { /* a server without checks */ }
   setChildren(main, parts);
   if (me.admin) main.appendChild(await usersSection());
 }

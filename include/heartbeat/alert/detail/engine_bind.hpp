@@ -37,6 +37,12 @@ inline void engine::rebind_all() {
     h->maint = nullptr;
     for (auto it = h->states.begin(); it != h->states.end();) {
       alert_state& st = states_[it->second];
+      if (st.external_) {  // decided outside: no rule to look up
+        st.rule_ = &external_rule();
+        if (st.m.lvl != level::ok) attend(it->second);
+        ++it;
+        continue;
+      }
       rule_match m;
       if (st.metric_path.rfind("rtt.", 0) == 0)
         m.r = rules_->rtt_rule(name);
@@ -180,6 +186,44 @@ inline void engine::evaluate_rtt(host_ref& ref, std::string_view host, double rt
   st.rule_ = h.rtt;
   step_result r = evaluate(*h.rtt, st.m, rtt_ms, now);
   if (r.changed) on_change(h, st, *h.rtt, r, now, {}, {}, out);
+}
+
+inline void engine::set_external(std::string_view host, std::string_view metric_path, level to, double value,
+                                 std::string subject, std::string_view why, double now,
+                                 std::vector<transition>& out) {
+  if (now >= maint_next_) refresh_maintenance(now, out);
+  host_entry& h = host_of(host);
+  auto it = h.states.find(metric_path);
+  const std::uint32_t slot =
+      it != h.states.end() ? it->second : state_slot(h, std::string(metric_path), &external_rule());
+  alert_state& st = states_[slot];
+  st.rule_ = &external_rule();
+  st.external_ = true;
+  st.subject_ = std::move(subject);
+  st.m.last_value = value;
+  st.m.last_check = now;
+  if (st.m.lvl == to) return;
+  step_result step;
+  step.changed = true;
+  step.from = st.m.lvl;
+  step.to = to;
+  st.m.lvl = to;
+  st.m.since = now;
+  st.m.has_pending = false;
+  on_change(h, st, external_rule(), step, now, {}, {}, out, why);
+}
+
+inline void engine::forget(std::string_view host, std::string_view metric_path) {
+  host_entry* h = find_host(host);
+  if (!h) return;
+  auto it = h->states.find(metric_path);
+  if (it == h->states.end()) return;
+  const std::uint32_t slot = it->second;
+  bool listed = states_[slot].attention_;
+  states_[slot] = alert_state{};
+  states_[slot].attention_ = listed;  // tick() compacts it away
+  free_.push_back(slot);
+  h->states.erase(it);
 }
 
 inline void engine::set_watch(std::string_view host, bool watch) {

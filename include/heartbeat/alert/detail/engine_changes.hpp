@@ -34,6 +34,12 @@ inline std::string change_text(std::string_view host, std::string_view path, lev
   return std::string(to_string(to)) + ": " + body;
 }
 
+// The texts of an external state: "CRITICAL: <subject>", "RECOVERED: <subject> (CRITICAL -> OK)".
+inline std::string external_text(std::string_view subject, level from, level to) {
+  if (to == level::ok) return "RECOVERED: " + std::string(subject) + " (" + to_string(from) + " -> OK)";
+  return std::string(to_string(to)) + ": " + std::string(subject);
+}
+
 inline std::string seconds_text(double s) {
   return std::to_string(static_cast<long long>(s < 0 ? 0 : std::floor(s + 1e-9))) + "s";
 }
@@ -184,6 +190,7 @@ inline void engine::on_change(host_entry& h, alert_state& st, const rule& r, con
   t.text = detail::change_text(h.name, st.metric_path, from, to, v);
   if (!why.empty() && to == level::unknown && std::isnan(v))
     t.text = std::string("UNKNOWN: ") + detail::body_text(h.name, st.metric_path, "no data");
+  if (st.external_) t.text = detail::external_text(st.subject_, from, to);
   t.display = render_display(r, st, leaves, leaf_path, !leaves.empty() || (leaf_path.empty() && why.empty()));
   if (notify) {
     st.last_sent = to;
@@ -228,7 +235,9 @@ inline void engine::refresh_maintenance(clock::instant now, std::vector<transiti
       if (st.m.lvl == st.last_sent) continue;
       transition t = detail::make_transition(transition_kind::resend, h.name, st, st.last_sent, st.m.lvl,
                                              st.m.last_value, st.threshold, now.wall);
-      t.text = detail::change_text(h.name, st.metric_path, st.last_sent, st.m.lvl, st.m.last_value);
+      t.text = st.external_
+                   ? detail::external_text(st.subject_, st.last_sent, st.m.lvl)
+                   : detail::change_text(h.name, st.metric_path, st.last_sent, st.m.lvl, st.m.last_value);
       if (st.rule_) t.display = render_display(*st.rule_, st, {}, {}, false);
       t.reason = "maintenance " + was->name + " ended: " + to_string(st.last_sent) + " was last sent, now " +
                  to_string(st.m.lvl);
@@ -307,7 +316,8 @@ inline void engine::tick(clock::instant now, std::vector<transition>& out) {
                                            st.m.last_value, st.threshold, now.wall);
     std::string value = std::isnan(st.m.last_value) ? std::string("no data") : format_value(st.m.last_value);
     t.text = std::string("REMINDER (") + to_string(st.m.lvl) +
-             "): " + detail::body_text(st.host, st.metric_path, value) + " (ongoing for " +
+             "): " + (st.external_ ? st.subject_ : detail::body_text(st.host, st.metric_path, value)) +
+             " (ongoing for " +
              detail::seconds_text(now.mono - mono_twin(st.alert_since_mono, st.alert_since, now)) + ")";
     if (st.rule_) t.display = render_display(*st.rule_, st, {}, {}, false);
     t.reason = std::string("reminder: ") + to_string(st.m.lvl) + " ongoing, renotify every " +

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "heartbeat/alert/engine.hpp"
@@ -61,6 +62,10 @@ inline json::value to_store_json(const alert_state& s) {
   json::value f = json::value::object();
   for (const auto& [k, v] : s.fields_) f.set(k[0] == '\x01' ? "$" + k.substr(1) : k, v);
   o.set("fields", std::move(f));
+  if (s.external_) {
+    o.set("external", true);
+    o.set("subject", s.subject_);
+  }
   return o;
 }
 
@@ -115,8 +120,14 @@ inline json::value engine::host_alerts_json(std::string_view host) const {
 template <class Visible>
 json::value engine::alerts_json(std::size_t host_count, Visible&& visible) const {
   std::vector<const alert_state*> v;
+  auto shown = [&](const alert_state& s) {
+    if constexpr (std::is_invocable_r_v<bool, Visible&, std::string_view, std::string_view>)
+      return visible(std::string_view(s.host), std::string_view(s.metric_path));
+    else
+      return visible(std::string_view(s.host));
+  };
   for (const auto& s : states_)
-    if (!s.host.empty() && s.m.lvl != level::ok && visible(std::string_view(s.host))) v.push_back(&s);
+    if (!s.host.empty() && s.m.lvl != level::ok && shown(s)) v.push_back(&s);
   auto rank = [](level l) { return l == level::critical ? 0 : l == level::warning ? 1 : 2; };
   std::sort(v.begin(), v.end(), [&](auto* a, auto* b) {
     if (rank(a->m.lvl) != rank(b->m.lvl)) return rank(a->m.lvl) < rank(b->m.lvl);
@@ -179,7 +190,10 @@ inline result<std::size_t> engine::restore_state(const json::value& v) {
     host_entry& h = host_of(host);
     const rule* r = nullptr;
     std::string check;
-    if (path.rfind("rtt.", 0) == 0) {
+    const bool external = e.bool_or("external", false);
+    if (external) {
+      r = &external_rule();
+    } else if (path.rfind("rtt.", 0) == 0) {
       r = rules_->rtt_rule(host);
     } else {
       rule_match m = h.table->match_metric(path);
@@ -215,8 +229,10 @@ inline result<std::size_t> engine::restore_state(const json::value& v) {
       for (const auto& [k, fv] : f->as_object())
         if (fv.is_string())
           st.fields_.emplace_back(k.size() && k[0] == '$' ? "\x01" + k.substr(1) : k, fv.as_string());
+    st.external_ = external;
+    st.subject_ = external ? e.string_or("subject", "") : std::string();
     if (st.m.lvl != level::ok || r->missing_after > 0) attend(slot);
-    if (path.rfind("rtt.", 0) == 0) {
+    if (!external && path.rfind("rtt.", 0) == 0) {
       h.rtt_resolved = true;
       h.rtt = r;
       h.rtt_state = slot;

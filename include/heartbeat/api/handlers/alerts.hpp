@@ -20,7 +20,8 @@ inline handled all(call& c) {
   std::size_t host_count = 0;
   for (const auto& name : c.ctx.backend.host_names())
     if (visible(name)) ++host_count;
-  return c.json(200, c.ctx.backend.all_alerts(host_count, visible));
+  const user* audience = c.p.open || c.ctx.is_admin(c.p) ? nullptr : c.p.who;
+  return c.json(200, c.ctx.backend.alerts_for(host_count, visible, audience));
 }
 
 // POST /api/0/hosts/{h}/alerts/ack {"metric_path"}: the alert event data.

@@ -2,8 +2,10 @@
 // users every enabled notifier gets everything; with users, each user with a
 // role on the host (admins: every host; a partition: admins only) gets it on
 // their notification_channels, unless their severity filter or quiet hours hold
-// it back. Hosts with an escalation ladder are routed by stages/escalate.hpp
-// instead, to users through route_to_user(). Pipeline stage, worker thread.
+// it back. A notification that names its recipients (an active check's) goes to
+// those users only. Hosts with an escalation ladder are routed by
+// stages/escalate.hpp instead, to users through route_to_user(). Pipeline stage,
+// worker thread.
 #pragma once
 
 #include <string>
@@ -42,8 +44,16 @@ inline std::vector<route> route_notification(const notification& n, const direct
     if (!enabled.empty()) out.push_back({"", enabled, {}});
     return out;
   }
+  auto named = [&](const std::string& user) {
+    for (const auto& r : n.recipients)
+      if (r == user) return true;
+    return false;
+  };
   for (const auto& u : dir.users()) {
-    if (n.kind == kind::partition ? !u.admin : !dir.concerns(u, n.host)) continue;
+    const bool concerned = n.kind == kind::partition ? u.admin
+                           : n.recipients.empty()    ? dir.concerns(u, n.host)
+                                                     : named(u.name);
+    if (!concerned) continue;
     route r = route_to_user(n, u, enabled, now);
     if (r.channels.empty()) continue;
     out.push_back(std::move(r));
