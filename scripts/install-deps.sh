@@ -19,6 +19,7 @@ PKGS=(
   bind9 bind9-dnsutils bind9-utils monitoring-plugins-basic
   prometheus wrk iproute2 iputils-ping procps openssl curl jq
   chromium
+  libsnappy-dev victoria-metrics libprotobuf-dev protobuf-compiler  # remote write; its tests and benchmark
 )
 # Node.js and npm: the machine's own when present (the image ships a newer one
 # than Debian's, and Debian's npm conflicts with it).

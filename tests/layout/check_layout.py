@@ -25,6 +25,7 @@ LAYERS = [
     "bus",       # event types and the event bus
     "alert",     # threshold rules and the alert engine
     "server",    # host state, ingest, monitor, journal, store, DNS
+    "remote_write",  # Prometheus remote write: encoder, spool, senders
     "notify",    # notification pipeline and channels
     "api",       # HTTP API, WebSocket, auth
     "client",    # hbc: plugins, scheduler, transport
