@@ -83,8 +83,9 @@ class batcher {
 
  private:
   struct source {
-    std::int64_t last_ms = INT64_MIN;
-    std::uint8_t state = 0xff;  // a host's last written state (server::host_state)
+    std::int64_t last_ms = INT64_MIN;    // the last timestamp written
+    std::int64_t last_seen = INT64_MIN;  // the last timestamp taken (before crowding)
+    std::uint8_t state = 0xff;           // a host's last written state (server::host_state)
   };
 
   std::size_t max_;
@@ -101,15 +102,23 @@ class batcher {
   std::array<label, max_labels> labels_;
 
   // The source of a group of series, by a 64-bit hash of its identity (collisions are negligible
-  // for millions of sources). Returns nullptr, counting `n` samples, when `ms` is not newer.
+  // for millions of sources). Returns nullptr, counting `n` samples as dropped, when `ms` is not
+  // newer than the source's last. With `crowd`, for timestamps hbd itself takes (events, HTB
+  // receive times), several changes within one millisecond are written a millisecond apart, so
+  // the last one is the one that stays; only a clock going back drops.
   template <class... Parts>
-  source* advance(std::int64_t ms, std::size_t n, char kind, Parts... parts) {
+  source* advance(std::int64_t& ms, std::size_t n, bool crowd, char kind, Parts... parts) {
     key_.assign(1, kind);
     ((key_.append(parts), key_.push_back('\0')), ...);
     source& s = sources_[std::hash<std::string_view>{}(key_)];
-    if (ms <= s.last_ms) {
+    if (crowd && ms >= s.last_seen && ms <= s.last_ms) {
+      s.last_seen = ms;
+      ms = s.last_ms + 1;
+    } else if (ms <= s.last_ms) {
       out_of_order_ += n;
       return nullptr;
+    } else {
+      s.last_seen = ms;
     }
     s.last_ms = ms;
     return &s;
@@ -146,7 +155,7 @@ class batcher {
     std::string_view host = r.str(), plugin = r.str(), data = r.str();
     if (!values_.parse(data) || values_.empty()) return;
     std::int64_t ms = to_millis(ts);
-    if (!advance(ms, values_.size(), 'P', host, plugin)) return;
+    if (!advance(ms, values_.size(), false, 'P', host, plugin)) return;
     // A duplicate key gives one series twice at one timestamp: the first value is kept.
     order_.resize(values_.size());
     std::iota(order_.begin(), order_.end(), 0);
@@ -168,6 +177,7 @@ class batcher {
     namespace se = server::series;
     double ts = r.get<double>();
     std::int64_t ms = to_millis(ts);
+    const std::int64_t taken = ms;
     std::string_view host = r.str();
     bool host_part = r.get<std::uint8_t>() != 0;
     auto state = static_cast<server::host_state>(r.get<std::uint8_t>());
@@ -175,7 +185,7 @@ class batcher {
     bool has_skew = r.get<std::uint8_t>() != 0;
     double skew = r.get<double>();
     if (host_part) {
-      if (source* s = advance(ms, 3 + has_skew, 'H', host)) {
+      if (source* s = advance(ms, 3 + has_skew, true, 'H', host)) {
         emit(se::host_up.name, {{se::l_host, host}}, se::up_value(state), ms);
         if (s->state != 0xff && s->state != static_cast<std::uint8_t>(state))
           emit(se::host_state.name,
@@ -195,9 +205,11 @@ class batcher {
       bool has_rtt = r.get<std::uint8_t>() != 0;
       double rtt = r.get<double>();
       const char* fam = server::to_string(family);
-      if (!advance(ms, 1 + has_rtt, 'C', host, std::string_view(fam))) continue;
-      emit(se::connection_up.name, {{se::l_host, host}, {se::l_family, fam}}, se::up_value(cstate), ms);
-      if (has_rtt) emit(se::connection_rtt.name, {{se::l_host, host}, {se::l_family, fam}}, rtt / 1000.0, ms);
+      std::int64_t cms = taken;
+      if (!advance(cms, 1 + has_rtt, true, 'C', host, std::string_view(fam))) continue;
+      emit(se::connection_up.name, {{se::l_host, host}, {se::l_family, fam}}, se::up_value(cstate), cms);
+      if (has_rtt)
+        emit(se::connection_rtt.name, {{se::l_host, host}, {se::l_family, fam}}, rtt / 1000.0, cms);
     }
   }
 
@@ -207,7 +219,7 @@ class batcher {
     std::string_view host = r.str(), path = r.str();
     double level = r.get<std::uint8_t>();
     std::int64_t ms = to_millis(ts);
-    if (!advance(ms, 1, 'A', host, path)) return;
+    if (!advance(ms, 1, true, 'A', host, path)) return;
     emit(se::alert_level.name, {{se::l_host, host}, {se::l_metric_path, path}}, level, ms);
   }
 
@@ -233,7 +245,7 @@ class batcher {
       id.append(labels_[i].value);
       id.push_back('\0');
     }
-    if (!advance(ms, 1, 'S', name, std::string_view(id))) return;
+    if (!advance(ms, 1, false, 'S', name, std::string_view(id))) return;
     finish(k, k, value, ms);
   }
 };

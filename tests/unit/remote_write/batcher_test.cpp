@@ -173,6 +173,22 @@ TEST(RemoteWriteBatcher, AlertsAndOtherSeries) {
   EXPECT_EQ(h.b->out_of_order(), 1u);
 }
 
+TEST(RemoteWriteBatcher, ChangesWithinOneMillisecondKeepTheirOrder) {
+  harness h;
+  h.f.alert("web01", "cpu.busy", 2, 50);
+  h.f.alert("web01", "cpu.busy", 0, 50);      // the engine moved twice at once: the last level stays
+  h.f.alert("web01", "cpu.busy", 1, 50.001);  // later, but within the crowded millisecond
+  h.f.alert("web01", "cpu.busy", 3, 49);      // the clock went back: dropped
+  auto all = h.run();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].ts, 50000);
+  EXPECT_EQ(all[1].ts, 50001);
+  EXPECT_EQ(all[1].value, 0);
+  EXPECT_EQ(all[2].ts, 50002);
+  EXPECT_EQ(all[2].value, 1);
+  EXPECT_EQ(h.b->out_of_order(), 1u);
+}
+
 TEST(RemoteWriteBatcher, BatchesOfMaxSamples) {
   harness h(3);
   h.f.plugin("a", "p", 1, R"({"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7})");
