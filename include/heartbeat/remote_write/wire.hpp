@@ -62,8 +62,10 @@ inline constexpr char tag_sample_ts = 0x10;
 
 }  // namespace wire
 
-// Unix seconds to the protocol's milliseconds.
+// Unix seconds to the protocol's milliseconds (a timestamp beyond the year 300,000 or not a number
+// is pinned to the range, never undefined).
 inline std::int64_t to_millis(double ts) noexcept {
+  if (!(ts > -1e13 && ts < 1e13)) return ts > 0 ? std::int64_t{10000000000000000} : 0;
   return static_cast<std::int64_t>(std::llround(ts * 1000.0));
 }
 

@@ -87,6 +87,8 @@ TEST(RemoteWriteWire, MillisecondsRound) {
   EXPECT_EQ(to_millis(1700000000.1234), 1700000000123);
   EXPECT_EQ(to_millis(1700000000.1236), 1700000000124);
   EXPECT_EQ(to_millis(0), 0);
+  EXPECT_EQ(to_millis(1e300), 10000000000000000);
+  EXPECT_EQ(to_millis(std::nan("")), 0);
 }
 
 TEST(RemoteWriteWire, RetryAfterSecondsAndDate) {
