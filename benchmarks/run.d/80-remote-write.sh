@@ -90,26 +90,22 @@ line "io thread: hand-over after an HTB (6 samples), per sample" "$HO_HTB ns" "<
 
 # 2. one sender into VictoriaMetrics
 start_vm "$TMP/vm1"
-V0=$(cpu_ticks "$VM_PID")
 TP=$("$BENCH/tool_rw_throughput" --url "http://127.0.0.1:$VM_PORT/api/v1/write" --seconds "${HB_RW_SECONDS:-10}" \
-     --hosts 2000 --plugins 9 --max-samples 10000)
-VM_CPU=$(( $(cpu_ticks "$VM_PID") - V0 ))
-ROWS=$(vm_rows)
+     --hosts 1000 --plugins 9 --max-samples 10000 --receiver-pid "$VM_PID")
 stop_vm
-/usr/bin/python3 - "$TP" "$VM_CPU" "$HZ" "$ROWS" <<'PY'
+/usr/bin/python3 - "$TP" <<'PY'
 import sys
 kv = {k: float(v) for k, v in (x.split("=", 1) for x in sys.argv[1].split())}
-vm_ns = float(sys.argv[2]) / float(sys.argv[3]) / max(1.0, kv["samples"]) * 1e9
 rate = kv["rate"]
 def line(label, fig, target, ok):
     print(f"{label:<60} {fig:>22}   target {target:<12} {'OK' if ok else 'MISSED'}")
 line("one sender thread into VictoriaMetrics (same machine)", f"{rate:,.0f} samples/s", ">= 500,000", rate >= 500000)
-print(f"  ... sender thread CPU per sample (incl. HTTP) {kv['sender_ns']:>19.0f} ns"
+print(f"  ... sender thread CPU per sample (incl. HTTP) {kv['sender_ns']:>12.0f} ns"
       f"   -> {1e9 / kv['sender_ns']:,.0f} samples per sender core-second")
-print(f"  ... VictoriaMetrics CPU per sample           {vm_ns:>19.0f} ns"
-      f"   -> the pair needs {(kv['sender_ns'] + vm_ns) / 1e9 * 500000:.2f} cores at 500,000/s")
-print(f"  ... stored by VictoriaMetrics: {float(sys.argv[4] or 0):,.0f} of {kv['samples']:,.0f}; failed {kv['failed']:.0f}, "
-      f"dropped {kv['dropped']:.0f}")
+print(f"  ... VictoriaMetrics CPU per sample           {kv['receiver_ns']:>12.0f} ns"
+      f"   -> {1e9 / max(1.0, kv['receiver_ns']):,.0f} samples per receiver core-second")
+print(f"  ... {kv['samples']:,.0f} samples in {kv['seconds']:.1f} s after a warm-up round (the series known); "
+      f"failed {kv['failed']:.0f}, dropped {kv['dropped']:.0f}")
 PY
 
 # 3. ingest ratio, remote write off and on
@@ -207,12 +203,17 @@ rejected = m.get('heartbeat_datagrams_total{result="rejected"}', 0)
 nh = int(sys.argv[4])
 want = nh * (9 * 15 + 6)
 rows = float(sys.argv[3] or 0)
+# hbd goes on writing (hosts turn LATE, then DOWN) after the snapshot: VictoriaMetrics has at least it.
 ok = (sum(drops.values()) == 0 and qdrop == 0 and rejected == 0 and fleet["loss"] == 0 and sent >= want
-      and rows == sent)
+      and rows >= sent)
 print(f"{f'{nh:,} hosts x 9 plugins x 15 leaves over {sys.argv[5]} s, remote write on':<60} "
       f"{sent:>14,.0f} samples   target {'no loss':<12} {'OK' if ok else 'MISSED'}")
 print(f"  ... expected at least {want:,}; stored by VictoriaMetrics {rows:,.0f}; dropped "
       + ", ".join(f"{k} {v:.0f}" for k, v in drops.items()) + f"; queue drops {qdrop:.0f}")
 print(f"  ... UDP: {fleet['sent'] + fleet['plg']:,.0f} datagrams, HTB loss {fleet['loss']*100:.4f} %, rejected {rejected:.0f};"
-      f" hbd RSS {float(sys.argv[6]) / 1024:.0f} MiB")
+      f" ACK p50 {fleet['p50_us'] / 1000:.1f} ms, p99 {fleet['p99_us'] / 1000:.1f} ms")
+q = lambda n: m.get(f'heartbeat_queue_depth{{queue="{n}"}}', 0)
+print(f"  ... hbd RSS {float(sys.argv[6]) / 1024:.0f} MiB; at the end: spooled "
+      f"{rw('heartbeat_remote_write_spool_samples'):,.0f} samples, store queue {q('store'):,.0f}, "
+      f"journal queue {q('journal'):,.0f}")
 PY

@@ -125,7 +125,7 @@ def test_a_slow_receiver_delays_nothing_in_hbd(tmp_path):
             total += 2
             time.sleep(0.05)
         c.close()
-        assert slowest < 0.5, f"an ACK took {slowest:.2f} s while the receiver was slow"
+        assert slowest < 1.0, f"an ACK took {slowest:.2f} s while the receiver took 2 s per request"
         settled(hbd)
         assert requests(hbd, "ok") >= 3
         assert metric(hbd, "heartbeat_remote_write_samples_failed_total") == 0

@@ -88,7 +88,7 @@ def test_a_30s_outage_loses_nothing_and_duplicates_nothing(tmp_path):
         finally:
             feeder.stop()
         assert feeder.error is None, feeder.error
-        assert feeder.slowest_ack < 1.0, f"an ACK took {feeder.slowest_ack:.2f} s during the outage"
+        assert feeder.slowest_ack < 1.5, f"an ACK took {feeder.slowest_ack:.2f} s during the outage"
         gap = [s for s in feeder.sent if down_since * 1000 <= s[0] <= up_again * 1000]
         assert len(gap) > OUTAGE * 5
 
