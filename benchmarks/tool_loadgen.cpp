@@ -7,7 +7,8 @@
 //   a rate) tool_loadgen --port P --hosts N --once [--plugins K]            every host sends one HTB and K
 //   PLGs, paced common: [--sockets S] source sockets (host i uses socket i % S), [--plg-every E] a PLG every
 //   E HTBs per host,
-//           [--prefix NAME] host name prefix
+//           [--prefix NAME] host name prefix, [--leaves L] numeric leaves per PLG (at least the 5 of the
+//           default body), with --once: [--rate R] paces the datagrams (HTB + PLGs) at R per second
 // Prints one line of key=value figures: sent, acks, rate, loss, p50_us, p99_us.
 #include <netinet/in.h>
 #include <poll.h>
@@ -44,17 +45,25 @@ struct options {
   long plg_every = 10;  // one PLG per this many HTBs of a host (0: none)
   int sockets = 16;
   std::string prefix = "sim";
+  int leaves = 5;  // numeric leaves of a PLG's data (5: the small body below)
 };
 
-// A plugin body like a small monitor plugin's (about 200 bytes).
+// A plugin body like a small monitor plugin's (about 200 bytes), with `leaves` - 5 more numeric
+// fields ("x6", "x7", ...) when asked for a bigger plugin.
 int format_plg(char* out, std::size_t cap, const options& o, long host, int plugin, double ts) {
-  return std::snprintf(
+  int n = std::snprintf(
       out, cap,
       "{\"ID\":\"PLG\",\"name\":\"%s%06ld\",\"plugin\":\"plugin_%d\",\"kind\":\"monitor\",\"ts\":%.6f,"
       "\"data\":{\"cpu_percent\":%.1f,\"load_1min\":%.2f,\"mem\":{\"percent\":%.1f,\"available_mb\":%ld},"
-      "\"disk\":{\"/\":{\"percent\":%.1f}}}}",
+      "\"disk\":{\"/\":{\"percent\":%.1f}}",
       o.prefix.c_str(), host, plugin, ts, std::fmod(host * 7.3, 100.0), (host % 400) / 100.0,
       std::fmod(host * 3.1, 100.0), 1000 + host % 5000, std::fmod(host * 1.7, 100.0));
+  for (int i = 6; i <= o.leaves && n > 0 && static_cast<std::size_t>(n) + 32 < cap; ++i)
+    n += std::snprintf(out + n, cap - static_cast<std::size_t>(n), ",\"x%d\":%ld", i,
+                       (host * i + plugin) % 100000);
+  if (n > 0 && static_cast<std::size_t>(n) + 3 < cap)
+    n += std::snprintf(out + n, cap - static_cast<std::size_t>(n), "}}");
+  return n;
 }
 
 int format_htb(char* out, std::size_t cap, const options& o, long host, unsigned long long seq, double ts) {
@@ -107,6 +116,8 @@ int main(int argc, char** argv) {
       o.sockets = std::atoi(next());
     else if (a == "--prefix")
       o.prefix = next();
+    else if (a == "--leaves")
+      o.leaves = std::atoi(next());
     else {
       std::fprintf(stderr, "tool_loadgen: unknown option %s\n", a.c_str());
       return 2;
@@ -243,6 +254,10 @@ int main(int argc, char** argv) {
         n = format_plg(buf, sizeof buf, o, h, p, ts);
         ::send(fd, buf, static_cast<std::size_t>(n), 0);
         ++plgs;
+      }
+      if (o.rate > 0) {  // paced: the datagrams so far are due at (sent + plgs) / rate
+        double due = start + static_cast<double>(sent + plgs) / o.rate;
+        while (now_s() < due) drain(std::max(0, static_cast<int>((due - now_s()) * 1000)));
       }
       while (static_cast<long long>(sent - acks) > o.window) {
         unsigned long long before = acks;

@@ -22,6 +22,7 @@ PKGS=(
   chromium
   help2man lintian man-db systemd adduser  # Debian packages: man pages, checks, unit verification
   faketime  # libfaketime: steps hbd's wall clock in tests/integration/test_security_clock.py
+  libsnappy-dev victoria-metrics libprotobuf-dev protobuf-compiler  # remote write; its tests and benchmark
 )
 # Node.js and npm: the machine's own when present (the image ships a newer one
 # than Debian's, and Debian's npm conflicts with it).

@@ -26,6 +26,7 @@ LAYERS = [
     "alert",     # threshold rules and the alert engine
     "server",    # host state, ingest, monitor, journal, store, DNS
     "checks",    # active checks (http, tcp, icmp, dns, tls, nagios), scheduler, services, rotas
+    "remote_write",  # Prometheus remote write: encoder, spool, senders
     "notify",    # notification pipeline and channels
     "api",       # HTTP API, WebSocket, auth
     "client",    # hbc: plugins, scheduler, transport

@@ -1,6 +1,6 @@
 // The hbd process, composed: the core every part is wired to (hbd/core.hpp), the
 // UDP ingest, and the parts in the order they start — persistence (store, journal,
-// DNS), alerting, notifying, accounts, checks, http. start() binds and restores, run()
+// DNS), alerting, notifying, accounts, checks, remote write, http. start() binds and restores, run()
 // blocks until SIGINT or SIGTERM, SIGHUP reloads the config file. Adding a part is
 // one member and a line each in start(), reload() and shutdown(). Constructed and
 // run on the main thread, which becomes the io thread.
@@ -21,6 +21,7 @@
 #include "heartbeat/hbd/http.hpp"
 #include "heartbeat/hbd/notifying.hpp"
 #include "heartbeat/hbd/persistence.hpp"
+#include "heartbeat/hbd/remote_write.hpp"
 #include "heartbeat/net/asio.hpp"
 #include "heartbeat/protocol/system_policy.hpp"
 #include "heartbeat/server/ingest.hpp"
@@ -52,6 +53,7 @@ class app {
     notify_.start();
     accounts_.start();
     checks_.start();
+    if (auto r = remote_.start(); !r) return r;
     const config& cfg = core_.cfg;
     if (auto r = ingest_.open(cfg.hb_host, cfg.hb_port, cfg.udp_rcvbuf); !r) return r;
     ingest_.start();
@@ -98,6 +100,7 @@ class app {
     notify_.reload();
     checks_.reload();
     http_.reload();
+    remote_.reload();
     ++core_.stats.reloads;
     log::info("hbd: configuration reloaded from ", cfg.source, " (", core_.reg.size(), " hosts)");
     return {};
@@ -116,6 +119,7 @@ class app {
     http_.stop();
     checks_.stop();   // states saved before the store stops
     notify_.stop();   // bounded wait
+    remote_.stop();   // unsent samples go to the spool
     persist_.stop();  // dirty hosts saved, then DNS worker, journal and store flushed
     core_.io.stop();
   }
@@ -128,6 +132,7 @@ class app {
   notifying notify_{core_, persist_, alerts_};
   accounts accounts_{core_, persist_, notify_};
   checking checks_{core_, persist_, alerts_};
+  remote_writing remote_{core_};
   http http_{core_, persist_, alerts_, accounts_, checks_};
   asio::signal_set signals_{core_.io, SIGINT, SIGTERM, SIGHUP};
   bool stopped_ = false;

@@ -19,6 +19,7 @@
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/notify/settings.hpp"
+#include "heartbeat/remote_write/config.hpp"
 #include "heartbeat/server/config.hpp"
 #include "heartbeat/server/config_json.hpp"
 
@@ -51,6 +52,9 @@ inline config load_config(const json::value& root, cfg::diagnostics& diag) {
   // Active checks, services and duty rotas (docs/CHECKS.md).
   r.known({"checks", "services", "rotas"});
   (void)checks::load_checks_config(root, diag);
+  // Remote write targets (remote_write/config.hpp).
+  r.known({"remote_write"});
+  (void)remote_write::load_config(root, diag);
   r.finish();
   return c;
 }

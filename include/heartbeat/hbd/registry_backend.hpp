@@ -21,31 +21,13 @@
 #include "heartbeat/protocol/reject.hpp"
 #include "heartbeat/server/config.hpp"
 #include "heartbeat/server/host_registry.hpp"
+#include "heartbeat/server/series.hpp"
 #include "heartbeat/server/stats.hpp"
 #include "heartbeat/server/store.hpp"
 
 namespace heartbeat::hbd {
 
 namespace detail {
-
-// Numeric (and boolean) leaves of a plugin's data, with their dotted paths, for /metrics.
-inline void numeric_leaves(const json::value& v, std::string& path,
-                           const std::function<void(const std::string&, double)>& f, int depth = 0) {
-  if (depth > 16) return;
-  if (v.is_number()) {
-    f(path, v.as_number());
-  } else if (v.is_bool()) {
-    f(path, v.as_bool() ? 1 : 0);
-  } else if (v.is_object()) {
-    for (const auto& [k, x] : v.as_object()) {
-      std::size_t n = path.size();
-      if (!path.empty()) path.push_back('.');
-      path += k;
-      numeric_leaves(x, path, f, depth + 1);
-      path.resize(n);
-    }
-  }
-}
 
 // Splits `name{a="b",c="d"}` (a stats gauge name) into the family and its labels.
 inline std::string split_gauge_name(const std::string& full, api::labels& out) {
@@ -436,71 +418,52 @@ class registry_backend : public api::backend {
   }
 
   void collect_metrics(api::metrics_writer& w, const api::user* who) const override {
-    double now = clock::wall_now();
-    w.family("heartbeat_host_up", "gauge", "1 when the host is UP (LATE counts as up), else 0.");
-    w.family("heartbeat_host_state", "gauge", "The host's current state (label state) has value 1.");
-    w.family("heartbeat_host_last_seen_timestamp_seconds", "gauge",
-             "Unix time of the host's last accepted message.");
-    w.family("heartbeat_host_loss_ratio", "gauge",
-             "Lost heartbeats / (received + lost) since the server started.");
-    w.family("heartbeat_host_clock_skew_seconds", "gauge", "Host clock minus server clock (smoothed).");
-    w.family("heartbeat_connection_up", "gauge", "1 when the connection (host, family) is UP or LATE.");
-    w.family("heartbeat_connection_rtt_seconds", "gauge",
-             "Round-trip time the client reported for the connection.");
-    w.family("heartbeat_connection_heartbeats_received_total", "counter",
-             "Heartbeats accepted on the connection.");
-    w.family("heartbeat_connection_heartbeats_lost_total", "counter", "Heartbeats missing by sequence gaps.");
-    w.family("heartbeat_plugin_value", "gauge",
-             "Numeric leaves of each plugin's latest sample (metric = dotted path).");
-    w.family("heartbeat_plugin_sample_timestamp_seconds", "gauge",
-             "Unix time of each plugin's latest sample.");
-    std::string path;
+    namespace se = server::series;
+    for (const se::family& f :
+         {se::host_up, se::host_state, se::host_last_seen, se::host_loss_ratio, se::host_clock_skew,
+          se::connection_up, se::connection_rtt, se::connection_received, se::connection_lost,
+          se::plugin_value, se::plugin_sample_ts})
+      w.family(f.name, f.type, f.help);
+    server::series::plugin_values values;
     for (const server::host* h : reg_.hosts()) {
       if (who && api::role_on(*who, h->owner, h->managers, h->monitors) == api::role::none) continue;
       const std::string& hn = h->name;
-      bool up = h->state == server::host_state::up || h->state == server::host_state::late;
-      w.sample("heartbeat_host_up", {{"host", hn}}, up ? 1 : 0);
-      w.sample("heartbeat_host_state", {{"host", hn}, {"state", server::to_string(h->state)}}, 1);
-      if (h->last_seen > 0)
-        w.sample("heartbeat_host_last_seen_timestamp_seconds", {{"host", hn}}, h->last_seen);
-      w.sample("heartbeat_host_loss_ratio", {{"host", hn}}, h->loss_rate());
-      if (h->clock_skew) w.sample("heartbeat_host_clock_skew_seconds", {{"host", hn}}, *h->clock_skew);
+      w.sample(se::host_up.name, {{se::l_host, hn}}, se::up_value(h->state));
+      w.sample(se::host_state.name, {{se::l_host, hn}, {se::l_state, server::to_string(h->state)}}, 1);
+      if (h->last_seen > 0) w.sample(se::host_last_seen.name, {{se::l_host, hn}}, h->last_seen);
+      w.sample(se::host_loss_ratio.name, {{se::l_host, hn}}, h->loss_rate());
+      if (h->clock_skew) w.sample(se::host_clock_skew.name, {{se::l_host, hn}}, *h->clock_skew);
       for (const auto& c : h->conns) {
         if (!c.present) continue;
-        api::labels l{{"host", hn}, {"family", server::to_string(c.family)}};
-        bool cup = c.state == server::host_state::up || c.state == server::host_state::late;
-        w.sample("heartbeat_connection_up", l, cup ? 1 : 0);
-        if (c.rtt) w.sample("heartbeat_connection_rtt_seconds", l, *c.rtt / 1000.0);
-        w.sample("heartbeat_connection_heartbeats_received_total", l, static_cast<double>(c.received));
-        w.sample("heartbeat_connection_heartbeats_lost_total", l, static_cast<double>(c.lost));
+        api::labels l{{se::l_host, hn}, {se::l_family, server::to_string(c.family)}};
+        w.sample(se::connection_up.name, l, se::up_value(c.state));
+        if (c.rtt) w.sample(se::connection_rtt.name, l, *c.rtt / 1000.0);
+        w.sample(se::connection_received.name, l, static_cast<double>(c.received));
+        w.sample(se::connection_lost.name, l, static_cast<double>(c.lost));
       }
       for (const auto& [pname, p] : h->plugins) {
         if (p.empty()) continue;
         const auto& s = p.newest();
-        w.sample("heartbeat_plugin_sample_timestamp_seconds", {{"host", hn}, {"plugin", pname}}, s.timestamp);
-        auto v = json::parse(s.data_json);
-        if (!v) continue;
-        path.clear();
-        detail::numeric_leaves(*v, path, [&](const std::string& metric, double x) {
-          if (std::isfinite(x))
-            w.sample("heartbeat_plugin_value", {{"host", hn}, {"plugin", pname}, {"metric", metric}}, x);
-        });
+        w.sample(se::plugin_sample_ts.name, {{se::l_host, hn}, {se::l_plugin, pname}}, s.timestamp);
+        if (!values.parse(s.data_json)) continue;
+        for (std::size_t i = 0; i < values.size(); ++i)
+          w.sample(se::plugin_value.name,
+                   {{se::l_host, hn}, {se::l_plugin, pname}, {se::l_metric, std::string(values.metric(i))}},
+                   values.value(i));
       }
     }
     if (engine_) {
-      w.family("heartbeat_alert_level", "gauge",
-               "Alert level per metric: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.");
+      w.family(se::alert_level.name, se::alert_level.type, se::alert_level.help);
       engine_->for_each_state([&](const alert::alert_state& s) {
         if (s.host.empty()) return;
         if (who && !who->admin) {
           const server::host* h = reg_.find(s.host);
           if (!h || api::role_on(*who, h->owner, h->managers, h->monitors) == api::role::none) return;
         }
-        w.sample("heartbeat_alert_level", {{"host", s.host}, {"metric_path", s.metric_path}},
+        w.sample(se::alert_level.name, {{se::l_host, s.host}, {se::l_metric_path, s.metric_path}},
                  static_cast<double>(static_cast<int>(s.m.lvl)));
       });
     }
-    (void)now;
     // The server's own counters.
     const auto& st = stats_;
     w.family("heartbeat_hosts", "gauge", "Hosts the server knows.");
