@@ -124,6 +124,10 @@ class backend {
   // Server counters as JSON (GET /api/0/stats).
   virtual json::value stats_json() const { return json::value::object(); }
 
+  // GET /api/0/cluster: {"nodes":[{"name","leader","last_seen","version"}],"leader","lease_expires"};
+  // null when not available (404).
+  virtual json::value cluster_json() const { return json::value(); }
+
   // Registers a sink for host, plugin, message and alert events.
   virtual void subscribe(bus::event_sink sink) = 0;
   // Same, for the kinds in `kinds` (bus::event_bit) only, and only while `active()` says so when

@@ -1,6 +1,6 @@
 // The hbd process, composed: the core every part is wired to (hbd/core.hpp), the
 // UDP ingest, and the parts in the order they start — persistence (store, journal,
-// DNS), alerting, notifying, accounts, http. start() binds and restores, run()
+// DNS), alerting, notifying, accounts, http, cluster. start() binds and restores, run()
 // blocks until SIGINT or SIGTERM, SIGHUP reloads the config file. Adding a part is
 // one member and a line each in start(), reload() and shutdown(). Constructed and
 // run on the main thread, which becomes the io thread.
@@ -14,6 +14,7 @@
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/hbd/accounts.hpp"
 #include "heartbeat/hbd/alerting.hpp"
+#include "heartbeat/hbd/cluster.hpp"
 #include "heartbeat/hbd/config.hpp"
 #include "heartbeat/hbd/core.hpp"
 #include "heartbeat/hbd/http.hpp"
@@ -54,6 +55,7 @@ class app {
     ingest_.start();
     core_.monitor.start();
     if (auto r = http_.start(); !r) return r;
+    if (auto r = cluster_.start(); !r) return r;
     watch_signals();
     log::info("hbd: ready (udp port ", ingest_.port(), ", ", core_.reg.size(), " hosts known)");
     return {};
@@ -106,6 +108,7 @@ class app {
     log::info("hbd: shutting down");
     asio::error_code ec;
     signals_.cancel(ec);
+    cluster_.stop();  // first: a leader going away hands its lease over
     ingest_.close();
     core_.monitor.stop();
     http_.stop();
@@ -122,6 +125,7 @@ class app {
   notifying notify_{core_, persist_, alerts_};
   accounts accounts_{core_, persist_, notify_};
   http http_{core_, persist_, alerts_, accounts_};
+  cluster cluster_{core_, persist_, notify_, accounts_, http_};
   asio::signal_set signals_{core_.io, SIGINT, SIGTERM, SIGHUP};
   bool stopped_ = false;
 

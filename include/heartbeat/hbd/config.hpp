@@ -12,6 +12,7 @@
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/notify/settings.hpp"
+#include "heartbeat/server/cluster_config.hpp"
 #include "heartbeat/server/config.hpp"
 
 namespace heartbeat::hbd {
@@ -33,6 +34,9 @@ inline config load_config(const json::value& root, cfg::diagnostics& diag) {
   // Notifiers, pushsrv, the delivery policy and the users' notification keys.
   r.known({"notifiers", "pushsrv", "notify"});
   (void)notify::load_config(root, diag);
+  // Several nodes on PostgreSQL: the store's connection string and the cluster section.
+  r.known({"store", "cluster"});
+  (void)server::read_cluster_settings(root, diag);
   r.finish();
   return c;
 }

@@ -9,8 +9,8 @@
 #include "heartbeat/hbd/accounts.hpp"
 #include "heartbeat/hbd/alerting.hpp"
 #include "heartbeat/hbd/core.hpp"
+#include "heartbeat/hbd/feed_backend.hpp"
 #include "heartbeat/hbd/persistence.hpp"
-#include "heartbeat/hbd/registry_backend.hpp"
 
 namespace heartbeat::hbd {
 
@@ -20,7 +20,7 @@ class http {
 
   // Binds the listeners; error code "tls" means a bad certificate (exit 2).
   result<void> start() {
-    backend_ = std::make_unique<registry_backend>(c_.reg, c_.stats, c_.cfg);
+    backend_ = std::make_unique<feed_backend>(c_.reg, c_.stats, c_.cfg);
     backend_->set_store(persist_.store());
     backend_->set_engine(&alerts_.engine());
     backend_->on_users_changed = [this](const api::user_directory& d) { accounts_.changed(d); };
@@ -38,12 +38,16 @@ class http {
     if (server_) server_->stop();
   }
 
+  // For the parts started after this one (the cluster's change feed); null before start().
+  feed_backend* backend() noexcept { return backend_.get(); }
+  api::http_server* server() noexcept { return server_.get(); }
+
  private:
   core& c_;
   persistence& persist_;
   alerting& alerts_;
   accounts& accounts_;
-  std::unique_ptr<registry_backend> backend_;
+  std::unique_ptr<feed_backend> backend_;
   std::unique_ptr<api::http_server> server_;
 };
 

@@ -70,6 +70,9 @@ struct notification {
   std::string to;       // new level or host state
   double duration = 0;  // DOWN/STOPPED duration for host_up; ongoing time for reminders
   double ts = 0;        // Unix time of the underlying event
+  // Stable id (the outbox's with several nodes): X-Heartbeat-Id on HTTP channels, the mail's
+  // Message-ID, so that a receiver can drop the copy a failover may send again.
+  std::string id;
 };
 
 // Numbers as the notification texts print them: one decimal at least ("85.0", "520.1", "12.5").
@@ -175,6 +178,7 @@ struct journal_record {
   std::string text;
   std::string error;  // failed / retried: what the channel said
   int attempt = 0;    // 1 for the first try
+  std::string id;     // the notification's id
 
   json::value to_json() const {
     json::value v = json::value::object();
@@ -190,6 +194,7 @@ struct journal_record {
     v.set("text", text);
     if (!error.empty()) v.set("error", error);
     if (attempt > 0) v.set("attempt", attempt);
+    if (!id.empty()) v.set("id", id);
     return v;
   }
 };

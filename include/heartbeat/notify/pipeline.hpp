@@ -6,15 +6,18 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
 
 #include "heartbeat/notify/directory.hpp"
+#include "heartbeat/notify/gate.hpp"
 #include "heartbeat/notify/notifier.hpp"
 #include "heartbeat/notify/stages/dedup.hpp"
 #include "heartbeat/notify/stages/fallback.hpp"
@@ -97,6 +100,15 @@ class pipeline {
     }
   }
 
+  // With several nodes: whether this node may send now (checked before every try), and what to
+  // call when every delivery of a notification has ended (the outbox marks it sent).
+  void set_gate(std::function<bool()> may_send, std::function<void(const std::string& id)> settled) {
+    may_send_ = std::move(may_send);
+    settled_ = std::move(settled);
+  }
+  // Whether deliveries of notification `id` are still pending here.
+  bool in_flight(const std::string& id) const { return outstanding_.count(id) > 0; }
+
   directory& dir() { return dir_; }
   stages::maintenance& maintenance() { return maintenance_; }
   counters& stats() { return *counters_; }
@@ -104,23 +116,8 @@ class pipeline {
   // Stages 1-5 for one notification; deliveries are scheduled for `now` and
   // sent by the next tick().
   void process(const notification& n, double now) {
-    if (auto why = stages::check_watch(n, dir_)) return suppress(n, now, "", "", *why);
-    if (auto why = maintenance_.check(n, now)) return suppress(n, now, "", "", *why);
-    if (auto why = dedup_.check(n, now)) return suppress(n, now, "", "", *why);
-    auto routes = stages::route_notification(n, dir_, enabled_, now);
-    if (routes.empty()) return suppress(n, now, "", "", reason::no_recipient);
-    for (const auto& r : routes) {
-      if (!r.suppressed.empty()) {
-        for (const auto& c : r.channels) suppress(n, now, r.user, c, r.suppressed);
-        continue;
-      }
-      if (!rate_.admit(r.user, n, now)) {
-        for (const auto& c : r.channels) suppress(n, now, r.user, c, reason::rate_limited);
-        continue;
-      }
-      message m = make_message(n);
-      for (const auto& c : r.channels) schedule(r.user, c, m, now, "");
-    }
+    run_stages(n, now);
+    if (!n.id.empty() && !outstanding_.count(n.id)) settle(n.id);  // nothing left to send
   }
 
   // Digests whose window ended, then every delivery that is due (sending it).
@@ -151,6 +148,39 @@ class pipeline {
   }
 
  private:
+  void settle(const std::string& id) {
+    if (abandoned_.erase(id)) return;  // a later leader sends it again
+    if (settled_) settled_(id);
+  }
+  // One delivery of a notification ended.
+  void finished(const std::string& id) {
+    auto it = outstanding_.find(id);
+    if (it == outstanding_.end()) return;
+    if (--it->second > 0) return;
+    outstanding_.erase(it);
+    settle(id);
+  }
+
+  void run_stages(const notification& n, double now) {
+    if (auto why = stages::check_watch(n, dir_)) return suppress(n, now, "", "", *why);
+    if (auto why = maintenance_.check(n, now)) return suppress(n, now, "", "", *why);
+    if (auto why = dedup_.check(n, now)) return suppress(n, now, "", "", *why);
+    auto routes = stages::route_notification(n, dir_, enabled_, now);
+    if (routes.empty()) return suppress(n, now, "", "", reason::no_recipient);
+    for (const auto& r : routes) {
+      if (!r.suppressed.empty()) {
+        for (const auto& c : r.channels) suppress(n, now, r.user, c, r.suppressed);
+        continue;
+      }
+      if (!rate_.admit(r.user, n, now)) {
+        for (const auto& c : r.channels) suppress(n, now, r.user, c, reason::rate_limited);
+        continue;
+      }
+      message m = make_message(n);
+      for (const auto& c : r.channels) schedule(r.user, c, m, now, "");
+    }
+  }
+
   std::vector<std::string> channels_of(const std::string& user) const {
     if (user.empty()) return enabled_;
     std::vector<std::string> out;
@@ -179,25 +209,38 @@ class pipeline {
     d.message = std::move(m);
     d.due = now;
     d.fallback_from = std::move(from);
+    if (!d.message.source.id.empty()) ++outstanding_[d.message.source.id];
     retry_.add(std::move(d));
   }
 
   void attempt(stages::delivery d, double now) {
     auto it = channels_.find(d.channel);
-    if (it == channels_.end()) return;
+    const std::string id = d.message.source.id;
+    if (it == channels_.end()) return finished(id);
+    if (may_send_ && !may_send_()) {
+      // No longer the leader: the outbox entry stays unsent for the node that is.
+      if (!id.empty()) abandoned_.insert(id);
+      record(d, now, outcome::suppressed, std::string(follower_reason), "");
+      return finished(id);
+    }
     ++d.attempt;
     send_status st = it->second.notify(d.message);
     switch (retry_.after(d, st, now)) {
       case stages::retry::verdict::done:
         fallback_.on_success(d.channel);
         record(d, now, outcome::sent, d.fallback_from.empty() ? "" : "fallback for " + d.fallback_from, "");
-        return;
+        return finished(id);
       case stages::retry::verdict::retry_later:
         record(d, now, outcome::retried, "retry in " + format_seconds(retry_.backoff(d.attempt)), st.error);
         return;
       case stages::retry::verdict::give_up: break;
     }
     record(d, now, outcome::failed, st.recoverable ? "retries exhausted" : "unrecoverable", st.error);
+    struct end_of_delivery {
+      pipeline* p;
+      const std::string& id;
+      ~end_of_delivery() { p->finished(id); }  // after any fallback deliveries are scheduled
+    } ending{this, id};
     if (d.message.source.kind == kind::channel_failure) return;  // no alerts about alerts
     // Candidates: the user's fallback channels first, then their other channels.
     std::vector<std::string> candidates, carried;
@@ -225,6 +268,7 @@ class pipeline {
       a.text = stages::channel_failure_text(d.channel, it->second.slug(), st.error);
       a.ts = now;
       a.to = d.channel;
+      a.id = new_notification_id();
       message m = make_message(a);
       for (const auto& c : plan.alert_on) schedule(d.user, c, m, now, d.channel);
     }
@@ -245,6 +289,7 @@ class pipeline {
     r.text = d.message.title;
     r.error = std::move(error);
     r.attempt = d.attempt;
+    r.id = d.message.source.id;
     journal_(r);
   }
 
@@ -262,6 +307,7 @@ class pipeline {
     r.kind = n.kind;
     r.level = n.level;
     r.text = n.text;
+    r.id = n.id;
     journal_(r);
   }
 
@@ -278,6 +324,10 @@ class pipeline {
   std::map<std::string, channel> channels_;
   std::vector<std::string> enabled_;  // config order
   std::uint64_t next_id_ = 0;
+  std::function<bool()> may_send_;
+  std::function<void(const std::string&)> settled_;
+  std::map<std::string, int> outstanding_;  // notification id -> deliveries not ended yet
+  std::set<std::string> abandoned_;         // ids whose deliveries stopped when leadership ended
 };
 
 }  // namespace heartbeat::notify

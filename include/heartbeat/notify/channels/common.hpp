@@ -12,6 +12,12 @@
 
 namespace heartbeat::notify::channels {
 
+// Every HTTP channel sends the notification's stable id, so that a receiver can drop the copy a
+// failover between hbd nodes may send again (docs/CLUSTER.md).
+inline void add_id_header(std::vector<std::string>& headers, const message& m) {
+  if (!m.source.id.empty()) headers.push_back("X-Heartbeat-Id: " + m.source.id);
+}
+
 inline std::string str(const json::value& cfg, std::string_view key, std::string_view dflt = {}) {
   const json::value* v = cfg.find(key);
   return v && v->is_string() ? v->as_string() : std::string(dflt);

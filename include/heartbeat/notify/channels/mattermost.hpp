@@ -23,6 +23,7 @@ class mattermost {
     r.timeout = timeout_of(cfg_);
     r.tls = tls_of(cfg_);
     r.headers = {"Content-Type: application/json"};
+    add_id_header(r.headers, m);
     r.body = body.dump();
     return detail::http_post(r);
   }

@@ -20,6 +20,7 @@ class pushover {
     r.timeout = timeout_of(cfg_);
     r.tls = tls_of(cfg_);
     r.headers = {"Content-Type: application/x-www-form-urlencoded"};
+    add_id_header(r.headers, m);
     std::string text = m.digest ? m.body : m.title;
     if (text.size() > 1024) text.resize(1024);  // the API's message limit
     r.body = "token=" + detail::url_encode(str(cfg_, "token")) + "&user=" + detail::url_encode(user) +

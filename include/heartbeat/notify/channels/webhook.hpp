@@ -1,6 +1,7 @@
 // The generic webhook channel: a JSON POST of the notification (digests carry
 // every folded item), signed with `X-Heartbeat-Signature: sha256=<hex HMAC-SHA256
-// of the body>` when a secret is set, plus configured headers; worker thread.
+// of the body>` when a secret is set, `X-Heartbeat-Id` (the notification's stable id), plus
+// configured headers; worker thread.
 #pragma once
 
 #include "heartbeat/notify/channels/common.hpp"
@@ -16,6 +17,7 @@ class webhook {
 
   static std::string payload(const message& m) {
     json::value body = to_json(m.source);
+    if (!m.source.id.empty()) body.set("id", m.source.id);
     if (!m.user.empty()) body.set("user", m.user);
     if (m.digest) {
       body.set("digest", true);
@@ -34,6 +36,7 @@ class webhook {
     r.tls = tls_of(cfg_);
     r.body = payload(m);
     r.headers = {"Content-Type: application/json"};
+    add_id_header(r.headers, m);
     if (std::string secret = str(cfg_, "secret"); !secret.empty())
       r.headers.push_back("X-Heartbeat-Signature: sha256=" + detail::hmac_sha256_hex(secret, r.body));
     if (const json::value* h = cfg_.find("headers"); h && h->is_object())

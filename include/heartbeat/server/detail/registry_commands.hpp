@@ -56,6 +56,7 @@ inline result<std::string> host_registry::queue_upgrade(std::string_view name, s
 template <class Send>
 inline void host_registry::deliver_commands(host& h, bool authenticated, double now, Send&& send) {
   if (!authenticated || h.commands.empty()) return;
+  if (hooks_.dispatch_commands && !hooks_.dispatch_commands()) return;
   touch(h);
   for (auto& c : h.commands) {
     if (!c.pending() || c.expires_at <= now) continue;
