@@ -84,9 +84,9 @@ def test_an_unsent_outbox_entry_of_a_killed_leader_is_sent_once_by_its_successor
             nid = uuid.uuid4().hex
             record = {"id": nid, "host": "db07", "kind": "host_down", "level": "CRITICAL", "severity": "CRITICAL",
                       "text": "DOWN: db07 - no heartbeat for 75s", "to": "DOWN", "from": "UP", "ts": time.time()}
-            pg.psql(db, "INSERT INTO outbox(id, node, created, key, notification) VALUES "
-                        f"('{nid}', '{leader}', extract(epoch from now()), 'db07|host_down|DOWN|CRITICAL|', "
-                        f"'{json.dumps(record)}')")
+            pg.psql(db, "INSERT INTO outbox(id, node, created, event_ts, key, notification) VALUES "
+                        f"('{nid}', '{leader}', extract(epoch from now()), {record['ts']}, "
+                        f"'db07|host_down|DOWN|CRITICAL|', '{json.dumps(record)}')")
             nodes[leader].kill9()
             wait_until(lambda: [r for r in hook.ok() if r["headers"].get("X-Heartbeat-Id") == nid], timeout=20,
                        what="the outbox entry sent by the successor", interval=0.05)

@@ -34,7 +34,7 @@ class cluster_gate : public notify::delivery_gate {
 
   bool record(const notify::notification& n) override {
     retry_marks();
-    auto r = outbox_.insert(n.id, clock::wall_now(), notify::notification_key(n),
+    auto r = outbox_.insert(n.id, event_time(n), notify::notification_key(n),
                             notify::notification_record(n).dump());
     if (r) return true;
     log::warn("cluster: outbox write failed (", r.err().message,
@@ -75,11 +75,12 @@ class cluster_gate : public notify::delivery_gate {
       out.push_back(std::move(n));
     }
     std::size_t from_outbox = out.size();
-    // Held here: sent unless some node recorded the same happening around the same time.
+    // Held here: sent unless some node recorded the same happening (same key, about the same
+    // event time: nodes see a change within a monitor tick or two of each other).
     double window = std::max(5.0, node_.options().lease);
     while (!held_.empty()) {
-      auto& [n, at] = held_.front();
-      auto seen = outbox_.recorded_near(notify::notification_key(n), at, window);
+      const notify::notification& n = held_.front().first;
+      auto seen = outbox_.recorded_near(notify::notification_key(n), event_time(n), window);
       if (!seen) {
         log::warn("cluster: outbox unreadable at takeover (", seen.err().message, ")");
         node_.step_down();
@@ -102,6 +103,10 @@ class cluster_gate : public notify::delivery_gate {
   server::pg_outbox outbox_;
   std::deque<std::pair<notify::notification, double>> held_;  // with the wall time it was held
   std::vector<std::string> unmarked_;
+
+  // When it happened as this node saw it: the event's time, not when the notifier got to it (a
+  // busy notifier must not make one happening look like two).
+  static double event_time(const notify::notification& n) { return n.ts > 0 ? n.ts : clock::wall_now(); }
 
   void retry_marks() {
     std::vector<std::string> left;

@@ -15,7 +15,7 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/sha256.hpp"
 #include "heartbeat/notify/service.hpp"
-#include "heartbeat/server/store_backend.hpp"
+#include "heartbeat/server/store.hpp"
 
 namespace heartbeat::hbd {
 

@@ -25,12 +25,13 @@ class pg_outbox {
   pg_outbox(std::string conninfo, std::string node)
       : conninfo_(std::move(conninfo)), node_(std::move(node)) {}
 
-  result<void> insert(const std::string& id, double created, const std::string& key,
+  // `event_ts`: when what the notification tells of happened (as this node saw it).
+  result<void> insert(const std::string& id, double event_ts, const std::string& key,
                       const std::string& record) {
     return run(
-        "INSERT INTO outbox(id, node, created, key, notification) VALUES ($1, $2, $3, $4, $5) ON "
-        "CONFLICT (id) DO NOTHING",
-        {id, node_, detail::pg_number(created), key, record});
+        "INSERT INTO outbox(id, node, created, event_ts, key, notification) VALUES ($1, $2, $3, $4, $5, $6) "
+        "ON CONFLICT (id) DO NOTHING",
+        {id, node_, detail::pg_number(clock::wall_now()), detail::pg_number(event_ts), key, record});
   }
 
   result<void> mark_sent(const std::string& id) {
@@ -49,10 +50,11 @@ class pg_outbox {
     return out;
   }
 
-  // Whether any node recorded a notification with `key` within `window` seconds of `ts`.
-  result<bool> recorded_near(const std::string& key, double ts, double window) {
-    auto r = query("SELECT 1 FROM outbox WHERE key = $1 AND created BETWEEN $2 AND $3 LIMIT 1",
-                   {key, detail::pg_number(ts - window), detail::pg_number(ts + window)});
+  // Whether any node recorded a notification with `key` that happened within `window` seconds
+  // of `event_ts`.
+  result<bool> recorded_near(const std::string& key, double event_ts, double window) {
+    auto r = query("SELECT 1 FROM outbox WHERE key = $1 AND event_ts BETWEEN $2 AND $3 LIMIT 1",
+                   {key, detail::pg_number(event_ts - window), detail::pg_number(event_ts + window)});
     if (!r) return r.err();
     return detail::pg_rows(*r) > 0;
   }

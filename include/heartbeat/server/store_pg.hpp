@@ -30,6 +30,12 @@
 
 namespace heartbeat::server {
 
+// The writer's commits do not wait for the server's WAL flush: as the SQLite store's
+// synchronous=NORMAL, a crash of hbd loses nothing committed, a crash of the database server
+// may lose the last fraction of a second (wal_writer_delay). `options` in the connection string
+// replaces this.
+inline constexpr const char* pg_writer_options = "-c synchronous_commit=off";
+
 struct pg_store_options {
   std::string conninfo;                    // any libpq connection string
   std::string application_name = "hbd";    // shown in pg_stat_activity (the node's name)
@@ -201,7 +207,7 @@ class pg_store : public store_backend {
   // the writer thread).
   result<void> connect_writer() {
     if (db_.ok()) return {};
-    if (auto r = db_.open(opt_.conninfo, opt_.application_name); !r) return r;
+    if (auto r = db_.open(opt_.conninfo, opt_.application_name, pg_writer_options); !r) return r;
     if (auto r = detail::migrate_pg_store(db_); !r) {
       db_.close();
       return r;
@@ -260,7 +266,8 @@ class pg_store : public store_backend {
     std::uint64_t n = 0;
     // Bounded rounds: a long backlog of old history does not hold the writer for minutes.
     const std::pair<const char*, detail::pg_param> steps[] = {
-        {"DELETE FROM plugin_history WHERE id IN (SELECT id FROM plugin_history WHERE ts < $1 LIMIT 50000)",
+        {"DELETE FROM plugin_history WHERE ctid = ANY(ARRAY(SELECT ctid FROM plugin_history WHERE ts < $1 "
+         "LIMIT 50000))",
          detail::pg_number(cutoff)},
         {"DELETE FROM messages WHERE id <= (SELECT max(id) FROM messages) - $1",
          std::to_string(opt_.messages_kept)},
@@ -364,7 +371,7 @@ class pg_store : public store_backend {
   result<std::vector<history_sample>> read_history(const query& q) {
     const std::string sql =
         "SELECT ts, data FROM plugin_history WHERE host = $1 AND plugin = $2 AND ts >= $3 AND ts <= $4 "
-        "ORDER BY ts DESC, id DESC LIMIT $5";
+        "ORDER BY ts DESC LIMIT $5";
     std::vector<detail::pg_param> p = {q.host, q.plugin, detail::pg_number(q.since),
                                        detail::pg_number(q.until),
                                        q.limit ? detail::pg_param(std::to_string(q.limit)) : std::nullopt};

@@ -136,18 +136,15 @@ class pg_conn {
   // Connects (blocking, bounded by connect_timeout). hbd's defaults come first, so that
   // whatever the connection string sets wins: a dead server or network is noticed within
   // seconds (TCP keepalives and tcp_user_timeout) instead of the kernel's minutes.
-  result<void> open(const std::string& conninfo, const std::string& application_name) {
+  // `options`: server settings for this session ("-c name=value ..."), also a default that an
+  // `options` in the connection string replaces.
+  result<void> open(const std::string& conninfo, const std::string& application_name,
+                    const std::string& options = {}) {
     close();
-    const char* keys[] = {"application_name",
-                          "connect_timeout",
-                          "keepalives",
-                          "keepalives_idle",
-                          "keepalives_interval",
-                          "keepalives_count",
-                          "tcp_user_timeout",
-                          "dbname",
-                          nullptr};
-    const char* vals[] = {application_name.c_str(), "5",    "1", "5", "2", "3", "10000",
+    const char* keys[] = {
+        "application_name", "connect_timeout",  "keepalives", "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "options",    "dbname",          nullptr};
+    const char* vals[] = {application_name.c_str(), "5",    "1", "5", "2", "3", "10000", options.c_str(),
                           conninfo.c_str(),         nullptr};
     c_ = PQconnectdbParams(keys, vals, 1);
     if (!c_) return make_error("pg_connect", "out of memory");
