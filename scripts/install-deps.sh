@@ -13,6 +13,7 @@ PKGS=(
   libyaml-cpp-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 libcli11-dev
   libhowardhinnant-date-dev tzdata  # IANA time zones for local-time rules
   libc-ares-dev  # DNS checks
+  libpq-dev postgresql  # the PostgreSQL store (libpq); its tests start a real server
   libsimdjson-dev  # only the JSON baseline of benchmarks/bench_protocol.cpp
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-14 libclang-rt-14-dev libfuzzer-14-dev

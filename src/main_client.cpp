@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   cli.add_flag("--boot", o.boot_only, "send one boot message and exit");
   auto* m = cli.add_option("-m,--message", message, "send one message and exit");
   cli.add_flag("-v,--verbose", o.verbose, "log debug details");
-  cli.add_option("SERVER", o.server, "server host name or address")->required();
+  cli.add_option("SERVER", o.servers, "hbd host name or address; several for several hbd nodes")->required();
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -32,12 +32,10 @@ int main(int argc, char** argv) {
       o.verbose = true;
     } else if (!a.empty() && a[0] == '-') {
       return mini::usage_error(("unknown option " + a).c_str());
-    } else if (o.server.empty()) {
-      o.server = a;
     } else {
-      return mini::usage_error("only one SERVER");
+      o.servers.push_back(a);  // SERVER [SERVER...]: several hbd nodes
     }
   }
-  if (o.server.empty()) return mini::usage_error("SERVER is required");
+  if (o.servers.empty()) return mini::usage_error("SERVER is required");
   return mini::run(o);
 }

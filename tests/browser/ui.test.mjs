@@ -155,6 +155,9 @@ describe('web UI against a real hbd', { timeout: 120000 }, () => {
     await alice.waitForSelector('#maintenance td');
     const maint = await alice.textContent('#maintenance');
     assert.ok(maint.includes('patch-window') && maint.includes('keyed-*') && maint.includes('active'), maint);
+    // GET /api/0/cluster: a single node is its own leader.
+    await alice.waitForSelector('#cluster-table tr[data-node]');
+    assert.ok((await alice.textContent('#cluster')).includes('leader'));
     await screenshot(alice, 'settings');
     await alice.emulateMedia({ colorScheme: 'dark' });
     await alice.goto(`${hbd.base}/live`);

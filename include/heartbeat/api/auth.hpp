@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -166,6 +167,7 @@ class session_store {
     session s{std::string(user), csrf, now.wall, now.wall + ttl_, now.mono + ttl_};
     std::string key = detail::token_digest(token);
     sessions_[key] = s;
+    if (on_change) on_change(key, &s);
     order_.push_back(std::move(key));
     return issued{std::move(token), std::move(s)};
   }
@@ -178,10 +180,15 @@ class session_store {
     return &it->second;
   }
 
-  bool revoke(std::string_view token) { return sessions_.erase(detail::token_digest(token)) > 0; }
+  bool revoke(std::string_view token) {
+    std::string key = detail::token_digest(token);
+    if (on_change) on_change(key, nullptr);
+    return sessions_.erase(key) > 0;
+  }
 
   // Revokes every session of a user (deleted or demoted account).
   std::size_t revoke_user(std::string_view user) {
+    if (on_revoke_user) on_revoke_user(user);
     std::size_t n = 0;
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       if (it->second.user == user) {
@@ -195,6 +202,20 @@ class session_store {
   }
 
   std::size_t size() const noexcept { return sessions_.size(); }
+
+  // Several hbd nodes share sessions (docs/CLUSTER.md): told of every session made or revoked
+  // here (digest = SHA-256 of the token; nullptr: revoked) and of every user whose sessions
+  // were revoked; adopt() and forget() take the other nodes' changes (without telling back).
+  std::function<void(const std::string& digest, const session*)> on_change;
+  std::function<void(std::string_view user)> on_revoke_user;
+  void adopt(const std::string& digest, session s) {
+    if (sessions_.count(digest) == 0) order_.push_back(digest);
+    sessions_[digest] = std::move(s);
+  }
+  void forget(const std::string& digest) { sessions_.erase(digest); }
+  void forget_user(std::string_view user) {
+    std::erase_if(sessions_, [&](const auto& kv) { return kv.second.user == user; });
+  }
 
   // Drops expired sessions; called on every create, so memory stays bounded by logins per TTL.
   void expire(double now) {

@@ -160,6 +160,9 @@ class backend {
                                  const user* /*who*/) const {
     return all_alerts(host_count, visible);
   }
+  // GET /api/0/cluster: {"nodes":[{"name","leader","last_seen","version"}],"leader","lease_expires"};
+  // null when not available (404).
+  virtual json::value cluster_json() const { return json::value(); }
 
   // Registers a sink for host, plugin, message and alert events.
   virtual void subscribe(bus::event_sink sink) = 0;

@@ -15,6 +15,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "heartbeat/api/auth.hpp"
 #include "heartbeat/api/backend.hpp"
@@ -163,6 +164,13 @@ class http_server {
   std::uint16_t ws_port() const noexcept { return ws_port_; }
   std::uint16_t wss_port() const noexcept { return wss_port_; }
   const user_directory& users() const noexcept { return ctx_.users; }
+  // The effective users changed elsewhere (another hbd node): the API follows at once.
+  void set_users(const std::vector<user>& users) {
+    ctx_.settings.users = users;
+    ctx_.users = user_directory(users);
+    ctx_.hosts.expire();
+  }
+  session_store& sessions() noexcept { return ctx_.sessions; }
   websocket_hub& hub() noexcept { return ctx_.hub; }
 
   // API-side counters, appended to GET /metrics.

@@ -22,6 +22,7 @@
 
 #include "heartbeat/api/handlers/alerts.hpp"
 #include "heartbeat/api/handlers/checks.hpp"
+#include "heartbeat/api/handlers/cluster.hpp"
 #include "heartbeat/api/handlers/commands.hpp"
 #include "heartbeat/api/handlers/events.hpp"
 #include "heartbeat/api/handlers/hosts.hpp"
@@ -127,6 +128,8 @@ inline void http_routes(route_table& t, bool tls) {
   t.api(other_than(GET),              "/api/0/stats",                         allow::user,                               answer(405, "use GET"));
   t.api(GET,                          "/api/0/events",                        allow::user,                               events::list);
   t.api(other_than(GET),              "/api/0/events",                        allow::user,                               answer(405, "use GET"));
+  t.api(GET,                          "/api/0/cluster",                       allow::user,                               cluster::show);
+  t.api(other_than(GET),              "/api/0/cluster",                       allow::user,                               answer(405, "use GET"));
   t.api(any_method(),                 "/api/0",                               allow::user,                               answer(404, "unknown endpoint"));
   t.api(any_method(),                 "/api/0/:rest(.*)",                     allow::user,                               answer(404, "unknown endpoint"));
   t.api(any_method(),                 "/api",                                 allow::anyone,                             answer(404, "unknown API version"));

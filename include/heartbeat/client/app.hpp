@@ -1,16 +1,20 @@
-// hbc put together: the transport, scheduler, command runner and `serve:`
-// endpoint on one io_context, one-shot messages (-m, --boot), boot/shutdown
-// messages (-b), readiness for systemd, a clean exit on SIGTERM/SIGINT and, on
-// SIGHUP, a stop that hands a new configuration back to client/cli.hpp, which
-// starts again with it (the start-up before all this). Main thread = io thread.
+// hbc put together: one transport per server (several hbd nodes each get their
+// own connections, heartbeats, ACKs and data), the scheduler, the command runner
+// (answering on the connection a CMD came in on) and `serve:` endpoint on one
+// io_context, one-shot messages (-m, --boot), boot/shutdown messages (-b),
+// readiness for systemd, a clean exit on SIGTERM/SIGINT and, on SIGHUP, a stop
+// that hands a new configuration back to client/cli.hpp, which starts again with
+// it (the start-up before all this). Main thread = io thread.
 #pragma once
 
 #include <signal.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "heartbeat/client/builtin.hpp"
 #include "heartbeat/client/commands.hpp"
@@ -38,22 +42,32 @@ class app {
     if (opts_.message || opts_.boot_only) return run_one_shot();
     config::diagnostics d;
     auto plugins = build_plugins(cfg_, reg_, io_.get_executor(), d);
-    transport_.emplace(io_.get_executor(), cfg_, opts_.server);
+    for (const auto& s : opts_.servers)
+      transports_.push_back(std::make_unique<transport>(io_.get_executor(), cfg_, s));
     sched_.emplace(io_.get_executor(), std::move(plugins),
                    [this](plugin_instance& p, const std::string& data) {
-                     transport_->send_plugin(p.name, p.kind, p.interval, data);
+                     for (auto& t : transports_) t->send_plugin(p.name, p.kind, p.interval, data);
                    });
-    commands_.emplace(io_.get_executor(), cfg_, *transport_);
-    transport_->on_request_update = [this] {
-      log::info("hbc: server asked for InfoPlugin data (request_update)");
-      sched_->request_update();
-    };
-    transport_->on_command = [this](std::size_t c, const protocol::command_msg& m) {
-      commands_->on_command(c, m);
-    };
-    transport_->on_upgrade = [this](std::size_t c, const protocol::upgrade_msg& m) {
-      commands_->on_upgrade(c, m);
-    };
+    // Connections are numbered across servers (two per server: ipv4, ipv6): a RES goes back
+    // on the connection its CMD came in on, i.e. to the node that sent it.
+    commands_.emplace(io_.get_executor(), cfg_,
+                      [this](std::size_t conn, const std::string& id, int rc, const std::string& out) {
+                        if (conn / 2 < transports_.size())
+                          transports_[conn / 2]->send_result(conn % 2, id, rc, out);
+                      });
+    for (std::size_t i = 0; i < transports_.size(); ++i) {
+      transport& t = *transports_[i];
+      t.on_request_update = [this] {
+        log::info("hbc: server asked for InfoPlugin data (request_update)");
+        sched_->request_update();
+      };
+      t.on_command = [this, i](std::size_t c, const protocol::command_msg& m) {
+        commands_->on_command(i * 2 + c, m);
+      };
+      t.on_upgrade = [this, i](std::size_t c, const protocol::upgrade_msg& m) {
+        commands_->on_upgrade(i * 2 + c, m);
+      };
+    }
     if (cfg_.serve.enabled) {
       serve_.emplace(io_.get_executor(), cfg_.serve, *sched_);
       auto r = serve_->start();
@@ -66,7 +80,7 @@ class app {
     watch_signals(signals);
     ::signal(SIGPIPE, SIG_IGN);
     net::spawn(io_, start(), "hbc");
-    log::info("hbc ", version, ": ", cfg_.name, " -> ", opts_.server, " port ", cfg_.hb_port, ", every ",
+    log::info("hbc ", version, ": ", cfg_.name, " -> ", servers_text(), " port ", cfg_.hb_port, ", every ",
               cfg_.interval, " s", cfg_.key.empty() ? "" : ", authenticated");
     io_.run();
     return exit_code_;
@@ -77,7 +91,7 @@ class app {
   run_options opts_;
   const plugin_catalog& reg_;
   asio::io_context io_{1};
-  std::optional<transport> transport_;
+  std::vector<std::unique_ptr<transport>> transports_;
   std::optional<scheduler> sched_;
   std::optional<command_runner> commands_;
   std::optional<http_endpoint> serve_;
@@ -109,10 +123,18 @@ class app {
     });
   }
 
+  std::string servers_text() const {
+    std::string out;
+    for (const auto& s : opts_.servers) out += (out.empty() ? "" : ", ") + s;
+    return out;
+  }
+
   net::awaitable<void> start() {
-    co_await transport_->open_all();
-    if (opts_.boot_messages && !opts_.reloaded) transport_->send_message("boot", protocol::msg_event::boot);
-    net::spawn(io_, transport_->run(), "transport");
+    for (auto& t : transports_) {
+      co_await t->open_all();
+      if (opts_.boot_messages && !opts_.reloaded) t->send_message("boot", protocol::msg_event::boot);
+      net::spawn(io_, t->run(), "transport");
+    }
     sd::notify("READY=1");
     co_await sched_->start();
   }
@@ -121,33 +143,40 @@ class app {
     if (shutting_down_) co_return;
     shutting_down_ = true;
     if (opts_.boot_messages && !reload_) {
-      co_await transport_->open_all();
-      transport_->send_message("shutdown", protocol::msg_event::shutdown);
+      for (auto& t : transports_) {
+        co_await t->open_all();
+        t->send_message("shutdown", protocol::msg_event::shutdown);
+      }
     }
     co_await sched_->stop();
     if (serve_) serve_->stop();
-    transport_->stop();
+    for (auto& t : transports_) t->stop();
     io_.stop();
   }
 
-  // -m TEXT or --boot: send one MSG and exit (0 when it was sent).
+  // -m TEXT or --boot: send one MSG to every server and exit (0 when any of them got it).
   int run_one_shot() {
-    transport t(io_.get_executor(), cfg_, opts_.server);
-    bool sent = false;
-    net::spawn(
-        io_,
-        [](transport& t, const run_options& o, bool& sent) -> net::awaitable<void> {
-          if (co_await t.open_all()) {
-            if (o.boot_only) sent = t.send_message("boot", protocol::msg_event::boot);
-            if (o.message)
-              sent = t.send_message(*o.message, protocol::msg_event::message) && (sent || !o.boot_only);
-          }
-          t.stop();
-        }(t, opts_, sent),
-        "hbc");
-    io_.run();
-    if (!sent) log::error("hbc: could not send the message to ", opts_.server);
-    return sent ? exit_ok : exit_runtime;
+    bool any = false;
+    for (const auto& server : opts_.servers) {
+      transport t(io_.get_executor(), cfg_, server);
+      bool sent = false;
+      net::spawn(
+          io_,
+          [](transport& t, const run_options& o, bool& sent) -> net::awaitable<void> {
+            if (co_await t.open_all()) {
+              if (o.boot_only) sent = t.send_message("boot", protocol::msg_event::boot);
+              if (o.message)
+                sent = t.send_message(*o.message, protocol::msg_event::message) && (sent || !o.boot_only);
+            }
+            t.stop();
+          }(t, opts_, sent),
+          "hbc");
+      io_.restart();
+      io_.run();
+      if (!sent) log::error("hbc: could not send the message to ", server);
+      any = any || sent;
+    }
+    return any ? exit_ok : exit_runtime;
   }
 };
 

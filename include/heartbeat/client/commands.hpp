@@ -2,10 +2,12 @@
 // authenticated ones): runs the allow-listed argv from `commands:` or the
 // `upgrade_command` (no shell, with a timeout), answers RES with rc and output,
 // refuses everything else with a RES saying why, and remembers answered cmd_ids
-// so a repeated CMD is answered again instead of run twice. hbc's io thread.
+// so a repeated CMD is answered again instead of run twice (also when two hbd
+// nodes deliver the same command). hbc's io thread.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -34,8 +36,18 @@ inline std::string result_output(const net::process_result& r) {
 
 class command_runner {
  public:
+  // Sends a RES on connection `conn` (the one the CMD came in on; app.hpp numbers them across
+  // servers).
+  using reply_fn =
+      std::function<void(std::size_t conn, const std::string& cmd_id, int rc, const std::string& output)>;
+
+  command_runner(asio::any_io_executor ex, const client_config& cfg, reply_fn reply)
+      : ex_(std::move(ex)), cfg_(cfg), reply_(std::move(reply)) {}
   command_runner(asio::any_io_executor ex, const client_config& cfg, transport& t)
-      : ex_(std::move(ex)), cfg_(cfg), t_(t) {}
+      : command_runner(std::move(ex), cfg,
+                       [&t](std::size_t conn, const std::string& id, int rc, const std::string& out) {
+                         t.send_result(conn, id, rc, out);
+                       }) {}
 
   void on_command(std::size_t conn, const protocol::command_msg& cmd) {
     if (answer_again(conn, cmd.cmd_id)) return;
@@ -70,7 +82,7 @@ class command_runner {
   };
   asio::any_io_executor ex_;
   const client_config& cfg_;
-  transport& t_;
+  reply_fn reply_;
   std::set<std::string> running_;
   std::map<std::string, done> done_;
 
@@ -78,7 +90,7 @@ class command_runner {
     if (running_.count(id)) return true;  // the RES follows when it ends
     auto it = done_.find(id);
     if (it == done_.end()) return false;
-    t_.send_result(conn, id, it->second.rc, it->second.output);
+    reply_(conn, id, it->second.rc, it->second.output);
     return true;
   }
 
@@ -86,7 +98,7 @@ class command_runner {
     auto now = std::chrono::steady_clock::now();
     std::erase_if(done_, [&](const auto& kv) { return now - kv.second.at > std::chrono::hours(1); });
     output = readers::valid_utf8_prefix(output, protocol::max_output_bytes);
-    t_.send_result(conn, id, rc, output);
+    reply_(conn, id, rc, output);
     done_[id] = done{rc, std::move(output), now};
   }
 

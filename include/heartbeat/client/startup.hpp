@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/config/file.hpp"
@@ -19,7 +20,7 @@
 namespace heartbeat::client {
 
 struct run_options {
-  std::string server;
+  std::vector<std::string> servers;  // SERVER [SERVER...]: every hbd node gets everything
   std::string config_path;  // empty: ~/.hbc.yaml (hbc) or ~/.hbc.json (hbc_mini) when it exists
   bool daemonize = false;
   bool boot_messages = false;          // -b

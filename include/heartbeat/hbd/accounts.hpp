@@ -4,6 +4,7 @@
 // io thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -48,6 +49,7 @@ class accounts {
     if (changes.empty()) return;
     notify::settings base = notify_.settings();
     for (auto& ch : changes) {
+      if (on_user_change) on_user_change(ch.name, ch.record);
       if (auto* st = persist_.store(); st && !st->put_user(ch.name, std::move(ch.record), now))
         log::error("users: store queue full: the change of user '", ch.name, "' is not saved");
       if (auto* svc = notify_.service()) {
@@ -58,6 +60,17 @@ class accounts {
       }
     }
     users_now_ = d.all();
+  }
+
+  // Several nodes: told of each user change made here (name, store record) ...
+  std::function<void(const std::string& name, const std::string& record)> on_user_change;
+
+  // ... and given the other nodes' ones: the overlay takes the record (already in the shared
+  // store) and the effective users follow; returns them for the HTTP side.
+  std::vector<api::user> apply_remote(const std::string& name, const json::value& record) {
+    std::map<std::string, json::value> one{{name, record}};
+    overlay_.merge(one);
+    return api_settings().users;
   }
 
  private:

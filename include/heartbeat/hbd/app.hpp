@@ -1,6 +1,6 @@
 // The hbd process, composed: the core every part is wired to (hbd/core.hpp), the
 // UDP ingest, and the parts in the order they start — persistence (store, journal,
-// DNS), alerting, notifying, accounts, checks, remote write, http. start() binds and restores, run()
+// DNS), alerting, notifying, accounts, checks, remote write, http, cluster. start() binds and restores, run()
 // blocks until SIGINT or SIGTERM, SIGHUP reloads the config file. Adding a part is
 // one member and a line each in start(), reload() and shutdown(). Constructed and
 // run on the main thread, which becomes the io thread.
@@ -16,6 +16,7 @@
 #include "heartbeat/hbd/accounts.hpp"
 #include "heartbeat/hbd/alerting.hpp"
 #include "heartbeat/hbd/checks.hpp"
+#include "heartbeat/hbd/cluster.hpp"
 #include "heartbeat/hbd/config.hpp"
 #include "heartbeat/hbd/core.hpp"
 #include "heartbeat/hbd/http.hpp"
@@ -59,6 +60,7 @@ class app {
     ingest_.start();
     core_.monitor.start();
     if (auto r = http_.start(); !r) return r;
+    if (auto r = cluster_.start(); !r) return r;
     watch_signals();
     log::info("hbd: ready (udp port ", ingest_.port(), ", ", core_.reg.size(), " hosts known)");
     return {};
@@ -114,6 +116,7 @@ class app {
     sd::notify("STOPPING=1");
     asio::error_code ec;
     signals_.cancel(ec);
+    cluster_.stop();  // first: a leader going away hands its lease over
     ingest_.close();
     core_.monitor.stop();
     http_.stop();
@@ -134,6 +137,7 @@ class app {
   checking checks_{core_, persist_, alerts_};
   remote_writing remote_{core_};
   http http_{core_, persist_, alerts_, accounts_, checks_};
+  cluster cluster_{core_, persist_, notify_, accounts_, http_};
   asio::signal_set signals_{core_.io, SIGINT, SIGTERM, SIGHUP};
   bool stopped_ = false;
 

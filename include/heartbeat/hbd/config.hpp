@@ -20,6 +20,7 @@
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/notify/settings.hpp"
 #include "heartbeat/remote_write/config.hpp"
+#include "heartbeat/server/cluster_config.hpp"
 #include "heartbeat/server/config.hpp"
 #include "heartbeat/server/config_json.hpp"
 
@@ -55,6 +56,9 @@ inline config load_config(const json::value& root, cfg::diagnostics& diag) {
   // Remote write targets (remote_write/config.hpp).
   r.known({"remote_write"});
   (void)remote_write::load_config(root, diag);
+  // Several nodes on PostgreSQL: the store's connection string and the cluster section.
+  r.known({"store", "cluster"});
+  (void)server::read_cluster_settings(root, diag);
   r.finish();
   return c;
 }

@@ -8,8 +8,8 @@
 #include "heartbeat/api/http_server.hpp"
 #include "heartbeat/hbd/accounts.hpp"
 #include "heartbeat/hbd/alerting.hpp"
-#include "heartbeat/hbd/checks_backend.hpp"
 #include "heartbeat/hbd/core.hpp"
+#include "heartbeat/hbd/feed_backend.hpp"
 #include "heartbeat/hbd/persistence.hpp"
 
 namespace heartbeat::hbd {
@@ -21,7 +21,7 @@ class http {
 
   // Binds the listeners; error code "tls" means a bad certificate (exit 2).
   result<void> start() {
-    backend_ = std::make_unique<checks_backend>(c_.reg, c_.stats, c_.cfg);
+    backend_ = std::make_unique<feed_backend>(c_.reg, c_.stats, c_.cfg);
     backend_->set_checks(&checks_);
     backend_->set_store(persist_.store());
     backend_->set_engine(&alerts_.engine());
@@ -40,13 +40,17 @@ class http {
     if (server_) server_->stop();
   }
 
+  // For the parts started after this one (the cluster's change feed); null before start().
+  feed_backend* backend() noexcept { return backend_.get(); }
+  api::http_server* server() noexcept { return server_.get(); }
+
  private:
   core& c_;
   persistence& persist_;
   alerting& alerts_;
   accounts& accounts_;
   checking& checks_;
-  std::unique_ptr<checks_backend> backend_;
+  std::unique_ptr<feed_backend> backend_;
   std::unique_ptr<api::http_server> server_;
 };
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,9 +18,11 @@
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/hbd/core.hpp"
 #include "heartbeat/server/backup.hpp"
+#include "heartbeat/server/cluster_config.hpp"
 #include "heartbeat/server/dns.hpp"
 #include "heartbeat/server/journal.hpp"
 #include "heartbeat/server/store.hpp"
+#include "heartbeat/server/store_pg.hpp"
 
 namespace heartbeat::hbd {
 
@@ -32,20 +35,18 @@ class persistence {
   // starts the writers and subscribes them to the event bus.
   result<void> start() {
     const config& cfg = c_.cfg;
-    // Held while hbd runs, so that `hbd restore` refuses to replace the store under it.
-    auto lock = server::store_lock::acquire(cfg.state_db);
-    if (!lock) return make_error("store", "state_db " + cfg.state_db + ": " + lock.err().message);
-    lock_ = std::move(*lock);
-    server::store_options so;
-    so.path = cfg.state_db;
-    so.history_retention = cfg.history_retention;
-    so.history_samples = cfg.history_samples;
-    store_ = std::make_unique<server::store>(so);
+    if (!server::cluster_settings_of(cfg.root).postgres()) {
+      // Held while hbd runs, so that `hbd restore` refuses to replace the store under it.
+      auto lock = server::store_lock::acquire(cfg.state_db);
+      if (!lock) return make_error("store", "state_db " + cfg.state_db + ": " + lock.err().message);
+      lock_ = std::move(*lock);
+    }
+    store_ = make_store(cfg, store_name_);
     auto snap = store_->load();
-    if (!snap) return make_error("store", "state_db " + cfg.state_db + ": " + snap.err().message);
+    if (!snap) return make_error("store", store_name_ + ": " + snap.err().message);
     restore(*snap, clock::now());
     if (auto r = store_->start(c_.poster()); !r)
-      return make_error("store", "state_db " + cfg.state_db + ": " + r.err().message);
+      return make_error("store", store_name_ + ": " + r.err().message);
     // PLG data is written from the raw text (alerting's plugin_sample hook), so the store reads
     // no plugin events.
     c_.reg.events().subscribe(store_->sink(false),
@@ -78,8 +79,11 @@ class persistence {
     if (store_) store_->stop();
   }
 
-  server::store* store() noexcept { return store_.get(); }
+  server::store_backend* store() noexcept { return store_.get(); }
   server::journal* journal() noexcept { return journal_.get(); }
+
+  // With several nodes only the leader runs nsupdate (docs/CLUSTER.md).
+  void set_dns_gate(std::function<bool()> g) { dns_gate_ = std::move(g); }
 
   // What the last run left for the parts started after this one (each takes its share once).
   std::vector<json::value> take_alert_states() { return std::move(alert_states_); }
@@ -98,11 +102,34 @@ class persistence {
   core& c_;
   server::store_lock lock_;  // declared first: released after the store closed
   std::unique_ptr<server::journal> journal_;
-  std::unique_ptr<server::store> store_;
+  std::unique_ptr<server::store_backend> store_;
+  std::string store_name_;  // "state_db <path>" or the PostgreSQL server, for messages
   std::unique_ptr<server::dns_worker> dns_;
+  std::function<bool()> dns_gate_;
   std::vector<json::value> alert_states_;
   std::map<std::string, json::value> users_;  // API user changes: name -> record
   std::map<std::string, std::string> state_;  // put_state() pairs
+
+  // SQLite at state_db, or PostgreSQL when `store` holds a connection string (docs/CLUSTER.md).
+  static std::unique_ptr<server::store_backend> make_store(const config& c, std::string& name) {
+    server::cluster_settings cs = server::cluster_settings_of(c.root);
+    if (cs.postgres()) {
+      server::pg_store_options o;
+      o.conninfo = cs.store;
+      o.application_name = "hbd " + cs.node;
+      o.history_retention = c.history_retention;
+      o.history_samples = c.history_samples;
+      auto s = std::make_unique<server::pg_store>(o);
+      name = "store " + s->where();
+      return s;
+    }
+    server::store_options so;
+    so.path = c.state_db;
+    so.history_retention = c.history_retention;
+    so.history_samples = c.history_samples;
+    name = "state_db " + c.state_db;
+    return std::make_unique<server::store>(so);
+  }
 
   static server::journal_options journal_opts(const config& c) {
     server::journal_options o;
@@ -131,6 +158,7 @@ class persistence {
       if (auto r = dns_->start(); !r) return make_error("dns", r.err().message);
     }
     c_.reg.hooks().dns_update = [this](const server::host& h, bool force) {
+      if (dns_gate_ && !dns_gate_()) return;  // another node runs nsupdate
       if (c_.cfg.dyndomains.empty()) {
         if (force) log::warn("dns: ", h.name, ": no dyndomains configured");
         return;
@@ -141,7 +169,7 @@ class persistence {
     // A host removed through the API loses the records hbd set for it.
     c_.reg.events().subscribe(
         [this](const bus::event& e) {
-          if (e.kind == bus::event_kind::dropped && dns_) dns_->remove(e.host);
+          if (e.kind == bus::event_kind::dropped && dns_ && (!dns_gate_ || dns_gate_())) dns_->remove(e.host);
         },
         bus::event_bit(bus::event_kind::dropped));
     return {};
@@ -187,7 +215,7 @@ class persistence {
     state_ = snap.state;
     if (!snap.hosts.empty())
       log::info("store: restored ", snap.hosts.size(), " hosts, ", snap.commands.size(), " commands, ",
-                snap.messages.size(), " messages from ", c_.cfg.state_db);
+                snap.messages.size(), " messages from ", store_name_);
   }
 };
 

@@ -23,7 +23,7 @@
 #include "heartbeat/server/host_registry.hpp"
 #include "heartbeat/server/series.hpp"
 #include "heartbeat/server/stats.hpp"
-#include "heartbeat/server/store.hpp"
+#include "heartbeat/server/store_backend.hpp"
 
 namespace heartbeat::hbd {
 
@@ -132,13 +132,13 @@ class registry_backend : public api::backend {
  public:
   // `engine` and `db` may be null (no alerting, no store); `cfg` must outlive this object.
   registry_backend(server::host_registry& reg, server::stats& st, const server::config& cfg,
-                   alert::engine* engine = nullptr, server::store* db = nullptr)
+                   alert::engine* engine = nullptr, server::store_backend* db = nullptr)
       : reg_(reg), stats_(st), cfg_(&cfg), engine_(engine), store_(db) {}
 
   void set_config(const server::config& cfg) { cfg_ = &cfg; }
   void set_engine(alert::engine* e) { engine_ = e; }
   alert::engine* engine() const noexcept { return engine_; }
-  void set_store(server::store* s) { store_ = s; }
+  void set_store(server::store_backend* s) { store_ = s; }
   // Called with the users after an API change (the app persists them or updates the notifier).
   std::function<void(const api::user_directory&)> on_users_changed;
 
@@ -548,7 +548,7 @@ class registry_backend : public api::backend {
   server::stats& stats_;
   const server::config* cfg_;
   alert::engine* engine_;
-  server::store* store_;
+  server::store_backend* store_;
   std::optional<std::pair<std::string, api::host_access>> dropping_;  // during drop_host() only
 };
 

@@ -67,6 +67,11 @@ class user_overlay {
   // The rows of store_snapshot::users.
   void load(const std::map<std::string, json::value>& rows) {
     entries_.clear();
+    merge(rows);
+  }
+
+  // Rows on top of the entries there are (another node's changes).
+  void merge(const std::map<std::string, json::value>& rows) {
     for (const auto& [name, v] : rows) {
       entry e;
       e.base = v.string_or("base", "-");
@@ -80,7 +85,7 @@ class user_overlay {
         }
         e.u = std::move(*parsed);
       }
-      entries_.emplace(name, std::move(e));
+      entries_.insert_or_assign(name, std::move(e));
     }
   }
 

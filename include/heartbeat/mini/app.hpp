@@ -1,10 +1,12 @@
 // hbc_mini put together: config (~/.hbc.json, hbc's keys) checked before anything
 // runs, optional daemonizing with syslog, one blocking POSIX UDP connection per
-// address family, and one poll loop that sends HTB at absolute deadlines, runs the
-// plugins, reads replies (ACK -> rtt and request_update, CMD/UPD from an
-// authenticated server -> allow-listed argv) and the children's pipes; SIGHUP reads
-// the config again, readiness goes to systemd. The codec is the builtin policy: no
-// zlib, built-in HMAC-SHA256. Single-threaded.
+// address family and server (several hbd nodes each get everything; a CMD is
+// answered to the node that sent it), and one poll loop that sends HTB at
+// absolute deadlines, runs the plugins, reads replies (ACK -> rtt and
+// request_update, CMD/UPD from an authenticated server -> allow-listed argv) and
+// the children's pipes; SIGHUP reads the config again, readiness goes to
+// systemd. The codec is the builtin policy: no zlib, built-in HMAC-SHA256.
+// Single-threaded.
 #pragma once
 
 #include <fcntl.h>
@@ -91,8 +93,12 @@ class app {
   static constexpr int refused_rc = 127;
 
   app(client::client_config cfg, run_options o) : cfg_(std::move(cfg)), opts_(std::move(o)) {
-    conns_[0].v4 = true;
-    conns_[1].v4 = false;
+    // Two connections per server (IPv4, IPv6), numbered 2 * server + family.
+    conns_.resize(2 * opts_.servers.size());
+    for (std::size_t i = 0; i < conns_.size(); ++i) {
+      conns_[i].v4 = i % 2 == 0;
+      conns_[i].server = i / 2;
+    }
     protocol::decode_options d;
     d.require_auth = !cfg_.key.empty();  // a keyed client only believes authenticated replies
     d.replay_capacity = 4096;
@@ -117,9 +123,9 @@ class app {
     ::sigaction(SIGINT, &sa, nullptr);
     sa.sa_handler = detail::on_hup;
     ::sigaction(SIGHUP, &sa, nullptr);
-    log::info("hbc_mini ", version, ": ", cfg_.name, " -> ", opts_.server, " port ", cfg_.hb_port, ", every ",
-              cfg_.interval, " s", cfg_.key.empty() ? "" : ", authenticated", ", ", plugins_.size(),
-              " plugins");
+    log::info("hbc_mini ", version, ": ", cfg_.name, " -> ", servers_text(), " port ", cfg_.hb_port,
+              ", every ", cfg_.interval, " s", cfg_.key.empty() ? "" : ", authenticated", ", ",
+              plugins_.size(), " plugins");
     double start = mono_now();
     start_plugins();
     double next_htb = start;
@@ -170,6 +176,7 @@ class app {
  private:
   struct connection {
     bool v4 = true;
+    std::size_t server = 0;  // index into run_options::servers
     int fd = -1;
     address ep;
     bool dropped = false;
@@ -190,7 +197,7 @@ class app {
 
   client::client_config cfg_;
   run_options opts_;
-  std::array<connection, 2> conns_;
+  std::vector<connection> conns_;  // sized once: replies find theirs by address
   protocol::decoder<policy> dec_;
   protocol::message in_;
   std::string buf_;
@@ -203,6 +210,12 @@ class app {
   std::map<std::string, done_command> done_;
 
   const char* fam(const connection& c) const { return c.v4 ? "ipv4" : "ipv6"; }
+
+  std::string servers_text() const {
+    std::string out;
+    for (const auto& s : opts_.servers) out += (out.empty() ? "" : ", ") + s;
+    return out;
+  }
 
   protocol::encode_options enc() const {
     protocol::encode_options o;
@@ -218,20 +231,25 @@ class app {
     if (opts_.boot_only) sent = send_message("boot", protocol::msg_event::boot);
     if (opts_.message)
       sent = send_message(*opts_.message, protocol::msg_event::message) && (sent || !opts_.boot_only);
-    if (!sent) log::error("hbc_mini: could not send the message to ", opts_.server);
+    if (!sent) log::error("hbc_mini: could not send the message to ", servers_text());
     return sent ? exit_ok : exit_runtime;
   }
 
   // Connections ------------------------------------------------------------------
   void open_all() {
+    for (std::size_t s = 0; s < opts_.servers.size(); ++s) open_server(s);
+  }
+
+  void open_server(std::size_t s) {
+    const std::string& server = opts_.servers[s];
     bool need = false;
     for (auto& c : conns_)
-      if (!c.dropped && c.fd < 0) need = true;
+      if (c.server == s && !c.dropped && c.fd < 0) need = true;
     if (!need) return;
-    auto addrs = resolve(opts_.server, static_cast<std::uint16_t>(cfg_.hb_port), opts_.files);
-    if (addrs.empty()) log::warn("hbc_mini: cannot resolve ", opts_.server);
+    auto addrs = resolve(server, static_cast<std::uint16_t>(cfg_.hb_port), opts_.files);
+    if (addrs.empty()) log::warn("hbc_mini: cannot resolve ", server);
     for (auto& c : conns_) {
-      if (c.dropped || c.fd >= 0) continue;
+      if (c.server != s || c.dropped || c.fd >= 0) continue;
       const address* ep = nullptr;
       for (const auto& a : addrs)
         if (a.is_v4() == c.v4) {
@@ -240,9 +258,9 @@ class app {
         }
       if (!ep) {
         if (!addrs.empty())
-          fail(c, std::string("no ") + (c.v4 ? "IPv4" : "IPv6") + " address for " + opts_.server);
+          fail(c, std::string("no ") + (c.v4 ? "IPv4" : "IPv6") + " address for " + server);
         else
-          fail(c, "cannot resolve " + opts_.server);
+          fail(c, "cannot resolve " + server);
         continue;
       }
       int fd = ::socket(ep->family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -290,15 +308,21 @@ class app {
     return true;
   }
 
-  // The connection that answered last; before any answer, the first open one (IPv4 first).
+  // To every server, on its connection that answered last; before any answer, its first open
+  // one (IPv4 first). True when any server got it.
   bool send_preferred() {
+    bool any = false;
+    for (std::size_t s = 0; s < opts_.servers.size(); ++s) any = send_preferred(s) || any;
+    return any;
+  }
+  bool send_preferred(std::size_t s) {
     connection* best = nullptr;
     for (auto& c : conns_) {
-      if (c.fd < 0) continue;
+      if (c.server != s || c.fd < 0) continue;
       if (!best || (c.acks && c.last_ack > best->last_ack)) best = &c;
     }
     if (!best) {
-      log::warn("hbc_mini: no connection to ", opts_.server, "; datagram not sent");
+      log::warn("hbc_mini: no connection to ", opts_.servers[s], "; datagram not sent");
       return false;
     }
     return send_on(*best);
@@ -328,8 +352,9 @@ class app {
   void send_result(std::size_t conn, const std::string& cmd_id, int rc, const std::string& output) {
     protocol::encode<policy>(client::make_result(cfg_.name, cmd_id, rc, output, clock::wall_now()), buf_,
                              enc());
-    if (conn < conns_.size() && conns_[conn].fd >= 0 && send_on(conns_[conn])) return;
-    send_preferred();
+    if (conn >= conns_.size()) return;
+    if (conns_[conn].fd >= 0 && send_on(conns_[conn])) return;
+    send_preferred(conns_[conn].server);  // the node that sent the CMD, on its other family
   }
 
   void send_plugin(const plugin& p, const std::string& data_json) {

@@ -10,7 +10,8 @@
 namespace heartbeat::mini {
 
 inline constexpr const char* usage =
-    "usage: hbc_mini [-c FILE] [-d] [-b] [--boot] [-m TEXT] [-v] SERVER\n"
+    "usage: hbc_mini [-c FILE] [-d] [-b] [--boot] [-m TEXT] [-v] SERVER [SERVER...]\n"
+    "  SERVER    hbd host name or address; several for several hbd nodes (each gets everything)\n"
     "  -c FILE   configuration (JSON; default ~/.hbc.json when it exists)\n"
     "  -d        daemonize, log to syslog\n"
     "  -b        send boot and shutdown messages on start and exit\n"

@@ -65,6 +65,9 @@ struct notification {
   // When not empty, the users told instead of those with a role on the host (an active check's
   // service users and on-duty person, docs/CHECKS.md).
   std::vector<std::string> recipients;
+  // Stable id (the outbox's with several nodes): X-Heartbeat-Id on HTTP channels, the mail's
+  // Message-ID, so that a receiver can drop the copy a failover may send again.
+  std::string id;
 };
 
 // Numbers as the notification texts print them, by the alert texts' rule ("85.0", "520.1", "12.5").
@@ -171,6 +174,7 @@ struct journal_record {
   std::string error;        // failed / retried: what the channel said
   int attempt = 0;          // 1 for the first try
   std::string metric_path;  // alerts and reminders
+  std::string id;            // the notification's id
 
   json::value to_json() const {
     json::value v = json::value::object();
@@ -187,6 +191,7 @@ struct journal_record {
     if (!error.empty()) v.set("error", error);
     if (attempt > 0) v.set("attempt", attempt);
     if (!metric_path.empty()) v.set("metric_path", metric_path);
+    if (!id.empty()) v.set("id", id);
     return v;
   }
 };

@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -18,6 +20,7 @@
 
 #include "heartbeat/core/clock.hpp"
 #include "heartbeat/notify/directory.hpp"
+#include "heartbeat/notify/gate.hpp"
 #include "heartbeat/notify/notifier.hpp"
 #include "heartbeat/notify/stages/dedup.hpp"
 #include "heartbeat/notify/stages/escalate.hpp"
@@ -66,6 +69,35 @@ class counters {
   }
 
  private:
+  void settle(const std::string& id) {
+    if (abandoned_.erase(id)) return;  // a later leader sends it again
+    if (settled_) settled_(id);
+  }
+  // One delivery of a notification ended.
+  void finished(const std::string& id) {
+    auto it = outstanding_.find(id);
+    if (it == outstanding_.end()) return;
+    if (--it->second > 0) return;
+    outstanding_.erase(it);
+    settle(id);
+  }
+
+  void run_stages(const notification& n, clock::instant now) {
+    const double wall = now.wall;
+    if (auto why = stages::check_watch(n, dir_)) return suppress(n, wall, "", "", *why);
+    if (auto why = maintenance_.check(n, wall)) return suppress(n, wall, "", "", *why);
+    if (auto why = dedup_.check(n, now.mono)) return suppress(n, wall, "", "", *why);
+    std::vector<stages::route> routes;
+    if (auto to = escalate_.recipients(n, now.mono)) {
+      if (to->empty()) return suppress(n, wall, "", "", reason::ladder_later);
+      routes = routes_to(n, *to, wall);
+    } else {
+      routes = stages::route_notification(n, dir_, enabled_, wall);
+    }
+    if (routes.empty()) return suppress(n, wall, "", "", reason::no_recipient);
+    deliver(n, routes, now);
+  }
+
   static std::string escape(const std::string& s) {
     std::string o;
     for (char c : s) {
@@ -102,6 +134,15 @@ class pipeline {
     }
   }
 
+  // With several nodes: whether this node may send now (checked before every try), and what to
+  // call when every delivery of a notification has ended (the outbox marks it sent).
+  void set_gate(std::function<bool()> may_send, std::function<void(const std::string& id)> settled) {
+    may_send_ = std::move(may_send);
+    settled_ = std::move(settled);
+  }
+  // Whether deliveries of notification `id` are still pending here.
+  bool in_flight(const std::string& id) const { return outstanding_.count(id) > 0; }
+
   directory& dir() { return dir_; }
   stages::maintenance& maintenance() { return maintenance_; }
   stages::escalate& escalation() { return escalate_; }
@@ -113,19 +154,8 @@ class pipeline {
   // steps, retries and channel-failure alerts are timed on the monotonic face,
   // and journal records are stamped with the wall one.
   void process(const notification& n, clock::instant now) {
-    const double wall = now.wall;
-    if (auto why = stages::check_watch(n, dir_)) return suppress(n, wall, "", "", *why);
-    if (auto why = maintenance_.check(n, wall)) return suppress(n, wall, "", "", *why);
-    if (auto why = dedup_.check(n, now.mono)) return suppress(n, wall, "", "", *why);
-    std::vector<stages::route> routes;
-    if (auto to = escalate_.recipients(n, now.mono)) {
-      if (to->empty()) return suppress(n, wall, "", "", reason::ladder_later);
-      routes = routes_to(n, *to, wall);
-    } else {
-      routes = stages::route_notification(n, dir_, enabled_, wall);
-    }
-    if (routes.empty()) return suppress(n, wall, "", "", reason::no_recipient);
-    deliver(n, routes, now);
+    run_stages(n, now);
+    if (!n.id.empty() && !outstanding_.count(n.id)) settle(n.id);  // nothing left to send
   }
 
   // An alert was acknowledged: its ladder climbs no further.
@@ -148,6 +178,7 @@ class pipeline {
       r.level = step.n.level;
       r.text = step.n.text;
       r.metric_path = step.n.metric_path;
+      r.id = step.n.id;
       if (journal_) journal_(r);
       // The host may have entered maintenance (or lost its watch flag) since the alert fired.
       if (auto why = stages::check_watch(step.n, dir_)) {
@@ -255,26 +286,39 @@ class pipeline {
     d.message = std::move(m);
     d.due = due;
     d.fallback_from = std::move(from);
+    if (!d.message.source.id.empty()) ++outstanding_[d.message.source.id];
     retry_.add(std::move(d));
   }
 
   void attempt(stages::delivery d, clock::instant t) {
     auto it = channels_.find(d.channel);
-    if (it == channels_.end()) return;
     const double now = t.wall;
+    const std::string id = d.message.source.id;
+    if (it == channels_.end()) return finished(id);
+    if (may_send_ && !may_send_()) {
+      // No longer the leader: the outbox entry stays unsent for the node that is.
+      if (!id.empty()) abandoned_.insert(id);
+      record(d, now, outcome::suppressed, std::string(follower_reason), "");
+      return finished(id);
+    }
     ++d.attempt;
     send_status st = it->second.notify(d.message);
     switch (retry_.after(d, st, t.mono)) {
       case stages::retry::verdict::done:
         fallback_.on_success(d.channel);
         record(d, now, outcome::sent, d.fallback_from.empty() ? "" : "fallback for " + d.fallback_from, "");
-        return;
+        return finished(id);
       case stages::retry::verdict::retry_later:
         record(d, now, outcome::retried, "retry in " + format_seconds(retry_.backoff(d.attempt)), st.error);
         return;
       case stages::retry::verdict::give_up: break;
     }
     record(d, now, outcome::failed, st.recoverable ? "retries exhausted" : "unrecoverable", st.error);
+    struct end_of_delivery {
+      pipeline* p;
+      const std::string& id;
+      ~end_of_delivery() { p->finished(id); }  // after any fallback deliveries are scheduled
+    } ending{this, id};
     if (d.message.source.kind == kind::channel_failure) return;  // no alerts about alerts
     // Candidates: the user's fallback channels first, then their other channels.
     std::vector<std::string> candidates, carried;
@@ -302,6 +346,7 @@ class pipeline {
       a.text = stages::channel_failure_text(d.channel, it->second.slug(), st.error);
       a.ts = now;
       a.to = d.channel;
+      a.id = new_notification_id();
       message m = make_message(a);
       for (const auto& c : plan.alert_on) schedule(d.user, c, m, t.mono, d.channel);
     }
@@ -323,6 +368,7 @@ class pipeline {
     r.error = std::move(error);
     r.attempt = d.attempt;
     r.metric_path = d.message.source.metric_path;
+    r.id = d.message.source.id;
     journal_(r);
   }
 
@@ -341,6 +387,7 @@ class pipeline {
     r.level = n.level;
     r.text = n.text;
     r.metric_path = n.metric_path;
+    r.id = n.id;
     journal_(r);
   }
 
@@ -358,6 +405,10 @@ class pipeline {
   std::map<std::string, channel> channels_;
   std::vector<std::string> enabled_;  // config order
   std::uint64_t next_id_ = 0;
+  std::function<bool()> may_send_;
+  std::function<void(const std::string&)> settled_;
+  std::map<std::string, int> outstanding_;  // notification id -> deliveries not ended yet
+  std::set<std::string> abandoned_;         // ids whose deliveries stopped when leadership ended
 };
 
 }  // namespace heartbeat::notify

@@ -24,6 +24,7 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/spsc_queue.hpp"
 #include "heartbeat/notify/channels.hpp"
+#include "heartbeat/notify/gate.hpp"
 #include "heartbeat/notify/partition.hpp"
 #include "heartbeat/notify/pipeline.hpp"
 #include "heartbeat/notify/translate.hpp"
@@ -69,6 +70,23 @@ class service {
       submitted_.fetch_add(1);
     else
       log::warn("notify: queue full, reload lost");
+  }
+
+  // io thread: with several nodes, who may send (the notifications submitted after this call
+  // go through it; docs/CLUSTER.md).
+  void set_gate(std::shared_ptr<delivery_gate> g) {
+    if (queue_.push(item{gate_item{std::move(g)}}))
+      submitted_.fetch_add(1);
+    else
+      log::warn("notify: queue full, gate lost");
+  }
+  // io thread: this node just became the leader; the worker sends what the outbox and the
+  // notifications it held ask for.
+  void take_over() {
+    if (queue_.push(item{takeover_item{}}))
+      submitted_.fetch_add(1);
+    else
+      log::warn("notify: queue full, takeover lost");
   }
 
   void start() {
@@ -220,7 +238,8 @@ class service {
         add(ch, outcome::suppressed, w);
     }
     for (auto w :
-         {reason::watch, reason::maintenance, reason::dedup, reason::no_recipient, reason::partition})
+         {reason::watch, reason::maintenance, reason::dedup, reason::no_recipient, reason::partition,
+                   follower_reason})
       add("", outcome::suppressed, w);
     add("", outcome::dropped, reason::queue_full);
     out.push_back({"heartbeat_queue_depth{queue=\"notify\"}",
@@ -286,8 +305,12 @@ class service {
   struct ack_item {
     std::string host, metric_path;
   };
+  struct gate_item {
+    std::shared_ptr<delivery_gate> gate;
+  };
+  struct takeover_item {};
   struct item {
-    std::variant<notification, host_update, user_update, reload_item, ack_item> v;
+    std::variant<notification, host_update, user_update, reload_item, ack_item, gate_item, takeover_item> v;
   };
 
   void observe_host(const bus::event& e) {
@@ -341,9 +364,53 @@ class service {
       journal_(r);
   }
 
+  // A new notification: with a gate, only the leader records it in the outbox and sends it.
+  void deliver(notification& n, clock::instant now) {
+    if (n.id.empty()) n.id = new_notification_id();
+    if (gate_ && (!gate_->may_send() || !gate_->record(n))) {
+      gate_->hold(n);
+      counters_.add("", outcome::suppressed, follower_reason);
+      journal_record r;
+      r.ts = now.wall;
+      r.outcome = outcome::suppressed;
+      r.reason = std::string(follower_reason);
+      r.host = n.host;
+      r.kind = n.kind;
+      r.level = n.level;
+      r.text = n.text;
+      r.metric_path = n.metric_path;
+      r.id = n.id;
+      emit(r);
+      return;
+    }
+    pipeline_->process(n, now);
+  }
+
+  void install_gate() {
+    if (!gate_) return;
+    pipeline_->set_gate([g = gate_] { return g->may_send(); },
+                        [g = gate_](const std::string& id) { g->settled(id); });
+  }
+
+  void take_over_now(clock::instant now) {
+    if (!gate_ || !gate_->may_send()) return;
+    std::size_t n = 0;
+    for (auto& x : gate_->takeover()) {
+      if (x.id.empty() || pipeline_->in_flight(x.id)) continue;  // still being sent from here
+      pipeline_->process(x, now);
+      ++n;
+    }
+    if (n) log::info("notify: leader now: sending ", n, " notifications no node sent");
+  }
+
   void handle(item& it, clock::instant now) {
     if (auto* n = std::get_if<notification>(&it.v))
-      pipeline_->process(*n, now);
+      deliver(*n, now);
+    else if (auto* g = std::get_if<gate_item>(&it.v)) {
+      gate_ = std::move(g->gate);
+      install_gate();
+    } else if (std::get_if<takeover_item>(&it.v))
+      take_over_now(now);
     else if (auto* h = std::get_if<host_update>(&it.v))
       pipeline_->dir().set_host(h->host, std::move(h->access));
     else if (auto* u = std::get_if<user_update>(&it.v)) {
@@ -360,6 +427,7 @@ class service {
       pipeline_ = std::move(next);
       if (r->check) maintenance_check_ = std::move(r->check);
       if (maintenance_check_) pipeline_->maintenance().set_check(maintenance_check_);
+      install_gate();
       log::info("notify: settings reloaded (", r->s->notifiers.size(), " notifiers)");
     }
   }
@@ -392,7 +460,8 @@ class service {
   post_fn post_;
   spsc_queue<item> queue_;
   counters counters_;
-  std::unique_ptr<pipeline> pipeline_;  // worker thread (built before start)
+  std::unique_ptr<pipeline> pipeline_;   // worker thread (built before start)
+  std::shared_ptr<delivery_gate> gate_;  // worker thread
   stages::maintenance::check_fn maintenance_check_;
   event_translator translator_;
   partition_detector partition_;                                        // io thread

@@ -15,23 +15,31 @@
 
 namespace heartbeat::server {
 
-// Command ids "c-<n>", unique across restarts: restored ids are noted first.
+// Command ids "c-<n>", unique across restarts: restored ids are noted first. With several
+// hbd nodes each adds its name ("c-<n>-<node>"), so that ids stay unique across nodes.
 class command_ids {
  public:
-  std::string next() { return "c-" + std::to_string(++last_); }
+  std::string next() { return "c-" + std::to_string(++last_) + suffix_; }
   void note(std::string_view id) {
     if (id.size() > 2 && id[0] == 'c' && id[1] == '-') {
       std::uint64_t n = 0;
+      bool digits = false;
       for (char ch : id.substr(2)) {
-        if (ch < '0' || ch > '9') return;
+        if (ch < '0' || ch > '9') {
+          if (ch != '-') return;
+          break;  // "-<node>" follows
+        }
         n = n * 10 + static_cast<std::uint64_t>(ch - '0');
+        digits = true;
       }
-      last_ = std::max(last_, n);
+      if (digits) last_ = std::max(last_, n);
     }
   }
+  void set_node(std::string_view node) { suffix_ = node.empty() ? std::string() : "-" + std::string(node); }
 
  private:
   std::uint64_t last_ = 0;
+  std::string suffix_;
 };
 
 // Drops the oldest finished records beyond `kept` (pending ones always stay).

@@ -66,6 +66,8 @@ struct registry_hooks {
   std::function<void(const protocol::message&, std::string_view json_text, const source&,
                      std::string_view address, double now)>
       journal_message;
+  // Whether this node sends queued CMD and UPD (with several nodes only the leader does).
+  std::function<bool()> dispatch_commands;
 };
 
 class host_registry {
@@ -372,6 +374,8 @@ class host_registry {
   void restore_message_json(const json::value& j) { push_message(message_from_json(j)); }
   // Keeps command ids unique across restarts ("c-<n>").
   void note_command_id(std::string_view id) { command_ids_.note(id); }
+  // Several hbd nodes: this node's ids are "c-<n>-<node>".
+  void set_command_node(std::string_view node) { command_ids_.set_node(node); }
 
   // One /api/0/hosts entry (host_json.hpp), written straight into `out`.
   void write_host_json(std::string& out, const host& h, double /*now*/) const { write_host_entry(out, h); }

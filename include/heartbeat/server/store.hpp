@@ -30,6 +30,7 @@
 #include "heartbeat/server/detail/sqlite.hpp"
 #include "heartbeat/server/detail/store_events.hpp"
 #include "heartbeat/server/detail/store_schema.hpp"
+#include "heartbeat/server/store_backend.hpp"
 #include "heartbeat/server/store_snapshot.hpp"
 
 namespace heartbeat::server {
@@ -48,24 +49,7 @@ struct store_options {
   std::size_t query_queue_capacity = 256;
 };
 
-struct store_stats {
-  std::uint64_t queued = 0;        // writes accepted into the queue
-  std::uint64_t dropped = 0;       // writes refused because the queue was full
-  std::uint64_t rows_written = 0;  // writes committed
-  std::uint64_t transactions = 0;
-  std::uint64_t errors = 0;   // failed statements or commits
-  std::uint64_t pruned = 0;   // history/messages/commands rows removed by retention
-  std::uint64_t queries = 0;  // history queries answered
-  std::uint64_t queries_dropped = 0;
-  std::size_t queue_depth = 0;
-  std::size_t queue_capacity = 0;
-};
-
-using history_callback = std::function<void(result<std::vector<history_sample>>)>;
-// Runs a function on the io thread (e.g. [&io](auto f) { asio::post(io, std::move(f)); }).
-using post_function = std::function<void(std::function<void()>)>;
-
-class store {
+class store : public store_backend {
  public:
   explicit store(store_options o)
       : opt_(std::move(o)),
@@ -75,7 +59,7 @@ class store {
   }
   store(const store&) = delete;
   store& operator=(const store&) = delete;
-  ~store() { stop(); }
+  ~store() override { stop(); }
 
   const store_options& options() const noexcept { return opt_; }
   const std::string& path() const noexcept { return opt_.path; }
@@ -104,14 +88,14 @@ class store {
   }
 
   // Reads everything the registry restores from (synchronous; before start()).
-  result<store_snapshot> load() {
+  result<store_snapshot> load() override {
     if (auto r = open(); !r) return r.err();
     return detail::read_store_snapshot(db_, opt_.history_samples, opt_.messages_loaded);
   }
 
   // Starts the writer and the history reader. `post` delivers query callbacks
   // to the io thread; without it callbacks run on the reader thread.
-  result<void> start(post_function post = {}) {
+  result<void> start(post_function post = {}) override {
     if (writer_.joinable()) return {};
     if (auto r = open(); !r) return r;
     if (auto r = reader_db_.open(opt_.path, true); !r) return r;
@@ -123,7 +107,7 @@ class store {
   }
 
   // Commits everything queued, then stops both threads (io thread, at shutdown).
-  void stop() {
+  void stop() override {
     if (writer_.joinable()) {
       stop_.store(true);
       q_.wake();
@@ -141,33 +125,34 @@ class store {
 
   // Writes: io thread only; they never block (false: dropped, and counted).
 
-  bool put_host(std::string_view name, std::string host_json, double ts) {
+  bool put_host(std::string_view name, std::string host_json, double ts) override {
     return push(op{op_kind::host, ts, std::string(name), {}, std::move(host_json)});
   }
-  bool put_plugin(std::string_view host, std::string_view plugin, double ts, std::string data_json) {
+  bool put_plugin(std::string_view host, std::string_view plugin, double ts, std::string data_json) override {
     return push(op{op_kind::plugin, ts, std::string(host), std::string(plugin), std::move(data_json)});
   }
-  bool put_message(std::string_view host, double ts, std::string message_json) {
+  bool put_message(std::string_view host, double ts, std::string message_json) override {
     return push(op{op_kind::message, ts, std::string(host), {}, std::move(message_json)});
   }
-  bool put_alert(std::string_view host, std::string_view metric_path, double ts, std::string alert_json) {
+  bool put_alert(std::string_view host, std::string_view metric_path, double ts,
+                 std::string alert_json) override {
     return push(op{op_kind::alert, ts, std::string(host), std::string(metric_path), std::move(alert_json)});
   }
-  bool put_command(std::string_view host, std::string_view id, double ts, std::string command_json) {
+  bool put_command(std::string_view host, std::string_view id, double ts, std::string command_json) override {
     return push(op{op_kind::command, ts, std::string(host), std::string(id), std::move(command_json)});
   }
-  bool drop_host(std::string_view host, double ts) {
+  bool drop_host(std::string_view host, double ts) override {
     return push(op{op_kind::drop_host, ts, std::string(host), {}, {}});
   }
-  bool put_state(std::string_view key, std::string value, double ts) {
+  bool put_state(std::string_view key, std::string value, double ts) override {
     return push(op{op_kind::state, ts, {}, std::string(key), std::move(value)});
   }
   // A user changed through the API (the record holds the password hash: the database file is
   // made unreadable for others at open()); forget_user() removes the record.
-  bool put_user(std::string_view name, std::string user_json, double ts) {
+  bool put_user(std::string_view name, std::string user_json, double ts) override {
     return push(op{op_kind::user, ts, {}, std::string(name), std::move(user_json)});
   }
-  bool forget_user(std::string_view name, double ts) {
+  bool forget_user(std::string_view name, double ts) override {
     return push(op{op_kind::forget_user, ts, {}, std::string(name), {}});
   }
   // One row of the event log (pruned with the history by history_retention).
@@ -181,11 +166,11 @@ class store {
   // publishes host events on state and connection changes, not on every
   // heartbeat). With `plugins` false the caller writes PLG data itself through
   // put_plugin() (from the raw text, skipping a dump on the io thread).
-  bus::event_sink sink(bool plugins = true) {
+  bus::event_sink sink(bool plugins = true) override {
     return [this, plugins](const bus::event& e) { on_event(e, plugins); };
   }
 
-  void on_event(const bus::event& e, bool plugins = true) {
+  void on_event(const bus::event& e, bool plugins = true) override {
     switch (e.kind) {
       case bus::event_kind::host: put_host(e.host, e.data.dump(), e.ts); return;
       case bus::event_kind::plugin: {
@@ -218,7 +203,7 @@ class store {
   // most `limit` (0: no limit). io thread; the callback runs via `post`.
   // Writes still in the open batch (at most commit_interval old) are not seen.
   void query_history(std::string_view host, std::string_view plugin, double since, double until,
-                     std::size_t limit, history_callback cb) {
+                     std::size_t limit, history_callback cb) override {
     query q{std::string(host), std::string(plugin), since, until, limit, std::move(cb)};
     if (!reader_.joinable() || !qq_.push(std::move(q))) {
       queries_dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -255,7 +240,7 @@ class store {
 
   // Waits (any thread but the writer) until every write queued so far is
   // committed, or `timeout` passes. Returns whether it got there.
-  bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) override {
     std::uint64_t target = queued_.load();
     flush_req_.store(true);
     q_.wake();
@@ -264,7 +249,7 @@ class store {
                               [&] { return committed_.load() >= target || !writer_.joinable(); });
   }
 
-  store_stats stats() const {
+  store_stats stats() const override {
     store_stats s;
     s.queued = queued_.load(std::memory_order_relaxed);
     s.dropped = dropped_.load(std::memory_order_relaxed);

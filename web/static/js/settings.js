@@ -1,5 +1,6 @@
 // The /settings page: the server configuration (secrets masked by the server),
-// the threshold configuration, maintenance windows, duty rotas, and user management for admins.
+// the threshold configuration, maintenance windows, duty rotas, the hbd nodes of a
+// cluster (which one is the leader), and user management for admins.
 // Non-admins see their account and what the server lets them read. Main thread only.
 import { api } from './api.js';
 import { initPage } from './nav.js';
@@ -85,6 +86,20 @@ function maintenanceSection(windows) {
         h('td', {}, fmtWhen(w.start ?? w.from)), h('td', {}, fmtWhen(w.end ?? w.until)),
         h('td', {}, w.reason ?? w.comment ?? ''),
         h('td', {}, w.active === undefined ? '–' : (w.active ? h('span', { class: 'badge state-LATE' }, 'active') : 'no'))))))));
+}
+
+/** The hbd nodes sharing one PostgreSQL (GET /api/0/cluster), the leader marked. */
+function clusterSection(c) {
+  const nodes = (c && c.nodes) || [];
+  const lease = c && typeof c.lease_expires === 'number'
+    ? h('p', {}, 'Leader ', h('strong', {}, c.leader), ', lease until ', fmtTime(c.lease_expires), '.')
+    : h('p', { class: 'muted' }, c && c.leader ? `Leader ${c.leader} (a single node).` : 'No node holds the lease right now: notifications wait for one.');
+  return section('cluster', 'Cluster', lease,
+    h('div', { class: 'table-wrap' }, h('table', { id: 'cluster-table' },
+      h('thead', {}, h('tr', {}, ['Node', 'Role', 'Last seen', 'Version'].map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', {}, nodes.map((n) => h('tr', { 'data-node': n.name },
+        h('td', {}, n.name), h('td', {}, n.leader ? h('span', { class: 'badge state-UP' }, 'leader') : 'follower'),
+        h('td', {}, n.last_seen ? fmtTime(n.last_seen) : '–'), h('td', {}, n.version || '')))))));
 }
 
 // ---------- users (admin) ----------
@@ -204,6 +219,7 @@ async function start() {
     const r = await api('/rotas');
     if (r && r.rotas && r.rotas.length) parts.push(rotasSection(r.rotas));
   } catch { /* a server without checks */ }
+  try { parts.push(clusterSection(await api('/cluster'))); } catch { /* older servers: no cluster status */ }
   setChildren(main, parts);
   if (me.admin) main.appendChild(await usersSection());
 }

@@ -15,6 +15,12 @@
 
 namespace heartbeat::notify::channels {
 
+// Every HTTP channel sends the notification's stable id, so that a receiver can drop the copy a
+// failover between hbd nodes may send again (docs/CLUSTER.md).
+inline void add_id_header(std::vector<std::string>& headers, const message& m) {
+  if (!m.source.id.empty()) headers.push_back("X-Heartbeat-Id: " + m.source.id);
+}
+
 inline std::string str(const json::value& cfg, std::string_view key, std::string_view dflt = {}) {
   const json::value* v = cfg.find(key);
   return v && v->is_string() ? v->as_string() : std::string(dflt);
@@ -69,11 +75,15 @@ class http_channel {
   explicit http_channel(const json::value& cfg) : cfg_(cfg) {}
 
  protected:
-  detail::http_request request(std::string url, std::string_view content_type, std::string body) const {
+  // A POST of `body` for message `m` (its id in X-Heartbeat-Id, so that a receiver can drop the copy
+  // a failover may send again).
+  detail::http_request request(const message& m, std::string url, std::string_view content_type,
+                               std::string body) const {
     detail::http_request r;
     r.url = std::move(url);
     r.body = std::move(body);
     r.headers = {"Content-Type: " + std::string(content_type)};
+    add_id_header(r.headers, m);
     r.timeout = timeout_of(cfg_);
     r.tls = tls_of(cfg_);
     return r;

@@ -57,8 +57,12 @@ class email {
     out += "From: " + from + "\r\n";
     out += "To: " + to_line + "\r\n";
     out += "Subject: " + encode_header(m.title) + "\r\n";
-    out +=
-        "Message-ID: <" + std::to_string(now) + "." + std::to_string(counter++) + ".hbd@" + domain + ">\r\n";
+    // The notification's stable id: a copy sent again after a failover has the same Message-ID.
+    if (!m.source.id.empty())
+      out += "Message-ID: <" + m.source.id + ".hbd@" + domain + ">\r\n";
+    else
+      out += "Message-ID: <" + std::to_string(now) + "." + std::to_string(counter++) + ".hbd@" + domain +
+             ">\r\n";
     out +=
         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n";
     out += "X-Heartbeat-Host: " + m.source.host + "\r\n\r\n";

@@ -16,7 +16,7 @@ class mattermost : public http_channel<2> {
     std::string channel = user_or(m, cfg_, "channel", "channel");
     if (!channel.empty()) body.set("channel", channel);
     if (std::string u = str(cfg_, "username"); !u.empty()) body.set("username", u);
-    return detail::http_post(request(str(cfg_, "url"), "application/json", body.dump()));
+    return detail::http_post(request(m, str(cfg_, "url"), "application/json", body.dump()));
   }
 };
 

@@ -21,7 +21,7 @@ class pushover : public http_channel<1> {
                        "&message=" + detail::url_encode(text) +
                        "&priority=" + (m.source.level == level::critical ? "1" : "0") +
                        "&timestamp=" + std::to_string(static_cast<long long>(m.source.ts));
-    return detail::http_post(request(str(cfg_, "url", "https://api.pushover.net/1/messages.json"),
+    return detail::http_post(request(m, str(cfg_, "url", "https://api.pushover.net/1/messages.json"),
                                      "application/x-www-form-urlencoded", std::move(form)));
   }
 };

@@ -21,7 +21,7 @@ class signal : public http_channel<3> {
     body.set("recipients", std::move(rc));
     std::string base = str(cfg_, "url");
     while (!base.empty() && base.back() == '/') base.pop_back();
-    return detail::http_post(request(base + "/v2/send", "application/json", body.dump()));
+    return detail::http_post(request(m, base + "/v2/send", "application/json", body.dump()));
   }
 };
 

@@ -1,6 +1,7 @@
 // The generic webhook channel: a JSON POST of the notification (digests carry
 // every folded item), signed with `X-Heartbeat-Signature: sha256=<hex HMAC-SHA256
-// of the body>` when a secret is set, plus configured headers; worker thread.
+// of the body>` when a secret is set, `X-Heartbeat-Id` (the notification's stable id), plus
+// configured headers; worker thread.
 #pragma once
 
 #include "heartbeat/notify/channels/common.hpp"
@@ -14,6 +15,7 @@ class webhook : public http_channel<4> {
 
   static std::string payload(const message& m) {
     json::value body = to_json(m.source);
+    if (!m.source.id.empty()) body.set("id", m.source.id);
     if (!m.user.empty()) body.set("user", m.user);
     if (m.digest) {
       body.set("digest", true);
@@ -26,7 +28,7 @@ class webhook : public http_channel<4> {
   }
 
   send_status notify(const message& m) {
-    detail::http_request r = request(str(cfg_, "url"), "application/json", payload(m));
+    detail::http_request r = request(m, str(cfg_, "url"), "application/json", payload(m));
     if (std::string secret = str(cfg_, "secret"); !secret.empty())
       r.headers.push_back("X-Heartbeat-Signature: sha256=" + detail::hmac_sha256_hex(secret, r.body));
     if (const json::value* h = cfg_.find("headers"); h && h->is_object())

@@ -55,6 +55,7 @@ inline std::string host_registry::enqueue_command(host& h, command_record c, clo
 template <class Send>
 inline void host_registry::deliver_commands(host& h, bool authenticated, clock::instant now, Send&& send) {
   if (!authenticated || h.commands.empty()) return;
+  if (hooks_.dispatch_commands && !hooks_.dispatch_commands()) return;
   touch(h);
   for (auto& c : h.commands) {
     if (!c.pending() || c.expires_mono <= now.mono) continue;

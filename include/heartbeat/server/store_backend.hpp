@@ -1,0 +1,110 @@
+// What hbd's parts use of a durable store, as one interface with two backends:
+// the embedded SQLite store (store.hpp, the default) and the PostgreSQL store
+// (store_pg.hpp, for several nodes). load() runs once on the starting thread;
+// afterwards the io thread enqueues writes (never blocking: a full queue is a
+// counted drop) and asks history queries whose callbacks come back through `post`.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "heartbeat/bus/events.hpp"
+#include "heartbeat/core/json.hpp"
+#include "heartbeat/core/result.hpp"
+#include "heartbeat/server/store_snapshot.hpp"
+
+namespace heartbeat::server {
+
+struct store_stats {
+  std::uint64_t queued = 0;        // writes accepted into the queue
+  std::uint64_t dropped = 0;       // writes refused because the queue was full
+  std::uint64_t rows_written = 0;  // writes committed
+  std::uint64_t transactions = 0;
+  std::uint64_t errors = 0;   // failed statements or commits
+  std::uint64_t pruned = 0;   // history/messages/commands rows removed by retention
+  std::uint64_t queries = 0;  // history queries answered
+  std::uint64_t queries_dropped = 0;
+  std::size_t queue_depth = 0;
+  std::size_t queue_capacity = 0;
+};
+
+using history_callback = std::function<void(result<std::vector<history_sample>>)>;
+// Runs a function on the io thread (e.g. [&io](auto f) { asio::post(io, std::move(f)); }).
+using post_function = std::function<void(std::function<void()>)>;
+
+class store_backend {
+ public:
+  virtual ~store_backend() = default;
+
+  // Reads everything the registry restores from (synchronous; before start()).
+  virtual result<store_snapshot> load() = 0;
+  // Starts the backend's threads; `post` delivers query callbacks to the io thread.
+  virtual result<void> start(post_function post = {}) = 0;
+  // Commits everything queued, then stops (io thread, at shutdown).
+  virtual void stop() = 0;
+
+  // Writes: io thread only; they never block (false: dropped, and counted).
+  virtual bool put_host(std::string_view name, std::string host_json, double ts) = 0;
+  virtual bool put_plugin(std::string_view host, std::string_view plugin, double ts,
+                          std::string data_json) = 0;
+  virtual bool put_message(std::string_view host, double ts, std::string message_json) = 0;
+  virtual bool put_alert(std::string_view host, std::string_view metric_path, double ts,
+                         std::string alert_json) = 0;
+  virtual bool put_command(std::string_view host, std::string_view id, double ts,
+                           std::string command_json) = 0;
+  virtual bool drop_host(std::string_view host, double ts) = 0;
+  virtual bool put_state(std::string_view key, std::string value, double ts) = 0;
+  virtual bool put_user(std::string_view name, std::string user_json, double ts) = 0;
+  virtual bool forget_user(std::string_view name, double ts) = 0;
+
+  // The event-bus sink: persists what each event carries. With `plugins` false the caller
+  // writes PLG data itself through put_plugin().
+  virtual bus::event_sink sink(bool plugins = true) {
+    return [this, plugins](const bus::event& e) { on_event(e, plugins); };
+  }
+  virtual void on_event(const bus::event& e, bool plugins = true) {
+    switch (e.kind) {
+      case bus::event_kind::host: put_host(e.host, e.data.dump(), e.ts); return;
+      case bus::event_kind::plugin: {
+        if (!plugins) return;
+        const json::value* d = e.data.find("data");
+        std::string plugin = e.data.string_or("plugin", "");
+        if (plugin.empty()) return;
+        put_plugin(e.host, plugin, e.data.number_or("timestamp", e.ts), d ? d->dump() : std::string("{}"));
+        return;
+      }
+      case bus::event_kind::message: put_message(e.host, e.ts, e.data.dump()); return;
+      case bus::event_kind::alert: {
+        std::string path = e.data.string_or("metric_path", "");
+        if (path.empty()) return;
+        put_alert(e.host, path, e.ts, e.data.dump());
+        return;
+      }
+      case bus::event_kind::command: {
+        std::string id = e.data.string_or("id", e.data.string_or("cmd_id", ""));
+        if (id.empty()) return;
+        put_command(e.host, id, e.ts, e.data.dump());
+        return;
+      }
+      case bus::event_kind::reboot: return;
+      case bus::event_kind::dropped: drop_host(e.host, e.ts); return;
+    }
+  }
+
+  // Samples of `plugin` on `host` with since <= ts <= until, newest first, at most `limit`
+  // (0: no limit). io thread; the callback runs via `post`.
+  virtual void query_history(std::string_view host, std::string_view plugin, double since, double until,
+                             std::size_t limit, history_callback cb) = 0;
+
+  // Waits (any thread but the writer) until every write queued so far is committed, or
+  // `timeout` passes. Returns whether it got there.
+  virtual bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) = 0;
+
+  virtual store_stats stats() const = 0;
+};
+
+}  // namespace heartbeat::server
