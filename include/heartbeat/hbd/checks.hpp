@@ -63,8 +63,9 @@ class checking {
     reconcile_alerts();
     for (const auto& def : conf_.checks) sched_->add_spread(def->name, def->interval);
     alerts_.decorate = [this](const alert::transition& t, json::value& data) { decorate(t, data); };
-    c_.monitor.every_second = [this, prev = std::move(c_.monitor.every_second)](double now) {
-      if (prev) prev(now);
+    c_.monitor.every_second = [this, prev = std::move(c_.monitor.every_second)](clock::instant t) {
+      if (prev) prev(t);
+      const double now = t.wall;
       if (now - last_save_ >= save_every) save(now);
     };
     add_gauges();

@@ -12,7 +12,7 @@
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/notify/notification.hpp"
 #include "heartbeat/server/event_log.hpp"
-#include "heartbeat/server/store.hpp"
+#include "heartbeat/server/store_backend.hpp"
 
 namespace heartbeat::hbd {
 
@@ -75,7 +75,7 @@ inline server::event_row event_from_record(const notify::journal_record& r) {
 
 // Writes each alert event of the bus to the store's event log (notification outcomes are
 // written by the notifier's journal callback, hbd/notifying.hpp).
-inline void log_alert_events(bus::event_bus& bus, server::store* store) {
+inline void log_alert_events(bus::event_bus& bus, server::store_backend* store) {
   if (!store) return;
   bus.subscribe([store](const bus::event& e) { store->put_event(event_from_alert(e)); },
                 bus::event_bit(bus::event_kind::alert));

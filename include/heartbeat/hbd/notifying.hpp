@@ -42,9 +42,9 @@ class notifying {
     // Partition detection: the hosts' states as restored, then the monitor's tick.
     const double now = clock::wall_now();
     for (const server::host* h : c_.reg.hosts()) service_->seed_host(h->name, server::to_string(h->state), now);
-    c_.monitor.on_tick = [this, prev = std::move(c_.monitor.on_tick)](double t) {
+    c_.monitor.on_tick = [this, prev = std::move(c_.monitor.on_tick)](clock::instant t) {
       if (prev) prev(t);
-      if (service_) service_->tick(t);
+      if (service_) service_->tick(t.wall);
     };
   }
 

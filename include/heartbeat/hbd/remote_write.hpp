@@ -140,9 +140,9 @@ class remote_writing {
                               bus::event_bit(bus::event_kind::host), active);
     c_.reg.events().subscribe([this](const bus::event& e) { on_alert_event(e); },
                               bus::event_bit(bus::event_kind::alert), active);
-    c_.monitor.on_tick = [this, prev = std::move(c_.monitor.on_tick)](double now) {
-      if (prev) prev(now);
-      if (feed_.active()) sweep(now);
+    c_.monitor.on_tick = [this, prev = std::move(c_.monitor.on_tick)](clock::instant t) {
+      if (prev) prev(t);
+      if (feed_.active()) sweep(t.wall);
     };
   }
 

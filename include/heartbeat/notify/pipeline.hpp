@@ -69,35 +69,6 @@ class counters {
   }
 
  private:
-  void settle(const std::string& id) {
-    if (abandoned_.erase(id)) return;  // a later leader sends it again
-    if (settled_) settled_(id);
-  }
-  // One delivery of a notification ended.
-  void finished(const std::string& id) {
-    auto it = outstanding_.find(id);
-    if (it == outstanding_.end()) return;
-    if (--it->second > 0) return;
-    outstanding_.erase(it);
-    settle(id);
-  }
-
-  void run_stages(const notification& n, clock::instant now) {
-    const double wall = now.wall;
-    if (auto why = stages::check_watch(n, dir_)) return suppress(n, wall, "", "", *why);
-    if (auto why = maintenance_.check(n, wall)) return suppress(n, wall, "", "", *why);
-    if (auto why = dedup_.check(n, now.mono)) return suppress(n, wall, "", "", *why);
-    std::vector<stages::route> routes;
-    if (auto to = escalate_.recipients(n, now.mono)) {
-      if (to->empty()) return suppress(n, wall, "", "", reason::ladder_later);
-      routes = routes_to(n, *to, wall);
-    } else {
-      routes = stages::route_notification(n, dir_, enabled_, wall);
-    }
-    if (routes.empty()) return suppress(n, wall, "", "", reason::no_recipient);
-    deliver(n, routes, now);
-  }
-
   static std::string escape(const std::string& s) {
     std::string o;
     for (char c : s) {
@@ -219,6 +190,35 @@ class pipeline {
   }
 
  private:
+  void settle(const std::string& id) {
+    if (abandoned_.erase(id)) return;  // a later leader sends it again
+    if (settled_) settled_(id);
+  }
+  // One delivery of a notification ended.
+  void finished(const std::string& id) {
+    auto it = outstanding_.find(id);
+    if (it == outstanding_.end()) return;
+    if (--it->second > 0) return;
+    outstanding_.erase(it);
+    settle(id);
+  }
+
+  void run_stages(const notification& n, clock::instant now) {
+    const double wall = now.wall;
+    if (auto why = stages::check_watch(n, dir_)) return suppress(n, wall, "", "", *why);
+    if (auto why = maintenance_.check(n, wall)) return suppress(n, wall, "", "", *why);
+    if (auto why = dedup_.check(n, now.mono)) return suppress(n, wall, "", "", *why);
+    std::vector<stages::route> routes;
+    if (auto to = escalate_.recipients(n, now.mono)) {
+      if (to->empty()) return suppress(n, wall, "", "", reason::ladder_later);
+      routes = routes_to(n, *to, wall);
+    } else {
+      routes = stages::route_notification(n, dir_, enabled_, wall);
+    }
+    if (routes.empty()) return suppress(n, wall, "", "", reason::no_recipient);
+    deliver(n, routes, now);
+  }
+
   void deliver(const notification& n, const std::vector<stages::route>& routes, clock::instant now) {
     for (const auto& r : routes) {
       if (!r.suppressed.empty()) {

@@ -156,7 +156,7 @@ class store : public store_backend {
     return push(op{op_kind::forget_user, ts, {}, std::string(name), {}});
   }
   // One row of the event log (pruned with the history by history_retention).
-  bool put_event(event_row e) {
+  bool put_event(event_row e) override {
     op o{op_kind::event, e.ts, {}, {}, {}};
     o.event = std::make_unique<event_row>(std::move(e));
     return push(std::move(o));
@@ -219,7 +219,7 @@ class store : public store_backend {
 
   // The event log's rows matching `q`, newest first: {"events": [...], "count"}. io thread; the
   // callback runs via `post`. Like history, the open batch is not seen yet.
-  void query_events(event_query q, std::function<void(result<json::value>)> cb) {
+  void query_events(event_query q, std::function<void(result<json::value>)> cb) override {
     query job;
     job.run = [q = std::move(q), cb, this](detail::sqlite_db& db) {
       auto deliver = [cb, r = detail::query_events(db, q)]() mutable { cb(std::move(r)); };

@@ -15,6 +15,7 @@
 #include "heartbeat/bus/events.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
+#include "heartbeat/server/event_log.hpp"
 #include "heartbeat/server/store_snapshot.hpp"
 
 namespace heartbeat::server {
@@ -60,6 +61,8 @@ class store_backend {
   virtual bool put_state(std::string_view key, std::string value, double ts) = 0;
   virtual bool put_user(std::string_view name, std::string user_json, double ts) = 0;
   virtual bool forget_user(std::string_view name, double ts) = 0;
+  // One row of the event log (event_log.hpp; pruned with the history by history_retention).
+  virtual bool put_event(event_row e) = 0;
 
   // The event-bus sink: persists what each event carries. With `plugins` false the caller
   // writes PLG data itself through put_plugin().
@@ -102,6 +105,10 @@ class store_backend {
 
   // Waits (any thread but the writer) until every write queued so far is committed, or
   // `timeout` passes. Returns whether it got there.
+  // The event log's rows matching `q`, newest first: {"events": [...], "count"}. io thread; the
+  // callback runs via `post`. Writes still in the open batch are not seen yet.
+  virtual void query_events(event_query q, std::function<void(result<json::value>)> cb) = 0;
+
   virtual bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) = 0;
 
   virtual store_stats stats() const = 0;

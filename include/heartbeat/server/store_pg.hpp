@@ -14,6 +14,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -141,9 +143,29 @@ class pg_store : public store_backend {
     return push(detail::pg_op_kind::forget_user, ts, {}, name, {});
   }
 
+  bool put_event(event_row e) override {
+    return push(detail::pg_op_kind::event, e.ts, e.host, e.metric, std::move(e.json));
+  }
+
+  void query_events(event_query q, std::function<void(result<json::value>)> cb) override {
+    query job;
+    job.events = std::make_shared<event_query>(std::move(q));
+    job.events_cb = std::move(cb);
+    if (!reader_.joinable() || !qq_.push(std::move(job))) {
+      queries_dropped_.fetch_add(1, std::memory_order_relaxed);
+      auto fail = [cb = std::move(job.events_cb)] {
+        cb(make_error("store_busy", "events query refused: store busy or stopped"));
+      };
+      if (post_)
+        post_(std::move(fail));
+      else
+        fail();
+    }
+  }
+
   void query_history(std::string_view host, std::string_view plugin, double since, double until,
                      std::size_t limit, history_callback cb) override {
-    query q{std::string(host), std::string(plugin), since, until, limit, std::move(cb)};
+    query q{std::string(host), std::string(plugin), since, until, limit, std::move(cb), nullptr, {}};
     if (!reader_.joinable() || !qq_.push(std::move(q))) {
       queries_dropped_.fetch_add(1, std::memory_order_relaxed);
       auto fail = [cb = std::move(q.cb)] {
@@ -187,6 +209,8 @@ class pg_store : public store_backend {
     double since = 0, until = 0;
     std::size_t limit = 0;
     history_callback cb;
+    std::shared_ptr<event_query> events;  // set: an event log query instead
+    std::function<void(result<json::value>)> events_cb;
   };
 
   bool push(detail::pg_op_kind k, double ts, std::string_view host, std::string_view key, std::string text) {
@@ -268,6 +292,8 @@ class pg_store : public store_backend {
     const std::pair<const char*, detail::pg_param> steps[] = {
         {"DELETE FROM plugin_history WHERE ctid = ANY(ARRAY(SELECT ctid FROM plugin_history WHERE ts < $1 "
          "LIMIT 50000))",
+         detail::pg_number(cutoff)},
+        {"DELETE FROM events WHERE ctid = ANY(ARRAY(SELECT ctid FROM events WHERE ts < $1 LIMIT 50000))",
          detail::pg_number(cutoff)},
         {"DELETE FROM messages WHERE id <= (SELECT max(id) FROM messages) - $1",
          std::to_string(opt_.messages_kept)},
@@ -355,6 +381,17 @@ class pg_store : public store_backend {
     for (;;) {
       bool stopping = stop_.load();
       while (auto q = qq_.pop()) {
+        if (q->events) {
+          auto deliver = [cb = std::move(q->events_cb), r = read_events(*q->events)]() mutable {
+            cb(std::move(r));
+          };
+          queries_.fetch_add(1, std::memory_order_relaxed);
+          if (post_)
+            post_(std::move(deliver));
+          else
+            deliver();
+          continue;
+        }
         auto res = read_history(*q);
         queries_.fetch_add(1, std::memory_order_relaxed);
         auto deliver = [cb = std::move(q->cb), r = std::move(res)]() mutable { cb(std::move(r)); };
@@ -366,6 +403,54 @@ class pg_store : public store_backend {
       if (stopping) break;
       qq_.wait(std::chrono::milliseconds(1000));
     }
+  }
+
+  // The event log as the SQLite store answers it, each row with the node that wrote it. Rows the
+  // caller may not see are skipped while reading, so the limit counts visible rows.
+  result<json::value> read_events(const event_query& q) {
+    std::string sql = "SELECT id, host, node, json FROM events WHERE ts >= $1 AND ts <= $2";
+    std::vector<detail::pg_param> p = {detail::pg_number(q.since), detail::pg_number(std::min(q.until, 1e300))};
+    for (auto [col, val] : {std::pair{"host", &q.host}, std::pair{"metric", &q.metric},
+                            std::pair{"kind", &q.kind}, std::pair{"result", &q.result}}) {
+      if (val->empty()) continue;
+      p.emplace_back(*val);
+      sql += std::string(" AND ") + col + " = $" + std::to_string(p.size());
+    }
+    sql += " ORDER BY ts DESC, id DESC";
+    if (!q.visible) {
+      p.emplace_back(std::to_string(q.limit));
+      sql += " LIMIT $" + std::to_string(p.size());
+    } else {
+      sql += " LIMIT 100000";
+    }
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (!reader_db_.ok()) {
+        if (auto r = reader_db_.open(opt_.conninfo, opt_.application_name); !r)
+          return make_error("store_unavailable", "events query failed: " + r.err().message);
+      }
+      auto r = reader_db_.query(sql, p);
+      if (!r) {
+        if (reader_db_.ok()) return make_error("store_sql", "events query failed: " + r.err().message);
+        reader_db_.close();  // broken: one more try on a new connection
+        continue;
+      }
+      json::value list = json::value::array();
+      for (int i = 0; i < detail::pg_rows(*r) && list.size() < q.limit; ++i) {
+        std::string host = detail::pg_text(*r, i, 1);
+        if (q.visible && (host.empty() || !q.visible->count(host))) continue;
+        auto v = json::parse(detail::pg_text(*r, i, 3));
+        if (!v || !v->is_object()) continue;
+        json::value e = json::value::object({{"id", std::strtoll(detail::pg_text(*r, i, 0).c_str(), nullptr, 10)}});
+        for (auto& [k, val] : v->as_object()) e.set(k, std::move(val));
+        std::string node = detail::pg_text(*r, i, 2);
+        if (node.rfind("hbd ", 0) == 0) node.erase(0, 4);
+        e.set("node", node);
+        list.push_back(std::move(e));
+      }
+      const std::size_t n = list.size();
+      return json::value::object({{"events", std::move(list)}, {"count", n}});
+    }
+    return make_error("store_unavailable", "events query failed: the server went away");
   }
 
   result<std::vector<history_sample>> read_history(const query& q) {

@@ -27,15 +27,16 @@ enum class pg_op_kind : std::uint8_t {
   drop_host,
   state,
   user,
-  forget_user
+  forget_user,
+  event
 };
 
 struct pg_op {
   pg_op_kind kind = pg_op_kind::host;
   double ts = 0;
   std::string host;
-  std::string key;   // plugin, metric_path, command id, state key or user name
-  std::string text;  // JSON text
+  std::string key;   // plugin, metric_path (alerts, events), command id, state key or user name
+  std::string text;  // JSON text (an event's kind, result and reason are read from it)
 };
 
 class pg_batch {
@@ -60,6 +61,7 @@ class pg_batch {
         }
         case pg_op_kind::state: keep(state_, o.key, o.ts, o.text); break;
         case pg_op_kind::user: keep(users_, o.key, o.ts, o.text); break;
+        case pg_op_kind::event: events_.emplace_back(o.host, o.key, o.ts, o.text); break;
         case pg_op_kind::drop_host:
         case pg_op_kind::forget_user: {
           if (auto r = flush(db); !r) return r;
@@ -71,7 +73,7 @@ class pg_batch {
                {"DELETE FROM hosts WHERE name = $1", "DELETE FROM connections WHERE host = $1",
                 "DELETE FROM plugin_latest WHERE host = $1", "DELETE FROM plugin_history WHERE host = $1",
                 "DELETE FROM alerts WHERE host = $1", "DELETE FROM commands WHERE host = $1",
-                "DELETE FROM messages WHERE host = $1"})
+                "DELETE FROM messages WHERE host = $1", "DELETE FROM events WHERE host = $1"})
             if (auto r = db.exec(t, {o.host}); !r) return r;
           break;
         }
@@ -94,7 +96,7 @@ class pg_batch {
   std::map<std::pair<std::string, std::string>, row> conns_;
   std::map<std::string, double> conn_clear_;  // host -> newest host write: older connections go
   std::map<std::pair<std::string, std::string>, row> latest_, alerts_;
-  std::vector<std::tuple<std::string, std::string, double, std::string>> hist_;
+  std::vector<std::tuple<std::string, std::string, double, std::string>> hist_, events_;
   std::vector<std::tuple<std::string, double, std::string>> msgs_;
   std::map<std::string, cmd_row> cmds_;
   std::map<std::string, row> state_, users_;
@@ -106,6 +108,7 @@ class pg_batch {
     latest_.clear();
     alerts_.clear();
     hist_.clear();
+    events_.clear();
     msgs_.clear();
     cmds_.clear();
     state_.clear();
@@ -189,6 +192,18 @@ class pg_batch {
               db.exec("INSERT INTO plugin_history(host, plugin, ts, data) SELECT * FROM unnest($1::text[], "
                       "$2::text[], $3::float8[], $4::text[]) ON CONFLICT DO NOTHING",
                       {a.take(), b.take(), c.take(), d.take()});
+          !r)
+        return r;
+    }
+    if (!events_.empty()) {
+      pg_array a, b, c, d;
+      for (auto& [h, m, ts, t] : events_) a.add(h), b.add(m), c.add(ts), d.add(t);
+      if (auto r = db.exec(
+              "INSERT INTO events(ts, node, host, metric, kind, result, reason, json) SELECT x.ts, "
+              "current_setting('application_name'), x.host, x.metric, coalesce(x.j::jsonb->>'kind', ''), "
+              "coalesce(x.j::jsonb->>'result', ''), coalesce(x.j::jsonb->>'reason', ''), x.j FROM "
+              "unnest($1::text[], $2::text[], $3::float8[], $4::text[]) AS x(host, metric, ts, j)",
+              {a.take(), b.take(), c.take(), d.take()});
           !r)
         return r;
     }

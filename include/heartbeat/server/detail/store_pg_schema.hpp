@@ -65,7 +65,15 @@ inline const std::vector<std::pair<int, const char*>>& store_pg_migrations() {
        " event_ts double precision NOT NULL, key text NOT NULL, notification text NOT NULL, sent double "
        "precision, sent_by text);"
        "CREATE INDEX outbox_unsent ON outbox(created) WHERE sent IS NULL;"
-       "CREATE INDEX outbox_key ON outbox(key, event_ts);"},
+       "CREATE INDEX outbox_key ON outbox(key, event_ts);"
+       // The event log (server/event_log.hpp): each node writes what it saw and did (`node`: its
+       // application_name, "hbd <node>").
+       "CREATE TABLE events(id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ts double precision NOT "
+       "NULL, node text NOT NULL, host text NOT NULL, metric text NOT NULL, kind text NOT NULL, result "
+       "text NOT NULL, reason text NOT NULL, json text NOT NULL);"
+       "CREATE INDEX events_host ON events(host, metric, ts);"
+       "CREATE INDEX events_ts ON events(ts);"
+       "CREATE INDEX events_result ON events(result, ts);"},
   };
   return m;
 }
