@@ -20,7 +20,15 @@ libs_of() {
   case "$1" in
     decode) echo "-lz -lcrypto" ;;
     replies) echo "-lz" ;;
-    config) echo "-lyaml-cpp" ;;
+    config) echo "-lyaml-cpp -lpq -ldate-tz -lssl -lcrypto" ;;
+    *) echo "" ;;
+  esac
+}
+# Extra compiler flags: hbd's configuration reaches the active checks (Asio coroutines, which Asio
+# detects only for GCC, so they are named here) and the store's connection string parser (libpq).
+flags_of() {
+  case "$1" in
+    config) echo "-DASIO_HAS_CO_AWAIT=1 -DASIO_HAS_STD_COROUTINE=1 -I/usr/include/postgresql" ;;
     *) echo "" ;;
   esac
 }
@@ -41,7 +49,7 @@ for t in "${TARGETS[@]}"; do
   if [ ! -x "$BIN" ] || [ -n "$(find "$SRC/include/heartbeat" "$CPP" "$SRC/tests/unit/json_reference.hpp" -newer "$BIN" 2>/dev/null | head -1)" ]; then
     # shellcheck disable=SC2046
     clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-      -DASIO_STANDALONE -I"$SRC/include" "$CPP" -o "$BIN" $(libs_of "$t")
+      -DASIO_STANDALONE $(flags_of "$t") -I"$SRC/include" "$CPP" -o "$BIN" $(libs_of "$t")
   fi
   WORK="$(mktemp -d)"
   # New inputs go to the scratch directory; the committed corpus stays as it is.

@@ -6,8 +6,7 @@
 // one comparison.
 #pragma once
 
-#include <date/date.h>
-
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <ctime>
@@ -111,7 +110,7 @@ struct maintenance_window {
   bool next_start(double t, double& out) const {
     const std::int64_t first = local_day(t) - 1;  // a skipped time of the day before maps forward
     for (std::int64_t day = first; day < first + 4 * 366 + 2; ++day) {
-      date::year_month_day ymd{date::sys_days{date::days{day}}};
+      std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
       if (!matches_day(day, ymd)) continue;
       for (int h = 0; h < 24; ++h) {
         if (!((hours >> h) & 1)) continue;
@@ -130,7 +129,7 @@ struct maintenance_window {
     const std::int64_t last = local_day(t);  // starts of later local days are after t
     const std::int64_t first = local_day(t - duration) - 1;
     for (std::int64_t day = last; day >= first; --day) {
-      date::year_month_day ymd{date::sys_days{date::days{day}}};
+      std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
       if (!matches_day(day, ymd)) continue;
       for (int h = 23; h >= 0; --h) {
         if (!((hours >> h) & 1)) continue;
@@ -150,12 +149,13 @@ struct maintenance_window {
     const double local = t + tz.utc_offset(t);
     return static_cast<std::int64_t>(std::floor(local / 86400));
   }
-  bool matches_day(std::int64_t day, const date::year_month_day& ymd) const {
-    const int wday = static_cast<int>(date::weekday{date::sys_days{date::days{day}}}.c_encoding());
+  bool matches_day(std::int64_t day, const std::chrono::year_month_day& ymd) const {
+    const int wday =
+        static_cast<int>(std::chrono::weekday{std::chrono::sys_days{std::chrono::days{day}}}.c_encoding());
     return day_matches(static_cast<int>(static_cast<unsigned>(ymd.month())),
                        static_cast<int>(static_cast<unsigned>(ymd.day())), wday);
   }
-  double start_of(const date::year_month_day& ymd, int h, int m) const {
+  double start_of(const std::chrono::year_month_day& ymd, int h, int m) const {
     return tz.from_local(static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
                          static_cast<int>(static_cast<unsigned>(ymd.day())), h, m);
   }

@@ -1,14 +1,17 @@
 // IANA time zones for rules written in local time (maintenance windows, quiet
-// hours, duty rotas): Unix time to local calendar fields and back, with the
-// system's tzdata through Howard Hinnant's date library (the reference of C++20's
-// <chrono> zones, which g++ 12's library lacks). A time_zone is an immutable
+// hours, duty rotas): Unix time to local calendar fields and back. The calendar
+// arithmetic is the standard library's; the zones' rules come from a zone
+// database that a program opts into by including alert/tz_database.hpp (the
+// system's tzdata through Howard Hinnant's date library, the reference of C++20's
+// <chrono> zones, which g++ 12's library lacks). Without it only UTC is known, so
+// the alert engine stays standard-library only. A time_zone is an immutable
 // handle; any thread.
 #pragma once
 
-#include <date/tz.h>
-
 #include <chrono>
 #include <cmath>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -23,6 +26,25 @@ struct local_fields {
   int weekday = 4;  // 0 = Sunday .. 6 = Saturday
 };
 
+// The rules of one zone, as a zone database provides them.
+class zone_rules {
+ public:
+  virtual ~zone_rules() = default;
+  // Seconds to add to UTC to get local time at `unix_seconds`.
+  virtual long long utc_offset(long long unix_seconds) const = 0;
+  // Unix time of a local wall-clock time given as seconds since 1970-01-01 00:00 local. A local
+  // time skipped by a spring-forward change maps to the moment the clocks jumped; one that occurs
+  // twice at a fall-back change maps to its first occurrence.
+  virtual long long from_local(long long local_seconds) const = 0;
+};
+
+// Finds a zone by IANA name; set by the zone database (alert/tz_database.hpp).
+using zone_locator_fn = std::function<result<std::shared_ptr<const zone_rules>>(std::string_view name)>;
+inline zone_locator_fn& zone_locator() {
+  static zone_locator_fn f;
+  return f;
+}
+
 class time_zone {
  public:
   // UTC.
@@ -32,12 +54,12 @@ class time_zone {
   static result<time_zone> locate(std::string_view name) {
     time_zone z;
     if (name.empty() || name == "UTC" || name == "Etc/UTC") return z;
-    try {
-      z.zone_ = date::locate_zone(std::string(name));
-    } catch (const std::exception&) {
-      return make_error("timezone",
-                        "unknown time zone \"" + std::string(name) + "\" (an IANA name, e.g. Europe/Berlin)");
-    }
+    if (!zone_locator())
+      return make_error("timezone", "unknown time zone \"" + std::string(name) +
+                                        "\": this program knows only UTC (no zone database)");
+    auto rules = zone_locator()(name);
+    if (!rules) return rules.err();
+    z.zone_ = std::move(*rules);
     z.name_ = std::string(name);
     return z;
   }
@@ -48,16 +70,16 @@ class time_zone {
   // Seconds to add to UTC to get local time at `unix_seconds`.
   double utc_offset(double unix_seconds) const {
     if (!zone_) return 0;
-    return static_cast<double>(zone_->get_info(to_sys(unix_seconds)).offset.count());
+    return static_cast<double>(zone_->utc_offset(static_cast<long long>(std::floor(unix_seconds))));
   }
 
   local_fields to_local(double unix_seconds) const {
     using namespace std::chrono;
     const double local = unix_seconds + utc_offset(unix_seconds);
-    const auto secs = date::sys_seconds{seconds{static_cast<long long>(std::floor(local))}};
-    const auto day = date::floor<date::days>(secs);
-    const date::year_month_day ymd{day};
-    const date::hh_mm_ss<seconds> tod{secs - day};
+    const sys_seconds secs{seconds{static_cast<long long>(std::floor(local))}};
+    const sys_days day = floor<days>(secs);
+    const year_month_day ymd{day};
+    const hh_mm_ss<seconds> tod{secs - day};
     local_fields f;
     f.year = static_cast<int>(ymd.year());
     f.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
@@ -65,38 +87,23 @@ class time_zone {
     f.hour = static_cast<int>(tod.hours().count());
     f.minute = static_cast<int>(tod.minutes().count());
     f.second = static_cast<int>(tod.seconds().count());
-    f.weekday = static_cast<int>(date::weekday{day}.c_encoding());
+    f.weekday = static_cast<int>(weekday{day}.c_encoding());
     return f;
   }
 
-  // Local calendar time to Unix time. A local time skipped by a spring-forward change maps to the
-  // moment the clocks jumped to (02:30 on that day in Europe/Berlin is 03:00 CEST); one that occurs
-  // twice at a fall-back change maps to its first occurrence.
+  // Local calendar time to Unix time (skipped and repeated local times as zone_rules says).
   double from_local(int year, int month, int day, int hour, int minute, double second = 0) const {
     using namespace std::chrono;
-    const auto d = date::local_days{date::year{year} / month / day};
+    const sys_days d{std::chrono::year{year} / month / day};
     const auto whole = static_cast<long long>(std::floor(second));
     const double frac = second - static_cast<double>(whole);
-    const date::local_seconds lt = d + hours{hour} + minutes{minute} + seconds{whole};
-    if (!zone_) return static_cast<double>(lt.time_since_epoch().count()) + frac;
-    const date::local_info info = zone_->get_info(lt);
-    date::sys_seconds st;
-    switch (info.result) {
-      case date::local_info::unique:
-      case date::local_info::ambiguous:
-        st = date::sys_seconds{lt.time_since_epoch()} - info.first.offset;
-        break;
-      case date::local_info::nonexistent: st = info.second.begin; break;
-    }
-    return static_cast<double>(st.time_since_epoch().count()) + frac;
+    const long long local = (d + hours{hour} + minutes{minute} + seconds{whole}).time_since_epoch().count();
+    if (!zone_) return static_cast<double>(local) + frac;
+    return static_cast<double>(zone_->from_local(local)) + frac;
   }
 
  private:
-  static date::sys_seconds to_sys(double unix_seconds) {
-    return date::sys_seconds{std::chrono::seconds{static_cast<long long>(std::floor(unix_seconds))}};
-  }
-
-  const date::time_zone* zone_ = nullptr;  // null: UTC
+  std::shared_ptr<const zone_rules> zone_;  // null: UTC
   std::string name_ = "UTC";
 };
 

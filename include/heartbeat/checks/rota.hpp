@@ -5,9 +5,8 @@
 // loading; pure (every question takes the time).
 #pragma once
 
-#include <date/date.h>
-
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -15,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "heartbeat/alert/time_zone.hpp"
+#include "heartbeat/alert/tz_database.hpp"
 #include "heartbeat/core/json.hpp"
 
 namespace heartbeat::checks {
@@ -37,7 +36,7 @@ inline std::optional<double> parse_local_time(const json::value& v, const alert:
   if ((n != 6 && n != 7) || (sep != 'T' && sep != ' ') || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
       mi > 59 || s > 59 || h < 0 || mi < 0 || s < 0)
     return std::nullopt;
-  if (!date::year_month_day{date::year{y} / mo / d}.ok()) return std::nullopt;
+  if (!std::chrono::year_month_day{std::chrono::year{y} / mo / d}.ok()) return std::nullopt;
   return tz.from_local(y, mo, d, h, mi, s);
 }
 
@@ -57,9 +56,10 @@ struct rota {
   double shift_start(long long k) const {
     if (!calendar()) return start + static_cast<double>(k) * shift;
     const long long step = static_cast<long long>(shift / 86400);
-    const auto day = date::sys_days{date::year{start_local.year} / start_local.month / start_local.day} +
-                     date::days{k * step};
-    const date::year_month_day ymd{day};
+    const auto day =
+        std::chrono::sys_days{std::chrono::year{start_local.year} / start_local.month / start_local.day} +
+        std::chrono::days{k * step};
+    const std::chrono::year_month_day ymd{day};
     return tz.from_local(static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
                          static_cast<int>(static_cast<unsigned>(ymd.day())), start_local.hour,
                          start_local.minute, start_local.second);

@@ -526,10 +526,10 @@ class checking {
                  [this] { return static_cast<double>(sched_ ? sched_->counters().in_flight : 0); });
     st.add_gauge("heartbeat_checks_waiting", "Check runs due and waiting for a free slot.",
                  [this] { return static_cast<double>(sched_ ? sched_->counters().waiting : 0); });
-    st.add_gauge("heartbeat_check_start_delay_seconds{quantile=\"0.5\"}",
+    st.add_gauge("heartbeat_check_start_delay_p50_seconds",
                  "How late check runs started (the last 20000 runs).",
                  [this] { return sched_ ? sched_->start_delay_quantile(0.5) : 0.0; });
-    st.add_gauge("heartbeat_check_start_delay_seconds{quantile=\"0.99\"}",
+    st.add_gauge("heartbeat_check_start_delay_p99_seconds",
                  "How late check runs started (the last 20000 runs).",
                  [this] { return sched_ ? sched_->start_delay_quantile(0.99) : 0.0; });
   }

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "heartbeat/alert/rules.hpp"
+#include "heartbeat/alert/tz_database.hpp"
 #include "heartbeat/api/guard.hpp"
 #include "heartbeat/api/settings.hpp"
 #include "heartbeat/checks/config.hpp"

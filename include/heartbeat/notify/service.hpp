@@ -237,8 +237,7 @@ class service {
       for (auto w : {reason::severity, reason::quiet_hours, reason::rate_limited})
         add(ch, outcome::suppressed, w);
     }
-    for (auto w :
-         {reason::watch, reason::maintenance, reason::dedup, reason::no_recipient, reason::partition,
+    for (auto w : {reason::watch, reason::maintenance, reason::dedup, reason::no_recipient, reason::partition,
                    follower_reason})
       add("", outcome::suppressed, w);
     add("", outcome::dropped, reason::queue_full);

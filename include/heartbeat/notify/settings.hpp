@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "heartbeat/alert/maintenance_config.hpp"
+#include "heartbeat/alert/tz_database.hpp"
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/notify/escalation.hpp"

@@ -409,7 +409,8 @@ class pg_store : public store_backend {
   // caller may not see are skipped while reading, so the limit counts visible rows.
   result<json::value> read_events(const event_query& q) {
     std::string sql = "SELECT id, host, node, json FROM events WHERE ts >= $1 AND ts <= $2";
-    std::vector<detail::pg_param> p = {detail::pg_number(q.since), detail::pg_number(std::min(q.until, 1e300))};
+    std::vector<detail::pg_param> p = {detail::pg_number(q.since),
+                                       detail::pg_number(std::min(q.until, 1e300))};
     for (auto [col, val] : {std::pair{"host", &q.host}, std::pair{"metric", &q.metric},
                             std::pair{"kind", &q.kind}, std::pair{"result", &q.result}}) {
       if (val->empty()) continue;
@@ -440,7 +441,8 @@ class pg_store : public store_backend {
         if (q.visible && (host.empty() || !q.visible->count(host))) continue;
         auto v = json::parse(detail::pg_text(*r, i, 3));
         if (!v || !v->is_object()) continue;
-        json::value e = json::value::object({{"id", std::strtoll(detail::pg_text(*r, i, 0).c_str(), nullptr, 10)}});
+        json::value e =
+            json::value::object({{"id", std::strtoll(detail::pg_text(*r, i, 0).c_str(), nullptr, 10)}});
         for (auto& [k, val] : v->as_object()) e.set(k, std::move(val));
         std::string node = detail::pg_text(*r, i, 2);
         if (node.rfind("hbd ", 0) == 0) node.erase(0, 4);

@@ -2,7 +2,7 @@
 // the system policy's HMAC and deflate (OpenSSL, zlib), YAML (yaml-cpp), an Asio timer, the
 // SQLite wrapper, libcurl's global set-up, PBKDF2 password hashing (OpenSSL) and an IANA time
 // zone (date-tz).
-#include <heartbeat/alert/time_zone.hpp>
+#include <heartbeat/alert/tz_database.hpp>
 #include <heartbeat/api/password.hpp>
 #include <heartbeat/config/yaml.hpp>
 #include <heartbeat/core/json.hpp>
@@ -33,7 +33,7 @@ int main() {
   notify::detail::curl_init_once();
   auto hash = api::hash_password("secret", 1000);
   if (!hash) return 5;
-  auto zone = alert::time_zone::locate("UTC");
+  auto zone = alert::time_zone::locate("Europe/Berlin");
   if (!zone) return 6;
   std::printf("parsed %s; hmac %02x; %zu bytes deflated; %s\n", v->dump().c_str(), mac[0], packed.size(),
               hash->substr(0, 13).c_str());

@@ -1,6 +1,7 @@
 // Maintenance windows in local time across both 2027 daylight-saving changes of
 // Europe/Berlin (spring forward 2027-03-28 02:00 CET -> 03:00 CEST at 01:00 UTC, fall back
 // 2027-10-31 03:00 CEST -> 02:00 CET at 01:00 UTC), with stepped time.
+#include "heartbeat/alert/tz_database.hpp"
 #include "heartbeat/alert/engine.hpp"
 
 #include <gmock/gmock.h>

@@ -1,5 +1,6 @@
 // Time-stepped tables for the alerting policy of docs/ALERTING.md: N-of-M `for` and
 // `recover_after`, reminders that back off, and the diagnostics of their keys.
+#include "heartbeat/alert/tz_database.hpp"
 #include "heartbeat/alert/engine.hpp"
 
 #include <gmock/gmock.h>

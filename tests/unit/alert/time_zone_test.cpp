@@ -1,4 +1,5 @@
 // alert::time_zone: local time to Unix time and back across Europe/Berlin's 2027 changes.
+#include "heartbeat/alert/tz_database.hpp"
 #include "heartbeat/alert/time_zone.hpp"
 
 #include <gtest/gtest.h>
