@@ -1,10 +1,12 @@
 // A first run as a new user sees it: the host page shows times as dates, charts only the series
 // that vary, and a single sample on a time axis around its own time; and where the chart library
-// is missing (web/ without static/vendor, given as templates_dir) every page still renders its
-// data, the charts' place holds a note, and hbd warns once at start.
+// is missing (web/ without static/vendor, given as templates_dir) every page (the host page, the
+// Services page, a public status page, ...) still renders its data, the charts' place holds a
+// note, and hbd warns once at start.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hbd, SOURCE_DIR, launchBrowser, newPage, screenshot, waitFor } from './lib/harness.mjs';
@@ -71,7 +73,17 @@ describe('first run', { timeout: 120000 }, () => {
         recursive: true,
         filter: (src) => !src.includes('node_modules') && !src.endsWith(join('static', 'vendor')),
       });
-      hbd = new Hbd({ web_dir: '', templates_dir: web });
+      // A check against a closed port: its history gives the Services page a chart to draw.
+      const probe = createServer();
+      await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+      const closedPort = probe.address().port;
+      await new Promise((r) => probe.close(r));
+      hbd = new Hbd({
+        web_dir: '',
+        templates_dir: web,
+        checks: { db: { type: 'tcp', address: '127.0.0.1', port: closedPort, interval: 1 } },
+        services: { shop: { checks: ['db'], status_page: true } },
+      });
       await hbd.start();
     });
     after(async () => {
@@ -95,6 +107,12 @@ describe('first run', { timeout: 120000 }, () => {
       await page.goto(`${hbd.base}/settings`);
       await page.waitForSelector('#server-config');
       assert.match(await page.textContent('#server-config'), /templates_dir|web_dir/);
+      await page.goto(`${hbd.base}/services`);
+      await page.waitForSelector('section[data-service="shop"] tr[data-check="db"]');
+      await page.waitForSelector('section[data-service="shop"] figure[data-check="db"] .chart-unavailable');
+      assert.equal(await page.$('figure[data-check="db"] canvas'), null);
+      await page.goto(`${hbd.base}/status/shop`);
+      await page.waitForSelector('li[data-check="db"][data-status="failing"]');
       assert.deepEqual(page.errors, []);
       await page.context().close();
       const warnings = readFileSync(join(hbd.dir, 'hbd.log'), 'utf8').split('\n').filter((l) => /chart library/.test(l));

@@ -1,7 +1,8 @@
 """Alerting policy through a real hbd and a webhook receiver (docs/ALERTING.md): partition
 detection with 200 simulated hosts (one PARTITION instead of 100 DOWNs, PARTITION OVER, then the
-hosts still DOWN one by one), an escalation ladder climbing to its second step with the reason
-journaled, and GET /api/0/events answering from the store why an alert was (not) notified,
+hosts still DOWN one by one), a failing canary check making a single silent host a partition,
+an escalation ladder climbing to its second step with the reason journaled, a service's ladder
+on its check's alert, and GET /api/0/events answering from the store why an alert was (not) notified,
 filtered by the caller's roles."""
 import json
 import socket
@@ -126,6 +127,48 @@ def test_partition_one_notification_instead_of_a_hundred():
         hook.close()
 
 
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_a_failing_canary_check_makes_one_silent_host_a_partition():
+    hook = Receiver()
+    names = [f"node{i:02d}" for i in range(20)]
+    config = {
+        "interval": 2,
+        "grace": 4,
+        "checks": {"uplink": {"type": "tcp", "address": "127.0.0.1", "port": closed_port(), "interval": 1}},
+        "partition": {"threshold": 0.3, "min_hosts": 10, "window": 10, "canaries": ["uplink"]},
+        "notifiers": {"hook": {"type": "webhook", "url": hook.url + "/hb"}},
+        "notify": {"rate_limit_count": 1000},
+    }
+    fleet = None
+    try:
+        with Hbd(config) as hbd:
+            fleet = Fleet(hbd.hb_port, names)
+            hbd.wait_for(lambda: sum(h["state"] == "UP" for h in hbd.hosts()) == 20, timeout=20,
+                         what="20 hosts UP")
+            hbd.wait_for(lambda: hbd.get_json("/api/0/checks/uplink")["status"] == "failing", timeout=10,
+                         what="the canary failing")
+            # One host of 20 is far below the threshold: only the failing canary makes it a partition.
+            fleet.silence(names[:1])
+            partition = hbd.wait_for(lambda: bodies(hook, "partition"), timeout=20, what="the PARTITION webhook")
+            assert partition[0]["text"].endswith("(canary uplink failing)"), partition[0]["text"]
+            assert partition[0]["text"].startswith("PARTITION: 1 of 20 hosts went silent"), partition[0]["text"]
+            held = hbd.wait_for(lambda: events(hbd, kind="host_down", result="suppressed"), timeout=10,
+                                what="the DOWN suppressed")
+            assert {e["host"] for e in held} == {"node00"}
+            assert bodies(hook, "host_down") == []
+    finally:
+        if fleet:
+            fleet.close()
+        hook.close()
+
+
 def test_escalation_ladder_climbs_and_recovery_reaches_everyone_told():
     hook = Receiver()
     config = {
@@ -155,6 +198,26 @@ def test_escalation_ladder_climbs_and_recovery_reaches_everyone_told():
                                ok=lambda v: len(v) == 2, timeout=10, what="the recovery on chat and pager")
             assert sorted(got) == ["/chat", "/pager"]
             db.close()
+    finally:
+        hook.close()
+
+
+def test_a_services_escalation_ladder_routes_its_checks_alerts():
+    hook = Receiver()
+    config = {
+        "notifiers": {"chat": {"type": "webhook", "url": hook.url + "/chat"},
+                      "pager": {"type": "webhook", "url": hook.url + "/pager"}},
+        "escalations": {"oncall": [{"after": 0, "channels": ["pager"]}]},
+        "checks": {"db": {"type": "tcp", "address": "127.0.0.1", "port": closed_port(), "interval": 1}},
+        "services": {"shop": {"checks": ["db"], "escalation": "oncall"}},
+    }
+    try:
+        with Hbd(config) as hbd:
+            got = hbd.wait_for(lambda: [r for r in hook.ok() if r["path"] == "/pager"], timeout=15,
+                               what="the check's alert on the ladder's pager")
+            assert json.loads(got[0]["body"])["text"].startswith("CRITICAL: shop - db: connect to 127.0.0.1:")
+            time.sleep(1)
+            assert [r for r in hook.ok() if r["path"] == "/chat"] == []  # the ladder, not every notifier
     finally:
         hook.close()
 

@@ -1,8 +1,10 @@
 """One view from every node of a cluster (docs/CLUSTER.md): a user created through node A logs in on
 node B, a session made on A is valid on B and a logout on B ends it on A; an access change and a
 command queued through the follower reach the other node within a second or two; only the leader
-sends the CMD, and the host's RES shows on both nodes."""
+sends the CMD, and the host's RES shows on both nodes; a check acknowledged on the follower is
+acknowledged on the leader too."""
 
+import socket
 import time
 
 import pytest
@@ -90,3 +92,30 @@ def test_users_sessions_access_and_commands_are_one_view(pg):
                       what="the command's result in the store")
         for c in clients.values():
             c.close()
+
+
+def test_a_check_acknowledged_on_the_follower_is_acknowledged_on_the_leader(pg):
+    db = pg.create_database()
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed = probe.getsockname()[1]
+    probe.close()
+    common = {"users": users_config(alice=True), "interval": 30, "grace": 30,
+              "checks": {"db": {"type": "tcp", "address": "127.0.0.1", "port": closed, "interval": 1}}}
+    with Nodes(pg, db, ("a", "b"), login_user="alice", **common) as nodes:
+        leader = nodes.wait_leader()
+        follower = "b" if leader == "a" else "a"
+        tokens = {name: login(n.hbd_port, "alice")[0] for name, n in nodes.items()}
+
+        def check_alert(name):
+            st, got = call(nodes[name], "GET", "/api/0/alerts", token=tokens[name])
+            assert st == 200, got
+            return [a for a in got["alerts"] if a["metric_path"] == "check.db"]
+
+        for name in (leader, follower):
+            wait_until(lambda: check_alert(name), ok=bool, timeout=15, what=f"the check's alert on {name}")
+        st, got = call(nodes[follower], "POST", "/api/0/checks/db/ack", {}, tokens[follower])
+        assert st == 200, got
+        acked = wait_until(lambda: check_alert(leader), ok=lambda v: v and v[0]["acknowledged"],
+                           timeout=PROPAGATION, what="the check's alert acknowledged on the leader")
+        assert acked[0]["ack_by"] == "alice" and acked[0]["hostname"] == "db"

@@ -1,9 +1,12 @@
 """Remote write into real receivers started here on loopback: PLG and HTB samples of several hosts
 arrive in Debian's VictoriaMetrics with their own values and timestamps, under the series names and
 labels /metrics shows plus the external labels; the same samples come back from Debian's Prometheus
-(a second, independent implementation of the receiving side); alert levels are written too."""
+(a second, independent implementation of the receiving side); alert levels and the results of
+active checks are written too."""
 
+import socket
 import time
+import urllib.parse
 
 import pytest
 
@@ -147,3 +150,30 @@ def test_alert_levels_and_out_of_order_samples(tmp_path):
             assert values[0]["values"] == [50, 95]
             assert values[0]["timestamps"] == [round(base * 1000), round((base + 1) * 1000)]
             assert hbd.metric("heartbeat_remote_write_samples_dropped_total", target="vm", reason="out_of_order") == 1
+
+
+def test_check_results_are_written(tmp_path):
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed = probe.getsockname()[1]
+    probe.close()
+    with VictoriaMetrics(str(tmp_path)) as vm:
+        port = urllib.parse.urlsplit(vm.write_url).port
+        cfg = {
+            "remote_write": [target("vm", vm.write_url)],
+            "checks": {"vm-port": {"type": "tcp", "address": "127.0.0.1", "port": port, "interval": 1,
+                                   "host": "db01"},
+                       "closed": {"type": "tcp", "address": "127.0.0.1", "port": closed, "interval": 1}},
+        }
+        with Hbd(cfg) as hbd:
+            up = hbd.wait_for(lambda: vm.export('{__name__="heartbeat_check_up"}'), 20, "check_up of both checks",
+                              ok=lambda s: len(s) == 2 and all(len(x["values"]) >= 2 for x in s))
+            by = {s["metric"]["check"]: s for s in up}
+            assert set(by["vm-port"]["values"]) == {1}
+            assert by["vm-port"]["metric"]["host"] == "db01" and by["vm-port"]["metric"]["site"] == "fra1"
+            assert set(by["closed"]["values"]) == {0}
+            assert "host" not in by["closed"]["metric"]
+            ts = by["vm-port"]["timestamps"]
+            assert ts == sorted(ts) and abs(ts[-1] / 1000 - time.time()) < 30
+            resp = vm.export('{__name__="heartbeat_check_response_seconds",check="vm-port"}')
+            assert resp and all(0 <= v < 5 for v in resp[0]["values"])

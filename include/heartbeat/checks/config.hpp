@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "heartbeat/alert/maintenance_config.hpp"
 #include "heartbeat/checks/check.hpp"
 #include "heartbeat/checks/rota.hpp"
 #include "heartbeat/config/reader.hpp"
@@ -23,6 +24,7 @@ struct service_def {
   std::vector<std::string> hosts;  // instances: a DOWN host fails the service too
   std::vector<std::string> users;  // always told
   std::string rota;                // and whoever is on duty there
+  std::string escalation;          // the escalation ladder of its checks' alerts (`escalations`)
   bool status_page = false;        // a public page at /status/<name>
 };
 
@@ -105,8 +107,9 @@ inline std::shared_ptr<const check_def> read_check(const std::string& name, cons
   return def;
 }
 
-inline std::optional<rota> read_rota(const std::string& name, const json::value& node,
-                                     config::diagnostics& d) {
+// A rota without its own `timezone` keeps the server-wide one (`server_tz`).
+inline std::optional<rota> read_rota(const std::string& name, const json::value& node, config::diagnostics& d,
+                                     const alert::time_zone& server_tz) {
   const std::string path = "rotas." + name;
   config::object_reader r(node, path, d);
   if (!node.is_object()) return std::nullopt;
@@ -119,7 +122,9 @@ inline std::optional<rota> read_rota(const std::string& name, const json::value&
   if (ro.shift < 60) d.error(r.key_path("shift"), "must be at least 60 seconds (e.g. 12h, 7d)");
   std::string tzname;
   r.get("timezone", tzname);
-  if (auto z = alert::time_zone::locate(tzname))
+  if (tzname.empty())
+    ro.tz = server_tz;
+  else if (auto z = alert::time_zone::locate(tzname))
     ro.tz = *z;
   else
     d.error(r.key_path("timezone"), z.err().message);
@@ -188,12 +193,13 @@ inline checks_config load_checks_config(const json::value& root, config::diagnos
     }
   }
   if (const json::value* rs = section("rotas")) {
+    const alert::time_zone server_tz = alert::server_time_zone(root);
     for (const auto& [name, node] : rs->as_object()) {
       if (!detail::valid_name(name)) {
         d.error("rotas." + name, "a rota name has only letters, digits, '.', '-' and '_'");
         continue;
       }
-      if (auto ro = detail::read_rota(name, node, d)) out.rotas.push_back(std::move(*ro));
+      if (auto ro = detail::read_rota(name, node, d, server_tz)) out.rotas.push_back(std::move(*ro));
     }
   }
   const json::value* users = root.is_object() ? root.find("users") : nullptr;
@@ -228,6 +234,17 @@ inline checks_config load_checks_config(const json::value& root, config::diagnos
         bool configured = false;
         if (const json::value* rs = root.find("rotas"); rs && rs->is_object()) configured = rs->find(s.rota);
         if (!configured) d.error(r.key_path("rota"), "no rota \"" + s.rota + "\" in `rotas`");
+      }
+      const bool escalation_given = r.has("escalation");
+      r.get("escalation", s.escalation);
+      if (escalation_given && s.escalation.empty()) {
+        d.error(r.key_path("escalation"), "must be the name of an escalation ladder");
+      } else if (!s.escalation.empty()) {
+        const json::value* es = root.find("escalations");
+        if (!es || !es->is_object() || !es->find(s.escalation)) {
+          d.error(r.key_path("escalation"), "no escalation \"" + s.escalation + "\" in `escalations`");
+          s.escalation.clear();
+        }
       }
       r.get("status_page", s.status_page);
       r.finish();

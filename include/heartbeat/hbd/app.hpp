@@ -53,6 +53,9 @@ class app {
     alerts_.start();
     notify_.start();
     accounts_.start();
+    checks_.add_sample = [this](auto name, auto labels, double ts, double v) {
+      (void)remote_.add_sample(name, labels, ts, v);
+    };
     checks_.start();
     if (auto r = remote_.start(); !r) return r;
     const config& cfg = core_.cfg;
@@ -134,7 +137,7 @@ class app {
   alerting alerts_{core_, persist_};
   notifying notify_{core_, persist_, alerts_};
   accounts accounts_{core_, persist_, notify_};
-  checking checks_{core_, persist_, alerts_};
+  checking checks_{core_, persist_, alerts_, notify_};
   remote_writing remote_{core_};
   http http_{core_, persist_, alerts_, accounts_, checks_};
   cluster cluster_{core_, persist_, notify_, accounts_, http_};

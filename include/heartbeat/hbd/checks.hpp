@@ -3,8 +3,9 @@
 // check's state (restored from the store, saved back every few seconds), and their place in the
 // alert engine: a check's pass/fail is the alert `check.<name>` (on its host, or under its own
 // name), its metrics are samples of the plugin `checks`, and the alert events name the users to
-// tell (its services' users and the rotas' on-duty people). The API reads it through
-// checks_backend.hpp. io thread.
+// tell (its services' users and the rotas' on-duty people) and the services' escalation ladder.
+// Each result also reports the partition canaries (`partition.canaries`) to the notifier and
+// goes out as samples for remote write. The API reads it through checks_backend.hpp. io thread.
 #pragma once
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -27,7 +29,9 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/hbd/alerting.hpp"
 #include "heartbeat/hbd/core.hpp"
+#include "heartbeat/hbd/notifying.hpp"
 #include "heartbeat/hbd/persistence.hpp"
+#include "heartbeat/remote_write/wire.hpp"
 
 namespace heartbeat::hbd {
 
@@ -43,7 +47,12 @@ class checking {
     std::function<api::role(std::string_view host)> role;
   };
 
-  checking(core& c, persistence& p, alerting& a) : c_(c), persist_(p), alerts_(a) {}
+  // Where the results go as samples for remote write (hbd/remote_write.hpp's add_sample); unset: nowhere.
+  std::function<void(std::string_view name, std::span<const remote_write::label> labels, double ts,
+                     double value)>
+      add_sample;
+
+  checking(core& c, persistence& p, alerting& a, notifying& n) : c_(c), persist_(p), alerts_(a), notify_(n) {}
   checking(const checking&) = delete;
   checking& operator=(const checking&) = delete;
 
@@ -314,6 +323,7 @@ class checking {
   core& c_;
   persistence& persist_;
   alerting& alerts_;
+  notifying& notify_;
   std::shared_ptr<checks::runtime> rt_;
   std::unique_ptr<checks::scheduler> sched_;
   checks::checks_config conf_;
@@ -401,6 +411,11 @@ class checking {
     data.set("check", d->name);
     data.set("services", string_array(conf_.services_of(d->name)));
     if (!to.empty()) data.set("recipients", string_array(to));
+    for (const auto* s : sorted_services())  // the first service (by name) naming a ladder
+      if (!s->escalation.empty() && contains(s->checks, d->name)) {
+        data.set("escalation", s->escalation);
+        break;
+      }
   }
 
   // After a restore or a reload: alerts of checks no longer configured (or moved to another
@@ -469,6 +484,8 @@ class checking {
     }
     feed_samples(d, host, r, now);
     if (!out_.empty()) alerts_.publish(out_);
+    if (i.st.status != checks::check_status::unknown) notify_.report_canary(d.name, !failing);
+    if (add_sample) write_samples(d, i.st, r);
     if (changed && !failing)  // failures are logged as alerts
       log::info("check: ", d.name, " is ", checks::to_string(i.st.status));
   }
@@ -495,6 +512,32 @@ class checking {
           if (v2.is_number()) add(k + "." + k2, v2.as_number());
     }
     alerts_.engine().evaluate_plugin(host, "checks", {leaves_.data(), n}, now, out_);
+  }
+
+  // The run for remote write (docs/REMOTE_WRITE.md): heartbeat_check_up (1 passing, 0 failing;
+  // nothing before a verdict), heartbeat_check_response_seconds and heartbeat_check_value{metric}
+  // for the type's numeric metrics, at the run's start time.
+  void write_samples(const checks::check_def& d, const checks::check_state& st,
+                     const checks::check_result& r) {
+    remote_write::label labels[3] = {{"check", d.name}, {"host", d.host}, {"metric", ""}};
+    const std::size_t n = d.host.empty() ? 1 : 2;
+    if (d.host.empty()) labels[1] = labels[2];
+    const double ts = r.checked_at;
+    if (st.status != checks::check_status::unknown)
+      add_sample("heartbeat_check_up", {labels, n}, ts, st.status == checks::check_status::passing ? 1 : 0);
+    if (std::isfinite(r.response_ms))
+      add_sample("heartbeat_check_response_seconds", {labels, n}, ts, r.response_ms / 1000);
+    auto value = [&](const std::string& metric, double v) {
+      if (!std::isfinite(v)) return;
+      labels[n].value = metric;
+      add_sample("heartbeat_check_value", {labels, n + 1}, ts, v);
+    };
+    for (const auto& [k, v] : r.metrics.as_object()) {
+      if (v.is_number()) value(k, v.as_number());
+      if (v.is_object())
+        for (const auto& [k2, v2] : v.as_object())
+          if (v2.is_number()) value(k + "." + k2, v2.as_number());
+    }
   }
 
   void save(double now) {

@@ -47,6 +47,16 @@ class feed_backend : public checks_backend {
                                          {"by", std::string(by)}}));
     return r;
   }
+  // A check's alert is `check.<name>` on the check's host (or under its own name): another node
+  // repeats it as an "ack" of that alert.
+  result<json::value> ack_check(std::string_view name, const api::user* who, std::string_view by) override {
+    auto r = checks_backend::ack_check(name, who, by);
+    if (r)
+      report("ack", json::value::object({{"host", r->string_or("hostname", "")},
+                                         {"metric_path", "check." + std::string(name)},
+                                         {"by", std::string(by)}}));
+    return r;
+  }
   result<void> set_access(std::string_view host, const api::host_access& a) override {
     auto r = registry_backend::set_access(host, a);
     if (r)

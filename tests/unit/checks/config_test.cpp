@@ -150,3 +150,48 @@ TEST(ChecksConfig, PasswordsInUrlsAreNotShown) {
   c = load("checks: {a: {type: http, url: \"https://shop.example.com/a@b:c\"}}\n");
   EXPECT_EQ(c.find_check("a")->description(), "HTTP GET https://shop.example.com/a@b:c expecting 2xx or 3xx");
 }
+
+TEST(ChecksConfig, ServicesNameAnEscalationLadder) {
+  auto c = load(R"(
+escalations:
+  oncall: [{after: 0, channels: [chat]}]
+checks: {a: {type: tcp, address: x, port: 1}}
+services:
+  s: {checks: [a], escalation: oncall}
+  t: {checks: [a]}
+)");
+  EXPECT_EQ(c.find_service("s")->escalation, "oncall");
+  EXPECT_EQ(c.find_service("t")->escalation, "");
+  std::vector<std::string> d;
+  c = load(R"(
+escalations:
+  oncall: [{after: 0, channels: [chat]}]
+checks: {a: {type: tcp, address: x, port: 1}}
+services:
+  s: {checks: [a], escalation: pager}
+  t: {checks: [a], escalation: ""}
+)",
+           &d);
+  EXPECT_TRUE(has(d, "services.s.escalation: no escalation \"pager\" in `escalations`"));
+  EXPECT_TRUE(has(d, "services.t.escalation: must be the name of an escalation ladder"));
+  EXPECT_EQ(c.find_service("s")->escalation, "");
+  d.clear();
+  load("checks: {a: {type: tcp, address: x, port: 1}}\nservices: {s: {checks: [a], escalation: oncall}}\n", &d);
+  EXPECT_TRUE(has(d, "services.s.escalation: no escalation \"oncall\" in `escalations`"));
+}
+
+TEST(ChecksConfig, RotasWithoutTheirOwnZoneUseTheServers) {
+  auto c = load(R"(
+timezone: Europe/Berlin
+rotas:
+  plain: {users: [a, b], shift: 1d, start: "2026-12-07T09:00:00"}
+  own: {users: [a, b], shift: 1d, start: "2026-12-07T09:00:00", timezone: America/New_York}
+)");
+  EXPECT_EQ(c.find_rota("plain")->tz.name(), "Europe/Berlin");
+  EXPECT_EQ(c.find_rota("plain")->start, 1796630400.0);  // 2026-12-07 08:00 UTC
+  EXPECT_EQ(c.find_rota("own")->tz.name(), "America/New_York");
+  EXPECT_EQ(c.find_rota("own")->start, 1796652000.0);  // 2026-12-07 14:00 UTC
+  c = load("rotas: {plain: {users: [a], shift: 1d, start: \"2026-12-07T09:00:00\"}}\n");
+  EXPECT_TRUE(c.find_rota("plain")->tz.is_utc());
+  EXPECT_EQ(c.find_rota("plain")->start, 1796634000.0);  // 2026-12-07 09:00 UTC
+}

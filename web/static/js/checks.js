@@ -1,7 +1,7 @@
 // Active checks in the web UI, shared by the Services page and the host page: status badges,
 // the checks table (status, response time, last run, last error, a Run now button) and the
-// response-time chart of a check's recent results (uPlot). Main thread only.
-import uPlot from '/static/vendor/uPlot.esm.js';
+// response-time chart of a check's recent results (uPlot, loaded on first use: without it the
+// chart's place holds a note and the rest of the page still renders). Main thread only.
 import { api } from './api.js';
 import { h, setChildren, fmtAgo, fmtNumber, fmtTime } from './util.js';
 
@@ -16,6 +16,15 @@ export function statusClass(status, level) {
 export function statusBadge(status, level) {
   const text = status === 'failing' && level ? `failing (${level})` : status || 'unknown';
   return h('span', { class: `badge ${statusClass(status, level)}`, 'data-status': status || 'unknown' }, text);
+}
+
+// The chart library, imported once when the first chart is drawn; resolves to null when missing.
+let chartLibrary = null;
+function loadChartLibrary() {
+  if (!chartLibrary) {
+    chartLibrary = import('/static/vendor/uPlot.esm.js').then((m) => m.default).catch(() => null);
+  }
+  return chartLibrary;
 }
 
 const fmtMs = (v) => (typeof v === 'number' ? `${fmtNumber(v)} ms` : '–');
@@ -37,8 +46,13 @@ export function responseChart(check) {
   if (!xs.length) return fig;
   const cs = getComputedStyle(document.documentElement);
   const v = (n) => cs.getPropertyValue(n).trim();
-  // Drawn once the figure is in the document (uPlot needs its width).
-  requestAnimationFrame(() => {
+  // Drawn once the library is there and the figure is in the document (uPlot needs its width).
+  loadChartLibrary().then((uPlot) => requestAnimationFrame(() => {
+    if (!uPlot) {
+      box.append(h('p', { class: 'notice chart-unavailable', role: 'note' },
+        'Chart not available: the chart library (static/vendor/uPlot.esm.js) is not installed on the server.'));
+      return;
+    }
     const width = Math.max(240, box.clientWidth || 320);
     // eslint-disable-next-line no-new
     new uPlot({
@@ -47,7 +61,7 @@ export function responseChart(check) {
         { stroke: v('--muted'), grid: { stroke: v('--border') }, size: 50, values: (u, vals) => vals.map((x) => fmtNumber(x)) }],
       series: [{}, { label: 'ms', stroke: v('--accent'), fill: `${v('--accent')}22`, width: 1.5, spanGaps: false, points: { show: xs.length < 40, size: 4 } }],
     }, [xs, ys], box);
-  });
+  }));
   return fig;
 }
 
