@@ -291,11 +291,25 @@ def test_packaged_config_files_list_every_key_and_stay_valid(tmp_path):
     for path in (os.path.join(etc, "hbd.yaml"), str(full)):
         r = run_hbd("check-config", "-c", path)
         assert r.returncode == 0 and r.stderr == "", f"{path}:\n{r.stderr}"
-    shipped = set(yaml.safe_load(full.read_text()))
+    shipped_tree = yaml.safe_load(full.read_text())
+    shipped = set(shipped_tree)
     known = set(yaml.safe_load(run_hbd("--print-config", "-c", str(full)).stdout))
+    # Also every key hbd knows without any file (its built-in defaults), so that a key the file
+    # leaves out cannot slip through.
+    home = tmp_path / "home"
+    home.mkdir()
+    r = run_hbd("--print-config", env=dict(os.environ, HOME=str(home), XDG_STATE_HOME=str(home / "state")))
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    defaults = yaml.safe_load(r.stdout)
+    known |= set(defaults)
     assert known - shipped == set(), "keys missing from packaging/etc/hbd.yaml"
     man = open(os.path.join(SOURCE_DIR, "packaging", "man", "hbd.yaml.5")).read().replace("\\-", "-")
     assert [k for k in sorted(known) if k not in man] == [], "keys missing from packaging/man/hbd.yaml.5"
+    # The keys of the sections with fixed keys (notify, partition, cluster) too.
+    for key, value in defaults.items():
+        if isinstance(value, dict) and value:
+            assert set(value) - set(shipped_tree.get(key) or {}) == set(), f"{key}: missing from hbd.yaml"
+            assert [k for k in sorted(value) if k not in man] == [], f"{key}: missing from hbd.yaml.5"
 
     port = free_port("udp")
     full = tmp_path / "hbc.yaml"

@@ -65,10 +65,17 @@ inline void emit_yaml(YAML::Emitter& out, const json::value& v) {
     case json::kind::boolean: out << v.as_bool(); break;
     case json::kind::number: {
       double d = v.as_number();
-      if (std::abs(d) < 9e15 && d == std::floor(d))
+      if (std::abs(d) < 9e15 && d == std::floor(d)) {
         out << static_cast<long long>(d);
-      else
-        out << d;
+      } else {
+        // The shortest text that reads back as the same number (0.3, not 0.29999999999999999).
+        char buf[32];
+        auto r = std::to_chars(buf, buf + sizeof buf, d);
+        if (r.ec == std::errc() && std::isfinite(d))
+          out << std::string(buf, r.ptr);
+        else
+          out << d;
+      }
       break;
     }
     case json::kind::string: out << v.as_string(); break;

@@ -102,6 +102,18 @@ inline json::value effective_config(const config& c) {
   cfg::diagnostics checked;  // the file was checked when it was loaded
   server::add_config_json(c, out);
   out.set("web_dir", api::resolve_web_dir(c.web_dir.empty() ? c.templates_dir : c.web_dir));
+  // Host admission and the HTTP side's limits (server/admission.hpp, api/guard.hpp).
+  out.set("accept_hosts", server::to_string(c.admission.accept_hosts));
+  out.set("max_hosts", static_cast<double>(c.admission.max_hosts));
+  out.set("max_new_hosts_per_minute", c.admission.max_new_hosts_per_minute);
+  out.set("max_plugins_per_host", static_cast<double>(c.admission.max_plugins_per_host));
+  const api::http_guard_config guard = api::read_http_guard(c.root);
+  out.set("http_hosts", server::detail::string_list(guard.http_hosts));
+  out.set("trusted_proxies", server::detail::string_list(guard.trusted_proxies));
+  out.set("http_max_connections", static_cast<double>(guard.max_connections));
+  out.set("http_max_connections_per_ip", static_cast<double>(guard.max_connections_per_ip));
+  out.set("http_max_body", static_cast<double>(guard.max_body));
+  out.set("http_header_timeout", guard.header_timeout);
   // Alerting (alert/rules.hpp).
   alert::ruleset rules = alert::compile_rules(c.root, checked);
   out.set("threshold_renotify_interval", rules.renotify_interval);
@@ -109,6 +121,10 @@ inline json::value effective_config(const config& c) {
   section("thresholds", json::value::object());
   section("threshold_configs", json::value::object());
   section("maintenance", json::value::array());
+  out.set("threshold_renotify_backoff", rules.renotify_backoff);
+  out.set("threshold_renotify_max", rules.renotify_max);
+  const alert::time_zone tz = alert::server_time_zone(c.root);
+  out.set("timezone", tz.is_utc() ? std::string("UTC") : tz.name());
   // Notifications (notify/settings.hpp).
   notify::settings n = notify::load_config(c.root, checked);
   section("notifiers", json::value::object());
@@ -124,6 +140,27 @@ inline json::value effective_config(const config& c) {
   policy.set("digest_max_lines", n.policy.digest_max_lines);
   policy.set("queue_size", static_cast<double>(n.policy.queue_size));
   out.set("notify", std::move(policy));
+  // Escalation ladders (none: notifications follow the hosts' roles) and partition detection.
+  section("escalations", json::value::object());
+  section("escalation_default", json::value());
+  json::value partition = json::value::object();
+  partition.set("threshold", n.partition.threshold);
+  partition.set("min_hosts", static_cast<double>(n.partition.min_hosts));
+  partition.set("window", n.partition.window);
+  partition.set("canaries", server::detail::string_list(n.partition.canaries));
+  out.set("partition", std::move(partition));
+  // Active checks, services and duty rotas (checks/config.hpp); remote write targets.
+  section("checks", json::value::object());
+  section("services", json::value::object());
+  section("rotas", json::value::object());
+  section("remote_write", json::value::array());
+  // The store (empty: SQLite at state_db) and this node of a cluster (server/cluster_config.hpp).
+  const server::cluster_settings cluster = server::cluster_settings_of(c.root);
+  out.set("store", cluster.store);
+  json::value node = json::value::object();
+  node.set("node", cluster.node);
+  node.set("lease", cluster.lease);
+  out.set("cluster", std::move(node));
   return out;
 }
 

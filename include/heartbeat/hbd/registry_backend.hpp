@@ -18,6 +18,7 @@
 #include "heartbeat/api/http_server.hpp"
 #include "heartbeat/core/clock.hpp"
 #include "heartbeat/hbd/config.hpp"
+#include "heartbeat/hbd/redact.hpp"
 #include "heartbeat/protocol/reject.hpp"
 #include "heartbeat/server/config.hpp"
 #include "heartbeat/server/host_registry.hpp"
@@ -75,57 +76,6 @@ inline api::settings settings_from(const server::config& c) {
   for (const auto& [name, u] : c.users)
     s.users.push_back(api::user{name, u.full_name, u.avatar, u.password, u.admin, u.notification_channels});
   return s;
-}
-
-namespace detail {
-
-inline std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-inline bool secret_key(std::string_view key) {
-  std::string k = lower(key);
-  for (const char* exact : {"password", "password_hash", "passwd", "secret", "token", "key", "user_key",
-                            "api_key", "apikey", "credentials", "authorization", "private_key"})
-    if (k == exact) return true;
-  for (const char* part : {"password", "secret", "passwd"})
-    if (k.find(part) != std::string::npos) return true;
-  return k.size() > 6 && k.compare(k.size() - 6, 6, "_token") == 0;
-}
-
-inline void redact(json::value& v, std::string_view parent, std::string_view notifier_type, int depth) {
-  if (depth > 32) return;
-  if (v.is_array()) {
-    for (auto& x : v.as_array()) redact(x, parent, notifier_type, depth + 1);
-    return;
-  }
-  if (!v.is_object()) return;
-  std::string type = v.string_or("type", std::string(notifier_type));
-  bool headers = lower(parent) == "headers";
-  for (auto& [k, x] : v.as_object()) {
-    bool mask = headers || secret_key(k) ||
-                // a Pushover user key (notifier or a user's pushover settings); a Mattermost hook URL
-                (k == "user" && (type == "pushover" || parent == "pushover")) ||
-                (k == "url" && (type == "mattermost" || parent == "mattermost"));
-    if (mask && !x.is_null())
-      x = json::value("***");
-    else
-      redact(x, k, type, depth + 1);
-  }
-}
-
-}  // namespace detail
-
-// The configuration as GET /api/0/config shows it: every secret (passwords and their hashes, host
-// keys, notifier tokens, secrets, Pushover user keys, Mattermost hook URLs, webhook header values)
-// replaced by "***".
-inline json::value redact_secrets(const json::value& root) {
-  json::value v = root;
-  detail::redact(v, {}, {}, 0);
-  return v;
 }
 
 class registry_backend : public api::backend {

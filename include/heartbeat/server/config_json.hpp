@@ -19,10 +19,15 @@ inline json::value string_list(const std::vector<std::string>& v) {
 }
 }  // namespace detail
 
-// hosts.<name> with every key in force; `key` only when one is set (it is then masked).
-inline json::value host_config_json(const host_config& h) {
-  json::value o = json::value::object();
-  if (!h.key.empty()) o.set("key", h.key);
+// hosts.<name> with every key in force; `key` only when one is set (it is then masked). `raw` is
+// the host's mapping as written: keys other parts read (e.g. `escalation`: notify/escalation.hpp)
+// are kept as they are.
+inline json::value host_config_json(const host_config& h, const json::value* raw = nullptr) {
+  json::value o = raw && raw->is_object() ? *raw : json::value::object();
+  if (!h.key.empty())
+    o.set("key", h.key);
+  else
+    o.erase("key");
   o.set("watch", h.watch);
   o.set("dyn", h.dyn);
   o.set("threshold_config", detail::string_list(h.threshold_config));
@@ -91,7 +96,9 @@ inline void add_config_json(const config& c, json::value& out) {
   out.set("session_ttl", c.session_ttl);
 
   json::value hosts = json::value::object();
-  for (const auto& [name, h] : c.hosts) hosts.set(name, host_config_json(h));
+  const json::value* written = c.root.is_object() ? c.root.find("hosts") : nullptr;
+  for (const auto& [name, h] : c.hosts)
+    hosts.set(name, host_config_json(h, written && written->is_object() ? written->find(name) : nullptr));
   out.set("hosts", std::move(hosts));
 }
 
