@@ -1,6 +1,6 @@
 """hbd with `store: postgresql://...` (docs/CLUSTER.md): one node keeps what the SQLite store keeps,
 also after kill -9 (hosts and connections, plugin data and history beyond the in-memory ring, alert
-states, users made through the API); `hbd check-config` names a bad connection string by its key;
+states, users made through the API, the event log); `hbd check-config` names a bad connection string by its key;
 a PostgreSQL that cannot be reached at start is waited for in the background, not fatal."""
 
 import json
@@ -43,6 +43,8 @@ def test_one_node_on_postgresql_keeps_hosts_history_alerts_and_users_after_kill9
                       lambda rows: any(json.loads(r[0]).get("level") == "CRITICAL" for r in rows),
                       what="the CRITICAL alert")
         pg.wait_query(db, "SELECT name FROM users", lambda rows: ["newbie"] in rows, what="the API user")
+        pg.wait_query(db, "SELECT kind, result FROM events WHERE host = 'alpha' AND metric = 'cpu_monitor.cpu_percent'",
+                      lambda rows: ["alert", "notify"] in rows, what="the alert transition in the event log")
         pg.wait_query(db, "SELECT json FROM connections WHERE host = 'alpha'",
                       lambda rows: rows and json.loads(rows[0][0]).get("seq") == c.seq, what="the last seq")
         assert stored(pg, db, "SELECT version FROM schema_version") == [["1"]]
@@ -61,6 +63,9 @@ def test_one_node_on_postgresql_keeps_hosts_history_alerts_and_users_after_kill9
         assert any(a["metric_path"] == "cpu_monitor.cpu_percent" and a["level"] == "CRITICAL" for a in alerts)
         assert request(hbd.hbd_port, "POST", "/api/0/auth/login",
                        {"username": "newbie", "password": "longenough1"})[0] == 200
+        # The event log answers from PostgreSQL, each row naming the node that wrote it.
+        events = hbd.get_json("/api/0/events?host=alpha&metric=cpu_monitor.cpu_percent", token=tok)["events"]
+        assert any(e["kind"] == "alert" and e["result"] == "notify" and e["node"] == "solo" for e in events), events
         # A single node is its own leader.
         status = hbd.get_json("/api/0/cluster", token=tok)
         assert status["leader"] == "solo" and [n["name"] for n in status["nodes"]] == ["solo"]
