@@ -207,6 +207,7 @@ class cluster {
     if (!h) return;
     server::command_record in = server::command_from_json(j);
     if (in.id.empty()) return;
+    in.expires_mono = clock::now().mono_of(in.expires_at);  // expiry is judged on this node's monotonic clock
     bool known = false;
     for (auto& c : h->commands) {
       if (c.id != in.id) continue;
