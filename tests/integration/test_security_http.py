@@ -75,6 +75,24 @@ def test_cross_site_writes_are_refused_in_open_mode():
         assert [u["username"] for u in users_after_login(p, "alice", "alice-pw-1")] == ["alice"]
 
 
+def test_a_page_on_another_port_of_the_same_host_is_another_site():
+    with Hbd({"hosts": {"web01": {}}}) as hbd:
+        p = hbd.hbd_port
+        json_type = {"Content-Type": "application/json"}
+        for origin in ("http://127.0.0.1:8080", "http://127.0.0.1", f"http://127.0.0.1:{hbd.ws_port}"):
+            st, body = raw(p, "POST", "/api/0/users", NEW_ADMIN, {**json_type, "Origin": origin})
+            assert st == 403 and body == {"error": "cross-origin request not allowed"}, (origin, st, body)
+            st, _ = raw(p, "DELETE", "/api/0/hosts/web01", None, {"Origin": origin})
+            assert st == 403, (origin, st)
+        assert users(p) == []
+        assert [h["name"] for h in hbd.hosts()] == ["web01"]
+        # The web UI's own origin (the port the request goes to) still writes.
+        st, _ = raw(p, "POST", "/api/0/users", NEW_ADMIN.replace("mallory", "alice"),
+                    {**json_type, "Origin": f"http://127.0.0.1:{p}"})
+        assert st == 201
+        assert [u["username"] for u in users_after_login(p, "alice", "alice-pw-1")] == ["alice"]
+
+
 def users_after_login(port, user, password):
     st, _, _, body = request(port, "POST", "/api/0/auth/login", {"username": user, "password": password})
     assert st == 200
@@ -106,6 +124,16 @@ def test_bodies_over_http_max_body_get_413():
         st, body = raw(p, "POST", "/api/0/users", big, {"Content-Type": "application/json"})
         assert st == 413 and "http_max_body" in body["error"]
         assert users(p) == []
+
+
+def test_json_bodies_up_to_http_max_body_are_read():
+    with Hbd({}) as hbd:
+        p = hbd.hbd_port
+        # 200 KiB of JSON: over the old fixed 64 KiB, well under the default http_max_body (1 MiB).
+        big = json.dumps({"username": "bob", "password": "bob-pw-1", "admin": True, "pad": "x" * 200000})
+        st, body = raw(p, "POST", "/api/0/users", big, {"Content-Type": "application/json"})
+        assert st == 201, (st, body)
+        assert [u["username"] for u in users_after_login(p, "bob", "bob-pw-1")] == ["bob"]
 
 
 def open_idle(port, n, source="127.0.0.1"):

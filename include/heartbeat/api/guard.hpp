@@ -136,6 +136,31 @@ inline std::string host_part(std::string_view hostport) {
   return out;
 }
 
+// "name:port" / "[v6]:port" / "name" -> the port, `dflt` when there is none; nullopt when it is not
+// a port number.
+inline std::optional<unsigned> port_part(std::string_view hostport, unsigned dflt) {
+  std::string_view p;
+  if (!hostport.empty() && hostport.front() == '[') {
+    auto close = hostport.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    if (close + 1 == hostport.size()) return dflt;
+    if (hostport[close + 1] != ':') return std::nullopt;
+    p = hostport.substr(close + 2);
+  } else if (auto colon = hostport.rfind(':');
+             colon != std::string_view::npos && hostport.find(':') == colon) {
+    p = hostport.substr(colon + 1);
+  } else {
+    return dflt;  // no port, or a bare IPv6 address
+  }
+  if (p.empty() || p.size() > 5) return std::nullopt;
+  unsigned v = 0;
+  for (char c : p) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  return v <= 65535 ? std::optional<unsigned>(v) : std::nullopt;
+}
+
 inline bool is_ip_literal(std::string_view host) {
   std::uint8_t buf[16];
   std::string s(host);
@@ -145,6 +170,35 @@ inline bool is_ip_literal(std::string_view host) {
 }
 
 }  // namespace detail
+
+// The ports hbd listens on, as bound (an ephemeral port counts too); 0: not listening.
+struct own_ports {
+  unsigned http = 0;  // hbd_port: the web UI and the API over HTTP
+  unsigned ws = 0;    // ws_port: the WebSocket stream only (no pages)
+  unsigned wss = 0;   // wss_port: the web UI and the API over HTTPS, and WSS
+};
+
+// Whether `origin` (an Origin header, scheme://host[:port]) is hbd's own for a request whose Host
+// header is `host`: the same host name, and either the port the request went to (the same origin,
+// also behind a reverse proxy that keeps Host) or a port where hbd serves its pages with that
+// scheme (hbd_port for http, wss_port for https; the web UI opens its stream on ws_port). A page
+// from another port of the same host is another site: it is not hbd's.
+inline bool own_origin(std::string_view origin, std::string_view host, const own_ports& ports) {
+  auto sep = origin.find("://");
+  if (sep == std::string_view::npos) return false;
+  const std::string scheme = detail::lower_ascii(origin.substr(0, sep));
+  if (scheme != "http" && scheme != "https") return false;
+  std::string_view rest = origin.substr(sep + 3);
+  if (rest.empty() || rest.find_first_of("/?#@") != std::string_view::npos) return false;
+  const std::string name = detail::host_part(rest);
+  if (name.empty() || name != detail::host_part(host)) return false;
+  const unsigned dflt = scheme == "https" ? 443 : 80;
+  auto port = detail::port_part(rest, dflt);
+  auto host_port = detail::port_part(host, dflt);
+  if (!port || !host_port) return false;
+  if (*port == *host_port) return true;
+  return *port == (scheme == "https" ? ports.wss : ports.http) && *port != 0;
+}
 
 // A refused request: its status and {"error": message}.
 struct refusal {

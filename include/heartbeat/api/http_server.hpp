@@ -106,6 +106,7 @@ class http_server {
       if (ctx.settings.ws_enabled)
         ws_srv_ = open<detail::plain_traits>(ctx.settings.ws_port, listener::ws, nullptr, ws_port_);
       if (tls) wss_srv_ = open<detail::tls_traits>(*ctx.settings.wss_port, listener::wss, tls, wss_port_);
+      ctx.ports = {http_port_, ws_srv_ ? ws_port_ : 0u, wss_srv_ ? wss_port_ : 0u};
     } catch (const std::exception& ex) {
       stop();
       return make_error("bind", std::string("cannot listen: ") + ex.what());

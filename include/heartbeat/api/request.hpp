@@ -185,6 +185,7 @@ struct context {
   web_files web;
   hosts_cache hosts;
   http_guard guard;  // checks every request passes first (dispatch in routes.hpp)
+  own_ports ports;   // the listeners' ports once bound (http_server::start), for origin_ok
   std::shared_ptr<connection_limits> connections = std::make_shared<connection_limits>();  // all listeners
   std::string dummy_hash;
   std::uint64_t logins_ok = 0, logins_failed = 0, logins_limited = 0;
@@ -264,10 +265,13 @@ struct context {
     return reply_error(req, status, e.message);
   }
 
-  // A request body: a JSON object of at most max_body_bytes (Content-Type JSON or none).
+  // A request body: a JSON object of at most http_max_body bytes, the limit dispatch() already
+  // applied to every request (Content-Type JSON or none).
   result<json::value> parse_body(const request_handle& req) const {
     const auto& body = req->body();
-    if (body.size() > settings.max_body_bytes) return make_error("too_large", "request body too large");
+    if (const std::size_t max = guard.config().max_body; body.size() > max)
+      return make_error("too_large",
+                        "request body too large (http_max_body is " + std::to_string(max) + " bytes)");
     std::string ct = req->header().get_field_or(restinio::http_field::content_type, "");
     if (!ct.empty() && ct.find("json") == std::string::npos)
       return make_error("bad_request", "Content-Type must be application/json");
@@ -347,25 +351,13 @@ struct context {
            detail::lower_ascii(req->header().get_field_or("X-Forwarded-Proto", "")) == "https";
   }
 
-  // Same-origin or allow-listed Origin header (absent is fine: not a browser cross-site request).
+  // Hbd's own or an allow-listed Origin header (absent is fine: not a browser cross-site request).
+  // Own: this host and port, or this host and another of hbd's listeners (api::own_origin).
   bool origin_ok(const request_handle& req) const {
     std::string origin = req->header().get_field_or("Origin", "");
     if (origin.empty() || origin == "null") return origin.empty();
     if (cors.allows(origin)) return true;
-    // Same host name, any port: the web UI on hbd_port may open the stream on ws_port.
-    std::string host = req->header().get_field_or(restinio::http_field::host, "");
-    auto scheme = origin.find("://");
-    if (scheme == std::string::npos) return false;
-    return strip_port(std::string_view(origin).substr(scheme + 3)) == strip_port(host);
-  }
-
-  static std::string_view strip_port(std::string_view hostport) {
-    if (!hostport.empty() && hostport.front() == '[') {  // [v6]:port
-      auto close = hostport.find(']');
-      return close == std::string_view::npos ? hostport : hostport.substr(0, close + 1);
-    }
-    auto colon = hostport.rfind(':');
-    return colon == std::string_view::npos ? hostport : hostport.substr(0, colon);
+    return own_origin(origin, req->header().get_field_or(restinio::http_field::host, ""), ports);
   }
 };
 

@@ -35,7 +35,6 @@ struct settings {
   std::vector<std::string> cors_origins;  // cors_origins; empty = CORS off
   double session_ttl = 12 * 3600;         // session_ttl seconds
   std::vector<user> users;                // users; empty = unauthenticated mode
-  std::size_t max_body_bytes = 64 * 1024;
   std::size_t ws_max_pending_bytes = 4u << 20;
   std::size_t ws_max_clients = 10000;
   double hosts_cache_ttl = 1.0;        // seconds a rendered GET /api/0/hosts may be reused (0: never)

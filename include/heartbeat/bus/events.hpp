@@ -35,6 +35,9 @@ struct event {
   double ts = 0;     // Unix time of the event
   std::string host;  // the host it concerns
   json::value data;  // the payload; the WebSocket message is {"type": to_string(kind), "data": data}
+  // `ts` on the monotonic clock (core/clock.hpp), for consumers that measure windows between
+  // events (partition detection); 0 when the publisher has none (then `ts` stands in).
+  double mono = 0;
 };
 
 using event_sink = std::function<void(const event&)>;

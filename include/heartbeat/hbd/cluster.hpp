@@ -177,8 +177,12 @@ class cluster {
     } else if (kind == "session" && srv) {
       api::session s{d.string_or("user", ""), d.string_or("csrf", ""), d.number_or("created", 0),
                      d.number_or("expires", 0)};
-      if (s.expires > clock::wall_now())
+      // Expiry is judged on the monotonic clock: the wall time the other node told, on this node's.
+      const clock::instant now = clock::now();
+      if (s.expires > now.wall) {
+        s.deadline = now.mono_of(s.expires);
         srv->sessions().adopt(unhex(d.string_or("digest", "")), std::move(s));
+      }
     } else if (kind == "session_revoke" && srv) {
       srv->sessions().forget(unhex(d.string_or("digest", "")));
     } else if (kind == "session_revoke_user" && srv) {
@@ -203,6 +207,7 @@ class cluster {
     if (!h) return;
     server::command_record in = server::command_from_json(j);
     if (in.id.empty()) return;
+    in.expires_mono = clock::now().mono_of(in.expires_at);  // expiry is judged on this node's monotonic clock
     bool known = false;
     for (auto& c : h->commands) {
       if (c.id != in.id) continue;

@@ -40,11 +40,12 @@ class notifying {
                                                     bus::event_bit(bus::event_kind::dropped));
     log_alert_events(c_.reg.events(), persist_.store());
     // Partition detection: the hosts' states as restored, then the monitor's tick.
-    const double now = clock::wall_now();
-    for (const server::host* h : c_.reg.hosts()) service_->seed_host(h->name, server::to_string(h->state), now);
+    const clock::instant now = clock::now();
+    for (const server::host* h : c_.reg.hosts())
+      service_->seed_host(h->name, server::to_string(h->state), now);
     c_.monitor.on_tick = [this, prev = std::move(c_.monitor.on_tick)](clock::instant t) {
       if (prev) prev(t);
-      if (service_) service_->tick(t.wall);
+      if (service_) service_->tick(t);
     };
   }
 
@@ -52,7 +53,7 @@ class notifying {
   // failing canary means hbd itself is cut off). A check's alert event may name an escalation
   // ladder with "escalation": "<name>" (names: notify::read_escalations(root, d).find()).
   void report_canary(std::string_view check, bool ok) {
-    if (service_) service_->report_canary(check, ok, clock::wall_now());
+    if (service_) service_->report_canary(check, ok, clock::now());
   }
 
   void reload() {

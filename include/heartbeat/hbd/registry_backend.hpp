@@ -244,7 +244,7 @@ class registry_backend : public api::backend {
     return alert::to_json(*t);
   }
   result<void> set_access(std::string_view host, const api::host_access& a) override {
-    return reg_.set_access(host, a.owner, a.managers, a.monitors, clock::wall_now());
+    return reg_.set_access(host, a.owner, a.managers, a.monitors, clock::now());
   }
   void users_changed(const api::user_directory& u) override {
     if (on_users_changed) on_users_changed(u);

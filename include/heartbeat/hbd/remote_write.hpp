@@ -2,7 +2,8 @@
 // fed on the io thread from the registry's hooks (every accepted HTB and PLG), host and alert
 // events on the bus, and a slow sweep that repeats the state of hosts that are not UP; per-target
 // counters in /metrics. Other parts add samples of their own series with add_sample(). Targets
-// change on SIGHUP (the old senders spool what they hold, the new ones send it). io thread.
+// change on SIGHUP (the old senders spool what they hold, the new ones send it). With several
+// nodes every node writes, each with its `replica` label. io thread.
 #pragma once
 
 #include <cmath>
@@ -22,6 +23,7 @@
 #include "heartbeat/remote_write/config.hpp"
 #include "heartbeat/remote_write/handover.hpp"
 #include "heartbeat/remote_write/sender.hpp"
+#include "heartbeat/server/cluster_config.hpp"
 #include "heartbeat/server/detail/persist_util.hpp"
 #include "heartbeat/server/series.hpp"
 
@@ -68,6 +70,16 @@ class remote_writing {
   }
 
   bool active() const noexcept { return feed_.active(); }
+
+  // The targets of configuration `root`: with several nodes on PostgreSQL (docs/CLUSTER.md) each
+  // carries this node's `replica` label.
+  static std::vector<remote_write::target_config> targets_of(const json::value& root) {
+    cfg::diagnostics quiet;  // load_config reported them
+    auto targets = remote_write::load_config(root, quiet);
+    if (auto cs = server::cluster_settings_of(root); cs.postgres() && !targets.empty())
+      remote_write::add_replica_label(targets, cs.node);
+    return targets;
+  }
   const std::vector<std::unique_ptr<remote_write::sender>>& senders() const noexcept { return senders_; }
 
  private:
@@ -83,10 +95,7 @@ class remote_writing {
   std::size_t swept_size_ = 0;
   std::vector<remote_write::conn_status> conns_;
 
-  std::vector<remote_write::target_config> load() const {
-    cfg::diagnostics quiet;  // load_config reported them
-    return remote_write::load_config(c_.cfg.root, quiet);
-  }
+  std::vector<remote_write::target_config> load() const { return targets_of(c_.cfg.root); }
 
   // A relative spool_dir is below the state directory (the state_db's directory).
   std::string spool_path(const std::string& dir) const {

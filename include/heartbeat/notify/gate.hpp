@@ -72,6 +72,12 @@ inline json::value notification_record(const notification& n) {
   v.set("to", n.to);
   v.set("duration", n.duration);
   v.set("ts", n.ts);
+  if (!n.escalation.empty()) v.set("escalation", n.escalation);
+  if (!n.recipients.empty()) {
+    json::value users = json::value::array();
+    for (const auto& u : n.recipients) users.push_back(u);
+    v.set("recipients", std::move(users));
+  }
   return v;
 }
 
@@ -79,10 +85,7 @@ inline notification notification_from_record(const json::value& v) {
   notification n;
   n.id = v.string_or("id", "");
   n.host = v.string_or("host", "");
-  std::string k = v.string_or("kind", "alert");
-  for (auto x : {kind::host_down, kind::host_up, kind::host_stopped, kind::alert, kind::reminder,
-                 kind::channel_failure, kind::digest})
-    if (k == to_string(x)) n.kind = x;
+  if (auto k = kind_names.parse(v.string_or("kind", "alert"))) n.kind = *k;
   parse_level(v.string_or("level", "WARNING"), n.level);
   parse_level(v.string_or("severity", "WARNING"), n.severity);
   n.text = v.string_or("text", "");
@@ -93,6 +96,10 @@ inline notification notification_from_record(const json::value& v) {
   n.to = v.string_or("to", "");
   n.duration = v.number_or("duration", 0);
   n.ts = v.number_or("ts", 0);
+  n.escalation = v.string_or("escalation", "");
+  if (const json::value* users = v.find("recipients"); users && users->is_array())
+    for (const auto& u : users->as_array())
+      if (u.is_string()) n.recipients.push_back(u.as_string());
   return n;
 }
 

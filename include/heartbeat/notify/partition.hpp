@@ -4,7 +4,9 @@
 // suppressed. When they come back, one PARTITION OVER; the hosts still DOWN one `window`
 // after that are notified one by one. Active checks named as `canaries` that fail mean hbd
 // itself is cut off. The `partition` config reader is here too. Pure and clock-free (time
-// is passed in); the notifier's service runs it on the io thread, where host events arrive.
+// is passed in as clock::instant: windows, settling and release run on its monotonic face, so
+// a step of the system clock neither declares nor ends a partition; the wall face only dates
+// the texts); the notifier's service runs it on the io thread, where host events arrive.
 #pragma once
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "heartbeat/config/reader.hpp"
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/notify/notification.hpp"
 
@@ -65,9 +68,11 @@ class partition_detector {
 
   // A host's state as the registry reports it (UP, LATE, DOWN, STOPPED, UNKNOWN). `from` is
   // the state before when the event says so, else the last one seen here.
-  // `last_seen` (its last heartbeat, when known) dates the silence for the DOWN texts of release.
-  void observe(const std::string& host, std::string_view state, double now, std::string_view from = {},
+  // `last_seen` (its last heartbeat, when known, wall time) dates the silence for the DOWN texts
+  // of release.
+  void observe(const std::string& host, std::string_view state, clock::instant at, std::string_view from = {},
                double last_seen = 0) {
+    const double now = at.mono;
     const bool was_counted = counted(host);
     auto [it, fresh] = state_.try_emplace(host, std::string());
     std::string prev = it->second;
@@ -83,7 +88,7 @@ class partition_detector {
     }
     recent_silent_ += static_cast<std::size_t>(counted(host)) - static_cast<std::size_t>(was_counted);
     if (went_silent) {
-      since_[host] = last_seen > 0 ? std::min(last_seen, now) : now;
+      since_[host] = last_seen > 0 ? std::min(last_seen, at.wall) : at.wall;
       if (phase_ != phase::idle) {
         members_.insert(host);
         last_join_ = now;
@@ -110,12 +115,12 @@ class partition_detector {
   }
 
   // An active check reported its state; a failing canary makes any silence a partition.
-  void canary(std::string_view check_name, bool ok, double now) {
+  void canary(std::string_view check_name, bool ok, clock::instant at) {
     if (std::find(cfg_.canaries.begin(), cfg_.canaries.end(), check_name) == cfg_.canaries.end()) return;
     if (ok)
       failing_.erase(std::string(check_name));
     else if (failing_.insert(std::string(check_name)).second && phase_ == phase::idle)
-      check(now);
+      check(at.mono);
   }
 
   // Whether a DOWN (or STOPPED) or UP notification belongs to the partition: journaled as
@@ -129,7 +134,8 @@ class partition_detector {
   }
 
   // Announcements due at `now`; call about once a second.
-  std::vector<announcement> tick(double now) {
+  std::vector<announcement> tick(clock::instant at) {
+    const double now = at.mono;
     std::vector<announcement> out;
     switch (phase_) {
       case phase::idle: check(now); break;
@@ -172,7 +178,7 @@ class partition_detector {
             auto st = state_.find(h);
             if (st != state_.end() && st->second == "DOWN") {
               auto s = since_.find(h);
-              a.down.emplace_back(h, s == since_.end() ? now : s->second);
+              a.down.emplace_back(h, s == since_.end() ? at.wall : s->second);
             }
           }
           std::sort(a.down.begin(), a.down.end());
@@ -214,7 +220,7 @@ class partition_detector {
   }
 
   // Declares a partition when the hosts silent within `window` reach the threshold. The count is
-  // kept up to date as hosts come and go, so this costs O(1) per host event.
+  // kept up to date as hosts come and go, so this costs O(1) per host event. `now` is monotonic.
   void check(double now) {
     if (!cfg_.enabled()) return;
     while (!recent_.empty() && recent_.front().first < now - cfg_.window) {
@@ -245,15 +251,16 @@ class partition_detector {
 
   partition_config cfg_;
   std::unordered_map<std::string, std::string> state_;  // host -> last state seen
-  std::unordered_map<std::string, double> since_;       // hosts silent since (from UP)
+  std::unordered_map<std::string, double> since_;       // hosts silent since (from UP), wall time
   std::size_t up_ = 0;
-  std::deque<std::pair<double, std::string>> recent_;          // UP -> LATE/DOWN within the window
+  std::deque<std::pair<double, std::string>> recent_;          // UP -> LATE/DOWN within the window (mono)
   std::unordered_map<std::string, std::size_t> recent_count_;  // entries of each host in recent_
   std::size_t recent_silent_ = 0;                              // hosts counted() now
   std::set<std::string> failing_;                              // canaries failing now
   phase phase_ = phase::idle;
   std::unordered_set<std::string> members_;  // the partition's hosts
   std::set<std::string> held_;               // members whose DOWN was held back
+  // Monotonic times.
   double first_silence_ = 0, declared_at_ = 0, last_join_ = 0, last_return_ = 0, release_at_ = 0;
 };
 

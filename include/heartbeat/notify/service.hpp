@@ -155,9 +155,11 @@ class service {
   }
 
   // io thread, about once a second: partition announcements (PARTITION, PARTITION OVER, and the
-  // hosts still DOWN one window later, one by one).
-  void tick(double now) {
-    for (auto& a : partition_.tick(now)) {
+  // hosts still DOWN one window later, one by one). Windows on `t`'s monotonic face, the
+  // notifications dated with its wall face.
+  void tick(clock::instant t) {
+    const double now = t.wall;
+    for (auto& a : partition_.tick(t)) {
       using type = partition_detector::announcement::type;
       if (a.what == type::release) {
         for (const auto& [host, last_seen] : a.down) {
@@ -195,9 +197,11 @@ class service {
   }
 
   // io thread: an active check named in partition.canaries reports whether it passes.
-  void report_canary(std::string_view check, bool ok, double now) { partition_.canary(check, ok, now); }
+  void report_canary(std::string_view check, bool ok, clock::instant now) {
+    partition_.canary(check, ok, now);
+  }
   // io thread: a host's state known before any event (e.g. restored at start-up).
-  void seed_host(const std::string& host, std::string_view state, double now) {
+  void seed_host(const std::string& host, std::string_view state, clock::instant now) {
     partition_.observe(host, state, now);
   }
   const partition_detector& partition() const noexcept { return partition_; }
@@ -321,7 +325,10 @@ class service {
       from = tr->string_or("from", "");
     double last_seen = 0;
     if (const json::value* ls = e.data.find("last_seen")) detail::parse_time_point(*ls, last_seen);
-    partition_.observe(host, st->as_string(), e.ts, from, last_seen);
+    // The registry stamps host events with both clock faces; an event without the monotonic
+    // one (built by hand) has one time for both.
+    partition_.observe(host, st->as_string(), clock::instant(e.ts, e.mono > 0 ? e.mono : e.ts), from,
+                       last_seen);
   }
 
   // A host's DOWN/UP inside a partition: counted and journaled here, never queued.

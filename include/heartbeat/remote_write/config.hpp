@@ -145,6 +145,23 @@ inline target_config read_target(cfg::object_reader r) {
 
 }  // namespace detail
 
+// The label that tells the nodes of a cluster apart in what they write.
+inline constexpr std::string_view replica_label = "replica";
+
+// With several hbd nodes every node receives every datagram and writes every sample, so each
+// target of node `node` gets `replica="<node>"` among its external labels and the receiver
+// deduplicates the replicas (docs/REMOTE_WRITE.md, "Several hbd nodes"). A target that sets
+// `replica` itself keeps its own value (the same on every node: the nodes write identical series).
+inline void add_replica_label(std::vector<target_config>& targets, std::string_view node) {
+  for (auto& t : targets) {
+    auto& labels = t.external_labels;
+    if (std::any_of(labels.begin(), labels.end(), [](const auto& l) { return l.first == replica_label; }))
+      continue;
+    labels.emplace_back(std::string(replica_label), std::string(node));
+    std::sort(labels.begin(), labels.end());
+  }
+}
+
 // Reads `remote_write` from the whole configuration tree; problems go to `diag` with their key
 // path. Returns the targets that were readable (a target with errors is still returned; callers
 // that run the configuration do so only when `diag` has no errors).

@@ -248,7 +248,7 @@ class host_registry {
     } else {
       update_host_state(h, t);
     }
-    if (conn_changed && h.state == before) publish_host(h, now, nullptr);  // a connection came up
+    if (conn_changed && h.state == before) publish_host(h, t, nullptr);  // a connection came up
     // DNS follows only authenticated heartbeats: anyone can spoof an unauthenticated one.
     if (address_changed && h.dyn && authenticated && hooks_.dns_update) hooks_.dns_update(h, false);
     mark_dirty(h);
@@ -297,7 +297,7 @@ class host_registry {
   }
 
   result<void> set_access(std::string_view name, std::string owner, std::vector<std::string> managers,
-                          std::vector<std::string> monitors, double now) {
+                          std::vector<std::string> monitors, clock::instant now) {
     host* h = find(name);
     if (!h) return make_error("not_found", "no host named " + std::string(name));
     h->owner = std::move(owner);
@@ -560,12 +560,12 @@ class host_registry {
   void set_host_state(host& h, host_state to, clock::instant now, bool notify, std::string text);
 
   // bus::event_kind::host: the /api/0/hosts entry, plus "transition" when the host's state moved.
-  void publish_host(host& h, double now, json::value* transition) {
+  void publish_host(host& h, clock::instant now, json::value* transition) {
     touch(h);  // every caller changed something the entry shows
     if (!events_.wants(bus::event_kind::host)) return;
-    json::value d = host_json(h, now);
+    json::value d = host_json(h, now.wall);
     if (transition) d.set("transition", std::move(*transition));
-    publish(bus::event_kind::host, now, h.name, std::move(d));
+    publish(bus::event_kind::host, now.wall, h.name, std::move(d), now.mono);
   }
 
   // Queues `c` (kind and payload set) on `h` under a new id with its expiry; returns the id.
@@ -576,9 +576,10 @@ class host_registry {
     publish(bus::event_kind::command, now, h.name, command_json(h, c));
   }
 
-  void publish(bus::event_kind k, double now, const std::string& host_name, json::value data) {
+  void publish(bus::event_kind k, double now, const std::string& host_name, json::value data,
+               double mono = 0) {
     ++stats_.events_published;
-    bus::event e{k, now, host_name, std::move(data)};
+    bus::event e{k, now, host_name, std::move(data), mono};
     events_.publish(e);
   }
 };

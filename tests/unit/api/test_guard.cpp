@@ -112,3 +112,32 @@ TEST(LoginLimits, AttemptsCountWhenTheyArrive) {
   ok.cancel("10.0.0.3", "bob");
   EXPECT_EQ(ok.per_address.keys() + ok.per_user.keys(), 0u);
 }
+
+// An Origin is hbd's own on this host name with the port the request went to, or with a port
+// where hbd serves its pages under that scheme; another port of the same host is another site.
+TEST(HttpGuard, OwnOriginIsThisHostAndOneOfHbdsPorts) {
+  api::own_ports ports{50004, 50005, 50443};
+  // The same origin (also behind a proxy that keeps Host; default ports by scheme).
+  EXPECT_TRUE(api::own_origin("http://127.0.0.1:50004", "127.0.0.1:50004", ports));
+  EXPECT_TRUE(api::own_origin("https://mon.example", "mon.example", ports));
+  EXPECT_TRUE(api::own_origin("https://mon.example:443", "MON.example", ports));
+  EXPECT_TRUE(api::own_origin("http://[::1]:50004", "[::1]:50004", ports));
+  // The web UI's page on hbd_port (or wss_port) opening its stream on ws_port.
+  EXPECT_TRUE(api::own_origin("http://127.0.0.1:50004", "127.0.0.1:50005", ports));
+  EXPECT_TRUE(api::own_origin("https://127.0.0.1:50443", "127.0.0.1:50005", ports));
+  // Another port of the same host, a port of hbd under the other scheme, another host.
+  EXPECT_FALSE(api::own_origin("http://127.0.0.1:8080", "127.0.0.1:50004", ports));
+  EXPECT_FALSE(api::own_origin("http://127.0.0.1", "127.0.0.1:50004", ports));
+  EXPECT_FALSE(api::own_origin("http://127.0.0.1:50005", "127.0.0.1:50004", ports));  // ws_port has no pages
+  EXPECT_FALSE(api::own_origin("https://127.0.0.1:50004", "127.0.0.1:50005", ports));
+  EXPECT_FALSE(api::own_origin("http://127.0.0.1:50443", "127.0.0.1:50004", ports));
+  EXPECT_FALSE(api::own_origin("http://evil.example:50004", "127.0.0.1:50004", ports));
+  EXPECT_FALSE(api::own_origin("http://[::1]:8080", "[::1]:50004", ports));
+  // Not an origin.
+  for (const char* bad :
+       {"127.0.0.1:50004", "ftp://127.0.0.1:50004", "http://127.0.0.1:50004/x", "http://u@127.0.0.1:50004",
+        "http://127.0.0.1:99999", "http://127.0.0.1:x", "http://"})
+    EXPECT_FALSE(api::own_origin(bad, "127.0.0.1:50004", ports)) << bad;
+  // Without a wss listener no https origin on another port is hbd's.
+  EXPECT_FALSE(api::own_origin("https://127.0.0.1:0", "127.0.0.1:50005", api::own_ports{50004, 50005, 0}));
+}

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <mutex>
 
 #include "heartbeat/config/yaml.hpp"
@@ -211,4 +212,61 @@ TEST(NotifyGate, RecordsRoundTripAndKeysIgnoreThePreviousState) {
   EXPECT_EQ(notification_key(n), notification_key(late));
   EXPECT_NE(new_notification_id(), new_notification_id());
   EXPECT_EQ(new_notification_id().size(), 32u);
+}
+
+// A new leader sends what it takes over exactly as the old one would have: to the same
+// recipients, along the same ladder, with every field of the notification.
+TEST(NotifyGate, RecordsCarryEveryField) {
+  notification n;
+  n.host = "web01";
+  n.kind = kind::partition;
+  n.level = level::critical;
+  n.severity = level::critical;
+  n.text = "PARTITION: 12 hosts silent";
+  n.metric_path = "http.status";
+  n.value = 503;
+  n.threshold = 500;
+  n.from = "OK";
+  n.to = "CRITICAL";
+  n.duration = 42;
+  n.ts = 1700000000.5;
+  n.escalation = "night";
+  n.recipients = {"alice", "bob"};
+  n.id = "0123456789abcdef0123456789abcdef";
+  notification back = notification_from_record(json::parse(notification_record(n).dump()).value());
+  EXPECT_EQ(back.host, n.host);
+  EXPECT_EQ(back.kind, kind::partition);
+  EXPECT_EQ(back.level, n.level);
+  EXPECT_EQ(back.severity, n.severity);
+  EXPECT_EQ(back.text, n.text);
+  EXPECT_EQ(back.metric_path, n.metric_path);
+  EXPECT_EQ(back.value, n.value);
+  EXPECT_EQ(back.threshold, n.threshold);
+  EXPECT_EQ(back.from, n.from);
+  EXPECT_EQ(back.to, n.to);
+  EXPECT_EQ(back.duration, n.duration);
+  EXPECT_EQ(back.ts, n.ts);
+  EXPECT_EQ(back.escalation, n.escalation);
+  EXPECT_EQ(back.recipients, n.recipients);
+  EXPECT_EQ(back.id, n.id);
+
+  for (kind k : {kind::host_down, kind::host_up, kind::host_stopped, kind::alert, kind::reminder,
+                 kind::channel_failure, kind::digest, kind::partition}) {
+    notification one;
+    one.kind = k;
+    EXPECT_EQ(notification_from_record(notification_record(one)).kind, k) << to_string(k);
+  }
+  for (level l : {level::ok, level::unknown, level::warning, level::critical}) {
+    notification one;
+    one.level = one.severity = l;
+    notification again = notification_from_record(notification_record(one));
+    EXPECT_EQ(again.level, l);
+    EXPECT_EQ(again.severity, l);
+  }
+
+  notification bare = notification_from_record(notification_record(notification{}));
+  EXPECT_TRUE(bare.recipients.empty());
+  EXPECT_TRUE(bare.escalation.empty());
+  EXPECT_TRUE(std::isnan(bare.value));
+  EXPECT_TRUE(std::isnan(bare.threshold));
 }

@@ -87,6 +87,38 @@ TEST(NotifyPartition, HalfTheFleetSilentThenBack) {
   EXPECT_FALSE(d.hold(host_note(host(5), kind::host_down)));
 }
 
+// Windows, settling and release run on the monotonic clock: hosts going silent a few seconds
+// apart are one wave although the system clock stepped an hour between them, a wave spread over
+// more monotonic time than the window is none although the wall times are close, and the release
+// comes one window of monotonic time after PARTITION OVER while the texts keep wall time.
+TEST(NotifyPartition, WindowsRunOnTheMonotonicClock) {
+  using clock::instant;
+  partition_detector d =
+      fleet(20, partition_config{.threshold = 0.3, .min_hosts = 4, .window = 20, .canaries = {}});
+  for (int i = 0; i < 6; ++i)  // the wall steps an hour forward and back between them
+    d.observe(host(i), "LATE", instant(i % 2 ? 8600 : 5000, 100 + i * 0.5), "UP", 4990);
+  EXPECT_TRUE(d.active());
+  EXPECT_THAT(d.tick(instant(1e9, 103)), IsEmpty());  // the wave settles (5 s) whatever the wall says
+  EXPECT_THAT(texts(d.tick(instant(0, 108))),
+              ElementsAre("PARTITION: 6 of 20 hosts went silent within 20s - hbd may be cut off from them"));
+  for (int i = 0; i < 5; ++i) d.observe(host(i), "UP", instant(9000, 200), "LATE");
+  d.observe(host(5), "DOWN", instant(9000, 200), "LATE");
+  EXPECT_TRUE(d.hold(host_note(host(5), kind::host_down)));
+  EXPECT_THAT(texts(d.tick(instant(9005, 205))),
+              ElementsAre("PARTITION OVER: 5 of 6 hosts are back after 1m"));
+  EXPECT_THAT(d.tick(instant(9005 + 86400, 224)), IsEmpty());  // a wall step does not release early
+  auto release = d.tick(instant(9030, 225));
+  ASSERT_EQ(release.size(), 1u);
+  EXPECT_THAT(release[0].down, ElementsAre(std::pair<std::string, double>{host(5), 4990}));
+
+  partition_detector spread =
+      fleet(10, partition_config{.threshold = 0.3, .min_hosts = 4, .window = 20, .canaries = {}});
+  spread.observe(host(0), "LATE", instant(5000, 100), "UP");
+  spread.observe(host(1), "LATE", instant(5001, 130), "UP");  // the wall stepped back 29 s
+  spread.observe(host(2), "LATE", instant(5002, 160), "UP");
+  EXPECT_FALSE(spread.active());
+}
+
 // Below the threshold, below min_hosts, spread over more than the window, or disabled: nothing.
 TEST(NotifyPartition, OrdinaryFailuresStayOrdinary) {
   partition_detector a = fleet(200);

@@ -83,3 +83,31 @@ TEST(RemoteWriting, StopSpoolsWhatTheTargetDidNotTake) {
 }
 
 }  // namespace
+
+// Several nodes on PostgreSQL: every node writes every sample, each with `replica="<node>"` so
+// that the receiver can deduplicate; a target's own `replica` is kept; one node (SQLite) writes
+// the external labels as configured.
+TEST(RemoteWriting, EveryNodeOfAClusterWritesWithItsReplicaLabel) {
+  const std::string targets =
+      "remote_write:\n"
+      "  - {name: vm, url: 'http://127.0.0.1:1/api/v1/write', external_labels: {site: fra1, zone: b}}\n"
+      "  - {name: mimir, url: 'http://127.0.0.1:1/api/v1/push', external_labels: {replica: all}}\n"
+      "  - {name: plain, url: 'http://127.0.0.1:1/api/v1/write'}\n";
+  using labels = std::vector<std::pair<std::string, std::string>>;
+
+  auto cluster = config::parse_yaml(
+      "store: postgresql://hb@db.example.org/heartbeat\ncluster: {node: mon2}\n" + targets);
+  ASSERT_TRUE(cluster.ok());
+  auto t = hbd::remote_writing::targets_of(*cluster);
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0].external_labels, (labels{{"replica", "mon2"}, {"site", "fra1"}, {"zone", "b"}}));
+  EXPECT_EQ(t[1].external_labels, (labels{{"replica", "all"}}));
+  EXPECT_EQ(t[2].external_labels, (labels{{"replica", "mon2"}}));
+
+  auto single = config::parse_yaml(targets);
+  ASSERT_TRUE(single.ok());
+  t = hbd::remote_writing::targets_of(*single);
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0].external_labels, (labels{{"site", "fra1"}, {"zone", "b"}}));
+  EXPECT_TRUE(t[2].external_labels.empty());
+}

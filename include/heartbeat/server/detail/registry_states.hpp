@@ -49,7 +49,7 @@ inline void host_registry::check_host(host& h, clock::instant now) {
       c.state_since = now.wall;
       host_state before = h.state;
       update_host_state(h, now);
-      if (h.state == before) publish_host(h, now.wall, nullptr);
+      if (h.state == before) publish_host(h, now, nullptr);
     }
     if (c.state == host_state::up) next = std::min(next, since + c.interval + late_slack(c.interval));
     if (c.state != host_state::down) next = std::min(next, since + c.interval + grace_);
@@ -127,7 +127,7 @@ inline void host_registry::set_host_state(host& h, host_state to, clock::instant
   json::value t = json::value::object(
       {{"from", to_string(from)}, {"to", to_string(to)}, {"notify", notify}, {"text", std::move(text)}});
   if (to == host_state::up && from == host_state::down) t.set("down_for", now.mono - h.down_mono);
-  publish_host(h, now.wall, &t);
+  publish_host(h, now, &t);
 }
 
 }  // namespace heartbeat::server
