@@ -208,10 +208,7 @@ class session_store {
   // were revoked; adopt() and forget() take the other nodes' changes (without telling back).
   std::function<void(const std::string& digest, const session*)> on_change;
   std::function<void(std::string_view user)> on_revoke_user;
-  // A session from another node carries its wall expiry only: its monotonic deadline here is the
-  // time left on this node's clocks.
   void adopt(const std::string& digest, session s) {
-    if (s.deadline == 0) s.deadline = clock::mono_now() + (s.expires - clock::wall_now());
     if (sessions_.count(digest) == 0) order_.push_back(digest);
     sessions_[digest] = std::move(s);
   }

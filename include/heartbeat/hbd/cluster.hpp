@@ -213,7 +213,6 @@ class cluster {
       if (c.id != in.id) continue;
       known = true;
       if (rank(in.state) < rank(c.state) || (in.state == c.state && in.sent_count <= c.sent_count)) return;
-      in.expires_mono = clock::now().mono_of(in.expires_at);  // the record carries wall times only
       c = std::move(in);
       ++h->version;  // its /api/0/hosts entry (commands_pending) is rendered again
       break;
