@@ -162,43 +162,6 @@ class store : public store_backend {
     return push(std::move(o));
   }
 
-  // The event-bus sink: persists what each event carries (the registry
-  // publishes host events on state and connection changes, not on every
-  // heartbeat). With `plugins` false the caller writes PLG data itself through
-  // put_plugin() (from the raw text, skipping a dump on the io thread).
-  bus::event_sink sink(bool plugins = true) override {
-    return [this, plugins](const bus::event& e) { on_event(e, plugins); };
-  }
-
-  void on_event(const bus::event& e, bool plugins = true) override {
-    switch (e.kind) {
-      case bus::event_kind::host: put_host(e.host, e.data.dump(), e.ts); return;
-      case bus::event_kind::plugin: {
-        if (!plugins) return;
-        const json::value* d = e.data.find("data");
-        std::string plugin = e.data.string_or("plugin", "");
-        if (plugin.empty()) return;
-        put_plugin(e.host, plugin, e.data.number_or("timestamp", e.ts), d ? d->dump() : std::string("{}"));
-        return;
-      }
-      case bus::event_kind::message: put_message(e.host, e.ts, e.data.dump()); return;
-      case bus::event_kind::alert: {
-        std::string path = e.data.string_or("metric_path", "");
-        if (path.empty()) return;
-        put_alert(e.host, path, e.ts, e.data.dump());
-        return;
-      }
-      case bus::event_kind::command: {
-        std::string id = e.data.string_or("id", e.data.string_or("cmd_id", ""));
-        if (id.empty()) return;
-        put_command(e.host, id, e.ts, e.data.dump());
-        return;
-      }
-      case bus::event_kind::reboot: return;  // the host event that follows carries the new boot time
-      case bus::event_kind::dropped: drop_host(e.host, e.ts); return;
-    }
-  }
-
   // Samples of `plugin` on `host` with since <= ts <= until, newest first, at
   // most `limit` (0: no limit). io thread; the callback runs via `post`.
   // Writes still in the open batch (at most commit_interval old) are not seen.
@@ -210,10 +173,7 @@ class store : public store_backend {
       auto fail = [cb = std::move(q.cb)] {
         cb(make_error("store_busy", "history query refused: store busy or stopped"));
       };
-      if (post_)
-        post_(std::move(fail));
-      else
-        fail();
+      run_posted(post_, std::move(fail));
     }
   }
 
@@ -223,18 +183,12 @@ class store : public store_backend {
     query job;
     job.run = [q = std::move(q), cb, this](detail::sqlite_db& db) {
       auto deliver = [cb, r = detail::query_events(db, q)]() mutable { cb(std::move(r)); };
-      if (post_)
-        post_(std::move(deliver));
-      else
-        deliver();
+      run_posted(post_, std::move(deliver));
     };
     if (!reader_.joinable() || !qq_.push(std::move(job))) {
       queries_dropped_.fetch_add(1, std::memory_order_relaxed);
       auto fail = [cb] { cb(make_error("store_busy", "events query refused: store busy or stopped")); };
-      if (post_)
-        post_(std::move(fail));
-      else
-        fail();
+      run_posted(post_, std::move(fail));
     }
   }
 
@@ -492,10 +446,7 @@ class store : public store_backend {
         }
         queries_.fetch_add(1, std::memory_order_relaxed);
         auto deliver = [cb = std::move(q->cb), r = std::move(res)]() mutable { cb(std::move(r)); };
-        if (post_)
-          post_(std::move(deliver));
-        else
-          deliver();
+        run_posted(post_, std::move(deliver));
       }
       if (stopping) break;
       qq_.wait(std::chrono::milliseconds(1000));

@@ -112,6 +112,16 @@ class store_backend {
   virtual bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) = 0;
 
   virtual store_stats stats() const = 0;
+
+ protected:
+  // Runs `f` through `post` (to the io thread) when there is one, else here: how the reader
+  // threads hand query answers and refusals back.
+  static void run_posted(const post_function& post, std::function<void()> f) {
+    if (post)
+      post(std::move(f));
+    else
+      f();
+  }
 };
 
 }  // namespace heartbeat::server

@@ -156,10 +156,7 @@ class pg_store : public store_backend {
       auto fail = [cb = std::move(job.events_cb)] {
         cb(make_error("store_busy", "events query refused: store busy or stopped"));
       };
-      if (post_)
-        post_(std::move(fail));
-      else
-        fail();
+      run_posted(post_, std::move(fail));
     }
   }
 
@@ -171,10 +168,7 @@ class pg_store : public store_backend {
       auto fail = [cb = std::move(q.cb)] {
         cb(make_error("store_busy", "history query refused: store busy or stopped"));
       };
-      if (post_)
-        post_(std::move(fail));
-      else
-        fail();
+      run_posted(post_, std::move(fail));
     }
   }
 
@@ -386,19 +380,13 @@ class pg_store : public store_backend {
             cb(std::move(r));
           };
           queries_.fetch_add(1, std::memory_order_relaxed);
-          if (post_)
-            post_(std::move(deliver));
-          else
-            deliver();
+          run_posted(post_, std::move(deliver));
           continue;
         }
         auto res = read_history(*q);
         queries_.fetch_add(1, std::memory_order_relaxed);
         auto deliver = [cb = std::move(q->cb), r = std::move(res)]() mutable { cb(std::move(r)); };
-        if (post_)
-          post_(std::move(deliver));
-        else
-          deliver();
+        run_posted(post_, std::move(deliver));
       }
       if (stopping) break;
       qq_.wait(std::chrono::milliseconds(1000));
