@@ -1,7 +1,8 @@
 """The HTTP API against requests a hostile web page or network can make, on the real hbd:
 cross-site writes (no Content-Type, foreign Origin) and DNS rebinding (a foreign Host) are
 refused in open mode too and change nothing; bodies over http_max_body get 413; connections
-past http_max_connections_per_ip are closed at once while another address is still served;
+past http_max_connections_per_ip are closed at once while another address is still served, and
+those past http_max_connections until one ends;
 headers that trickle in are cut off; X-Forwarded-* count only from trusted_proxies; a burst
 of login guesses is limited as it arrives, and an unknown user costs what a wrong password does."""
 
@@ -185,6 +186,25 @@ def test_idle_connections_from_one_address_cannot_starve_another():
             metrics = metric_lines(p, "127.0.0.2")
             assert metrics["heartbeat_http_connections_refused_total"] >= 136
             assert metrics["heartbeat_http_connections"] >= 64
+        finally:
+            for s in socks:
+                s.close()
+
+
+def test_connections_past_the_global_limit_are_closed_until_one_ends():
+    with Hbd({"http_max_connections": 10}) as hbd:
+        p = hbd.hbd_port
+        # Spread over addresses, so that only the global limit applies.
+        socks = [s for i in range(3) for s in open_idle(p, 4, source=f"127.0.0.{i + 2}")]
+        try:
+            assert closed_by_peer(socks[-1])
+            assert not closed_by_peer(socks[0], timeout=0.2)
+            socks.pop().close()
+            socks.pop().close()
+            socks.pop().close()
+            socks[0].close()  # below the limit again: a new connection is served
+            wait_until(lambda: raw(p, "GET", "/healthz", source="127.0.0.9")[0], ok=lambda st: st == 200,
+                       timeout=5, what="/healthz served once a connection ended")
         finally:
             for s in socks:
                 s.close()
