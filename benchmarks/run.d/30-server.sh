@@ -40,6 +40,8 @@ hbd_port: $HTTP_PORT
 ws_port: $WS_PORT
 journal_dir: $d/journal
 state_db: $d/hbd.sqlite
+max_new_hosts_per_minute: 0  # the load generator registers 100,000 hosts at once
+max_hosts: 10000000
 EOF
   "$HBD" -c "$d/hb.yaml" -f > "$d/hbd.log" 2>&1 &
   HBD_PID=$!

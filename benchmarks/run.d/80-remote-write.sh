@@ -58,6 +58,8 @@ hbd_port: $HTTP_PORT
 ws_port: $WS_PORT
 journal_dir: $d/journal
 state_db: $d/hbd.sqlite
+max_new_hosts_per_minute: 0  # the fleet registers its hosts at once
+max_hosts: 10000000
 EOF
   if [ -n "$2" ]; then
     printf 'remote_write:\n  - name: vm\n    url: %s\n' "$2" >> "$d/hb.yaml"
