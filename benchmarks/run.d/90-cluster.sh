@@ -9,7 +9,7 @@
 # A PostgreSQL 15 (Debian's) is started in a temporary directory and stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BUILD="${HB_BUILD_DIR:-build-bench}"
+BUILD="$(cd "${HB_BUILD_DIR:-build-bench}" && pwd)"  # absolute: the tests' helpers run hbd from elsewhere
 TOOL="$BUILD/benchmarks/tool_store_rate"
 [ -x "$TOOL" ] || { echo "tool_store_rate not built ($TOOL)"; exit 1; }
 [ -x "$BUILD/hbd" ] || { echo "hbd not built ($BUILD/hbd)"; exit 1; }
