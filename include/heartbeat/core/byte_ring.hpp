@@ -56,7 +56,7 @@ class byte_ring {
     write_len(static_cast<std::size_t>(tail & mask_), static_cast<std::uint32_t>(pending_len_));
     tail_.store(tail + slot_size(pending_len_), std::memory_order_seq_cst);
     pending_pad_ = 0;
-    parking_.notify();
+    parking_.notify([this] { return filling(); });
   }
   // Producer: prepare + copy + commit.
   bool push(std::span<const std::byte> rec) {
@@ -93,8 +93,16 @@ class byte_ring {
     });
   }
   void wake() { parking_.wake(); }
+  // Consumer, while records keep coming: sleeps up to `timeout`, or until the ring
+  // is a quarter full; producers pay no wake-up meanwhile (core/parking.hpp).
+  void nap(std::chrono::milliseconds timeout) {
+    parking_.nap(timeout, [this] { return filling(); });
+  }
 
  private:
+  bool filling() const {
+    return tail_.load(std::memory_order_seq_cst) - head_.load(std::memory_order_seq_cst) >= cap_ / 4;
+  }
   static constexpr std::size_t header = 8;  // u32 length, padded: records stay 8-byte aligned
   static constexpr std::uint32_t pad_marker = 0xffffffffu;
   static std::size_t round_up(std::size_t n) {

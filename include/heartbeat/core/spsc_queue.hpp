@@ -41,7 +41,7 @@ class spsc_queue {
     if (next == head_.load(std::memory_order_acquire)) return false;
     new (slots_[t].ptr()) T(std::move(v));
     tail_.store(next, std::memory_order_seq_cst);
-    parking_.notify();
+    parking_.notify([this] { return filling(); });
     return true;
   }
 
@@ -62,6 +62,12 @@ class spsc_queue {
     return parking_.wait(timeout, [this] { return empty_for_consumer(); });
   }
 
+  // Consumer side, while items keep coming: sleeps up to `timeout`, or until the
+  // queue is a quarter full; producers pay no wake-up meanwhile (core/parking.hpp).
+  void nap(std::chrono::milliseconds timeout) {
+    parking_.nap(timeout, [this] { return filling(); });
+  }
+
   // Wakes a waiting consumer (e.g. to let it see a stop flag); any thread.
   void wake() { parking_.wake(); }
 
@@ -74,6 +80,11 @@ class spsc_queue {
     std::size_t c = 2;
     while (c < n) c <<= 1;
     return c;
+  }
+  // A quarter full (seq_cst on both sides, so that it pairs with the nap's flag).
+  bool filling() const {
+    return ((tail_.load(std::memory_order_seq_cst) - head_.load(std::memory_order_seq_cst)) & mask_) >=
+           cap_ / 4;
   }
   bool empty_for_consumer() const {
     return head_.load(std::memory_order_relaxed) == tail_.load(std::memory_order_seq_cst);

@@ -447,6 +447,21 @@ class registry_backend : public api::backend {
     counter("heartbeat_config_reloads_total", "Configuration reloads.", st.reloads);
     w.family("heartbeat_udp_receive_buffer_bytes", "gauge", "SO_RCVBUF granted by the kernel.");
     w.sample("heartbeat_udp_receive_buffer_bytes", {}, static_cast<double>(st.udp_rcvbuf_bytes));
+    const auto& live = reg_.liveness();
+    w.family(
+        "heartbeat_io_lag_seconds", "gauge",
+        "How far the io thread is behind its UDP sockets (unread datagrams' age) at the last monitor tick.");
+    w.sample("heartbeat_io_lag_seconds", {}, live.lag());
+    w.family("heartbeat_liveness_deferred_seconds_total", "counter",
+             "Time LATE/DOWN decisions waited for datagrams unread in the UDP sockets.");
+    w.sample("heartbeat_liveness_deferred_seconds_total", {}, live.held_seconds());
+    counter("heartbeat_liveness_deferred_total",
+            "Receive backlogs over a second that held LATE/DOWN decisions back.", live.episodes());
+    counter("heartbeat_io_stalls_total", "Times the io thread ran the monitor over a second late.",
+            live.stalls());
+    w.family("heartbeat_io_stall_max_seconds", "gauge",
+             "The io thread's longest stall between two monitor ticks.");
+    w.sample("heartbeat_io_stall_max_seconds", {}, live.longest_stall());
     for (const auto& g : st.gauges) {
       api::labels l;
       std::string fam = detail::split_gauge_name(g.name, l);

@@ -32,6 +32,7 @@
 #include "heartbeat/server/due_wheel.hpp"
 #include "heartbeat/server/host.hpp"
 #include "heartbeat/server/host_json.hpp"
+#include "heartbeat/server/liveness_clock.hpp"
 #include "heartbeat/server/messages.hpp"
 #include "heartbeat/server/stats.hpp"
 
@@ -277,8 +278,14 @@ class host_registry {
   // of goes DOWN at start + interval + grace; queued commands expire. Only
   // hosts with a deadline now due are looked at (due_wheel.hpp), so a tick
   // costs next to nothing with 100,000 healthy hosts; a slow sweep through
-  // every host (each one about once a minute) is the safety net.
+  // every host (each one about once a minute) is the safety net. Heartbeat
+  // deadlines are judged on the liveness clock (liveness_clock.hpp), which waits
+  // for datagrams still unread in the ingest sockets.
   void tick(clock::instant now);
+
+  // The time heartbeats are judged against; ingest registers its sockets here.
+  liveness_clock& liveness() noexcept { return liveness_; }
+  const liveness_clock& liveness() const noexcept { return liveness_; }
 
   // Changes through the API.
   result<std::string> queue_command(std::string_view name, std::string command, std::vector<std::string> args,
@@ -458,7 +465,8 @@ class host_registry {
   mutable std::vector<host*> order_;
   mutable bool order_dirty_ = true;
   std::vector<message_entry> messages_;
-  due_wheel wheel_;  // when tick() looks at each host next
+  due_wheel wheel_;  // when tick() looks at each host next (on the liveness clock)
+  liveness_clock liveness_;
   std::size_t sweep_pos_ = 0;
   std::uint64_t epoch_ = 1;   // bumped by changes that may touch every host's /api/0/hosts entry
   std::vector<host*> dirty_;  // hosts changed by messages since the last drain_dirty()
@@ -471,8 +479,9 @@ class host_registry {
   // `when` is monotonic time (the wheel runs on the monotonic clock).
   void schedule(host& h, double when) { wheel_.schedule(h, when); }
 
-  // Lets time act on one host, then schedules its next deadline.
-  void check_host(host& h, clock::instant now);
+  // Lets time act on one host, then schedules its next deadline: heartbeats are
+  // judged at monotonic `live` (the liveness clock), commands at `now`.
+  void check_host(host& h, clock::instant now, double live);
 
   // The host a datagram names, or null when admission refuses it (`why`; logged at most once a
   // minute). A known host costs one branch; only a new name asks the gate.

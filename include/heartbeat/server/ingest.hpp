@@ -5,10 +5,13 @@
 // with sendmmsg. A datagram the registry's admission refuses (admission.hpp) is
 // counted and dropped unanswered. Runs on the io thread; the hot path allocates
 // nothing in the steady state (reused buffers, decode target and reply strings)
-// and never locks.
+// and never locks. Each socket is a source of the registry's liveness clock:
+// the loop reports when it read the socket empty, so the monitor never judges a
+// heartbeat late while it waits unread in the socket buffer.
 #pragma once
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -78,11 +81,15 @@ class ingest {
   }
 
   void start() {
-    if (v4_) net::spawn(io_, receive_loop(*v4_, address_family::ipv4), "ingest(ipv4)");
-    if (v6_) net::spawn(io_, receive_loop(*v6_, address_family::ipv6), "ingest(ipv6)");
+    if (v4_) net::spawn(io_, receive_loop(*v4_, address_family::ipv4, watch(*v4_, v4_live_)), "ingest(ipv4)");
+    if (v6_) net::spawn(io_, receive_loop(*v6_, address_family::ipv6, watch(*v6_, v6_live_)), "ingest(ipv6)");
   }
 
   void close() {
+    for (int* id : {&v4_live_, &v6_live_}) {
+      if (*id >= 0) reg_.liveness().remove_source(*id);
+      *id = -1;
+    }
     asio::error_code ec;
     if (v4_) v4_->close(ec);
     if (v6_) v6_->close(ec);
@@ -95,6 +102,17 @@ class ingest {
   protocol::decoder<Policy> decoder_;
   protocol::message msg_;  // reused decode target
   std::unique_ptr<asio::ip::udp::socket> v4_, v6_;
+  int v4_live_ = -1, v6_live_ = -1;  // the sockets' ids on the liveness clock
+
+  // Makes `s` a source of the liveness clock: empty when poll() finds nothing to read.
+  int watch(asio::ip::udp::socket& s, int& id) {
+    const int fd = s.native_handle();
+    id = reg_.liveness().add_source([fd] {
+      pollfd p{fd, POLLIN, 0};
+      return ::poll(&p, 1, 0) == 0;
+    });
+    return id;
+  }
 
   // Receive side: `batch` slots of max_datagram bytes (never zeroed: only the
   // bytes a datagram writes are ever touched).
@@ -154,7 +172,7 @@ class ingest {
       log::info("ingest: udp receive buffer ", got, " bytes", forced ? " (SO_RCVBUFFORCE)" : "");
   }
 
-  net::awaitable<void> receive_loop(asio::ip::udp::socket& s, address_family fam) {
+  net::awaitable<void> receive_loop(asio::ip::udp::socket& s, address_family fam, int live_id) {
     const int fd = s.native_handle();
     for (unsigned i = 0; i < batch; ++i) {
       rx_iov_[i] = {rx_buf_.get() + i * max_datagram, max_datagram};
@@ -182,7 +200,11 @@ class ingest {
         // A pending socket error (ECONNREFUSED from an ICMP reply, EINTR) is consumed
         // by the failing call: read again, or queued datagrams would wait for the next edge.
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && ++errors < 16) continue;
-        if (n <= 0) break;  // EAGAIN: drained
+        if (n <= 0) {  // EAGAIN: drained
+          if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK)
+            reg_.liveness().drained(live_id, clock::mono_now());
+          break;
+        }
         ++stats_.receive_batches;
         const clock::instant now = clock::now();
         for (int i = 0; i < n; ++i) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -78,7 +79,10 @@ class journal {
   }
 
   // Asks the writer to reopen the file (after an external logrotate); any thread.
-  void reopen() { reopen_.store(true); }
+  void reopen() {
+    reopen_.store(true);
+    q_.wake();
+  }
 
   // Journals one accepted datagram: `message_json` is the message's JSON text
   // as received (envelope removed). io thread only; never blocks. Returns
@@ -162,6 +166,9 @@ class journal {
   }
 
  private:
+  // While lines keep coming they reach the file at most this late (or when the ring is a quarter full).
+  static constexpr std::chrono::milliseconds nap_max{250};
+
   // A ring record: this header, then `who` (source ip, or the event's host),
   // then the JSON body.
   struct record {
@@ -250,7 +257,6 @@ class journal {
     std::string line;
     line.reserve(1024);
     auto last_sync = std::chrono::steady_clock::now();
-    unsigned idle_polls = 0;
     for (;;) {
       bool stopping = worker_.stopping();
       bool got = false;
@@ -283,14 +289,17 @@ class journal {
         last_sync = now;
       }
       if (stopping) break;
-      // While lines keep coming, poll (2 ms naps, up to ~100 ms after the
-      // last line) instead of sleeping on the queue: waking a sleeping
-      // consumer costs the io thread a futex call per line.
-      idle_polls = got ? 0 : idle_polls + 1;
-      if (idle_polls < 50)
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      // While lines keep coming, nap between batches (the ring wakes us when a
+      // quarter full): waking a sleeping consumer would cost the io thread a
+      // futex call per line, and polling would wake this thread hundreds of
+      // times a second. Idle, sleep until a line comes or the next fdatasync.
+      const auto sync_in =
+          std::chrono::duration_cast<std::chrono::milliseconds>(last_sync + opt_.sync_interval - now);
+      if (got)
+        q_.nap(std::clamp(sync_in, std::chrono::milliseconds(1), nap_max));
       else
-        q_.wait(dirty_ ? opt_.sync_interval : std::chrono::milliseconds(500));
+        q_.wait(dirty_ ? std::max(sync_in, std::chrono::milliseconds(1))
+                       : std::chrono::milliseconds(3600 * 1000));
     }
     close_file();
   }

@@ -357,7 +357,6 @@ class store : public store_backend {
     std::uint64_t rows = 0;
     clock::time_point txn_start{};
     auto next_prune = clock::now();  // once at start, then every prune_interval
-    unsigned idle_polls = 0;
     auto commit = [&] {
       if (!in_txn) return;
       if (auto r = db_.exec("COMMIT"); !r) {
@@ -400,18 +399,17 @@ class store : public store_backend {
         flush_cv_.notify_all();
       }
       if (stopping) break;
-      auto wait =
-          in_txn
-              ? std::chrono::duration_cast<std::chrono::milliseconds>(txn_start + opt_.commit_interval - now)
-              : std::chrono::milliseconds(1000);
-      // Poll while writes keep coming (see journal::run): a sleeping consumer
-      // costs the io thread a futex call per write.
-      idle_polls = got ? 0 : idle_polls + 1;
-      if (idle_polls < 20)
-        std::this_thread::sleep_for(
-            std::min(std::max(wait, std::chrono::milliseconds(1)), std::chrono::milliseconds(5)));
+      // Until the open batch's commit, else the next prune (flush() and stop wake us).
+      const auto wait = std::max(std::chrono::milliseconds(1),
+                                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     in_txn ? txn_start + opt_.commit_interval - now : next_prune - now));
+      // While writes keep coming, nap between batches (the queue wakes us when a
+      // quarter full): a sleeping consumer would cost the io thread a futex call
+      // per write, and polling would wake this thread hundreds of times a second.
+      if (got)
+        q_.nap(std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(opt_.commit_interval)));
       else
-        q_.wait(std::max(wait, std::chrono::milliseconds(1)));
+        q_.wait(wait);
     }
     commit();
   }
@@ -449,7 +447,7 @@ class store : public store_backend {
         run_posted(post_, std::move(deliver));
       }
       if (stopping) break;
-      qq_.wait(std::chrono::milliseconds(1000));
+      qq_.wait(std::chrono::milliseconds(3600 * 1000));  // a query or stop wakes it
     }
   }
 

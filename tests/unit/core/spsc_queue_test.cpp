@@ -41,3 +41,37 @@ TEST(SpscQueue, DeliversEverythingAcrossThreads) {
   consumer.join();
   EXPECT_EQ(sum, static_cast<long long>(n) * (n + 1) / 2);
 }
+
+TEST(SpscQueue, ANapIgnoresSinglePushesButEndsWhenAQuarterFullOrWoken) {
+  using namespace std::chrono;
+  heartbeat::spsc_queue<int> q(64);
+  auto nap = [&](auto&& during) {
+    auto t0 = steady_clock::now();
+    std::thread producer(during);
+    q.nap(milliseconds(300));
+    producer.join();
+    return steady_clock::now() - t0;
+  };
+  // One item: the producer pays no wake-up, the nap runs its course.
+  EXPECT_GE(nap([&] {
+              std::this_thread::sleep_for(milliseconds(20));
+              q.push(1);
+            }),
+            milliseconds(290));
+  while (q.pop()) {
+  }
+  // A quarter of the capacity ends it early.
+  EXPECT_LT(nap([&] {
+              std::this_thread::sleep_for(milliseconds(20));
+              for (std::size_t i = 0; i < q.capacity() / 2; ++i) q.push(static_cast<int>(i));
+            }),
+            milliseconds(250));
+  while (q.pop()) {
+  }
+  // So does wake() (stop, flush).
+  EXPECT_LT(nap([&] {
+              std::this_thread::sleep_for(milliseconds(20));
+              q.wake();
+            }),
+            milliseconds(250));
+}

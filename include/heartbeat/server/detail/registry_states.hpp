@@ -16,25 +16,26 @@
 namespace heartbeat::server {
 
 inline void host_registry::tick(clock::instant now) {
-  wheel_.run(now.mono, [&](host& h) { check_host(h, now); });
+  const double live = liveness_.advance(now.mono);
+  wheel_.run(live, [&](host& h) { check_host(h, now, live); });
   if (order_dirty_) return;  // hosts are being added: no re-sort per tick for the sweep
   const auto& all = hosts();
   if (all.empty()) return;
   std::size_t n = std::min(all.size(), std::max<std::size_t>(64, all.size() / 240));
   for (std::size_t i = 0; i < n; ++i) {
     if (sweep_pos_ >= all.size()) sweep_pos_ = 0;
-    check_host(*all[sweep_pos_++], now);
+    check_host(*all[sweep_pos_++], now, live);
   }
 }
 
-inline void host_registry::check_host(host& h, clock::instant now) {
+inline void host_registry::check_host(host& h, clock::instant now, double live) {
   double next = std::numeric_limits<double>::infinity();  // monotonic
   bool any_present = false;
   for (auto& c : h.conns) {
     if (!c.present) continue;
     any_present = true;
     double since = std::max(c.heard, started_mono_);  // after a restart, hosts get a full period
-    double elapsed = now.mono - since;
+    double elapsed = live - since;
     host_state want = c.state;
     if (elapsed > c.interval + grace_)
       want = host_state::down;
@@ -56,7 +57,7 @@ inline void host_registry::check_host(host& h, clock::instant now) {
   }
   if (!any_present && h.state == host_state::unknown && h.configured) {
     double deadline = started_mono_ + (h.interval > 0 ? h.interval : cfg_interval_) + grace_;
-    if (now.mono > deadline)
+    if (live > deadline)
       set_host_state(h, host_state::down, now, h.watch, "no heartbeat since the server started");
     else
       next = std::min(next, deadline);
