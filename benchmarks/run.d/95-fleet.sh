@@ -38,6 +38,8 @@ ws_port: $WS_PORT
 journal_dir: $TMP/journal
 state_db: $TMP/hbd.sqlite
 udp_rcvbuf: 33554432
+max_new_hosts_per_minute: 0  # the fleet registers every host in its first 30 s
+max_hosts: 10000000
 thresholds:
   cpu_monitor: {cpu_percent: {warning: 80, critical: 90}}
   memory_monitor: {percent: {warning: 90, critical: 95}}
