@@ -169,7 +169,7 @@ def test_bad_input(env):
     st, got = call(hbd, tokens, "mark", "POST", "/api/0/hosts/web1/commands", {"command": "x", "args": [1]})
     assert st == 400
     st, _, _, got = request(hbd.hbd_port, "POST", "/api/0/hosts/web1/commands",
-                            body={"command": "uptime", "pad": "x" * 100000}, token=tokens["mark"])
+                            body={"command": "uptime", "pad": "x" * 1100000}, token=tokens["mark"])  # over http_max_body
     assert st == 413
     st, got = call(hbd, tokens, "olivia", "PUT", "/api/0/hosts/web1/access", {"managers": ["nobody"]})
     assert st == 400 and "nobody" in got["error"]
