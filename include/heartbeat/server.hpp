@@ -6,7 +6,7 @@
 #include "heartbeat/hbd/app.hpp"
 #include "heartbeat/hbd/config.hpp"
 #include "heartbeat/server/host.hpp"
+#include "heartbeat/server/host_registry.hpp"
 #include "heartbeat/server/ingest.hpp"
 #include "heartbeat/server/monitor.hpp"
-#include "heartbeat/server/host_registry.hpp"
 #include "heartbeat/server/stats.hpp"

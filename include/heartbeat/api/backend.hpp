@@ -11,9 +11,9 @@
 
 #include "heartbeat/api/auth.hpp"
 #include "heartbeat/api/metrics.hpp"
+#include "heartbeat/bus/events.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
-#include "heartbeat/bus/events.hpp"
 #include "heartbeat/server/event_log.hpp"
 
 namespace heartbeat::api {

@@ -12,8 +12,8 @@
 #include "heartbeat/config/reader.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
-#include "heartbeat/readers/argv.hpp"
 #include "heartbeat/protocol/messages.hpp"
+#include "heartbeat/readers/argv.hpp"
 
 namespace heartbeat::client {
 

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "heartbeat/core/clock.hpp"
 #include "heartbeat/client/config.hpp"
 #include "heartbeat/client/plugin.hpp"
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/log.hpp"
 
 namespace heartbeat::client {
@@ -172,7 +172,6 @@ class scheduler {
   sink sink_;
   bool stopping_ = false;
   std::vector<asio::steady_timer*> timers_;
-
 
   net::awaitable<result<json::value>> collect(plugin_instance& p) {
     try {

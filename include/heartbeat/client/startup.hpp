@@ -21,7 +21,7 @@ namespace heartbeat::client {
 
 struct run_options {
   std::vector<std::string> servers;  // SERVER [SERVER...]: every hbd node gets everything
-  std::string config_path;  // empty: ~/.hbc.yaml (hbc) or ~/.hbc.json (hbc_mini) when it exists
+  std::string config_path;           // empty: ~/.hbc.yaml (hbc) or ~/.hbc.json (hbc_mini) when it exists
   bool daemonize = false;
   bool boot_messages = false;          // -b
   bool boot_only = false;              // --boot

@@ -134,7 +134,8 @@ enum class outcome : std::uint8_t {
 };
 
 inline constexpr enum_names<outcome::partition_over> outcome_names{
-    {"sent", "retried", "failed", "fell_back", "suppressed", "dropped", "escalated", "partition", "partition_over"},
+    {"sent", "retried", "failed", "fell_back", "suppressed", "dropped", "escalated", "partition",
+     "partition_over"},
     "unknown"};
 
 inline const char* to_string(outcome o) noexcept { return outcome_names[o]; }
@@ -174,7 +175,7 @@ struct journal_record {
   std::string error;        // failed / retried: what the channel said
   int attempt = 0;          // 1 for the first try
   std::string metric_path;  // alerts and reminders
-  std::string id;            // the notification's id
+  std::string id;           // the notification's id
 
   json::value to_json() const {
     json::value v = json::value::object();

@@ -289,7 +289,8 @@ inline void engine::tick(clock::instant now, std::vector<transition>& out) {
                             now.mono - mono_twin(st.m.last_check_mono, st.m.last_check, now) >= missing;
     const double wait = reminder_wait(st.reminders);
     const bool remind = renotify > 0 && st.m.lvl != level::ok && st.last_sent != level::ok &&
-                        !st.acknowledged && now.mono - mono_twin(st.last_sent_mono, st.last_sent_ts, now) >= wait;
+                        !st.acknowledged &&
+                        now.mono - mono_twin(st.last_sent_mono, st.last_sent_ts, now) >= wait;
     if (!is_missing && !remind) continue;
     host_entry* h = find_host(st.host);
     if (!h) continue;
