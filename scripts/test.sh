@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 cd "${HB_BUILD_DIR:-build}"
-ctest --output-on-failure --timeout 900 "$@"
+# Two suites at a time (the package suite runs alone); HB_TEST_JOBS=1 runs them one by one.
+ctest --output-on-failure --timeout 900 -j"${HB_TEST_JOBS:-2}" "$@"
