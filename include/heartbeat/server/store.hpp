@@ -49,7 +49,7 @@ struct store_options {
   std::size_t query_queue_capacity = 256;
 };
 
-class store : public store_backend {
+class store : public threaded_store {
  public:
   explicit store(store_options o)
       : opt_(std::move(o)),
@@ -192,36 +192,14 @@ class store : public store_backend {
     }
   }
 
-  // Waits (any thread but the writer) until every write queued so far is
-  // committed, or `timeout` passes. Returns whether it got there.
-  bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) override {
-    std::uint64_t target = queued_.load();
-    flush_req_.store(true);
-    q_.wake();
-    std::unique_lock lk(flush_m_);
-    return flush_cv_.wait_for(lk, timeout,
-                              [&] { return committed_.load() >= target || !writer_.joinable(); });
-  }
-
-  store_stats stats() const override {
-    store_stats s;
-    s.queued = queued_.load(std::memory_order_relaxed);
-    s.dropped = dropped_.load(std::memory_order_relaxed);
-    s.rows_written = rows_written_.load(std::memory_order_relaxed);
-    s.transactions = transactions_.load(std::memory_order_relaxed);
-    s.errors = errors_.load(std::memory_order_relaxed);
-    s.pruned = pruned_.load(std::memory_order_relaxed);
-    s.queries = queries_.load(std::memory_order_relaxed);
-    s.queries_dropped = queries_dropped_.load(std::memory_order_relaxed);
-    s.queue_depth = q_.size();
-    s.queue_capacity = q_.capacity();
-    return s;
-  }
-
   // Runs retention now (tests; the writer does it every prune_interval).
   void set_prune_clock(std::function<double()> now) { prune_clock_ = std::move(now); }
 
  private:
+  void wake_writer() override { q_.wake(); }
+  std::size_t queue_depth() const override { return q_.size(); }
+  std::size_t queue_capacity() const override { return q_.capacity(); }
+
   enum class op_kind : std::uint8_t {
     host,
     plugin,
@@ -459,12 +437,6 @@ class store : public store_backend {
   spsc_queue<query> qq_;
   post_function post_;
   std::function<double()> prune_clock_;
-  std::thread writer_, reader_;
-  std::atomic<bool> stop_{false}, flush_req_{false};
-  std::mutex flush_m_;
-  std::condition_variable flush_cv_;
-  std::atomic<std::uint64_t> queued_{0}, committed_{0}, dropped_{0}, rows_written_{0}, transactions_{0},
-      errors_{0}, pruned_{0}, queries_{0}, queries_dropped_{0};
 };
 
 }  // namespace heartbeat::server

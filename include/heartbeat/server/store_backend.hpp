@@ -5,11 +5,15 @@
 // counted drop) and asks history queries whose callbacks come back through `post`.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "heartbeat/bus/events.hpp"
@@ -122,6 +126,50 @@ class store_backend {
     else
       f();
   }
+};
+
+// What the SQLite and the PostgreSQL store share: a writer and a reader thread, the counters
+// /metrics shows, and flush() waiting for the writer's commits. The writer adds to committed_ and
+// notifies flush_cv_ (under flush_m_) after each transaction.
+class threaded_store : public store_backend {
+ public:
+  // Waits (any thread but the writer) until every write queued so far is committed, or
+  // `timeout` passes. Returns whether it got there.
+  bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) override {
+    std::uint64_t target = queued_.load();
+    flush_req_.store(true);
+    wake_writer();
+    std::unique_lock lk(flush_m_);
+    return flush_cv_.wait_for(lk, timeout,
+                              [&] { return committed_.load() >= target || !writer_.joinable(); });
+  }
+
+  store_stats stats() const override {
+    store_stats s;
+    s.queued = queued_.load(std::memory_order_relaxed);
+    s.dropped = dropped_.load(std::memory_order_relaxed);
+    s.rows_written = rows_written_.load(std::memory_order_relaxed);
+    s.transactions = transactions_.load(std::memory_order_relaxed);
+    s.errors = errors_.load(std::memory_order_relaxed);
+    s.pruned = pruned_.load(std::memory_order_relaxed);
+    s.queries = queries_.load(std::memory_order_relaxed);
+    s.queries_dropped = queries_dropped_.load(std::memory_order_relaxed);
+    s.queue_depth = queue_depth();
+    s.queue_capacity = queue_capacity();
+    return s;
+  }
+
+ protected:
+  virtual void wake_writer() = 0;
+  virtual std::size_t queue_depth() const = 0;
+  virtual std::size_t queue_capacity() const = 0;
+
+  std::thread writer_, reader_;
+  std::atomic<bool> stop_{false}, flush_req_{false};
+  std::mutex flush_m_;
+  std::condition_variable flush_cv_;
+  std::atomic<std::uint64_t> queued_{0}, committed_{0}, dropped_{0}, rows_written_{0}, transactions_{0},
+      errors_{0}, pruned_{0}, queries_{0}, queries_dropped_{0};
 };
 
 }  // namespace heartbeat::server

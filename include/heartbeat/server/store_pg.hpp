@@ -55,7 +55,7 @@ struct pg_store_options {
   std::chrono::milliseconds max_backoff{5000};   // reconnect attempts: 250 ms doubling up to this
 };
 
-class pg_store : public store_backend {
+class pg_store : public threaded_store {
  public:
   explicit pg_store(pg_store_options o)
       : opt_(std::move(o)),
@@ -172,32 +172,13 @@ class pg_store : public store_backend {
     }
   }
 
-  bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) override {
-    std::uint64_t target = queued_.load();
-    flush_req_.store(true);
-    q_.wake();
-    std::unique_lock lk(flush_m_);
-    return flush_cv_.wait_for(lk, timeout,
-                              [&] { return committed_.load() >= target || !writer_.joinable(); });
-  }
-
-  store_stats stats() const override {
-    store_stats s;
-    s.queued = queued_.load(std::memory_order_relaxed);
-    s.dropped = dropped_.load(std::memory_order_relaxed);
-    s.rows_written = rows_written_.load(std::memory_order_relaxed);
-    s.transactions = transactions_.load(std::memory_order_relaxed);
-    s.errors = errors_.load(std::memory_order_relaxed);
-    s.pruned = pruned_.load(std::memory_order_relaxed);
-    s.queries = queries_.load(std::memory_order_relaxed);
-    s.queries_dropped = queries_dropped_.load(std::memory_order_relaxed);
-    s.queue_depth = q_.size();
-    s.queue_capacity = q_.capacity();
-    return s;
-  }
   std::uint64_t reconnects() const noexcept { return reconnects_.load(std::memory_order_relaxed); }
 
  private:
+  void wake_writer() override { q_.wake(); }
+  std::size_t queue_depth() const override { return q_.size(); }
+  std::size_t queue_capacity() const override { return q_.capacity(); }
+
   struct query {
     std::string host, plugin;
     double since = 0, until = 0;
@@ -477,12 +458,8 @@ class pg_store : public store_backend {
   spsc_queue<query> qq_;
   std::string where_;
   post_function post_;
-  std::thread writer_, reader_;
-  std::atomic<bool> stop_{false}, flush_req_{false}, connected_{false};
-  std::mutex flush_m_;
-  std::condition_variable flush_cv_;
-  std::atomic<std::uint64_t> queued_{0}, committed_{0}, dropped_{0}, rows_written_{0}, transactions_{0},
-      errors_{0}, pruned_{0}, queries_{0}, queries_dropped_{0}, reconnects_{0};
+  std::atomic<bool> connected_{false};
+  std::atomic<std::uint64_t> reconnects_{0};
 };
 
 }  // namespace heartbeat::server
