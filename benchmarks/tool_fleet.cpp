@@ -6,7 +6,8 @@
 // ping_monitor.loss_percent). Counts ACKs against HTBs sent; one thread, POSIX sockets.
 //
 //   tool_fleet --port P [--hosts N] [--duration S] [--htb-every 30] [--plg-every 300] [--sockets 64]
-//              [--prefix fleet] [--register]   (--register: every host's HTB + 9 plugins once, then exit)
+//              [--prefix fleet] [--register [--no-plugins]]
+//   --register: every host's HTB + 9 plugins once (--no-plugins: the HTB only), then exit.
 // Prints one line of key=value figures: htb, plg, acks, loss, cpu_s (this process), elapsed.
 #include <netinet/in.h>
 #include <poll.h>
@@ -46,6 +47,7 @@ struct options {
   int sockets = 64;
   std::string prefix = "fleet";
   bool register_only = false;
+  bool no_plugins = false;  // --register sends HTBs only (the cost of a host with no plugin data)
 };
 
 constexpr int plugin_count = 9;
@@ -162,6 +164,8 @@ int main(int argc, char** argv) {
       o.prefix = next();
     else if (a == "--register")
       o.register_only = true;
+    else if (a == "--no-plugins")
+      o.no_plugins = true;
     else {
       std::fprintf(stderr, "tool_fleet: unknown option %s\n", a.c_str());
       return 2;
@@ -280,7 +284,7 @@ int main(int argc, char** argv) {
     for (unsigned long long done = 0; done < total;) {
       unsigned long long next = std::min(total, done + 500);
       send_htbs(done, next);
-      send_plgs(done * plugin_count, next * plugin_count);
+      if (!o.no_plugins) send_plgs(done * plugin_count, next * plugin_count);
       done = next;
       double due = start + static_cast<double>(htbs + plgs) / 50000.0;
       while (mono() < due) drain(std::max(0, static_cast<int>((due - mono()) * 1000)));

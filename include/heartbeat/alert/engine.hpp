@@ -16,6 +16,7 @@
 //   notifier.submit(...); }
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -29,6 +30,7 @@
 #include "heartbeat/alert/evaluate.hpp"
 #include "heartbeat/alert/rules.hpp"
 #include "heartbeat/alert/types.hpp"
+#include "heartbeat/core/chunked_vector.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/protocol/messages.hpp"
@@ -59,6 +61,7 @@ struct alert_state {
   std::string check_name_;  // generic-match prefix, for {check_name}
   std::vector<std::pair<std::string, std::string>>
       fields_;              // template fields captured at the last transition
+  std::uint32_t slot_ = 0;  // its index in the engine's states
   bool attention_ = false;  // listed for tick() (not OK, or its rule has missing_after)
   // A level decided outside the engine (set_external: an active check) and the words its texts
   // use ("shop - shop-front: HTTP 503 from …"); such a state needs no rule.
@@ -177,19 +180,31 @@ class engine {
   static constexpr std::size_t max_cached_paths =
       4096;  // per plugin: bounds memory for hosts inventing names
 
-  // A leaf path of one host's plugin resolved once: its rule (or none) and its state slot.
+  // A leaf path of one plugin resolved once against that plugin's rules: its rule (or none).
   struct binding {
     std::string leaf_path;
     const rule* r = nullptr;
-    std::uint32_t state = npos;
     std::uint32_t check_begin = 0, check_len = 0;
   };
-  struct plugin_entry {
-    std::string name;
-    const plugin_rules* rules = nullptr;  // null: the plugin has no rules, every leaf is skipped
+  // The leaf paths of one plugin under one rule table, shared by every host that table covers:
+  // a fleet of hosts with the same plugins resolves each path once, and a host pays only for the
+  // states of the leaves a rule matches (plugin_entry).
+  struct layout {
+    std::string plugin;
+    const plugin_rules* rules = nullptr;
     std::vector<binding> bindings;
     string_map<std::uint32_t> index;
     std::vector<std::uint32_t> order;  // binding of the i-th leaf of the last sample (leaf order is stable)
+  };
+  // One host's plugin that has rules: the layout and the state slot of each ruled leaf seen.
+  struct plugin_entry {
+    layout* lay = nullptr;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> slots;  // (binding, state slot); few per plugin
+    std::uint32_t slot_of(std::uint32_t b) const noexcept {
+      for (const auto& [bi, slot] : slots)
+        if (bi == b) return slot;
+      return npos;
+    }
   };
   struct host_entry {
     std::string name;
@@ -199,13 +214,20 @@ class engine {
     const rule* rtt = nullptr;
     std::uint32_t rtt_state = npos;
     const maintenance_window* maint = nullptr;  // the window covering the host now
-    std::vector<std::unique_ptr<plugin_entry>> plugins;
-    string_map<std::uint32_t> states;  // metric_path -> slot
+    std::vector<plugin_entry> plugins;          // plugins with rules only
+    std::vector<std::uint32_t> states;          // this host's state slots (few: a linear search)
+    std::uint32_t state_of(const chunked_vector<alert_state>& all, std::string_view path) const {
+      for (std::uint32_t slot : states)
+        if (all[slot].metric_path == path) return slot;
+      return npos;
+    }
+    void drop_state(std::uint32_t slot) { std::erase(states, slot); }
   };
 
   std::shared_ptr<const ruleset> rules_;
+  std::unordered_map<const plugin_rules*, std::unique_ptr<layout>> layouts_;  // rebuilt with the rules
   string_map<std::unique_ptr<host_entry>> hosts_;
-  std::vector<alert_state> states_;
+  chunked_vector<alert_state> states_;  // by slot; a million hosts' states never move
   std::vector<std::uint32_t> free_;
   // The states tick() looks at: not OK, or with missing data detection. OK states without
   // missing_after (the vast majority) cost tick() nothing.
@@ -243,8 +265,8 @@ class engine {
     auto it = hosts_.find(host);
     return it == hosts_.end() ? nullptr : it->second.get();
   }
-  plugin_entry& plugin_of(host_entry& h, std::string_view plugin);
-  binding& resolve(host_entry& h, plugin_entry& p, std::string_view leaf_path, std::size_t pos);
+  plugin_entry* plugin_of(host_entry& h, std::string_view plugin);
+  std::uint32_t resolve(layout& l, std::string_view leaf_path, std::size_t pos);
   std::uint32_t state_slot(host_entry& h, std::string metric_path, const rule* r);
   void refresh_maintenance(clock::instant now, std::vector<transition>& out);
   const maintenance_window* window_for(std::string_view host) const;

@@ -17,6 +17,15 @@
 
 namespace heartbeat::server {
 
+// Keeps a rendered entry in `cache` at its exact size: rendering in place would leave the string's
+// doubling slack (~2x) in every host's cached entry, a real share of a million hosts' memory.
+inline void assign_exact(std::string& cache, const std::string& rendered) {
+  if (cache.capacity() < rendered.size() || cache.capacity() > rendered.size() + rendered.size() / 4)
+    std::string(rendered).swap(cache);
+  else
+    cache.assign(rendered);
+}
+
 // The entry depends only on the host (not on the time), so the list reuses it.
 inline void write_host_entry(std::string& out, const host& h) {
   json::object_writer o(out);
@@ -71,6 +80,14 @@ inline void write_host_entry(std::string& out, const host& h) {
         }
         a.push_back(']');
       });
+}
+
+// The same entry as a JSON value.
+inline json::value host_entry_value(const host& h) {
+  std::string s;
+  write_host_entry(s, h);
+  auto v = json::parse(s);
+  return v ? std::move(*v) : json::value::object();
 }
 
 // Fills `h` from its entry as the store saved it (`interval`: the configured

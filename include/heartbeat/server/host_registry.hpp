@@ -390,20 +390,17 @@ class host_registry {
   // The host's /api/0/hosts entry, rendered again only after it changed.
   const std::string& entry_json(const host& h) const {
     if (h.json_version != h.version || h.json_epoch != epoch_) {
-      h.json.clear();
-      write_host_json(h.json, h, 0);
+      static thread_local std::string scratch;
+      scratch.clear();
+      write_host_json(scratch, h, 0);
+      assign_exact(h.json, scratch);
       h.json_version = h.version;
       h.json_epoch = epoch_;
     }
     return h.json;
   }
 
-  json::value host_json(const host& h, double now) const {
-    std::string s;
-    write_host_json(s, h, now);
-    auto v = json::parse(s);
-    return v ? std::move(*v) : json::value::object();
-  }
+  json::value host_json(const host& h, double /*now*/) const { return host_entry_value(h); }
 
   // GET /api/0/hosts: every host (filtered by `visible` when given), by name.
   template <class Visible>

@@ -26,6 +26,7 @@ inline void engine::set_rules(ruleset rules) {
 inline void engine::rebind_all() {
   attention_.clear();
   for (auto& st : states_) st.attention_ = false;
+  layouts_.clear();
   for (auto& [name, h] : hosts_) {
     h->table = &rules_->table_for(name);
     auto w = watch_override_.find(name);
@@ -35,13 +36,12 @@ inline void engine::rebind_all() {
     h->rtt = nullptr;
     h->rtt_state = npos;
     h->maint = nullptr;
-    for (auto it = h->states.begin(); it != h->states.end();) {
-      alert_state& st = states_[it->second];
+    std::erase_if(h->states, [&](std::uint32_t slot) {
+      alert_state& st = states_[slot];
       if (st.external_) {  // decided outside: no rule to look up
         st.rule_ = &external_rule();
-        if (st.m.lvl != level::ok) attend(it->second);
-        ++it;
-        continue;
+        if (st.m.lvl != level::ok) attend(slot);
+        return false;
       }
       rule_match m;
       if (st.metric_path.rfind("rtt.", 0) == 0)
@@ -52,14 +52,13 @@ inline void engine::rebind_all() {
         bool listed = st.attention_;
         st = alert_state{};
         st.attention_ = listed;  // still in attention_ until tick() compacts it
-        free_.push_back(it->second);
-        it = h->states.erase(it);
-        continue;
+        free_.push_back(slot);
+        return true;
       }
       st.rule_ = m.r;
-      if (st.m.lvl != level::ok || m.r->missing_after > 0) attend(it->second);
-      ++it;
-    }
+      if (st.m.lvl != level::ok || m.r->missing_after > 0) attend(slot);
+      return false;
+    });
   }
 }
 
@@ -77,20 +76,27 @@ inline engine::host_entry& engine::host_of(std::string_view host) {
   return ref;
 }
 
-inline engine::plugin_entry& engine::plugin_of(host_entry& h, std::string_view plugin) {
+// The host's entry for a plugin with rules (null when the plugin has none), on the layout its
+// rule table shares with every other host.
+inline engine::plugin_entry* engine::plugin_of(host_entry& h, std::string_view plugin) {
   for (auto& p : h.plugins)
-    if (p->name == plugin) return *p;
-  auto p = std::make_unique<plugin_entry>();
-  p->name = std::string(plugin);
-  p->rules = h.table->plugin(plugin);
-  h.plugins.push_back(std::move(p));
-  return *h.plugins.back();
+    if (p.lay->plugin == plugin) return &p;
+  const plugin_rules* rules = h.table->plugin(plugin);
+  if (!rules) return nullptr;
+  auto& lay = layouts_[rules];
+  if (!lay) {
+    lay = std::make_unique<layout>();
+    lay->plugin = std::string(plugin);
+    lay->rules = rules;
+  }
+  h.plugins.push_back(plugin_entry{lay.get(), {}});
+  return &h.plugins.back();
 }
 
 inline std::uint32_t engine::state_slot(host_entry& h, std::string metric_path, const rule* r) {
-  if (auto it = h.states.find(metric_path); it != h.states.end()) {
-    states_[it->second].rule_ = r;
-    return it->second;
+  if (std::uint32_t found = h.state_of(states_, metric_path); found != npos) {
+    states_[found].rule_ = r;
+    return found;
   }
   std::uint32_t slot;
   if (!free_.empty()) {
@@ -104,42 +110,37 @@ inline std::uint32_t engine::state_slot(host_entry& h, std::string metric_path, 
   bool listed = st.attention_;
   st = alert_state{};
   st.attention_ = listed;
+  st.slot_ = slot;
   st.host = h.name;
-  st.metric_path = metric_path;
+  st.metric_path = std::move(metric_path);
   st.rule_ = r;
-  h.states.emplace(std::move(metric_path), slot);
+  h.states.push_back(slot);
   if (r && r->missing_after > 0) attend(slot);
   return slot;
 }
 
-inline engine::binding& engine::resolve(host_entry& h, plugin_entry& p, std::string_view leaf_path,
-                                        std::size_t pos) {
+// The binding of `leaf_path` in the shared layout (npos: past the cache bound and without rule).
+inline std::uint32_t engine::resolve(layout& l, std::string_view leaf_path, std::size_t pos) {
   std::uint32_t idx;
-  if (auto it = p.index.find(leaf_path); it != p.index.end()) {
+  if (auto it = l.index.find(leaf_path); it != l.index.end()) {
     idx = it->second;
   } else {
-    rule_match m = match_rule(*p.rules, leaf_path);
-    if (!m.r && p.bindings.size() >= max_cached_paths) {
-      // Too many distinct names: resolve uncached (a scratch binding without rule).
-      static thread_local binding scratch;
-      scratch = binding{};
-      return scratch;
-    }
+    rule_match m = match_rule(*l.rules, leaf_path);
+    if (!m.r && l.bindings.size() >= max_cached_paths) return npos;  // too many distinct names
     binding b;
     b.leaf_path = std::string(leaf_path);
     b.r = m.r;
     b.check_begin = m.check_begin;
     b.check_len = m.check_len;
-    if (m.r) b.state = state_slot(h, p.name + "." + b.leaf_path, m.r);
-    idx = static_cast<std::uint32_t>(p.bindings.size());
-    p.bindings.push_back(std::move(b));
-    p.index.emplace(p.bindings.back().leaf_path, idx);
+    idx = static_cast<std::uint32_t>(l.bindings.size());
+    l.bindings.push_back(std::move(b));
+    l.index.emplace(l.bindings.back().leaf_path, idx);
   }
   if (pos < max_cached_paths) {
-    if (p.order.size() <= pos) p.order.resize(pos + 1, npos);
-    p.order[pos] = idx;
+    if (l.order.size() <= pos) l.order.resize(pos + 1, npos);
+    l.order[pos] = idx;
   }
-  return p.bindings[idx];
+  return idx;
 }
 
 inline void engine::evaluate_plugin(host_ref& ref, std::string_view host, std::string_view plugin,
@@ -148,24 +149,31 @@ inline void engine::evaluate_plugin(host_ref& ref, std::string_view host, std::s
   if (maintenance_due(now)) refresh_maintenance(now, out);
   host_entry& h = host_of(ref, host);
   if (h.table->plugins.empty()) return;  // no thresholds for this host at all
-  plugin_entry& p = plugin_of(h, plugin);
-  if (!p.rules) return;
+  plugin_entry* p = plugin_of(h, plugin);
+  if (!p) return;
+  layout& lay = *p->lay;
   const std::size_t n = leaves.size();
   for (std::size_t i = 0; i < n; ++i) {
     const protocol::leaf& l = leaves[i];
     if (l.type != protocol::leaf::kind::number && l.type != protocol::leaf::kind::boolean) continue;
-    binding* b;
-    if (i < p.order.size() && p.order[i] != npos && p.bindings[p.order[i]].leaf_path == l.path)
-      b = &p.bindings[p.order[i]];
+    std::uint32_t bi;
+    if (i < lay.order.size() && lay.order[i] != npos && lay.bindings[lay.order[i]].leaf_path == l.path)
+      bi = lay.order[i];
     else
-      b = &resolve(h, p, l.path, i);
-    if (!b->r) continue;
-    if (b->state == npos) b->state = state_slot(h, p.name + "." + b->leaf_path, b->r);
-    alert_state& st = states_[b->state];  // st.rule_ == b->r (set when the binding was made)
-    step_result r = evaluate(*b->r, st.m, l.number, now);
+      bi = resolve(lay, l.path, i);
+    if (bi == npos) continue;
+    const binding& b = lay.bindings[bi];
+    if (!b.r) continue;
+    std::uint32_t slot = p->slot_of(bi);
+    if (slot == npos) {
+      slot = state_slot(h, lay.plugin + "." + b.leaf_path, b.r);
+      p->slots.emplace_back(bi, slot);
+    }
+    alert_state& st = states_[slot];  // st.rule_ == b.r (set when the slot was bound)
+    step_result r = evaluate(*b.r, st.m, l.number, now);
     if (r.changed) {
-      st.check_name_.assign(std::string_view(b->leaf_path).substr(b->check_begin, b->check_len));
-      on_change(h, st, *b->r, r, now, leaves, b->leaf_path, out);
+      st.check_name_.assign(std::string_view(b.leaf_path).substr(b.check_begin, b.check_len));
+      on_change(h, st, *b.r, r, now, leaves, b.leaf_path, out);
     }
   }
 }
@@ -193,9 +201,8 @@ inline void engine::set_external(std::string_view host, std::string_view metric_
                                  std::vector<transition>& out) {
   if (now >= maint_next_) refresh_maintenance(now, out);
   host_entry& h = host_of(host);
-  auto it = h.states.find(metric_path);
-  const std::uint32_t slot =
-      it != h.states.end() ? it->second : state_slot(h, std::string(metric_path), &external_rule());
+  std::uint32_t slot = h.state_of(states_, metric_path);
+  if (slot == npos) slot = state_slot(h, std::string(metric_path), &external_rule());
   alert_state& st = states_[slot];
   st.rule_ = &external_rule();
   st.external_ = true;
@@ -216,14 +223,15 @@ inline void engine::set_external(std::string_view host, std::string_view metric_
 inline void engine::forget(std::string_view host, std::string_view metric_path) {
   host_entry* h = find_host(host);
   if (!h) return;
-  auto it = h->states.find(metric_path);
-  if (it == h->states.end()) return;
-  const std::uint32_t slot = it->second;
+  const std::uint32_t slot = h->state_of(states_, metric_path);
+  if (slot == npos) return;
+  for (auto& p : h->plugins) std::erase_if(p.slots, [&](const auto& bs) { return bs.second == slot; });
+  if (h->rtt_state == slot) h->rtt_state = npos, h->rtt_resolved = false;
   bool listed = states_[slot].attention_;
   states_[slot] = alert_state{};
   states_[slot].attention_ = listed;  // tick() compacts it away
   free_.push_back(slot);
-  h->states.erase(it);
+  h->drop_state(slot);
 }
 
 inline void engine::set_watch(std::string_view host, bool watch) {
@@ -234,7 +242,7 @@ inline void engine::set_watch(std::string_view host, bool watch) {
 inline void engine::forget_host(std::string_view host) {
   auto it = hosts_.find(host);
   if (it == hosts_.end()) return;
-  for (const auto& [path, slot] : it->second->states) {
+  for (std::uint32_t slot : it->second->states) {
     bool listed = states_[slot].attention_;
     states_[slot] = alert_state{};
     states_[slot].attention_ = listed;
@@ -247,8 +255,8 @@ inline void engine::forget_host(std::string_view host) {
 inline const alert_state* engine::find(std::string_view host, std::string_view metric_path) const {
   const host_entry* h = find_host(host);
   if (!h) return nullptr;
-  auto it = h->states.find(metric_path);
-  return it == h->states.end() ? nullptr : &states_[it->second];
+  const std::uint32_t slot = h->state_of(states_, metric_path);
+  return slot == npos ? nullptr : &states_[slot];
 }
 
 }  // namespace heartbeat::alert

@@ -141,7 +141,7 @@ inline void engine::on_change(host_entry& h, alert_state& st, const rule& r, con
     st.alert_since = now.wall;
     st.alert_since_mono = now.mono;
   }
-  if (to != level::ok) attend(static_cast<std::uint32_t>(&st - states_.data()));
+  if (to != level::ok) attend(st.slot_);
   st.acknowledged = false;
   st.ack_by.clear();
   st.threshold = step.threshold;
@@ -230,7 +230,7 @@ inline void engine::refresh_maintenance(clock::instant now, std::vector<transiti
     const maintenance_window* was = h.maint;
     h.maint = window_for(name);
     if (!was || h.maint || !h.watch) continue;
-    for (const auto& [path, slot] : h.states) {
+    for (std::uint32_t slot : h.states) {
       alert_state& st = states_[slot];
       if (st.m.lvl == st.last_sent) continue;
       transition t = detail::make_transition(transition_kind::resend, h.name, st, st.last_sent, st.m.lvl,
@@ -340,7 +340,7 @@ inline result<transition> engine::ack(std::string_view host, std::string_view me
   const alert_state* found = find(host, metric_path);
   if (!h || !found)
     return make_error("not_found", "no alert " + std::string(metric_path) + " on host " + std::string(host));
-  alert_state& st = states_[h->states.find(metric_path)->second];
+  alert_state& st = states_[h->state_of(states_, metric_path)];
   if (st.m.lvl == level::ok)
     return make_error("not_alerting", std::string(metric_path) + " on " + std::string(host) + " is OK");
   st.acknowledged = true;

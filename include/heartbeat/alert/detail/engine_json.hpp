@@ -99,7 +99,7 @@ inline json::value engine::host_alerts_json(std::string_view host) const {
   std::size_t counts[4] = {0, 0, 0, 0};
   if (const host_entry* h = find_host(host)) {
     std::vector<const alert_state*> v;
-    for (const auto& [path, slot] : h->states) v.push_back(&states_[slot]);
+    for (std::uint32_t slot : h->states) v.push_back(&states_[slot]);
     std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->metric_path < b->metric_path; });
     std::string_view maint = h->maint ? std::string_view(h->maint->name) : std::string_view();
     for (const auto* s : v) {
@@ -126,8 +126,11 @@ json::value engine::alerts_json(std::size_t host_count, Visible&& visible) const
     else
       return visible(std::string_view(s.host));
   };
-  for (const auto& s : states_)
+  // Every non-OK state is on the attention list: no walk over the (mostly OK) rest.
+  for (std::uint32_t slot : attention_) {
+    const alert_state& s = states_[slot];
     if (!s.host.empty() && s.m.lvl != level::ok && shown(s)) v.push_back(&s);
+  }
   auto rank = [](level l) { return l == level::critical ? 0 : l == level::warning ? 1 : 2; };
   std::sort(v.begin(), v.end(), [&](auto* a, auto* b) {
     if (rank(a->m.lvl) != rank(b->m.lvl)) return rank(a->m.lvl) < rank(b->m.lvl);
