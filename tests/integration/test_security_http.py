@@ -280,7 +280,10 @@ def test_a_burst_of_guesses_is_limited_on_arrival_and_unknown_users_cost_the_sam
             assert st == 401
             return time.perf_counter() - started
 
-        wrong_password = sorted(timed("alice", f"nope{i}") for i in range(4))
-        wrong_user = sorted(timed(f"nobody{i}", "nope") for i in range(4))
-        median_pw, median_user = wrong_password[2], wrong_user[2]
-        assert 0.5 < median_user / median_pw < 2, (wrong_user, wrong_password)
+        wrong_password, wrong_user = [], []
+        for i in range(4):  # interleaved, so that load on the machine falls on both alike
+            wrong_password.append(timed("alice", f"nope{i}"))
+            wrong_user.append(timed(f"nobody{i}", "nope"))
+        # The fastest of each: scheduling noise on a busy machine only ever adds time.
+        fast_pw, fast_user = min(wrong_password), min(wrong_user)
+        assert 0.5 < fast_user / fast_pw < 2, (wrong_user, wrong_password)

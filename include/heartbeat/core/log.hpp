@@ -13,6 +13,7 @@
 #include <atomic>
 #include <charconv>
 #include <concepts>
+#include <cstdint>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -149,5 +150,31 @@ inline constexpr detail::writer<level::debug> debug{};
 inline constexpr detail::writer<level::info> info{};
 inline constexpr detail::writer<level::warn> warn{};
 inline constexpr detail::writer<level::error> error{};
+
+}  // namespace heartbeat::log
+
+namespace heartbeat::log {
+
+// A warning that may repeat at a high rate (a full queue under overload) logged at most once per
+// `period` seconds, saying how often it happened since the last line. One owner thread; the
+// caller passes a monotonic time.
+class limited {
+ public:
+  explicit limited(double period = 60) : period_(period) {}
+  template <class... Args>
+  void warn(double mono_now, const Args&... args) {
+    ++count_;
+    if (mono_now < next_) return;
+    next_ = mono_now + period_;
+    log::write(level::warn, args...,
+               count_ > 1 ? " (" + std::to_string(count_) + " times since the last report)" : std::string());
+    count_ = 0;
+  }
+
+ private:
+  double period_;
+  double next_ = -1e300;
+  std::uint64_t count_ = 0;
+};
 
 }  // namespace heartbeat::log

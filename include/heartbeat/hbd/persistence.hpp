@@ -181,10 +181,18 @@ class persistence {
                  [this] { return static_cast<double>(journal_ ? journal_->stats().queue_depth : 0); });
     st.add_gauge("heartbeat_queue_dropped_total{queue=\"journal\"}", "Journal lines dropped (queue full).",
                  [this] { return static_cast<double>(journal_ ? journal_->stats().dropped : 0); });
+    st.add_gauge("heartbeat_queue_shed_total{queue=\"journal\"}",
+                 "Of the dropped journal lines: datagram lines shed to keep room for events (queue three "
+                 "quarters full).",
+                 [this] { return static_cast<double>(journal_ ? journal_->stats().shed : 0); });
     st.add_gauge("heartbeat_queue_depth{queue=\"store\"}", "Writes waiting for the store writer.",
                  [this] { return static_cast<double>(store_ ? store_->stats().queue_depth : 0); });
     st.add_gauge("heartbeat_queue_dropped_total{queue=\"store\"}", "Store writes dropped (queue full).",
                  [this] { return static_cast<double>(store_ ? store_->stats().dropped : 0); });
+    st.add_gauge("heartbeat_queue_shed_total{queue=\"store\"}",
+                 "Of the dropped store writes: plugin samples shed to keep room for state writes (queue "
+                 "three quarters full).",
+                 [this] { return static_cast<double>(store_ ? store_->stats().shed : 0); });
     st.add_gauge("heartbeat_queue_depth{queue=\"dns\"}", "DNS changes waiting for nsupdate.",
                  [this] { return static_cast<double>(dns_ ? dns_->stats().queue_depth : 0); });
   }

@@ -117,7 +117,7 @@ class service {
     }
     dropped_.fetch_add(1, std::memory_order_relaxed);
     counters_.add("", outcome::dropped, reason::queue_full);
-    log::warn("notify: queue full, dropped: ", text);
+    drop_log_.warn(clock::mono_now(), "notify: queue full, dropped: ", text);
     if (journal_) {
       journal_record r;
       r.ts = clock::wall_now();
@@ -472,6 +472,7 @@ class service {
   event_translator translator_;
   partition_detector partition_;                                        // io thread
   std::unordered_map<std::string, std::optional<host_access>> access_;  // io thread: last forwarded
+  log::limited drop_log_;  // io thread: a storm of drops is one line a minute
   std::vector<std::string> channel_names_;
   std::thread worker_;
   std::atomic<bool> stop_{false};

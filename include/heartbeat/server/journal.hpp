@@ -23,6 +23,7 @@
 
 #include "heartbeat/bus/events.hpp"
 #include "heartbeat/core/byte_ring.hpp"
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
@@ -43,7 +44,8 @@ struct journal_options {
 
 struct journal_stats {
   std::uint64_t lines_written = 0;  // lines that reached the file
-  std::uint64_t dropped = 0;        // lines refused because the queue was full
+  std::uint64_t dropped = 0;        // lines refused: the queue was full, or shed
+  std::uint64_t shed = 0;           // of those, datagram lines refused to keep room for event lines
   std::uint64_t write_errors = 0;   // lines lost to a failing write(2)
   std::uint64_t rotations = 0;
   std::uint64_t bytes_written = 0;
@@ -90,6 +92,15 @@ class journal {
   bool append_message(std::string_view source_ip, std::uint16_t source_port, double ts,
                       std::string_view message_json) {
     if (!running()) return false;
+    // Under overload the datagram lines (the detail) go first: the last quarter of the queue
+    // stays for state changes, alerts and notifications.
+    if (q_.used() > q_.capacity() - q_.capacity() / 4) {
+      shed_.fetch_add(1, std::memory_order_relaxed);
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      shed_log_.warn(clock::mono_now(), "journal: falling behind, datagram lines shed (events first; ",
+                     "heartbeat_queue_shed_total{queue=\"journal\"})");
+      return false;
+    }
     return push(ts, nullptr, source_port, source_ip, message_json);
   }
 
@@ -134,6 +145,7 @@ class journal {
     journal_stats s;
     s.lines_written = lines_written_.load(std::memory_order_relaxed);
     s.dropped = dropped_.load(std::memory_order_relaxed);
+    s.shed = shed_.load(std::memory_order_relaxed);
     s.write_errors = write_errors_.load(std::memory_order_relaxed);
     s.rotations = rotations_.load(std::memory_order_relaxed);
     s.bytes_written = bytes_written_.load(std::memory_order_relaxed);
@@ -233,6 +245,8 @@ class journal {
         body.size() <= 0xffffffffu ? q_.prepare(sizeof(record) + who.size() + body.size()) : nullptr;
     if (!p) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
+      drop_log_.warn(clock::mono_now(),
+                     "journal: queue full, lines dropped (heartbeat_queue_dropped_total{queue=\"journal\"})");
       return false;
     }
     record h{ts, kind, port, static_cast<std::uint16_t>(who.size()), static_cast<std::uint32_t>(body.size())};
@@ -387,7 +401,8 @@ class journal {
   std::unordered_map<std::string, std::string> last_host_sig_;
   std::string scratch_;
   std::atomic<std::uint64_t> pushed_{0}, popped_{0};
-  std::atomic<std::uint64_t> lines_written_{0}, dropped_{0}, write_errors_{0}, rotations_{0},
+  log::limited shed_log_, drop_log_;  // io thread
+  std::atomic<std::uint64_t> lines_written_{0}, dropped_{0}, shed_{0}, write_errors_{0}, rotations_{0},
       bytes_written_{0};
 };
 

@@ -129,6 +129,7 @@ class store : public threaded_store {
     return push(op{op_kind::host, ts, std::string(name), {}, std::move(host_json)});
   }
   bool put_plugin(std::string_view host, std::string_view plugin, double ts, std::string data_json) override {
+    if (!admit_history()) return false;
     return push(op{op_kind::plugin, ts, std::string(host), std::string(plugin), std::move(data_json)});
   }
   bool put_message(std::string_view host, double ts, std::string message_json) override {
@@ -230,7 +231,7 @@ class store : public threaded_store {
 
   bool push(op&& o) {
     if (!q_.push(std::move(o))) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);
+      note_dropped();
       return false;
     }
     queued_.fetch_add(1, std::memory_order_release);

@@ -3,6 +3,9 @@
 // (store_pg.hpp, for several nodes). load() runs once on the starting thread;
 // afterwards the io thread enqueues writes (never blocking: a full queue is a
 // counted drop) and asks history queries whose callbacks come back through `post`.
+// Under overload the least important writes go first: past three quarters of the
+// queue, plugin samples (history) are shed, keeping the rest for host, alert,
+// command and account writes; both counted and logged at most once a minute.
 #pragma once
 
 #include <atomic>
@@ -17,7 +20,9 @@
 #include <vector>
 
 #include "heartbeat/bus/events.hpp"
+#include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/json.hpp"
+#include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/server/event_log.hpp"
 #include "heartbeat/server/store_snapshot.hpp"
@@ -26,7 +31,8 @@ namespace heartbeat::server {
 
 struct store_stats {
   std::uint64_t queued = 0;        // writes accepted into the queue
-  std::uint64_t dropped = 0;       // writes refused because the queue was full
+  std::uint64_t dropped = 0;       // writes refused: the queue was full, or shed
+  std::uint64_t shed = 0;          // of those, plugin samples refused to keep room for the other writes
   std::uint64_t rows_written = 0;  // writes committed
   std::uint64_t transactions = 0;
   std::uint64_t errors = 0;   // failed statements or commits
@@ -148,6 +154,7 @@ class threaded_store : public store_backend {
     store_stats s;
     s.queued = queued_.load(std::memory_order_relaxed);
     s.dropped = dropped_.load(std::memory_order_relaxed);
+    s.shed = shed_.load(std::memory_order_relaxed);
     s.rows_written = rows_written_.load(std::memory_order_relaxed);
     s.transactions = transactions_.load(std::memory_order_relaxed);
     s.errors = errors_.load(std::memory_order_relaxed);
@@ -164,12 +171,30 @@ class threaded_store : public store_backend {
   virtual std::size_t queue_depth() const = 0;
   virtual std::size_t queue_capacity() const = 0;
 
+  // io thread, before queueing a plugin sample: false (shed, counted) once the queue is three
+  // quarters full, so that history never crowds out state.
+  bool admit_history() {
+    if (queue_depth() < queue_capacity() - queue_capacity() / 4) return true;
+    shed_.fetch_add(1, std::memory_order_relaxed);
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    shed_log_.warn(clock::mono_now(), "store: falling behind, plugin samples shed (history first; ",
+                   "heartbeat_queue_shed_total{queue=\"store\"})");
+    return false;
+  }
+  // io thread: a write refused by a full queue.
+  void note_dropped() {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    drop_log_.warn(clock::mono_now(),
+                   "store: queue full, writes dropped (heartbeat_queue_dropped_total{queue=\"store\"})");
+  }
+
   std::thread writer_, reader_;
   std::atomic<bool> stop_{false}, flush_req_{false};
   std::mutex flush_m_;
   std::condition_variable flush_cv_;
   std::atomic<std::uint64_t> queued_{0}, committed_{0}, dropped_{0}, rows_written_{0}, transactions_{0},
-      errors_{0}, pruned_{0}, queries_{0}, queries_dropped_{0};
+      errors_{0}, pruned_{0}, queries_{0}, queries_dropped_{0}, shed_{0};
+  log::limited shed_log_, drop_log_;  // io thread
 };
 
 }  // namespace heartbeat::server

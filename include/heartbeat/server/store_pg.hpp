@@ -118,6 +118,7 @@ class pg_store : public threaded_store {
     return push(detail::pg_op_kind::host, ts, name, {}, std::move(host_json));
   }
   bool put_plugin(std::string_view host, std::string_view plugin, double ts, std::string data_json) override {
+    if (!admit_history()) return false;
     return push(detail::pg_op_kind::plugin, ts, host, plugin, std::move(data_json));
   }
   bool put_message(std::string_view host, double ts, std::string message_json) override {
@@ -190,7 +191,7 @@ class pg_store : public threaded_store {
 
   bool push(detail::pg_op_kind k, double ts, std::string_view host, std::string_view key, std::string text) {
     if (!q_.push(detail::pg_op{k, ts, std::string(host), std::string(key), std::move(text)})) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);
+      note_dropped();
       return false;
     }
     queued_.fetch_add(1, std::memory_order_release);

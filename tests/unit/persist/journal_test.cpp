@@ -62,7 +62,8 @@ TEST(Journal, WritesMessagesAndEventsAndFlushesOnStop) {
   journal j({.enabled = true, .dir = (d.path / "sub" / "dir").string(), .file = "messages.journal"});
   ASSERT_TRUE(j.start().ok());
   EXPECT_TRUE(j.append_message("10.0.0.1", 40000, 1000.5, R"({"ID":"HTB","name":"a","interval":30})"));
-  bus::event e{bus::event_kind::alert, 1001, "a", json::value::object({{"metric_path", "cpu.x"}, {"to", "WARNING"}})};
+  bus::event e{bus::event_kind::alert, 1001, "a",
+               json::value::object({{"metric_path", "cpu.x"}, {"to", "WARNING"}})};
   EXPECT_TRUE(j.append_event(e));
   j.stop();
   auto lines = read_lines(d.path / "sub" / "dir" / "messages.journal");
@@ -181,7 +182,8 @@ TEST(Journal, SinkJournalsStateChangesNotEveryHostEvent) {
   sink(bus::event{bus::event_kind::host, 2, "h", host("UP", "10.0.0.1", 2)});  // only last_seen moved
   sink(bus::event{bus::event_kind::host, 3, "h", host("UP", "10.0.0.2", 3)});  // address changed
   sink(bus::event{bus::event_kind::host, 4, "h", host("DOWN", "10.0.0.2", 3)});
-  sink(bus::event{bus::event_kind::plugin, 5, "h", json::value::object({{"plugin", "cpu"}})});  // journaled as datagram
+  sink(bus::event{bus::event_kind::plugin, 5, "h",
+                  json::value::object({{"plugin", "cpu"}})});  // journaled as datagram
   sink(bus::event{bus::event_kind::command, 6, "h", json::value::object({{"id", "c-1"}})});
   j.stop();
   auto lines = read_lines(d.path / "m.journal");
@@ -197,4 +199,36 @@ TEST(Journal, DisabledJournalCreatesNothing) {
   EXPECT_FALSE(j.append_message("127.0.0.1", 1, 1, "{}"));
   j.stop();
   EXPECT_FALSE(fs::exists(d.path / "j"));
+}
+
+// Under a flood of datagram lines the journal sheds them first: the last quarter of its queue
+// stays for event lines (state changes, alerts), so none of those is lost.
+TEST(Journal, ShedsDatagramLinesBeforeEvents) {
+  temp_dir d;
+  journal j({.enabled = true, .dir = d.path.string(), .file = "m.journal", .queue_bytes = 64 << 10});
+  ASSERT_TRUE(j.start().ok());
+  const int n = 100000,
+            every = 1000;  // the free quarter holds ~100 events: the writer never stalls that long
+  int events = 0;
+  for (int i = 0; i < n; ++i) {
+    j.append_message("127.0.0.1", 50000, 1700000000.0 + i,
+                     "{\"ID\":\"HTB\",\"name\":\"host-" + std::to_string(i % 97) +
+                         "\",\"seq\":" + std::to_string(i) + "}");
+    if (i % every == 0) {
+      EXPECT_TRUE(j.append_event(bus::event{bus::event_kind::host, 1700000000.0 + i, "web1",
+                                            json::value::object({{"name", "web1"}, {"state", "DOWN"}})}));
+      ++events;
+    }
+  }
+  j.stop();
+  auto st = j.stats();
+  EXPECT_EQ(st.lines_written + st.dropped, static_cast<std::uint64_t>(n + events));
+  EXPECT_LE(st.shed, st.dropped);
+  if (st.dropped > 0) {
+    EXPECT_GT(st.shed, 0u);  // what was lost was shed detail
+  }
+  int event_lines = 0;
+  for (const auto& l : read_lines(d.path / "m.journal"))
+    event_lines += l.find("\"event\":\"host\"") != std::string::npos;
+  EXPECT_EQ(event_lines, events);
 }

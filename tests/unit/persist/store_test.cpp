@@ -324,3 +324,29 @@ TEST_F(Store, SurvivesKillNine) {
     if (h.name == "h0") h0_has_row = h.json.string_or("state", "") == "UP";
   EXPECT_TRUE(h0_has_row);
 }
+
+namespace {
+
+// Past three quarters of a full queue, plugin samples are shed (counted) while host, alert and
+// state writes still get in; once the writer catches up, what got in is stored.
+TEST_F(Store, ShedsHistoryBeforeStateWhenTheQueueFills) {
+  store s({.path = path, .queue_capacity = 15});  // not started: the queue only fills
+  const std::size_t cap = s.stats().queue_capacity, room = cap - cap / 4;
+  std::size_t plugins_in = 0;
+  for (std::size_t i = 0; i < cap; ++i)
+    plugins_in += s.put_plugin("web1", "cpu_monitor", 100.0 + i, "{\"cpu_percent\":1}");
+  EXPECT_EQ(plugins_in, room);  // the last quarter stays for the other writes
+  EXPECT_EQ(s.stats().shed, cap - room);
+  EXPECT_TRUE(s.put_host("web1", host_json("web1", "UP", "192.0.2.1", 110).dump(), 110));
+  for (std::size_t i = room + 1; i < cap; ++i) EXPECT_TRUE(s.put_state("k" + std::to_string(i), "{}", 111));
+  EXPECT_FALSE(s.put_state("alert_engine", "{\"x\":2}", 112));  // full: dropped
+  EXPECT_EQ(s.stats().dropped, cap - room + 1);                 // the shed ones included
+  ASSERT_TRUE(s.start().ok());
+  s.stop();
+  store again({.path = path});
+  auto snap = again.load();
+  ASSERT_TRUE(snap.ok());
+  ASSERT_EQ(snap->hosts.size(), 1u);
+}
+
+}  // namespace
