@@ -1,7 +1,8 @@
 """hbd's own stall is never a host's DOWN: hbd is stopped (SIGSTOP) for longer than
 interval + grace while one host keeps sending heartbeats into its socket buffer and
-another falls silent; after SIGCONT only the silent one goes DOWN (webhook), and
-/metrics counts the backlog that held the decisions back."""
+another falls silent; after SIGCONT only the silent one goes DOWN (webhook), the sending
+one's metric is not declared missing (UNKNOWN) either, and /metrics counts the backlog that
+held the decisions back."""
 import signal
 import threading
 import time
@@ -18,6 +19,8 @@ def test_a_stall_longer_than_grace_turns_no_sending_host_down():
             "grace": 1,
             "notifiers": {"hook": {"type": "webhook", "url": hook.url + "/hb"}},
             "notify": {"retry_initial": 0.2},
+            "threshold_missing_after": 2,
+            "thresholds": {"cpu_monitor": {"cpu_percent": {"warning": 80}}},
         }
         with Hbd(config) as hbd:
             steady = Client("steady01", hbd.hb_port)
@@ -27,6 +30,7 @@ def test_a_stall_longer_than_grace_turns_no_sending_host_down():
             def keep_sending():
                 while not stop.is_set():
                     steady.htb(interval=1)
+                    steady.plg("cpu_monitor", {"cpu_percent": 10})
                     time.sleep(0.2)
 
             sender = threading.Thread(target=keep_sending, daemon=True)

@@ -130,7 +130,11 @@ class engine {
   void forget(std::string_view host, std::string_view metric_path);
 
   // Reminders, missing data -> UNKNOWN, maintenance window starts/ends. Call about once a second.
-  void tick(clock::instant now, std::vector<transition>& out);
+  // Missing data is judged at monotonic `live` when given (hbd's liveness clock: the moment up to
+  // which every datagram was read), so samples waiting unread in a socket buffer during an io
+  // stall are not "missing".
+  void tick(clock::instant now, std::vector<transition>& out, double live);
+  void tick(clock::instant now, std::vector<transition>& out) { tick(now, out, now.mono); }
 
   // Acknowledges a non-OK alert: no more reminders until its level changes. Errors:
   // "not_found" (no such alert), "not_alerting" (the metric is OK). Returns the

@@ -42,7 +42,7 @@ class alerting {
     };
     c_.monitor.on_tick = [this, prev = std::move(c_.monitor.on_tick)](clock::instant now) {
       if (prev) prev(now);
-      engine_.tick(now, out_);
+      engine_.tick(now, out_, c_.reg.liveness().live());  // missing data on the liveness clock
       publish();
     };
     c_.reg.events().subscribe(

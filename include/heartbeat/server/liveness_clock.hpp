@@ -87,6 +87,7 @@ class liveness_clock {
     return live;
   }
 
+  double live() const noexcept { return live_; }                    // at the last tick
   double lag() const noexcept { return lag_; }                      // at the last tick
   double held_seconds() const noexcept { return held_seconds_; }    // total time judged behind now
   std::uint64_t episodes() const noexcept { return episodes_; }     // backlogs over episode_lag

@@ -292,6 +292,24 @@ thresholds: {p: {y: {warning: 80, missing_after: 0}}}
   run_table(f, "h", "p.y", {{0, 50, {}}, {100000, std::nullopt, {}}});
 }
 
+// Missing data waits for hbd's liveness clock: while samples sit unread in the socket buffer (an io
+// stall) nothing is missing; once the backlog is read and the metric is still silent, it is.
+TEST(AlertTable, MissingDataWaitsForTheLivenessClock) {
+  using heartbeat::clock::instant;
+  engine e(compile("threshold_missing_after: 60\nthresholds: {p: {x: {warning: 80}}}"));
+  std::vector<heartbeat::alert::transition> out;
+  heartbeat::protocol::leaf l;
+  l.path = "x";
+  l.type = heartbeat::protocol::leaf::kind::number;
+  l.number = 50;
+  e.evaluate_plugin("h", "p", {&l, 1}, instant(1000, 0), out);
+  e.tick(instant(1100, 100), out, 30);  // 100 s of real time, but read only up to 30 s
+  EXPECT_TRUE(out.empty());
+  e.tick(instant(1101, 101), out, 61);  // the backlog read: still silent at 61 s
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, heartbeat::alert::level::unknown);
+}
+
 // Acknowledgement stops reminders until the level changes.
 TEST(AlertTable, AcknowledgementStopsReminders) {
   engine e(compile(R"(

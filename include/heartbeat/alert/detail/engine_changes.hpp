@@ -266,7 +266,8 @@ inline double engine::reminder_wait(std::uint32_t sent) const {
   return std::min(cap, rs.renotify_interval * std::pow(rs.renotify_backoff, static_cast<double>(sent)));
 }
 
-inline void engine::tick(clock::instant now, std::vector<transition>& out) {
+inline void engine::tick(clock::instant now, std::vector<transition>& out, double live) {
+  live = std::min(live, now.mono);
   if (maintenance_due(now)) refresh_maintenance(now, out);
   const double renotify = rules_->renotify_interval;
   // Compact the attention list first: drop states that recovered (and watch no missing data).
@@ -286,7 +287,7 @@ inline void engine::tick(clock::instant now, std::vector<transition>& out) {
     if (st.host.empty()) continue;
     const double missing = st.rule_ ? st.rule_->missing_after : rules_->missing_after;
     const bool is_missing = missing > 0 && st.m.lvl != level::unknown && !std::isnan(st.m.last_value) &&
-                            now.mono - mono_twin(st.m.last_check_mono, st.m.last_check, now) >= missing;
+                            live - mono_twin(st.m.last_check_mono, st.m.last_check, now) >= missing;
     const double wait = reminder_wait(st.reminders);
     const bool remind = renotify > 0 && st.m.lvl != level::ok && st.last_sent != level::ok &&
                         !st.acknowledged &&
