@@ -80,7 +80,6 @@ struct plugin_sample {
 // that grows up to its capacity (no allocation per sample once full; no
 // std::deque, whose minimum block would cost ~0.5 KB per plugin).
 struct plugin_data {
-  std::string kind;  // "info", "monitor" or empty
   double interval = 0;
   std::vector<plugin_sample> ring;
   std::size_t head = 0;     // index of the oldest sample once the ring is full

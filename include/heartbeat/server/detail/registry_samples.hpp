@@ -30,7 +30,6 @@ inline apply_result host_registry::on_plugin(const protocol::plugin_msg& m, cons
   h.plg_since_start = true;
   mark_dirty(h);
   plugin_data& p = it->second;
-  if (!m.kind.empty() && p.kind != m.kind) p.kind = m.kind;
   if (m.interval) p.interval = *m.interval;
   double ts = m.ts ? *m.ts : now;
   push_sample(p, ts, m.data_json);
