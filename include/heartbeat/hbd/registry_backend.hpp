@@ -18,6 +18,7 @@
 #include "heartbeat/api/http_server.hpp"
 #include "heartbeat/core/clock.hpp"
 #include "heartbeat/hbd/config.hpp"
+#include "heartbeat/hbd/host_query.hpp"
 #include "heartbeat/hbd/redact.hpp"
 #include "heartbeat/protocol/reject.hpp"
 #include "heartbeat/server/config.hpp"
@@ -132,6 +133,25 @@ class registry_backend : public api::backend {
     }
     out.push_back(']');
     return total;
+  }
+  void write_hosts_query(std::string& out, const api::user* who, const api::host_query& q,
+                         api::host_query_result& r) const override {
+    const auto& hosts = reg_.hosts();
+    std::vector<std::uint32_t> named;
+    const bool indexed = !q.q.empty() && q.q.find('\0') == std::string::npos;
+    if (indexed) {
+      names_.refresh(hosts, reg_.order_version());
+      names_.find(q.q, named);
+    }
+    out.push_back('[');
+    bool first = true;
+    api::select_hosts(hosts, indexed ? &named : nullptr, who, q, registry_host_traits{}, r,
+                      [&](const server::host* h) {
+                        if (!first) out.push_back(',');
+                        first = false;
+                        out += reg_.entry_json(*h);
+                      });
+    out.push_back(']');
   }
   json::value messages() const override { return reg_.messages_json(); }
 
@@ -515,6 +535,7 @@ class registry_backend : public api::backend {
   alert::engine* engine_;
   server::store_backend* store_;
   std::optional<std::pair<std::string, api::host_access>> dropping_;  // during drop_host() only
+  mutable name_index names_;  // the name filter of GET /api/0/hosts?q=
 };
 
 }  // namespace heartbeat::hbd

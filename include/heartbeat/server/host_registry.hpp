@@ -153,8 +153,14 @@ class host_registry {
       for (const auto& [n, h] : hosts_) order_.push_back(h.get());
       std::sort(order_.begin(), order_.end(), [](const host* a, const host* b) { return a->name < b->name; });
       order_dirty_ = false;
+      ++order_version_;
     }
     return order_;
+  }
+  // Counts the rebuilds of hosts(): what depends on its order (the API's name index) rebuilds with it.
+  std::uint64_t order_version() const {
+    hosts();
+    return order_version_;
   }
   template <class F>
   void for_each(F&& f) const {
@@ -464,6 +470,7 @@ class host_registry {
   string_map<std::unique_ptr<host>> hosts_;
   mutable std::vector<host*> order_;
   mutable bool order_dirty_ = true;
+  mutable std::uint64_t order_version_ = 0;
   std::vector<message_entry> messages_;
   due_wheel wheel_;  // when tick() looks at each host next (on the liveness clock)
   liveness_clock liveness_;
