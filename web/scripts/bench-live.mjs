@@ -10,7 +10,9 @@ import { BUILD_DIR, Hbd, launchBrowser, newPage, sleep, waitFor } from '../../te
 const N = Number(process.argv[2] || process.env.HB_WEB_HOSTS || 10000);
 const FLEET = join(process.env.HB_BENCH_DIR || join(BUILD_DIR, 'benchmarks'), 'tool_fleet');
 // The hosts register at once and stay UP for the whole run (interval 1 h).
-const hbd = new Hbd({ interval: 3600, grace: 300, max_new_hosts_per_minute: 0, max_hosts: N + 1000, udp_rcvbuf: 33554432 });
+const hbd = new Hbd({
+  interval: 3600, grace: 300, max_new_hosts_per_minute: 0, max_hosts: N + 1000, udp_rcvbuf: 33554432, journal_enabled: false,
+});
 let browser;
 
 async function registered() {
@@ -26,13 +28,28 @@ function fleetRegister() {
   });
 }
 
-// Time from `act` until the table shows a page read with `fragment` in its query.
-async function timed(page, act, fragment) {
-  const t = Date.now();
-  await act();
-  await page.waitForFunction((f) => (document.getElementById('hosts-table').dataset.query || '').includes(f),
-    fragment, { polling: 'raf', timeout: 30000 });
-  return Date.now() - t;
+// Time, measured in the page, from a click (`{ click: selector }`) or typing (`{ fill: text }`) until
+// the table shows a page read with `fragment` in its query, painted.
+function timed(page, action, fragment) {
+  return page.evaluate(async ({ action: a, fragment: f }) => {
+    const table = document.getElementById('hosts-table');
+    const t = performance.now();
+    if (a.click) {
+      document.querySelector(a.click).click();
+    } else {
+      const input = document.getElementById('host-filter');
+      input.value = a.fill;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+    await new Promise((resolve) => {
+      const done = () => (table.dataset.query || '').includes(f);
+      if (done()) { resolve(); return; }
+      const mo = new MutationObserver(() => { if (done()) { mo.disconnect(); resolve(); } });
+      mo.observe(table, { attributes: true, attributeFilter: ['data-query'] });
+    });
+    await new Promise((r) => requestAnimationFrame(() => r()));
+    return Math.round(performance.now() - t);
+  }, { action, fragment });
 }
 
 const median = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
@@ -42,7 +59,8 @@ try {
   await hbd.start();
   const t0 = Date.now();
   if (N > 20000 && existsSync(FLEET)) {
-    await fleetRegister();
+    // A loaded machine drops some datagrams: passes again until every host is there.
+    for (let pass = 0; pass < 8 && (await registered()) < N; pass++) await fleetRegister();
   } else {
     for (let i = 0; i < N; i++) {
       await hbd.htb(`bench-${String(i).padStart(7, '0')}`, { interval: 3600 });
@@ -73,14 +91,14 @@ try {
 
   const sorts = [];
   for (const [col, dir] of [['rtt', 'asc'], ['state', 'asc'], ['last_seen', 'asc'], ['last_seen', 'desc'], ['name', 'asc']]) {
-    sorts.push(await timed(page, () => page.click(`th[data-col="${col}"] button`), `sort=${col}&order=${dir}`));
+    sorts.push(await timed(page, { click: `th[data-col="${col}"] button` }, `sort=${col}&order=${dir}`));
   }
   const sortMs = median(sorts);
   console.log(`/live sort change with ${N} hosts: median ${sortMs} ms of ${sorts.join(', ')} (target ≤ 300 ms) ${verdict(sortMs, 300)}`);
 
   const filters = [];
   for (const q of ['bench-00012', 'bench-0009', '777', 'bench-', 'x']) {
-    filters.push(await timed(page, () => page.fill('#host-filter', q), `q=${q}`));
+    filters.push(await timed(page, { fill: q }, `q=${q}`));
   }
   await page.fill('#host-filter', '');
   const filterMs = median(filters);

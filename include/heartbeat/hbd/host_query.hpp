@@ -1,16 +1,12 @@
 // How registry_backend reads server::host for GET /api/0/hosts?q=&state=&role=&sort=&order=
 // (api/host_query.hpp): straight from the host's fields, never through its JSON entry, so a query
-// over a million hosts touches only a few bytes of each; and the names, lower case, in one block
-// for the name filter. Used on the io thread.
+// over a million hosts touches only a few bytes of each. Used on the io thread.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <limits>
-#include <string>
 #include <string_view>
-#include <vector>
 
 #include "heartbeat/api/host_query.hpp"
 #include "heartbeat/server/host.hpp"
@@ -53,46 +49,6 @@ struct registry_host_traits {
     }
     return 0;
   }
-};
-
-// Every host's name, lower case, in the registry's (name) order, in one block separated by '\0':
-// the name filter is one memchr/memcmp scan of it instead of a visit to every host and its name
-// (scattered over the heap: with a million hosts that visit costs ~10 times more). Rebuilt when
-// the registry's order is (hosts came or went); names never change.
-class name_index {
- public:
-  void refresh(const std::vector<server::host*>& hosts, std::uint64_t order_version) {
-    if (built_ && order_version == version_) return;
-    blob_.clear();
-    blob_.reserve(hosts.size() * 32);
-    starts_.clear();
-    starts_.reserve(hosts.size() + 1);
-    for (const server::host* h : hosts) {
-      starts_.push_back(blob_.size());
-      for (char c : h->name) blob_.push_back(api::ascii_lower(c));
-      blob_.push_back('\0');
-    }
-    starts_.push_back(blob_.size());
-    version_ = order_version;
-    built_ = true;
-  }
-  // The indexes (ascending) of the names containing `lower` (lower case, without '\0').
-  void find(std::string_view lower, std::vector<std::uint32_t>& out) const {
-    const std::string_view all(blob_);
-    std::size_t at = 0;
-    auto from = starts_.begin();
-    while ((at = all.find(lower, at)) != std::string_view::npos) {
-      from = std::upper_bound(from, starts_.end(), at) - 1;
-      out.push_back(static_cast<std::uint32_t>(from - starts_.begin()));
-      at = *++from;  // on to the next name
-    }
-  }
-
- private:
-  std::string blob_;
-  std::vector<std::size_t> starts_;  // where each name starts, then the end
-  std::uint64_t version_ = 0;
-  bool built_ = false;
 };
 
 }  // namespace heartbeat::hbd

@@ -136,16 +136,12 @@ class registry_backend : public api::backend {
   }
   void write_hosts_query(std::string& out, const api::user* who, const api::host_query& q,
                          api::host_query_result& r) const override {
-    const auto& hosts = reg_.hosts();
     std::vector<std::uint32_t> named;
-    const bool indexed = !q.q.empty() && q.q.find('\0') == std::string::npos;
-    if (indexed) {
-      names_.refresh(hosts, reg_.order_version());
-      names_.find(q.q, named);
-    }
+    if (!q.q.empty()) reg_.find_names(q.q, named);
+    const auto& hosts = reg_.hosts();
     out.push_back('[');
     bool first = true;
-    api::select_hosts(hosts, indexed ? &named : nullptr, who, q, registry_host_traits{}, r,
+    api::select_hosts(hosts, q.q.empty() ? nullptr : &named, who, q, registry_host_traits{}, r,
                       [&](const server::host* h) {
                         if (!first) out.push_back(',');
                         first = false;
@@ -535,7 +531,6 @@ class registry_backend : public api::backend {
   alert::engine* engine_;
   server::store_backend* store_;
   std::optional<std::pair<std::string, api::host_access>> dropping_;  // during drop_host() only
-  mutable name_index names_;  // the name filter of GET /api/0/hosts?q=
 };
 
 }  // namespace heartbeat::hbd

@@ -211,6 +211,41 @@ TEST_F(HostQuery, TheNameIndexFollowsHostsThatComeAndGo) {
   EXPECT_EQ(run(), std::vector<std::string>{});
 }
 
+TEST(HostOrder, HostsComingAndGoingKeepTheNameOrder) {
+  hs::config cfg;
+  hs::stats st;
+  hs::host_registry reg(cfg, st, 1000);
+  std::vector<std::string> names;
+  std::uint32_t x = 12345;
+  auto next = [&] { return x = x * 1103515245u + 12345u; };
+  for (int round = 0; round < 60; ++round) {
+    // Rounds of 1, 5 and 100 new hosts (a batch past 64 sorts all), some dropped.
+    int adds = round % 3 == 0 ? 100 : round % 3 == 1 ? 5 : 1;
+    for (int i = 0; i < adds; ++i) {
+      names.push_back("h" + std::to_string(next() % 100000));
+      reg.restore_host(names.back(), 1000);
+    }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    for (int i = 0; i < round % 4 && !names.empty(); ++i) {
+      std::size_t k = next() % names.size();
+      reg.drop_host(names[k], 1000);
+      names.erase(names.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+    std::vector<std::string> got;
+    for (const hs::host* h : reg.hosts()) got.push_back(h->name);
+    ASSERT_EQ(got, names) << "round " << round;
+    // The names block follows the same changes (built in round 0, merged and erased after).
+    for (std::string q : {"h1", "99", "h"}) {
+      std::vector<std::uint32_t> found, want;
+      reg.find_names(q, found);
+      for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i].find(q) != std::string::npos) want.push_back(static_cast<std::uint32_t>(i));
+      ASSERT_EQ(found, want) << "round " << round << " q=" << q;
+    }
+  }
+}
+
 TEST(HostQueryParse, NamesAndCase) {
   EXPECT_EQ(api::parse_query_state("STOPPED"), 3);
   EXPECT_FALSE(api::parse_query_state("up"));
