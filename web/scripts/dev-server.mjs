@@ -86,9 +86,42 @@ function wsSend(obj) {
   for (const s of sockets) s.write(Buffer.concat([header, payload]));
 }
 
-function json(res, code, body) {
-  res.writeHead(code, { 'Content-Type': 'application/json' });
+function json(res, code, body, headers = {}) {
+  res.writeHead(code, { 'Content-Type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+// GET /api/0/hosts?q=&state=&role=&sort=&order=&limit=&offset= as hbd answers it (docs/API.md),
+// simply: the whole list filtered and sorted per request.
+const STATE_RANK = { DOWN: 0, LATE: 1, UNKNOWN: 2, STOPPED: 3, UP: 4 };
+const SORT_KEYS = {
+  name: () => 0,
+  state: (x) => STATE_RANK[x.state] ?? 9,
+  ipv4: (x) => { const c = x.connections.find((k) => k.family === 'ipv4'); return c ? STATE_RANK[c.state] : 10; },
+  ipv6: (x) => { const c = x.connections.find((k) => k.family === 'ipv6'); return c ? STATE_RANK[c.state] : 10; },
+  rtt: (x) => Math.min(...x.connections.map((c) => c.rtt)),
+  loss: (x) => x.connections.reduce((a, c) => a + c.lost, 0) / x.connections.reduce((a, c) => a + c.seq, 0),
+  last_seen: (x) => -x.last_seen,
+};
+function hostsPage(res, qp) {
+  const key = SORT_KEYS[qp.get('sort') || 'name'];
+  if (!key) return json(res, 400, { error: 'sort must be one of ' + Object.keys(SORT_KEYS).join(', ') });
+  const q = (qp.get('q') || '').toLowerCase();
+  const dir = qp.get('order') === 'desc' ? -1 : 1;
+  const managed = qp.get('role') === 'manager' || qp.get('role') === 'owner';
+  const counts = { UP: 0, LATE: 0, DOWN: 0, STOPPED: 0, UNKNOWN: 0 };
+  const list = hosts.filter((x) => (!managed || x.role !== 'monitor') && x.name.toLowerCase().includes(q))
+    .filter((x) => { counts[x.state]++; return !qp.get('state') || x.state === qp.get('state'); })
+    .map((x) => [key(x), x.name, x])
+    // Ties by name, ascending either way (sort=name: the key is the same for every host).
+    .sort((a, b) => (a[0] < b[0] ? -dir : a[0] > b[0] ? dir : (a[1] < b[1] ? -1 : 1) * (key === SORT_KEYS.name ? dir : 1)))
+    .map((k) => k[2]);
+  const offset = Number(qp.get('offset') || 0);
+  const limit = Number(qp.get('limit') || list.length);
+  return json(res, 200, list.slice(offset, offset + limit), {
+    'X-Total-Count': String(list.length),
+    'X-State-Counts': Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(','),
+  });
 }
 
 async function apiRoute(req, res, url) {
@@ -107,7 +140,7 @@ async function apiRoute(req, res, url) {
   if (!authed) return json(res, 401, { error: 'login required' });
   if (p === '/auth/logout') { res.setHeader('Set-Cookie', 'hb_session=; Path=/; Max-Age=0'); return json(res, 200, {}); }
   if (p === '/me') return json(res, 200, AUTH ? { username: 'alice', full_name: 'Alice Smith', admin: true, auth_enabled: true } : { username: null, admin: true, auth_enabled: false });
-  if (p === '/hosts') return json(res, 200, hosts);
+  if (p === '/hosts') return url.search ? hostsPage(res, url.searchParams) : json(res, 200, hosts);
   if (p === '/messages') return json(res, 200, messages);
   if (p === '/alerts') {
     const active = alerts.filter((a) => a.level !== 'OK');

@@ -4,12 +4,14 @@
 // server::registry, and unit tests implement it with a small in-memory fake.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "heartbeat/api/auth.hpp"
+#include "heartbeat/api/host_query.hpp"
 #include "heartbeat/api/metrics.hpp"
 #include "heartbeat/bus/events.hpp"
 #include "heartbeat/core/json.hpp"
@@ -50,6 +52,31 @@ class backend {
     }
     out.push_back(']');
     return a.size();
+  }
+  // The page `q` selects from that list, filtered and ordered (api/host_query.hpp), as a JSON
+  // array; fills `r` with the filter's totals. The default selects from the parsed full list.
+  virtual void write_hosts_query(std::string& out, const user* who, const host_query& q,
+                                 host_query_result& r) const {
+    std::string all;
+    write_hosts_json(all, who);
+    auto v = json::parse(all);
+    std::vector<const json::value*> hosts;
+    if (v && v->is_array())
+      for (const auto& h : v->as_array())
+        if (const json::value* n = h.find("name"); n && n->is_string()) hosts.push_back(&h);
+    std::stable_sort(hosts.begin(), hosts.end(), [](const json::value* a, const json::value* b) {
+      return a->find("name")->as_string() < b->find("name")->as_string();
+    });
+    out.push_back('[');
+    bool first = true;
+    // `who` already filtered the list; only the role floor is left to check.
+    select_hosts(hosts, nullptr, q.at_least == role::none ? nullptr : who, q, json_host_traits{}, r,
+                 [&](const json::value* h) {
+                   if (!first) out.push_back(',');
+                   first = false;
+                   h->dump_to(out);
+                 });
+    out.push_back(']');
   }
   // Recent messages (oldest first), each {"time","host","msg",...}; the API filters by role.
   virtual json::value messages() const = 0;

@@ -18,6 +18,7 @@
 #include "heartbeat/api/http_server.hpp"
 #include "heartbeat/core/clock.hpp"
 #include "heartbeat/hbd/config.hpp"
+#include "heartbeat/hbd/host_query.hpp"
 #include "heartbeat/hbd/redact.hpp"
 #include "heartbeat/protocol/reject.hpp"
 #include "heartbeat/server/config.hpp"
@@ -132,6 +133,21 @@ class registry_backend : public api::backend {
     }
     out.push_back(']');
     return total;
+  }
+  void write_hosts_query(std::string& out, const api::user* who, const api::host_query& q,
+                         api::host_query_result& r) const override {
+    std::vector<std::uint32_t> named;
+    if (!q.q.empty()) reg_.find_names(q.q, named);
+    const auto& hosts = reg_.hosts();
+    out.push_back('[');
+    bool first = true;
+    api::select_hosts(hosts, q.q.empty() ? nullptr : &named, who, q, registry_host_traits{}, r,
+                      [&](const server::host* h) {
+                        if (!first) out.push_back(',');
+                        first = false;
+                        out += reg_.entry_json(*h);
+                      });
+    out.push_back(']');
   }
   json::value messages() const override { return reg_.messages_json(); }
 

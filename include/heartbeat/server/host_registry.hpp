@@ -32,6 +32,7 @@
 #include "heartbeat/server/due_wheel.hpp"
 #include "heartbeat/server/host.hpp"
 #include "heartbeat/server/host_json.hpp"
+#include "heartbeat/server/host_order.hpp"
 #include "heartbeat/server/liveness_clock.hpp"
 #include "heartbeat/server/messages.hpp"
 #include "heartbeat/server/stats.hpp"
@@ -145,16 +146,11 @@ class host_registry {
     return it == hosts_.end() ? nullptr : it->second.get();
   }
   std::size_t size() const noexcept { return hosts_.size(); }
-  // Every host, ordered by name (the vector is rebuilt only after hosts come or go).
-  const std::vector<host*>& hosts() const {
-    if (order_dirty_) {
-      order_.clear();
-      order_.reserve(hosts_.size());
-      for (const auto& [n, h] : hosts_) order_.push_back(h.get());
-      std::sort(order_.begin(), order_.end(), [](const host* a, const host* b) { return a->name < b->name; });
-      order_dirty_ = false;
-    }
-    return order_;
+  // Every host, ordered by name (host_order.hpp keeps it as hosts come and go).
+  const std::vector<host*>& hosts() const { return order_.get(hosts_); }
+  // The indexes into hosts() of the hosts whose names contain `lower` (lower case), ascending.
+  void find_names(std::string_view lower, std::vector<std::uint32_t>& out) const {
+    order_.find_names(hosts_, lower, out);
   }
   template <class F>
   void for_each(F&& f) const {
@@ -459,8 +455,7 @@ class host_registry {
   bool any_key_ = false;
   command_ids command_ids_;
   string_map<std::unique_ptr<host>> hosts_;
-  mutable std::vector<host*> order_;
-  mutable bool order_dirty_ = true;
+  mutable host_order order_;
   std::vector<message_entry> messages_;
   due_wheel wheel_;  // when tick() looks at each host next (on the liveness clock)
   liveness_clock liveness_;
@@ -505,7 +500,7 @@ class host_registry {
     h->interval = cfg_interval_;
     host& ref = *h;
     hosts_.emplace(ref.name, std::move(h));
-    order_dirty_ = true;
+    order_.added(&ref);
     if (config_) refresh_roles(ref, *config_);
     schedule(ref, now.mono);
     return ref;
@@ -527,8 +522,8 @@ class host_registry {
     for (const auto& [n, p] : it->second->plugins) history_bytes_ -= std::min(history_bytes_, p.bytes);
     if (it->second->dirty) std::erase(dirty_, it->second.get());
     wheel_.forget(*it->second);
+    order_.removed(it->second.get());
     hosts_.erase(it);
-    order_dirty_ = true;
     ++epoch_;
   }
 

@@ -29,6 +29,11 @@ function loginUrl() {
  * Throws ApiError with the server's {"error"} text on non-2xx.
  */
 export async function api(path, opts = {}) {
+  return (await apiResponse(path, opts)).data;
+}
+
+/** The same as api(), answering {data, headers} for the response headers (X-Total-Count...). */
+export async function apiResponse(path, opts = {}) {
   const init = { method: opts.method || 'GET', credentials: 'same-origin', headers: { Accept: 'application/json' } };
   if (init.method !== 'GET' && init.method !== 'HEAD') {
     // hbd checks the double-submit CSRF token on cookie-authenticated writes.
@@ -59,7 +64,7 @@ export async function api(path, opts = {}) {
     const msg = (data && data.error) || `${res.status} ${res.statusText}`;
     throw new ApiError(res.status, msg, Number(res.headers.get('Retry-After')) || 0);
   }
-  return data;
+  return { data, headers: res.headers };
 }
 
 let mePromise = null;

@@ -1,26 +1,64 @@
-// Handlers of /api/0/hosts: the list (cached, gzip, pages with ?limit=&offset=), one host, dropping
-// a host, and who holds which role on it (access). Run on the io thread; routes.hpp checks roles.
+// Handlers of /api/0/hosts: the list (cached, gzip, pages with ?limit=&offset=, filtered and sorted
+// pages with ?q=&state=&role=&sort=&order=), one host, dropping a host, and who holds which role on
+// it (access). Run on the io thread; routes.hpp checks roles.
 #pragma once
 
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "heartbeat/api/host_query.hpp"
 #include "heartbeat/api/request.hpp"
 #include "heartbeat/core/clock.hpp"
 #include "heartbeat/core/log.hpp"
 
 namespace heartbeat::api::handlers::hosts {
 
+// Whether the request asks for a filtered or sorted page (any of the parameters beyond paging).
+inline bool is_host_query(const restinio::query_string_params_t& qp) {
+  for (auto k : {"q", "state", "role", "sort", "order"})
+    if (qp.has(k)) return true;
+  return false;
+}
+
+// Reads ?q=&state=&role=&sort=&order= (api/host_query.hpp); an error message when a value is unknown.
+inline std::optional<std::string> read_host_query(const restinio::query_string_params_t& qp, host_query& q) {
+  auto get = [&](const char* k) { return std::string_view(qp.get_param(k).value_or("")); };
+  for (char ch : get("q")) q.q.push_back(ascii_lower(ch));
+  if (qp.has("state")) {
+    auto st = parse_query_state(get("state"));
+    if (!st) return "state must be one of UP, LATE, DOWN, STOPPED, UNKNOWN";
+    q.state = *st;
+  }
+  if (qp.has("role")) {
+    auto r = parse_query_role(get("role"));
+    if (!r) return "role must be one of monitor, manager, owner";
+    q.at_least = *r;
+  }
+  if (qp.has("sort")) {
+    auto s = parse_host_sort(get("sort"));
+    if (!s) return "sort must be one of name, state, ipv4, ipv6, rtt, loss, last_seen";
+    q.sort = *s;
+  }
+  if (qp.has("order")) {
+    if (get("order") != "asc" && get("order") != "desc") return "order must be asc or desc";
+    q.desc = get("order") == "desc";
+  }
+  return std::nullopt;
+}
+
 // GET /api/0/hosts: the hosts the caller holds a role on, by name. ?limit=&offset= gives one page
-// of that list with the whole count in X-Total-Count; without them the list comes from the cache.
+// of that list with the whole count in X-Total-Count; ?q=&state=&role=&sort=&order= filter and
+// order it, adding the counts by state in X-State-Counts; without any the list comes from the cache.
 inline handled list(call& c) {
   const user* audience = c.p.open || c.ctx.is_admin(c.p) ? nullptr : c.p.who;
   auto qp = c.query();
   if (!qp) return c.error(400, "malformed query string");
-  if (qp->has("limit") || qp->has("offset")) {
+  const bool query = is_host_query(*qp);
+  if (query || qp->has("limit") || qp->has("offset")) {
     std::size_t limit = std::numeric_limits<std::size_t>::max(), offset = 0;
     if (qp->has("limit")) {
       auto l = detail::parse_limit(qp->get_param("limit").value_or(""), 1000000);
@@ -33,8 +71,19 @@ inline handled list(call& c) {
       offset = *o;
     }
     auto page = std::make_shared<std::string>();
-    std::size_t total = c.ctx.backend.write_hosts_page(*page, audience, offset, limit);
-    return c.ctx.reply_shared(c.req, std::move(page), false, {{"X-Total-Count", std::to_string(total)}});
+    if (!query) {
+      std::size_t total = c.ctx.backend.write_hosts_page(*page, audience, offset, limit);
+      return c.ctx.reply_shared(c.req, std::move(page), false, {{"X-Total-Count", std::to_string(total)}});
+    }
+    host_query q;
+    q.offset = offset;
+    q.limit = limit;
+    if (auto bad = read_host_query(*qp, q)) return c.error(400, *bad);
+    host_query_result r;
+    c.ctx.backend.write_hosts_query(*page, audience, q, r);
+    return c.ctx.reply_shared(
+        c.req, std::move(page), false,
+        {{"X-Total-Count", std::to_string(r.total)}, {"X-State-Counts", state_counts_header(r)}});
   }
   std::string ae = c.req->header().get_field_or(restinio::http_field::accept_encoding, "");
   auto a = c.ctx.hosts.get(c.ctx.backend, audience, ae.find("gzip") != std::string::npos, clock::mono_now());

@@ -18,7 +18,7 @@ namespace heartbeat::server {
 inline void host_registry::tick(clock::instant now) {
   const double live = liveness_.advance(now.mono);
   wheel_.run(live, [&](host& h) { check_host(h, now, live); });
-  if (order_dirty_) return;  // hosts are being added: no re-sort per tick for the sweep
+  if (order_.pending()) return;  // hosts are being added: no re-sort per tick for the sweep
   const auto& all = hosts();
   if (all.empty()) return;
   std::size_t n = std::min(all.size(), std::max<std::size_t>(64, all.size() / 240));
