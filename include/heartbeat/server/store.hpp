@@ -17,7 +17,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include <sys/stat.h>
@@ -27,6 +26,7 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/core/spsc_queue.hpp"
+#include "heartbeat/core/string_map.hpp"
 #include "heartbeat/server/detail/persist_util.hpp"
 #include "heartbeat/server/detail/sqlite.hpp"
 #include "heartbeat/server/detail/store_events.hpp"
@@ -118,6 +118,7 @@ class store : public threaded_store {
     }
     stmts_ = {};
     series_.clear();
+    series_cached_ = 0;
     latest_.clear();
     if (db_.is_open()) {
       (void)db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -233,11 +234,23 @@ class store : public threaded_store {
 
   bool push(op&& o) {
     if (!q_.push(std::move(o))) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);
+      note_drop();
       return false;
     }
     queued_.fetch_add(1, std::memory_order_release);
     return true;
+  }
+
+  // A write refused by the full queue: counted (/metrics shows heartbeat_queue_dropped_total
+  // {queue="store"}) and logged at most once a minute. io thread.
+  void note_drop() {
+    const std::uint64_t n = dropped_.fetch_add(1, std::memory_order_relaxed) + 1;
+    const double now = clock::mono_now();
+    if (now < next_drop_log_) return;
+    next_drop_log_ = now + 60;
+    log::warn("store: write queue full (", q_.capacity(), " writes): ", n - logged_drops_,
+              " writes dropped since the last report, ", n, " in all");
+    logged_drops_ = n;
   }
 
   // The writer thread: applies queued writes in batched transactions and prunes by retention.
@@ -337,12 +350,13 @@ class store : public threaded_store {
   }
 
   // The series id of (host, plugin), added on first use; -1 when that fails (counted). The
-  // cache is bounded (cleared when full) and forgotten with a rolled-back transaction.
+  // cache (by host, then a short list of its plugins) is bounded (cleared when full) and
+  // forgotten with a rolled-back transaction.
   std::int64_t series_id(std::string_view host, std::string_view plugin) {
-    key_.assign(host);
-    key_.push_back('\0');
-    key_.append(plugin);
-    if (auto it = series_.find(key_); it != series_.end()) return it->second;
+    auto h = series_.find(host);
+    if (h != series_.end())
+      for (const auto& [name, id] : h->second)
+        if (name == plugin) return id;
     detail::store_statements& s = stmts_;
     std::int64_t id = -1;
     s.series_find.bind(1, host).bind(2, plugin);
@@ -355,15 +369,21 @@ class store : public threaded_store {
     }
     check(rc, "series write");
     if (id < 0) return id;
-    if (series_.size() >= series_cache_max) series_.clear();
-    series_.emplace(key_, id);
+    if (++series_cached_ > series_cache_max) {
+      series_.clear();
+      series_cached_ = 1;
+      h = series_.end();
+    }
+    if (h == series_.end()) h = series_.try_emplace(std::string(host)).first;
+    h->second.emplace_back(std::string(plugin), id);
     return id;
   }
 
   void forget_series(std::string_view host) {
-    std::erase_if(series_, [&](const auto& kv) {
-      return kv.first.size() > host.size() && kv.first[host.size()] == '\0' && kv.first.starts_with(host);
-    });
+    if (auto h = series_.find(host); h != series_.end()) {
+      series_cached_ -= h->second.size();
+      series_.erase(h);
+    }
   }
 
   // Points each series written in this transaction at its newest sample: one update per series
@@ -416,6 +436,7 @@ class store : public threaded_store {
         note_error("commit");
         (void)db_.exec("ROLLBACK");
         series_.clear();  // ids added in the lost transaction
+        series_cached_ = 0;
       } else {
         rows_written_.fetch_add(rows, std::memory_order_relaxed);
         transactions_.fetch_add(1, std::memory_order_relaxed);
@@ -509,14 +530,16 @@ class store : public threaded_store {
   detail::sqlite_db db_;         // writer connection (starting thread, then the writer thread)
   detail::sqlite_db reader_db_;  // reader thread
   detail::store_statements stmts_;
-  // Writer thread: series ids by "host\0plugin", and (series, sample rowid) written in the open
-  // transaction for write_latest().
+  // Writer thread: series ids by host and plugin, and (series, sample rowid) written in the
+  // open transaction for write_latest().
   static constexpr std::size_t series_cache_max = std::size_t{1} << 18;
-  std::unordered_map<std::string, std::int64_t> series_;
-  std::string key_;
+  string_map<std::vector<std::pair<std::string, std::int64_t>>> series_;
+  std::size_t series_cached_ = 0;
   std::vector<std::pair<std::int64_t, std::int64_t>> latest_;
   spsc_queue<op> q_;
   spsc_queue<query> qq_;
+  double next_drop_log_ = 0;  // io thread: note_drop()'s rate limit
+  std::uint64_t logged_drops_ = 0;
   post_function post_;
   std::function<double()> prune_clock_;
 };
