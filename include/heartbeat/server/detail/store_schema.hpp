@@ -11,6 +11,7 @@
 
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
+#include "heartbeat/core/sd_notify.hpp"
 #include "heartbeat/server/detail/sqlite.hpp"
 #include "heartbeat/server/detail/store_events.hpp"
 
@@ -88,13 +89,36 @@ inline constexpr const char* store_migrate_1_2 =
     "DELETE FROM schema_version;"
     "INSERT INTO schema_version(version) VALUES (2);";
 
+// Runs on the starting thread inside load(), before hbd is ready: a large history takes minutes
+// (about 2.6 s per million samples measured), so every 10 s it logs that it is still at work
+// and asks systemd (Type=notify) for more start-up time.
 inline result<void> migrate_store_1_2(sqlite_db& db, const std::string& path) {
-  auto t0 = std::chrono::steady_clock::now();
+  using steady = std::chrono::steady_clock;
+  struct progress {
+    steady::time_point start, next;
+    const std::string* path;
+  } pr{steady::now(), steady::now(), &path};
+  auto tick = [](void* arg) -> int {
+    auto* p = static_cast<progress*>(arg);
+    const auto now = steady::now();
+    if (now < p->next) return 0;
+    p->next = now + std::chrono::seconds(10);
+    sd::notify("EXTEND_TIMEOUT_USEC=60000000\nSTATUS=migrating the store to schema version 2");
+    if (now - p->start >= std::chrono::seconds(1))
+      log::info("store: ", *p->path, ": still migrating (",
+                std::chrono::duration_cast<std::chrono::seconds>(now - p->start).count(), " s)");
+    return 0;
+  };
   log::info("store: ", path, ": migrating plugin data from schema version 1 to 2 (integer series ids)");
+  tick(&pr);
   if (auto r = db.exec("BEGIN"); !r) return r;
-  if (auto r = db.exec(store_migrate_1_2); !r) {
+  sqlite3_progress_handler(db.get(), 1 << 20, tick, &pr);
+  auto migrated = db.exec(store_migrate_1_2);
+  sqlite3_progress_handler(db.get(), 0, nullptr, nullptr);
+  if (!migrated) {
     (void)db.exec("ROLLBACK");
-    return make_error("store_migrate", path + ": migration to schema version 2 failed: " + r.err().message);
+    return make_error("store_migrate",
+                      path + ": migration to schema version 2 failed: " + migrated.err().message);
   }
   if (auto r = db.exec(store_plugin_schema); !r) {
     (void)db.exec("ROLLBACK");
@@ -110,7 +134,7 @@ inline result<void> migrate_store_1_2(sqlite_db& db, const std::string& path) {
     series = st->integer(0);
     samples = st->integer(1);
   }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(steady::now() - pr.start).count();
   log::info("store: ", path, ": migrated to schema version 2: ", series, " series, ", samples, " samples in ",
             static_cast<std::int64_t>(secs * 1000), " ms");
   return {};
