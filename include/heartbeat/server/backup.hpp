@@ -94,8 +94,9 @@ inline result<void> check_store_file(sqlite_db& db, const std::string& name) {
   if (!st) return st.err();
   if (st->step() != SQLITE_ROW || st->text(0) != "ok")
     return make_error("corrupt", name + " fails SQLite's quick_check");
+  // plugin_history is a table up to schema version 1, a view since 2 (docs/STORAGE.md).
   auto t = db.prepare(
-      "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
+      "SELECT count(*) FROM sqlite_master WHERE type IN ('table','view') AND name IN "
       "('schema_version','hosts','plugin_history')");
   if (!t) return t.err();
   if (t->step() != SQLITE_ROW || t->integer(0) != 3)

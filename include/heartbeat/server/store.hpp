@@ -26,6 +26,7 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/core/spsc_queue.hpp"
+#include "heartbeat/core/string_map.hpp"
 #include "heartbeat/server/detail/persist_util.hpp"
 #include "heartbeat/server/detail/sqlite.hpp"
 #include "heartbeat/server/detail/store_events.hpp"
@@ -78,7 +79,7 @@ class store : public threaded_store {
     // default 2 MiB every insert re-read index pages through read(2) (measured: a third
     // of the store thread's time under a stream of PLGs).
     for (const char* p : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY",
-                          "PRAGMA cache_size=-32768"})
+                          "PRAGMA cache_size=-32768", "PRAGMA wal_autocheckpoint=16384"})
       if (auto r = db_.exec(p); !r) return r;
     if (auto r = detail::create_store_schema(db_, opt_.path); !r) {
       db_.close();
@@ -116,6 +117,9 @@ class store : public threaded_store {
       reader_.join();
     }
     stmts_ = {};
+    series_.clear();
+    series_cached_ = 0;
+    latest_.clear();
     if (db_.is_open()) {
       (void)db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       db_.close();
@@ -278,12 +282,14 @@ class store : public threaded_store {
         }
         break;
       }
-      case op_kind::plugin:
-        check(s.plugin_latest.bind(1, o.host).bind(2, o.key).bind(3, o.ts).bind(4, o.text).run(),
-              "plugin write");
-        check(s.plugin_hist.bind(1, o.host).bind(2, o.key).bind(3, o.ts).bind(4, o.text).run(),
-              "history write");
+      case op_kind::plugin: {
+        const std::int64_t id = series_id(o.host, o.key);
+        if (id < 0) break;
+        int rc = s.sample.bind(1, id).bind(2, o.ts).bind(3, o.text).run();
+        check(rc, "history write");
+        if (rc == SQLITE_DONE) latest_.emplace_back(id, sqlite3_last_insert_rowid(db_.get()));
         break;
+      }
       case op_kind::message:
         check(s.message.bind(1, o.ts).bind(2, o.host).bind(3, o.text).run(), "message write");
         break;
@@ -294,7 +300,9 @@ class store : public threaded_store {
         check(s.command.bind(1, o.key).bind(2, o.host).bind(3, o.ts).bind(4, o.text).run(), "command write");
         break;
       case op_kind::drop_host:
+        write_latest();
         for (auto& d : s.drop) check(d.bind(1, o.host).run(), "host removal");
+        forget_series(o.host);
         break;
       case op_kind::state:
         check(s.state.bind(1, o.key).bind(2, o.ts).bind(3, o.text).run(), "state write");
@@ -314,7 +322,7 @@ class store : public threaded_store {
     double cutoff = now - opt_.history_retention;
     std::uint64_t n = 0;
     if (auto r = db_.exec("BEGIN"); !r) return note_error("prune");
-    check(stmts_.prune_hist.bind(1, cutoff).run(), "history pruning");
+    check(stmts_.prune_hist.bind(1, first_kept_sample(cutoff)).bind(2, cutoff).run(), "history pruning");
     n += static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
     check(stmts_.prune_msgs.bind(1, static_cast<std::int64_t>(opt_.messages_kept)).run(), "message pruning");
     n += static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
@@ -330,6 +338,80 @@ class store : public threaded_store {
     pruned_.fetch_add(n, std::memory_order_relaxed);
   }
 
+  // The series id of (host, plugin), added on first use; -1 when that fails (counted). The
+  // cache (by host, then a short list of its plugins) is bounded (cleared when full) and
+  // forgotten with a rolled-back transaction.
+  std::int64_t series_id(std::string_view host, std::string_view plugin) {
+    auto h = series_.find(host);
+    if (h != series_.end())
+      for (const auto& [name, id] : h->second)
+        if (name == plugin) return id;
+    detail::store_statements& s = stmts_;
+    std::int64_t id = -1;
+    s.series_find.bind(1, host).bind(2, plugin);
+    int rc = s.series_find.step();
+    if (rc == SQLITE_ROW) id = s.series_find.integer(0);
+    s.series_find.reset();
+    if (rc == SQLITE_DONE) {
+      rc = s.series_add.bind(1, host).bind(2, plugin).run();
+      if (rc == SQLITE_DONE) id = sqlite3_last_insert_rowid(db_.get());
+    }
+    check(rc, "series write");
+    if (id < 0) return id;
+    if (++series_cached_ > series_cache_max) {
+      series_.clear();
+      series_cached_ = 1;
+      h = series_.end();
+    }
+    if (h == series_.end()) h = series_.try_emplace(std::string(host)).first;
+    h->second.emplace_back(std::string(plugin), id);
+    return id;
+  }
+
+  void forget_series(std::string_view host) {
+    if (auto h = series_.find(host); h != series_.end()) {
+      series_cached_ -= h->second.size();
+      series_.erase(h);
+    }
+  }
+
+  // Points each series written in this transaction at its newest sample: one update per series
+  // and commit rather than one per sample, in id order (neighbouring pages).
+  void write_latest() {
+    if (latest_.empty()) return;
+    std::sort(latest_.begin(), latest_.end());
+    for (std::size_t i = 0; i < latest_.size(); ++i) {
+      if (i + 1 < latest_.size() && latest_[i + 1].first == latest_[i].first) continue;
+      check(stmts_.latest.bind(1, latest_[i].first).bind(2, latest_[i].second).run(), "latest write");
+    }
+    latest_.clear();
+  }
+
+  // The first sample rowid whose sample is not older than `cutoff`, by a binary search over
+  // rowids: samples are appended as they arrive, so their timestamps grow with the rowid
+  // (clocks out of step only delay a sample's removal to a later pass).
+  std::int64_t first_kept_sample(double cutoff) {
+    detail::store_statements& s = stmts_;
+    std::int64_t lo = 0, hi = 0;
+    if (s.sample_bounds.step() == SQLITE_ROW &&
+        sqlite3_column_type(s.sample_bounds.get(), 0) != SQLITE_NULL) {
+      lo = s.sample_bounds.integer(0);
+      hi = s.sample_bounds.integer(1) + 1;
+    }
+    s.sample_bounds.reset();
+    while (lo < hi) {
+      const std::int64_t mid = lo + (hi - lo) / 2;
+      bool old = false;
+      if (s.sample_at.bind(1, mid).step() == SQLITE_ROW) old = s.sample_at.real(0) < cutoff;
+      s.sample_at.reset();
+      if (old)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return lo;
+  }
+
   void run_writer() {
     using clock = std::chrono::steady_clock;
     bool in_txn = false;
@@ -338,9 +420,12 @@ class store : public threaded_store {
     auto next_prune = clock::now();  // once at start, then every prune_interval
     auto commit = [&] {
       if (!in_txn) return;
+      write_latest();
       if (auto r = db_.exec("COMMIT"); !r) {
         note_error("commit");
         (void)db_.exec("ROLLBACK");
+        series_.clear();  // ids added in the lost transaction
+        series_cached_ = 0;
       } else {
         rows_written_.fetch_add(rows, std::memory_order_relaxed);
         transactions_.fetch_add(1, std::memory_order_relaxed);
@@ -397,8 +482,8 @@ class store : public threaded_store {
 
   void run_reader() {
     auto st = reader_db_.prepare(
-        "SELECT ts, data FROM plugin_history WHERE host = ?1 AND plugin = ?2 AND ts >= ?3 AND ts <= ?4 "
-        "ORDER BY ts DESC, id DESC LIMIT ?5");
+        "SELECT ts, data FROM samples WHERE series = (SELECT id FROM series WHERE host = ?1 AND plugin = ?2)"
+        " AND ts >= ?3 AND ts <= ?4 ORDER BY ts DESC, id DESC LIMIT ?5");
     for (;;) {
       bool stopping = stop_.load();
       while (auto q = qq_.pop()) {
@@ -434,6 +519,12 @@ class store : public threaded_store {
   detail::sqlite_db db_;         // writer connection (starting thread, then the writer thread)
   detail::sqlite_db reader_db_;  // reader thread
   detail::store_statements stmts_;
+  // Writer thread: series ids by host and plugin, and (series, sample rowid) written in the
+  // open transaction for write_latest().
+  static constexpr std::size_t series_cache_max = std::size_t{1} << 18;
+  string_map<std::vector<std::pair<std::string, std::int64_t>>> series_;
+  std::size_t series_cached_ = 0;
+  std::vector<std::pair<std::int64_t, std::int64_t>> latest_;
   spsc_queue<op> q_;
   spsc_queue<query> qq_;
   post_function post_;

@@ -3,6 +3,7 @@
 // database. Runs once on the starting thread, before ingest starts.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -90,31 +91,30 @@ inline result<store_snapshot> read_store_snapshot(sqlite_db& db, std::size_t his
       arr->push_back(std::move(c));
     }
   }
+  // Each series with its latest sample, then (index order, newest first) its last samples.
   std::map<std::pair<std::string, std::string>, stored_plugin> plugins;
   {
-    auto st = db.prepare("SELECT host, plugin, ts, data FROM plugin_latest ORDER BY host, plugin");
+    auto st = db.prepare(
+        "SELECT se.id, se.host, se.plugin, sa.ts, sa.data FROM series se JOIN samples sa ON sa.id = "
+        "se.last_id"
+        " ORDER BY se.host, se.plugin");
     if (!st) return st.err();
+    auto hist =
+        db.prepare("SELECT ts, data FROM samples WHERE series = ?1 ORDER BY ts DESC, id DESC LIMIT ?2");
+    if (!hist) return hist.err();
     while (st->step() == SQLITE_ROW) {
       stored_plugin p;
-      p.name = std::string(st->text(1));
-      p.ts = st->real(2);
-      p.data_json = std::string(st->text(3));
-      plugins.emplace(std::pair{std::string(st->text(0)), p.name}, std::move(p));
-    }
-  }
-  if (history_samples > 0) {
-    auto st = db.prepare(
-        "SELECT host, plugin, ts, data FROM (SELECT host, plugin, ts, data, row_number() OVER (PARTITION "
-        "BY "
-        "host, plugin ORDER BY ts DESC, id DESC) AS rn FROM plugin_history) WHERE rn <= ?1 ORDER BY host, "
-        "plugin, ts, rn DESC");
-    if (!st) return st.err();
-    st->bind(1, static_cast<std::int64_t>(history_samples));
-    while (st->step() == SQLITE_ROW) {
-      auto key = std::pair{std::string(st->text(0)), std::string(st->text(1))};
-      auto it = plugins.find(key);
-      if (it == plugins.end()) continue;  // history of a plugin without latest data: dropped host leftovers
-      it->second.history.push_back(history_sample{st->real(2), std::string(st->text(3))});
+      p.name = std::string(st->text(2));
+      p.ts = st->real(3);
+      p.data_json = std::string(st->text(4));
+      if (history_samples > 0) {
+        hist->bind(1, st->integer(0)).bind(2, static_cast<std::int64_t>(history_samples));
+        while (hist->step() == SQLITE_ROW)
+          p.history.push_back(history_sample{hist->real(0), std::string(hist->text(1))});
+        hist->reset();
+        std::reverse(p.history.begin(), p.history.end());  // oldest first
+      }
+      plugins.emplace(std::pair{std::string(st->text(1)), p.name}, std::move(p));
     }
   }
   for (auto& [key, p] : plugins) host_entry(key.first).plugins.push_back(std::move(p));
