@@ -97,7 +97,11 @@ RSS_END=$(rss_kb)
 R1=$(received)
 ALERTS=$(curl -s "$API/api/0/alerts" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["total"])' || echo "?")
 
-# Graceful stop, then a restart from the store: until GET /api/0/hosts counts every host.
+# Graceful stop, then a restart from the store: until GET /api/0/hosts counts every host it knew
+# (a host whose registration was lost is not waited for).
+host_count() { (curl -s -D - -o /dev/null "$API/api/0/hosts?limit=1" 2>/dev/null || true) | tr -d '\r' | awk -F': ' 'tolower($1) == "x-total-count" {print $2}' || true; }
+KNOWN=$(host_count)
+KNOWN=${KNOWN:-$N}
 T0=$(date +%s.%N)
 kill -TERM "$HBD_PID"; wait "$HBD_PID" || true
 STOP_S=$(echo "$(date +%s.%N) - $T0" | bc)
@@ -107,8 +111,8 @@ T0=$(date +%s.%N)
 start_hbd
 RESTART_S=""
 for _ in $(seq 1200); do  # 120 s at most
-  c=$( (curl -s -D - -o /dev/null "$API/api/0/hosts?limit=1" 2>/dev/null || true) | tr -d '\r' | awk -F': ' 'tolower($1) == "x-total-count" {print $2}' || true)
-  if [ "${c:-0}" -ge "$N" ] 2>/dev/null; then RESTART_S=$(echo "$(date +%s.%N) - $T0" | bc); break; fi
+  c=$(host_count)
+  if [ "${c:-0}" -ge "$KNOWN" ] 2>/dev/null; then RESTART_S=$(echo "$(date +%s.%N) - $T0" | bc); break; fi
   sleep 0.1
 done
 # Idle: every host restored and healthy, no traffic: wake-ups of all threads over 10 s.
