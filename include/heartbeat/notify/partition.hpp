@@ -78,6 +78,10 @@ class partition_detector {
     std::string prev = it->second;
     if (prev == "UP") --up_;
     if (state == "UP") ++up_;
+    if (phase_ != phase::idle && members_.count(host)) {  // keeps silent_members_ current
+      if (prev == "UP" && state != "UP") ++silent_members_;
+      if (prev != "UP" && state == "UP") --silent_members_;
+    }
     it->second = std::string(state);
     std::string_view before = from.empty() ? std::string_view(prev) : from;
     const bool silent = state == "LATE" || state == "DOWN";
@@ -90,7 +94,7 @@ class partition_detector {
     if (went_silent) {
       since_[host] = last_seen > 0 ? std::min(last_seen, at.wall) : at.wall;
       if (phase_ != phase::idle) {
-        members_.insert(host);
+        if (members_.insert(host).second) ++silent_members_;
         last_join_ = now;
       } else {
         check(now);
@@ -105,12 +109,15 @@ class partition_detector {
     if (counted(host)) --recent_silent_;
     recent_count_.erase(host);
     std::erase_if(recent_, [&](const auto& e) { return e.second == host; });
+    if (members_.erase(host)) {
+      auto st = state_.find(host);
+      if (st == state_.end() || st->second != "UP") --silent_members_;
+    }
     if (auto it = state_.find(host); it != state_.end()) {
       if (it->second == "UP") --up_;
       state_.erase(it);
     }
     since_.erase(host);
-    members_.erase(host);
     held_.erase(host);
   }
 
@@ -185,6 +192,7 @@ class partition_detector {
           if (!a.down.empty()) out.push_back(std::move(a));
           phase_ = phase::idle;
           members_.clear();
+          silent_members_ = 0;
           held_.clear();
           recent_.clear();
           recent_count_.clear();
@@ -202,14 +210,9 @@ class partition_detector {
  private:
   enum class phase { idle, forming, declared, ending };
 
-  std::size_t silent_members() const {
-    std::size_t n = 0;
-    for (const auto& h : members_) {
-      auto it = state_.find(h);
-      if (it == state_.end() || it->second != "UP") ++n;
-    }
-    return n;
-  }
+  // Members not UP: kept as they change (observe, forget), since a tick that walked a million
+  // members four times a second would take the io thread's whole time.
+  std::size_t silent_members() const noexcept { return silent_members_; }
 
   // A host that went silent (from UP) within the window and is not UP again.
   bool counted(const std::string& host) const {
@@ -242,6 +245,7 @@ class partition_detector {
       if (counted(h) && silent.insert(h).second) first = std::min(first, t);
     phase_ = phase::forming;
     members_ = std::move(silent);
+    silent_members_ = members_.size();  // each of them counted(): not UP
     held_.clear();
     first_silence_ = first;
     declared_at_ = now;
@@ -259,6 +263,7 @@ class partition_detector {
   std::set<std::string> failing_;                              // canaries failing now
   phase phase_ = phase::idle;
   std::unordered_set<std::string> members_;  // the partition's hosts
+  std::size_t silent_members_ = 0;           // of them, not UP now
   std::set<std::string> held_;               // members whose DOWN was held back
   // Monotonic times.
   double first_silence_ = 0, declared_at_ = 0, last_join_ = 0, last_return_ = 0, release_at_ = 0;
