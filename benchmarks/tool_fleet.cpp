@@ -11,7 +11,6 @@
 // Prints one line of key=value figures: htb, plg, acks, loss, cpu_s (this process), elapsed.
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,18 +24,13 @@
 #include <string>
 #include <vector>
 
+#include "tool_util.hpp"
+
 namespace {
 
-double mono() {
-  timespec t{};
-  ::clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
-double wall() {
-  timespec t{};
-  ::clock_gettime(CLOCK_REALTIME, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
+using tool::cpu_seconds;
+using tool::mono;
+using tool::wall;
 
 struct options {
   int port = 50003;
@@ -128,26 +122,13 @@ int format_htb(char* out, std::size_t cap, const options& o, long h, unsigned lo
       o.prefix.c_str(), h, seq, o.htb_every, ts);
 }
 
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   options o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "tool_fleet: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+    auto next = [&] { return tool::arg_value("tool_fleet", argc, argv, i); };
     if (a == "--port")
       o.port = std::atoi(next());
     else if (a == "--hosts")

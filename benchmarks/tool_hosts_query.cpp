@@ -22,13 +22,11 @@
 namespace hs = heartbeat::server;
 namespace api = heartbeat::api;
 
+#include "tool_util.hpp"
+
 namespace {
 
-double thread_cpu_ms() {
-  timespec t{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) * 1e-6;
-}
+double thread_cpu_ms() { return tool::seconds(CLOCK_THREAD_CPUTIME_ID) * 1e3; }
 
 struct named_query {
   const char* label;

@@ -26,13 +26,11 @@
 #include <string>
 #include <vector>
 
+#include "tool_util.hpp"
+
 namespace {
 
-double now_s() {
-  timespec t{};
-  ::clock_gettime(CLOCK_REALTIME, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
+double now_s() { return tool::wall(); }
 
 struct options {
   int port = 50003;
@@ -89,13 +87,7 @@ int main(int argc, char** argv) {
   options o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "tool_loadgen: %s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+    auto next = [&] { return tool::arg_value("tool_loadgen", argc, argv, i); };
     if (a == "--port")
       o.port = std::atoi(next());
     else if (a == "--hosts")

@@ -23,15 +23,11 @@
 
 #include "heartbeat/remote_write/sender.hpp"
 
+#include "tool_util.hpp"
+
 using namespace heartbeat;
 
 namespace {
-
-double cpu_s(clockid_t id) {
-  timespec t{};
-  ::clock_gettime(id, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
 
 // CPU seconds (user + system) of another process so far; 0 without one.
 double process_cpu(long pid) {
@@ -158,13 +154,14 @@ int main(int argc, char** argv) {
   settle();
   const std::uint64_t sent0 = st.sent.load();
   const double start = clock::mono_now();
-  const double main_cpu0 = cpu_s(CLOCK_THREAD_CPUTIME_ID), proc_cpu0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+  const double main_cpu0 = tool::seconds(CLOCK_THREAD_CPUTIME_ID),
+               proc_cpu0 = tool::seconds(CLOCK_PROCESS_CPUTIME_ID);
   const double receiver_cpu0 = process_cpu(receiver_pid);
   while (clock::mono_now() - start < seconds) run(seconds - (clock::mono_now() - start));
   settle();
   const double elapsed = clock::mono_now() - start;
-  const double main_cpu = cpu_s(CLOCK_THREAD_CPUTIME_ID) - main_cpu0;
-  const double sender_cpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - proc_cpu0 - main_cpu;
+  const double main_cpu = tool::seconds(CLOCK_THREAD_CPUTIME_ID) - main_cpu0;
+  const double sender_cpu = tool::seconds(CLOCK_PROCESS_CPUTIME_ID) - proc_cpu0 - main_cpu;
   const double receiver_cpu = process_cpu(receiver_pid) - receiver_cpu0;
   const double n = static_cast<double>(std::max<std::uint64_t>(1, st.sent.load() - sent0));
   std::printf(
