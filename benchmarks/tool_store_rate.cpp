@@ -2,7 +2,9 @@
 // thread enqueues PLG rows as the io thread does (put_plugin: latest data and a
 // history row each), the store's writer commits them in batches; the rate is rows
 // committed per second until flush() returns. A full queue is waited out (not
-// counted as a drop): the figure is what the writer sustains.
+// counted as a drop): the figure is what the writer sustains. With plugins 0 it
+// writes host rows instead (put_host_row, as the io thread saves each host that sent
+// an HTB about once a second): one per host per round.
 //   tool_store_rate sqlite PATH [hosts] [plugins] [rounds]
 //   tool_store_rate postgresql CONNINFO [hosts] [plugins] [rounds]
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "heartbeat/server/host_json.hpp"
 #include "heartbeat/server/store.hpp"
 #include "heartbeat/server/store_pg.hpp"
 
@@ -60,9 +63,26 @@ int main(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   double ts = 1.7e9;
   long rows = 0;
+  server::host sample_host;
+  sample_host.name = "host0";
+  sample_host.agent = "hbc 1.0";
+  sample_host.state = server::host_state::up;
+  auto& c4 = sample_host.conn(server::address_family::ipv4);
+  c4.present = true;
+  c4.address = "192.0.2.10";
   for (int r = 0; r < rounds; ++r) {
     for (int h = 0; h < hosts; ++h) {
       std::string host = "host" + std::to_string(h);
+      if (plugins == 0) {
+        sample_host.name = host;
+        sample_host.last_seen = c4.last_seen = ts + r;
+        c4.seq = static_cast<std::uint64_t>(r);
+        std::string row, conns;
+        server::write_host_row(row, conns, sample_host);
+        while (!store->put_host_row(host, row, conns, ts + r))
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+        ++rows;
+      }
       for (int p = 0; p < plugins; ++p) {
         while (!store->put_plugin(host, names[p % 16], ts + r * 300 + h * 0.001, data))
           std::this_thread::sleep_for(std::chrono::microseconds(200));

@@ -73,7 +73,9 @@ class persistence {
 
   // Flushes dirty hosts, then stops the DNS worker, the journal and the store (in that order).
   void stop() {
-    if (store_) save_dirty_hosts();
+    // The queue defers host rows past half full: hand them over as it drains.
+    if (store_)
+      for (save_dirty_hosts(); c_.reg.dirty_count() > 0 && store_->flush();) save_dirty_hosts();
     if (dns_) dns_->stop();
     if (journal_) journal_->stop();
     if (store_) store_->stop();
@@ -198,8 +200,15 @@ class persistence {
   }
 
   void save_dirty_hosts() {
-    c_.reg.drain_dirty(
-        [this](const server::host& h) { store_->put_host(h.name, c_.reg.entry_json(h), h.last_seen); });
+    // Rendered in the parts the store keeps (no parse on its writer), not through the entry cache:
+    // caching every host's entry for the store would hold ~700 bytes a host.
+    std::string row, conns;
+    c_.reg.drain_dirty([&](const server::host& h) {
+      row.clear();
+      conns.clear();
+      server::write_host_row(row, conns, h);
+      return store_->put_host_row(h.name, row, conns, h.last_seen);
+    });
   }
 
   void restore(const server::store_snapshot& snap, clock::instant now) {

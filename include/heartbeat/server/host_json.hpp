@@ -26,9 +26,26 @@ inline void assign_exact(std::string& cache, const std::string& rendered) {
     cache.assign(rendered);
 }
 
-// The entry depends only on the host (not on the time), so the list reuses it.
-inline void write_host_entry(std::string& out, const host& h) {
-  json::object_writer o(out);
+// One connection's object in a host entry.
+inline void write_connection(std::string& out, const connection& c) {
+  json::object_writer co(out);
+  co.string("family", to_string(c.family))
+      .string("address", c.address)
+      .number("port", c.src.port)
+      .string("state", to_string(c.state))
+      .number("since", c.state_since)
+      .number("last_seen", c.last_seen)
+      .number("first_seen", c.first_seen)
+      .number("interval", c.interval)
+      .number("rtt", c.rtt)
+      .number("seq", static_cast<double>(c.seq))
+      .number("received", static_cast<double>(c.received))
+      .number("lost", static_cast<double>(c.lost))
+      .boolean("authenticated", c.authenticated);
+}
+
+// Every member of a host entry but "connections".
+inline void write_host_fields(json::object_writer& o, const host& h) {
   o.string("name", h.name)
       .string("state", to_string(h.state))
       .number("state_since", h.state_since)
@@ -55,31 +72,51 @@ inline void write_host_entry(std::string& out, const host& h) {
       .number("reboots", static_cast<double>(h.reboots))
       .number("request_update", h.plg_since_start ? 0 : 1)
       .strings("plugins", h.plugins, [](const auto& p) -> std::string_view { return p.first; })
-      .number("commands_pending", static_cast<double>(h.pending_commands()))
-      .raw("connections", [&](std::string& a) {
-        a.push_back('[');
-        bool first = true;
-        for (const auto& c : h.conns) {
-          if (!c.present) continue;
-          if (!first) a.push_back(',');
-          first = false;
-          json::object_writer co(a);
-          co.string("family", to_string(c.family))
-              .string("address", c.address)
-              .number("port", c.src.port)
-              .string("state", to_string(c.state))
-              .number("since", c.state_since)
-              .number("last_seen", c.last_seen)
-              .number("first_seen", c.first_seen)
-              .number("interval", c.interval)
-              .number("rtt", c.rtt)
-              .number("seq", static_cast<double>(c.seq))
-              .number("received", static_cast<double>(c.received))
-              .number("lost", static_cast<double>(c.lost))
-              .boolean("authenticated", c.authenticated);
-        }
-        a.push_back(']');
-      });
+      .number("commands_pending", static_cast<double>(h.pending_commands()));
+}
+
+// The entry depends only on the host (not on the time), so the list reuses it.
+inline void write_host_entry(std::string& out, const host& h) {
+  json::object_writer o(out);
+  write_host_fields(o, h);
+  o.raw("connections", [&](std::string& a) {
+    a.push_back('[');
+    bool first = true;
+    for (const auto& c : h.conns) {
+      if (!c.present) continue;
+      if (!first) a.push_back(',');
+      first = false;
+      write_connection(a, c);
+    }
+    a.push_back(']');
+  });
+}
+
+// The entry in the parts the store keeps apart (store_backend::put_host_row): `row` without
+// "connections", and `conns` as "family\0{...}\0" per connection.
+inline void write_host_row(std::string& row, std::string& conns, const host& h) {
+  {
+    json::object_writer o(row);
+    write_host_fields(o, h);
+  }
+  for (const auto& c : h.conns) {
+    if (!c.present) continue;
+    conns += to_string(c.family);
+    conns.push_back('\0');
+    write_connection(conns, c);
+    conns.push_back('\0');
+  }
+}
+
+// Calls f(family, object) for each connection of write_host_row's `conns`.
+template <class F>
+void for_each_connection_part(std::string_view conns, F&& f) {
+  for (std::size_t at = 0; at < conns.size();) {
+    const std::size_t obj = conns.find('\0', at) + 1, end = conns.find('\0', obj);
+    if (obj == 0 || end == std::string_view::npos) return;
+    f(conns.substr(at, obj - 1 - at), conns.substr(obj, end - obj));
+    at = end + 1;
+  }
 }
 
 // The same entry as a JSON value.

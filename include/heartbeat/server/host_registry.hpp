@@ -322,13 +322,16 @@ class host_registry {
 
   // Hosts whose last_seen/seq/rtt moved since the last call (the store saves
   // them about once a second, so a kill -9 loses at most that much).
+  std::size_t dirty_count() const noexcept { return dirty_.size(); }
+  // `f` returns false when it cannot take more now: that host and the rest stay dirty.
   template <class F>
   void drain_dirty(F&& f) {
-    for (host* h : dirty_) {
-      h->dirty = false;
-      f(static_cast<const host&>(*h));
+    std::size_t n = 0;
+    for (; n < dirty_.size(); ++n) {
+      if (!f(static_cast<const host&>(*dirty_[n]))) break;
+      dirty_[n]->dirty = false;
     }
-    dirty_.clear();
+    dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(n));
   }
 
   // Restore from the store's snapshot at start-up: restore_host returns the

@@ -31,6 +31,7 @@
 #include "heartbeat/server/detail/sqlite.hpp"
 #include "heartbeat/server/detail/store_events.hpp"
 #include "heartbeat/server/detail/store_schema.hpp"
+#include "heartbeat/server/host_json.hpp"
 #include "heartbeat/server/store_backend.hpp"
 #include "heartbeat/server/store_snapshot.hpp"
 
@@ -132,6 +133,10 @@ class store : public threaded_store {
   bool put_host(std::string_view name, std::string host_json, double ts) override {
     return push(op{op_kind::host, ts, std::string(name), {}, std::move(host_json)});
   }
+  bool put_host_row(std::string_view name, std::string row, std::string_view conns, double ts) override {
+    return room_for_host_row() &&
+           push(op{op_kind::host_row, ts, std::string(name), std::string(conns), std::move(row)});
+  }
   bool put_plugin(std::string_view host, std::string_view plugin, double ts, std::string data_json) override {
     if (!admit_history()) return false;
     return push(op{op_kind::plugin, ts, std::string(host), std::string(plugin), std::move(data_json)});
@@ -207,6 +212,7 @@ class store : public threaded_store {
 
   enum class op_kind : std::uint8_t {
     host,
+    host_row,  // put_host_row: `text` the row, `key` the connections
     plugin,
     message,
     alert,
@@ -280,6 +286,15 @@ class store : public threaded_store {
         } else {
           check(s.host.bind(1, o.host).bind(2, o.ts).bind(3, o.text).run(), "host write");
         }
+        break;
+      }
+      case op_kind::host_row: {
+        // Connections are never dropped from a host while hbd runs (host.hpp: `present` only
+        // comes on), so unlike the whole entry of put_host() this needs no cleanup statement.
+        for_each_connection_part(o.key, [&](std::string_view family, std::string_view conn) {
+          check(s.conn.bind(1, o.host).bind(2, family).bind(3, o.ts).bind(4, conn).run(), "connection write");
+        });
+        check(s.host.bind(1, o.host).bind(2, o.ts).bind(3, o.text).run(), "host write");
         break;
       }
       case op_kind::plugin: {

@@ -349,4 +349,43 @@ TEST_F(Store, ShedsHistoryBeforeStateWhenTheQueueFills) {
   ASSERT_EQ(snap->hosts.size(), 1u);
 }
 
+// How the io thread saves hosts: the row and its connections in parts, read back as one entry.
+// Past half a queue, host rows are deferred (false, nothing counted) so that samples keep room.
+TEST_F(Store, HostRowsInPartsRoundTripAndWaitForRoom) {
+  server::host h;
+  h.name = "web1";
+  h.state = server::host_state::up;
+  h.last_seen = 120;
+  for (auto f : {server::address_family::ipv4, server::address_family::ipv6}) {
+    auto& c = h.conn(f);
+    c.present = true;
+    c.address = f == server::address_family::ipv4 ? "192.0.2.1" : "2001:db8::1";
+    c.seq = 42;
+  }
+  {
+    store s({.path = path, .queue_capacity = 16});
+    ASSERT_TRUE(s.load().ok());
+    std::string row, conns;
+    server::write_host_row(row, conns, h);
+    EXPECT_EQ(row.find("connections"), std::string::npos);
+    const std::size_t cap = s.stats().queue_capacity;
+    std::size_t taken = 0;
+    for (std::size_t i = 0; i < cap; ++i) taken += s.put_host_row("web1", row, conns, 120.0 + i);
+    EXPECT_EQ(taken, cap / 2);
+    EXPECT_EQ(s.stats().dropped, 0u);
+    EXPECT_TRUE(s.put_plugin("web1", "cpu_monitor", 120, "{\"cpu_percent\":1}"));  // samples still fit
+    ASSERT_TRUE(s.start().ok());
+    ASSERT_TRUE(s.flush());
+    EXPECT_TRUE(s.put_host_row("web1", row, conns, 140));
+    s.stop();
+  }
+  store again({.path = path});
+  auto snap = again.load();
+  ASSERT_TRUE(snap.ok());
+  ASSERT_EQ(snap->hosts.size(), 1u);
+  std::string want;
+  server::write_host_entry(want, h);
+  EXPECT_EQ(snap->hosts[0].json.dump(), json::parse(want)->dump());
+}
+
 }  // namespace
