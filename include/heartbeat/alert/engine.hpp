@@ -153,6 +153,10 @@ class engine {
   // GET /api/0/alerts: {"alerts":[non-OK, CRITICAL first],"summary":{"critical","warning",
   // "unknown","total"},"host_count"}. `visible(host)` (or `visible(host, metric_path)`) filters by
   // the caller's roles.
+  // write_alerts() renders it straight into `out` (no DOM: tens of thousands of alerts at a
+  // million hosts); alerts_json() parses that back.
+  template <class Visible>
+  void write_alerts(std::string& out, std::size_t host_count, Visible&& visible) const;
   template <class Visible>
   json::value alerts_json(std::size_t host_count, Visible&& visible) const;
   json::value alerts_json(std::size_t host_count) const {

@@ -26,6 +26,7 @@ class backend {
 
   // Host names in stable (name) order.
   virtual std::vector<std::string> host_names() const = 0;
+  virtual std::size_t host_count() const { return host_names().size(); }
   virtual bool has_host(std::string_view host) const = 0;
   // Effective roles on a host (config + HTB-declared owner + API changes + default_owner).
   virtual host_access access(std::string_view host) const = 0;
@@ -186,6 +187,12 @@ class backend {
                                  const std::function<bool(std::string_view host)>& visible,
                                  const user* /*who*/) const {
     return all_alerts(host_count, visible);
+  }
+  // The same, rendered into `out`; backends with many alerts write it without a DOM.
+  virtual void write_alerts_for(std::string& out, std::size_t host_count,
+                                const std::function<bool(std::string_view host)>& visible,
+                                const user* who) const {
+    alerts_for(host_count, visible, who).dump_to(out);
   }
   // GET /api/0/cluster: {"nodes":[{"name","leader","last_seen","version"}],"leader","lease_expires"};
   // null when not available (404).

@@ -62,9 +62,17 @@ class checks_backend : public registry_backend {
   }
   json::value alerts_for(std::size_t host_count, const std::function<bool(std::string_view)>& visible,
                          const api::user* who) const override {
-    if (!checks_ || !engine()) return all_alerts(host_count, visible);
+    std::string text;
+    write_alerts_for(text, host_count, visible, who);
+    auto v = json::parse(text);
+    return v ? std::move(*v) : json::value::object();
+  }
+  void write_alerts_for(std::string& out, std::size_t host_count,
+                        const std::function<bool(std::string_view)>& visible,
+                        const api::user* who) const override {
+    if (!checks_ || !engine()) return registry_backend::write_alerts_for(out, host_count, visible, who);
     const auto v = viewer_of(who);
-    return engine()->alerts_json(host_count, [&](std::string_view host, std::string_view path) {
+    engine()->write_alerts(out, host_count, [&](std::string_view host, std::string_view path) {
       if (auto mine = checks_->alert_visible(host, path, v)) return *mine;
       return visible(host);
     });

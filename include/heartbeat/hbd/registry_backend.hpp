@@ -93,6 +93,7 @@ class registry_backend : public api::backend {
   // Called with the users after an API change (the app persists them or updates the notifier).
   std::function<void(const api::user_directory&)> on_users_changed;
 
+  std::size_t host_count() const override { return reg_.size(); }
   std::vector<std::string> host_names() const override {
     std::vector<std::string> v;
     v.reserve(reg_.size());
@@ -214,6 +215,14 @@ class registry_backend : public api::backend {
         {{"hostname", std::string(host)},
          {"alerts", json::value::array()},
          {"summary", json::value::object({{"ok", 0}, {"warning", 0}, {"critical", 0}, {"unknown", 0}})}});
+  }
+  void write_alerts_for(std::string& out, std::size_t host_count,
+                        const std::function<bool(std::string_view)>& visible,
+                        const api::user* who) const override {
+    if (engine_)
+      engine_->write_alerts(out, host_count, visible);
+    else
+      api::backend::write_alerts_for(out, host_count, visible, who);
   }
   json::value all_alerts(std::size_t host_count,
                          const std::function<bool(std::string_view)>& visible) const override {

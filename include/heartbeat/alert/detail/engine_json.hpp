@@ -118,7 +118,7 @@ inline json::value engine::host_alerts_json(std::string_view host) const {
 }
 
 template <class Visible>
-json::value engine::alerts_json(std::size_t host_count, Visible&& visible) const {
+void engine::write_alerts(std::string& out, std::size_t host_count, Visible&& visible) const {
   std::vector<const alert_state*> v;
   auto shown = [&](const alert_state& s) {
     if constexpr (std::is_invocable_r_v<bool, Visible&, std::string_view, std::string_view>)
@@ -137,32 +137,59 @@ json::value engine::alerts_json(std::size_t host_count, Visible&& visible) const
     if (a->host != b->host) return a->host < b->host;
     return a->metric_path < b->metric_path;
   });
-  json::value list = json::value::array();
+  out.reserve(out.size() + 128 + v.size() * 320);
   std::size_t crit = 0, warn = 0, unk = 0;
-  for (const auto* s : v) {
-    const host_entry* h = find_host(s->host);
-    json::value e = to_json(*s, h && h->maint ? std::string_view(h->maint->name) : std::string_view());
-    json::value o = json::value::object();
-    o.set("hostname", s->host);
-    for (auto& [k, val] : e.as_object()) o.set(k, std::move(val));
-    list.push_back(std::move(o));
-    if (s->m.lvl == level::critical)
-      ++crit;
-    else if (s->m.lvl == level::warning)
-      ++warn;
-    else
-      ++unk;
-  }
-  json::value o = json::value::object();
-  o.set("alerts", std::move(list));
-  json::value sum = json::value::object();
-  sum.set("critical", crit);
-  sum.set("warning", warn);
-  sum.set("unknown", unk);
-  sum.set("total", crit + warn + unk);
-  o.set("summary", std::move(sum));
-  o.set("host_count", host_count);
-  return o;
+  json::object_writer o(out);
+  o.raw("alerts", [&](std::string& a) {
+    a.push_back('[');
+    const host_entry* h = nullptr;
+    for (const auto* s : v) {
+      if (s != v.front()) a.push_back(',');
+      if (!h || h->name != s->host) h = find_host(s->host);  // sorted by host within a level
+      json::object_writer e(a);
+      e.string("hostname", s->host)
+          .string("metric_path", s->metric_path)
+          .string("level", to_string(s->m.lvl))
+          .number("since", s->m.since)
+          .number("last_value", s->m.last_value)
+          .number("last_check", s->m.last_check)
+          .number("notification_count", static_cast<double>(s->notification_count))
+          .number("threshold", s->threshold)
+          .boolean("acknowledged", s->acknowledged);
+      if (s->acknowledged)
+        e.string("ack_by", s->ack_by);
+      else
+        e.raw("ack_by", [](std::string& x) { x += "null"; });
+      e.string("reason", s->reason).string("display", s->display);
+      if (h && h->maint)
+        e.string("maintenance", h->maint->name);
+      else
+        e.raw("maintenance", [](std::string& x) { x += "null"; });
+      if (s->m.lvl == level::critical)
+        ++crit;
+      else if (s->m.lvl == level::warning)
+        ++warn;
+      else
+        ++unk;
+    }
+    a.push_back(']');
+  });
+  o.raw("summary", [&](std::string& a) {
+    json::object_writer sum(a);
+    sum.number("critical", static_cast<double>(crit))
+        .number("warning", static_cast<double>(warn))
+        .number("unknown", static_cast<double>(unk))
+        .number("total", static_cast<double>(crit + warn + unk));
+  });
+  o.number("host_count", static_cast<double>(host_count));
+}
+
+template <class Visible>
+json::value engine::alerts_json(std::size_t host_count, Visible&& visible) const {
+  std::string text;
+  write_alerts(text, host_count, std::forward<Visible>(visible));
+  auto v = json::parse(text);
+  return v ? std::move(*v) : json::value::object();
 }
 
 inline json::value engine::export_state() const {
