@@ -6,6 +6,9 @@
 #pragma once
 
 #include <chrono>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <functional>
 #include <map>
 #include <memory>
@@ -45,6 +48,10 @@ class persistence {
     auto snap = store_->load();
     if (!snap) return make_error("store", store_name_ + ": " + snap.err().message);
     restore(*snap, clock::now());
+    snap = server::store_snapshot{};
+#ifdef __GLIBC__
+    malloc_trim(0);  // the snapshot's freed pages back to the system, not held as RSS
+#endif
     if (auto r = store_->start(c_.poster()); !r)
       return make_error("store", store_name_ + ": " + r.err().message);
     // PLG data is written from the raw text (alerting's plugin_sample hook), so the store reads
@@ -211,11 +218,14 @@ class persistence {
     });
   }
 
-  void restore(const server::store_snapshot& snap, clock::instant now) {
+  // Consumes the snapshot host by host, so that the memory of what is restored is reused for the
+  // registry (at a million hosts both together would be twice the running size).
+  void restore(server::store_snapshot& snap, clock::instant now) {
     auto& reg = c_.reg;
-    for (const auto& sh : snap.hosts) {
+    for (auto& sh : snap.hosts) {
+      const json::value entry = sh.entry();
       server::host& h =
-          sh.json.is_object() ? reg.restore_host_json(sh.json, now) : reg.restore_host(sh.name, now);
+          entry.is_object() ? reg.restore_host_json(entry, now) : reg.restore_host(sh.name, now);
       for (const auto& p : sh.plugins) {
         if (p.history.empty()) {
           if (!p.data_json.empty()) reg.restore_plugin_sample(h, p.name, p.ts, p.data_json);
@@ -223,13 +233,14 @@ class persistence {
         }
         for (const auto& s : p.history) reg.restore_plugin_sample(h, p.name, s.ts, s.data_json);
       }
+      sh = server::stored_host{};
     }
     for (const auto& cmd : snap.commands) reg.restore_command_json(cmd, now);
     for (const auto& m : snap.messages) reg.restore_message_json(m);
     reg.apply_config(c_.cfg, now);  // the config wins for keys, watch, dyn and roles
-    alert_states_ = snap.alerts;
-    users_ = snap.users;
-    state_ = snap.state;
+    alert_states_ = std::move(snap.alerts);
+    users_ = std::move(snap.users);
+    state_ = std::move(snap.state);
     if (!snap.hosts.empty())
       log::info("store: restored ", snap.hosts.size(), " hosts, ", snap.commands.size(), " commands, ",
                 snap.messages.size(), " messages from ", store_name_);

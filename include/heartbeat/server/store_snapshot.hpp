@@ -31,8 +31,18 @@ struct stored_plugin {
 
 struct stored_host {
   std::string name;
-  json::value json;  // the host as last published (event data, /api/0/hosts shape), connections included
+  // The host as last published (event data, /api/0/hosts shape), connections included: as JSON
+  // text (the SQLite store), parsed one host at a time by entry() while hbd restores, or as a
+  // value (`text` empty). A million hosts' entries as values at once took ~5 GB.
+  std::string text;
+  json::value json;
   std::vector<stored_plugin> plugins;  // by plugin name
+
+  json::value entry() const {
+    if (text.empty()) return json;
+    auto v = json::parse(text);
+    return v && v->is_object() ? std::move(*v) : json::value::object({{"name", json::value(name)}});
+  }
 };
 
 // What load() returns for the registry (and the alert engine) to restore from.
@@ -68,31 +78,33 @@ inline result<store_snapshot> read_store_snapshot(sqlite_db& db, std::size_t his
     auto r = json::parse(text);
     return r ? std::move(*r) : json::value();
   };
+  // Host rows stay text, each with its connections (family order: the key's) spliced in.
   {
-    auto st = db.prepare("SELECT name, json FROM hosts ORDER BY name");
+    auto st = db.prepare(
+        "SELECT h.name, h.json, (SELECT group_concat(c.json, ',') FROM connections c WHERE c.host = "
+        "h.name) FROM hosts h ORDER BY h.name");
     if (!st) return st.err();
     while (st->step() == SQLITE_ROW) {
       stored_host& h = host_entry(st->text(0));
-      json::value v = parse_or_null(st->text(1));
-      if (v.is_object()) h.json = std::move(v);
-      h.json.erase("connections");
-      h.json.set("connections", json::value::array());
+      std::string_view text = st->text(1);
+      std::string reparsed;
+      if (text.find("\"connections\"") != std::string_view::npos || text.empty() || text.front() != '{') {
+        json::value v = parse_or_null(text);  // an entry as put_host() got it
+        if (v.is_object()) h.json = std::move(v);
+        h.json.erase("connections");
+        reparsed = h.json.dump();
+        text = reparsed;
+      }
+      h.json = json::value();
+      h.text.reserve(text.size() + st->text(2).size() + 20);
+      h.text.assign(text.substr(0, text.size() - 1));
+      h.text += h.text.size() > 1 ? ",\"connections\":[" : "\"connections\":[";
+      h.text.append(st->text(2));
+      h.text += "]}";
     }
   }
-  {
-    auto st = db.prepare("SELECT host, json FROM connections ORDER BY host, family");
-    if (!st) return st.err();
-    while (st->step() == SQLITE_ROW) {
-      stored_host& h = host_entry(st->text(0));
-      json::value c = parse_or_null(st->text(1));
-      if (!c.is_object()) continue;
-      json::value* arr = h.json.find("connections");
-      if (!arr || !arr->is_array()) arr = &h.json.set("connections", json::value::array());
-      arr->push_back(std::move(c));
-    }
-  }
-  // Each series with its latest sample, then (index order, newest first) its last samples.
-  std::map<std::pair<std::string, std::string>, stored_plugin> plugins;
+  // Each series with its latest sample, then (index order, newest first) its last samples; in
+  // host and plugin order, as the hosts' plugin lists keep them.
   {
     auto st = db.prepare(
         "SELECT se.id, se.host, se.plugin, sa.ts, sa.data FROM series se JOIN samples sa ON sa.id = "
@@ -102,6 +114,7 @@ inline result<store_snapshot> read_store_snapshot(sqlite_db& db, std::size_t his
     auto hist =
         db.prepare("SELECT ts, data FROM samples WHERE series = ?1 ORDER BY ts DESC, id DESC LIMIT ?2");
     if (!hist) return hist.err();
+    stored_host* h = nullptr;
     while (st->step() == SQLITE_ROW) {
       stored_plugin p;
       p.name = std::string(st->text(2));
@@ -114,10 +127,10 @@ inline result<store_snapshot> read_store_snapshot(sqlite_db& db, std::size_t his
         hist->reset();
         std::reverse(p.history.begin(), p.history.end());  // oldest first
       }
-      plugins.emplace(std::pair{std::string(st->text(1)), p.name}, std::move(p));
+      if (!h || h->name != st->text(1)) h = &host_entry(st->text(1));
+      h->plugins.push_back(std::move(p));
     }
   }
-  for (auto& [key, p] : plugins) host_entry(key.first).plugins.push_back(std::move(p));
   {
     auto st = db.prepare("SELECT json FROM alerts ORDER BY host, metric_path");
     if (!st) return st.err();

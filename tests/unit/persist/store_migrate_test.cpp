@@ -82,13 +82,13 @@ TEST_F(StoreSchema, MigratesAVersion1DatabaseAndKeepsItsHistoryAndHosts) {
     ASSERT_EQ(snap->hosts.size(), 2u);
     const stored_host& db1 = snap->hosts[0];
     EXPECT_EQ(db1.name, "db1");
-    EXPECT_EQ(db1.json.string_or("state", ""), "DOWN");
+    EXPECT_EQ(db1.entry().string_or("state", ""), "DOWN");
     ASSERT_EQ(db1.plugins.size(), 1u);
     EXPECT_EQ(db1.plugins[0].data_json, "{\"d\":7}");
     EXPECT_EQ(db1.plugins[0].ts, 1000);
     const stored_host& web = snap->hosts[1];
     EXPECT_EQ(web.name, "web1");
-    ASSERT_EQ(web.json.find("connections")->size(), 1u);
+    ASSERT_EQ(web.entry().find("connections")->size(), 1u);
     ASSERT_EQ(web.plugins.size(), 2u);
     EXPECT_EQ(web.plugins[0].name, "cpu");
     EXPECT_EQ(web.plugins[0].data_json, "{\"i\":9}");

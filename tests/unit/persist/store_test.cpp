@@ -99,9 +99,10 @@ TEST_F(Store, RoundTripThroughLoad) {
   EXPECT_EQ(snap->hosts[0].name, "db1");
   const stored_host& web = snap->hosts[1];
   EXPECT_EQ(web.name, "web1");
-  EXPECT_EQ(web.json.string_or("state", ""), "DOWN");
-  EXPECT_TRUE(web.json.bool_or("dyn", false));
-  const json::value* conns = web.json.find("connections");
+  const json::value entry = web.entry();
+  EXPECT_EQ(entry.string_or("state", ""), "DOWN");
+  EXPECT_TRUE(entry.bool_or("dyn", false));
+  const json::value* conns = entry.find("connections");
   ASSERT_TRUE(conns && conns->is_array());
   ASSERT_EQ(conns->size(), 2u);
   EXPECT_EQ(conns->as_array()[0].string_or("family", ""), "ipv4");
@@ -321,7 +322,7 @@ TEST_F(Store, SurvivesKillNine) {
   EXPECT_EQ(snap->hosts.size(), 501u);  // h0..h499 and "late"
   bool h0_has_row = false;
   for (const auto& h : snap->hosts)
-    if (h.name == "h0") h0_has_row = h.json.string_or("state", "") == "UP";
+    if (h.name == "h0") h0_has_row = h.entry().string_or("state", "") == "UP";
   EXPECT_TRUE(h0_has_row);
 }
 
@@ -385,7 +386,7 @@ TEST_F(Store, HostRowsInPartsRoundTripAndWaitForRoom) {
   ASSERT_EQ(snap->hosts.size(), 1u);
   std::string want;
   server::write_host_entry(want, h);
-  EXPECT_EQ(snap->hosts[0].json.dump(), json::parse(want)->dump());
+  EXPECT_EQ(snap->hosts[0].entry().dump(), json::parse(want)->dump());
 }
 
 }  // namespace
