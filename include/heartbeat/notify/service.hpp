@@ -158,6 +158,7 @@ class service {
   // hosts still DOWN one window later, one by one). Windows on `t`'s monotonic face, the
   // notifications dated with its wall face.
   void tick(clock::instant t) {
+    hand_over_waiting_access();
     const double now = t.wall;
     for (auto& a : partition_.tick(t)) {
       using type = partition_detector::announcement::type;
@@ -209,12 +210,22 @@ class service {
     return [this](const bus::event& e) { on_event(e); };
   }
 
-  // io thread: roles or the watch flag of a host changed (API, HTB owner).
+  // io thread: roles or the watch flag of a host changed (API, HTB owner). When the queue is full
+  // (a storm of notifications, a million hosts registering) the update waits here, the newest per
+  // host, and goes in as the queue drains (tick): a lost one would route that host's alerts by
+  // stale roles for as long as hbd runs.
   void set_host_access(std::string host, host_access a) {
-    if (queue_.push(item{host_update{std::move(host), std::move(a)}}))
-      submitted_.fetch_add(1);
-    else
-      log::warn("notify: queue full, host access update lost");
+    if (waiting_access_.empty()) {
+      item it{host_update{std::move(host), std::move(a)}};
+      if (queue_.push(std::move(it))) {
+        submitted_.fetch_add(1);
+        return;
+      }
+      auto& u = std::get<host_update>(it.v);
+      host = std::move(u.host);
+      a = std::move(u.access);
+    }
+    waiting_access_.insert_or_assign(std::move(host), std::move(a));
   }
 
   // Every series /metrics shows, as {name with labels, help, reader}, for
@@ -293,6 +304,15 @@ class service {
   }
 
  private:
+  void hand_over_waiting_access() {
+    for (auto it = waiting_access_.begin(); it != waiting_access_.end();) {
+      item i{host_update{it->first, it->second}};
+      if (!queue_.push(std::move(i))) return;
+      submitted_.fetch_add(1);
+      it = waiting_access_.erase(it);
+    }
+  }
+
   struct host_update {
     std::string host;
     host_access access;
@@ -472,6 +492,7 @@ class service {
   event_translator translator_;
   partition_detector partition_;                                        // io thread
   std::unordered_map<std::string, std::optional<host_access>> access_;  // io thread: last forwarded
+  std::unordered_map<std::string, host_access> waiting_access_;         // io thread: for room in queue_
   log::limited drop_log_;  // io thread: a storm of drops is one line a minute
   std::vector<std::string> channel_names_;
   std::thread worker_;

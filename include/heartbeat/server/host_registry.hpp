@@ -321,7 +321,7 @@ class host_registry {
   }
 
   // Hosts whose last_seen/seq/rtt moved since the last call (the store saves
-  // them about once a second, so a kill -9 loses at most that much).
+  // them 4 times a second, so a kill -9 loses at most that much).
   std::size_t dirty_count() const noexcept { return dirty_.size(); }
   // `f` returns false when it cannot take more now: that host and the rest stay dirty.
   template <class F>

@@ -107,10 +107,12 @@ class ingest {
   // Makes `s` a source of the liveness clock: empty when poll() finds nothing to read.
   int watch(asio::ip::udp::socket& s, int& id) {
     const int fd = s.native_handle();
-    id = reg_.liveness().add_source([fd] {
-      pollfd p{fd, POLLIN, 0};
-      return ::poll(&p, 1, 0) == 0;
-    });
+    id = reg_.liveness().add_source(
+        [fd] {
+          pollfd p{fd, POLLIN, 0};
+          return ::poll(&p, 1, 0) == 0;
+        },
+        clock::mono_now());
     return id;
   }
 

@@ -31,8 +31,10 @@ class liveness_clock {
   static constexpr double log_every = 60.0;
 
   // A socket to watch; `empty()` says, without blocking, whether it has nothing to read.
-  int add_source(std::function<bool()> empty) {
-    sources_.push_back({next_id_, std::move(empty), -1e300});
+  // `opened` (monotonic): nothing in it is older; without it, a socket never read empty counts
+  // as max_hold behind.
+  int add_source(std::function<bool()> empty, double opened = -1e300) {
+    sources_.push_back({next_id_, std::move(empty), opened});
     return next_id_++;
   }
   void remove_source(int id) {

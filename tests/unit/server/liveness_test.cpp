@@ -49,6 +49,17 @@ TEST(liveness_clock, follows_now_while_the_socket_is_read_empty_and_waits_for_a_
   EXPECT_EQ(c.log_lines(), 1u);  // the episode's start; its end falls inside the same minute
 }
 
+// A socket busy from the moment it opened (hbd starting under a fleet's traffic) is behind by
+// the time since it opened, not by the whole max_hold.
+TEST(liveness_clock, a_socket_busy_since_it_opened_is_behind_since_then) {
+  hs::liveness_clock c;
+  c.add_source([] { return false; }, 100.0);
+  EXPECT_DOUBLE_EQ(c.advance(100.25), 100.0);
+  EXPECT_NEAR(c.lag(), 0.25, 1e-9);
+  EXPECT_DOUBLE_EQ(c.advance(102.0), 100.0);
+  EXPECT_EQ(c.episodes(), 1u);
+}
+
 TEST(liveness_clock, counts_a_late_tick_as_a_stall_of_the_io_thread) {
   hs::liveness_clock c;
   c.add_source([] { return true; });
