@@ -31,6 +31,7 @@
 #include "heartbeat/alert/rules.hpp"
 #include "heartbeat/alert/types.hpp"
 #include "heartbeat/core/chunked_vector.hpp"
+#include "heartbeat/core/compact_string.hpp"
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/protocol/messages.hpp"
@@ -51,14 +52,14 @@ struct alert_state {
   double last_sent_mono = 0;             // the same, monotonic: reminders count from here
   std::uint32_t reminders = 0;           // reminders sent since the last change (backoff exponent)
   bool acknowledged = false;             // stops reminders until the level changes
-  std::string ack_by;
+  compact_string ack_by;
   double ack_ts = 0;
   double threshold = NAN;  // the threshold of the last transition
-  std::string reason;      // the reason of the last transition
-  std::string display;     // the display template rendered at the last transition
+  compact_string reason;   // the reason of the last transition
+  compact_string display;  // the display template rendered at the last transition
   // Internal: the rule this state is bound to (null until the first sample after a restore/reload).
   const rule* rule_ = nullptr;
-  std::string check_name_;  // generic-match prefix, for {check_name}
+  compact_string check_name_;  // generic-match prefix, for {check_name}
   std::vector<std::pair<std::string, std::string>>
       fields_;              // template fields captured at the last transition
   std::uint32_t slot_ = 0;  // its index in the engine's states
@@ -66,7 +67,7 @@ struct alert_state {
   // A level decided outside the engine (set_external: an active check) and the words its texts
   // use ("shop - shop-front: HTTP 503 from …"); such a state needs no rule.
   bool external_ = false;
-  std::string subject_;
+  compact_string subject_;
 };
 
 // The rule external states are bound to: no thresholds, no missing-data detection, no display.

@@ -100,9 +100,9 @@ inline std::string engine::render_display(const rule& r, alert_state& st,
   if (capture) {
     st.fields_.clear();
     if (!st.check_name_.empty()) {
-      if (auto* l = detail::find_leaf(leaves, parent + st.check_name_ + "_output"))
+      if (auto* l = detail::find_leaf(leaves, parent + st.check_name_.str() + "_output"))
         output = detail::leaf_text(*l);
-      if (auto* l = detail::find_leaf(leaves, parent + st.check_name_ + "_status"))
+      if (auto* l = detail::find_leaf(leaves, parent + st.check_name_.str() + "_status"))
         status = detail::leaf_text(*l);
     }
     st.fields_.emplace_back("\x01output", output);
@@ -318,7 +318,7 @@ inline void engine::tick(clock::instant now, std::vector<transition>& out, doubl
                                            st.m.last_value, st.threshold, now.wall);
     std::string value = std::isnan(st.m.last_value) ? std::string("no data") : format_value(st.m.last_value);
     t.text = std::string("REMINDER (") + to_string(st.m.lvl) +
-             "): " + (st.external_ ? st.subject_ : detail::body_text(st.host, st.metric_path, value)) +
+             "): " + (st.external_ ? st.subject_.str() : detail::body_text(st.host, st.metric_path, value)) +
              " (ongoing for " +
              detail::seconds_text(now.mono - mono_twin(st.alert_since_mono, st.alert_since, now)) + ")";
     if (st.rule_) t.display = render_display(*st.rule_, st, {}, {}, false);

@@ -36,9 +36,9 @@ inline json::value to_json(const alert_state& s, std::string_view maintenance) {
   o.set("notification_count", s.notification_count);
   o.set("threshold", detail::num_or_null(s.threshold));
   o.set("acknowledged", s.acknowledged);
-  o.set("ack_by", s.acknowledged ? json::value(s.ack_by) : json::value());
-  o.set("reason", s.reason);
-  o.set("display", s.display);
+  o.set("ack_by", s.acknowledged ? json::value(s.ack_by.str()) : json::value());
+  o.set("reason", s.reason.str());
+  o.set("display", s.display.str());
   o.set("maintenance", maintenance.empty() ? json::value() : json::value(maintenance));
   return o;
 }
@@ -53,18 +53,18 @@ inline json::value to_store_json(const alert_state& s) {
   o.set("last_sent_ts", s.last_sent_ts);
   o.set("reminders", s.reminders);
   o.set("acknowledged", s.acknowledged);
-  o.set("ack_by", s.ack_by);
+  o.set("ack_by", s.ack_by.str());
   o.set("ack_ts", s.ack_ts);
   o.set("threshold", detail::num_or_null(s.threshold));
-  o.set("reason", s.reason);
-  o.set("display", s.display);
-  o.set("check_name", s.check_name_);
+  o.set("reason", s.reason.str());
+  o.set("display", s.display.str());
+  o.set("check_name", s.check_name_.str());
   json::value f = json::value::object();
   for (const auto& [k, v] : s.fields_) f.set(k[0] == '\x01' ? "$" + k.substr(1) : k, v);
   o.set("fields", std::move(f));
   if (s.external_) {
     o.set("external", true);
-    o.set("subject", s.subject_);
+    o.set("subject", s.subject_.str());
   }
   return o;
 }
