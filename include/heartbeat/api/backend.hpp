@@ -181,18 +181,13 @@ class backend {
   virtual json::value rotas_json(const user* /*who*/) const { return json::value(); }
   // GET /api/0/status/{service}, public: null unless the service has `status_page: true`.
   virtual json::value status_json(std::string_view /*service*/) const { return json::value(); }
-  // GET /api/0/alerts for `who`: what all_alerts() gives for `visible`, plus, with checks, the
-  // alerts of the checks `who` may see.
-  virtual json::value alerts_for(std::size_t host_count,
-                                 const std::function<bool(std::string_view host)>& visible,
-                                 const user* /*who*/) const {
-    return all_alerts(host_count, visible);
-  }
-  // The same, rendered into `out`; backends with many alerts write it without a DOM.
+  // GET /api/0/alerts for `who`, written into `out`: what all_alerts() gives for `visible`, plus,
+  // with checks, the alerts of the checks `who` may see. Backends with many alerts write it
+  // without a DOM.
   virtual void write_alerts_for(std::string& out, std::size_t host_count,
                                 const std::function<bool(std::string_view host)>& visible,
-                                const user* who) const {
-    alerts_for(host_count, visible, who).dump_to(out);
+                                const user* /*who*/) const {
+    all_alerts(host_count, visible).dump_to(out);
   }
   // GET /api/0/cluster: {"nodes":[{"name","leader","last_seen","version"}],"leader","lease_expires"};
   // null when not available (404).

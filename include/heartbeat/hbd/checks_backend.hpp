@@ -60,13 +60,6 @@ class checks_backend : public registry_backend {
   json::value status_json(std::string_view service) const override {
     return checks_ ? checks_->status_json(service) : json::value();
   }
-  json::value alerts_for(std::size_t host_count, const std::function<bool(std::string_view)>& visible,
-                         const api::user* who) const override {
-    std::string text;
-    write_alerts_for(text, host_count, visible, who);
-    auto v = json::parse(text);
-    return v ? std::move(*v) : json::value::object();
-  }
   void write_alerts_for(std::string& out, std::size_t host_count,
                         const std::function<bool(std::string_view)>& visible,
                         const api::user* who) const override {

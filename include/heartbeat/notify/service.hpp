@@ -215,17 +215,8 @@ class service {
   // host, and goes in as the queue drains (tick): a lost one would route that host's alerts by
   // stale roles for as long as hbd runs.
   void set_host_access(std::string host, host_access a) {
-    if (waiting_access_.empty()) {
-      item it{host_update{std::move(host), std::move(a)}};
-      if (queue_.push(std::move(it))) {
-        submitted_.fetch_add(1);
-        return;
-      }
-      auto& u = std::get<host_update>(it.v);
-      host = std::move(u.host);
-      a = std::move(u.access);
-    }
     waiting_access_.insert_or_assign(std::move(host), std::move(a));
+    hand_over_waiting_access();
   }
 
   // Every series /metrics shows, as {name with labels, help, reader}, for

@@ -25,7 +25,6 @@
 #include "heartbeat/core/log.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/server/event_log.hpp"
-#include "heartbeat/server/host_json.hpp"
 #include "heartbeat/server/store_snapshot.hpp"
 
 namespace heartbeat::server {
@@ -62,22 +61,11 @@ class store_backend {
   // Writes: io thread only; they never block (false: dropped, and counted).
   virtual bool put_host(std::string_view name, std::string host_json, double ts) = 0;
   // A host as the io thread saves it after a change, in parts (host_json.hpp, write_host_row):
-  // `row` is its entry without "connections", `conns` "family\0{...}\0" per connection. False
-  // means "not now": the queue has no room to spare, nothing is counted, and the caller keeps the
-  // host for its next save. This default puts the entry together again for put_host().
-  virtual bool put_host_row(std::string_view name, std::string row, std::string_view conns, double ts) {
-    if (row.empty() || row.back() != '}') return put_host(name, std::move(row), ts);
-    row.back() = row.size() > 2 ? ',' : ' ';
-    row += "\"connections\":[";
-    bool first = true;
-    for_each_connection_part(conns, [&](std::string_view, std::string_view conn) {
-      if (!first) row.push_back(',');
-      first = false;
-      row.append(conn);
-    });
-    row += "]}";
-    return put_host(name, std::move(row), ts);
-  }
+  // `row` is its entry without "connections", `conns` "family\0{...}\0" per connection, which is
+  // how both stores keep them (no parse on the writer). False means "not now": the queue has no
+  // room to spare (threaded_store::room_for_host_row), nothing is counted, and the caller keeps
+  // the host for its next save.
+  virtual bool put_host_row(std::string_view name, std::string row, std::string_view conns, double ts) = 0;
   virtual bool put_plugin(std::string_view host, std::string_view plugin, double ts,
                           std::string data_json) = 0;
   virtual bool put_message(std::string_view host, double ts, std::string message_json) = 0;
@@ -157,9 +145,6 @@ class store_backend {
 // notifies flush_cv_ (under flush_m_) after each transaction.
 class threaded_store : public store_backend {
  public:
-  bool put_host_row(std::string_view name, std::string row, std::string_view conns, double ts) override {
-    return room_for_host_row() && store_backend::put_host_row(name, std::move(row), conns, ts);
-  }
   // Waits (any thread but the writer) until every write queued so far is committed, or
   // `timeout` passes. Returns whether it got there.
   bool flush(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) override {

@@ -117,6 +117,9 @@ class pg_store : public threaded_store {
   bool put_host(std::string_view name, std::string host_json, double ts) override {
     return push(detail::pg_op_kind::host, ts, name, {}, std::move(host_json));
   }
+  bool put_host_row(std::string_view name, std::string row, std::string_view conns, double ts) override {
+    return room_for_host_row() && push(detail::pg_op_kind::host_row, ts, name, conns, std::move(row));
+  }
   bool put_plugin(std::string_view host, std::string_view plugin, double ts, std::string data_json) override {
     if (!admit_history()) return false;
     return push(detail::pg_op_kind::plugin, ts, host, plugin, std::move(data_json));

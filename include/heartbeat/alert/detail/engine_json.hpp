@@ -30,17 +30,40 @@ inline void set_measure(json::value& o, const alert_state& s) {
 
 }  // namespace detail
 
+namespace detail {
+
+// An alert's members as the API shows them (after "hostname" in GET /api/0/alerts), written
+// without a DOM; `maintenance` empty is null.
+inline void write_alert_members(json::object_writer& e, const alert_state& s, std::string_view maintenance) {
+  auto string_or_null = [&](std::string_view k, bool set, std::string_view v) {
+    if (set)
+      e.string(k, v);
+    else
+      e.raw(k, [](std::string& x) { x += "null"; });
+  };
+  e.string("metric_path", s.metric_path)
+      .string("level", to_string(s.m.lvl))
+      .number("since", s.m.since)
+      .number("last_value", s.m.last_value)
+      .number("last_check", s.m.last_check)
+      .number("notification_count", static_cast<double>(s.notification_count))
+      .number("threshold", s.threshold)
+      .boolean("acknowledged", s.acknowledged);
+  string_or_null("ack_by", s.acknowledged, s.ack_by);
+  e.string("reason", s.reason).string("display", s.display);
+  string_or_null("maintenance", !maintenance.empty(), maintenance);
+}
+
+}  // namespace detail
+
 inline json::value to_json(const alert_state& s, std::string_view maintenance) {
-  json::value o = json::value::object();
-  detail::set_measure(o, s);
-  o.set("notification_count", s.notification_count);
-  o.set("threshold", detail::num_or_null(s.threshold));
-  o.set("acknowledged", s.acknowledged);
-  o.set("ack_by", s.acknowledged ? json::value(s.ack_by.str()) : json::value());
-  o.set("reason", s.reason.str());
-  o.set("display", s.display.str());
-  o.set("maintenance", maintenance.empty() ? json::value() : json::value(maintenance));
-  return o;
+  std::string text;
+  {
+    json::object_writer e(text);
+    detail::write_alert_members(e, s, maintenance);
+  }
+  auto v = json::parse(text);
+  return v ? std::move(*v) : json::value::object();
 }
 
 inline json::value to_store_json(const alert_state& s) {
@@ -147,24 +170,9 @@ void engine::write_alerts(std::string& out, std::size_t host_count, Visible&& vi
       if (s != v.front()) a.push_back(',');
       if (!h || h->name != s->host) h = find_host(s->host);  // sorted by host within a level
       json::object_writer e(a);
-      e.string("hostname", s->host)
-          .string("metric_path", s->metric_path)
-          .string("level", to_string(s->m.lvl))
-          .number("since", s->m.since)
-          .number("last_value", s->m.last_value)
-          .number("last_check", s->m.last_check)
-          .number("notification_count", static_cast<double>(s->notification_count))
-          .number("threshold", s->threshold)
-          .boolean("acknowledged", s->acknowledged);
-      if (s->acknowledged)
-        e.string("ack_by", s->ack_by);
-      else
-        e.raw("ack_by", [](std::string& x) { x += "null"; });
-      e.string("reason", s->reason).string("display", s->display);
-      if (h && h->maint)
-        e.string("maintenance", h->maint->name);
-      else
-        e.raw("maintenance", [](std::string& x) { x += "null"; });
+      e.string("hostname", s->host);
+      detail::write_alert_members(e, *s,
+                                  h && h->maint ? std::string_view(h->maint->name) : std::string_view());
       if (s->m.lvl == level::critical)
         ++crit;
       else if (s->m.lvl == level::warning)

@@ -15,11 +15,13 @@
 #include "heartbeat/core/json.hpp"
 #include "heartbeat/core/result.hpp"
 #include "heartbeat/server/detail/pg.hpp"
+#include "heartbeat/server/host_json.hpp"
 
 namespace heartbeat::server::detail {
 
 enum class pg_op_kind : std::uint8_t {
   host,
+  host_row,  // put_host_row: `text` the row, `key` the connections (host_json.hpp)
   plugin,
   message,
   alert,
@@ -48,6 +50,13 @@ class pg_batch {
     for (auto& o : ops) {
       switch (o.kind) {
         case pg_op_kind::host: add_host(o); break;
+        case pg_op_kind::host_row:
+          // As in the SQLite store: connections never leave a host while hbd runs, no cleanup.
+          for_each_connection_part(o.key, [&](std::string_view family, std::string_view conn) {
+            keep(conns_, std::pair{o.host, std::string(family)}, o.ts, std::string(conn));
+          });
+          keep(hosts_, o.host, o.ts, o.text);
+          break;
         case pg_op_kind::plugin:
           keep(latest_, std::pair{o.host, o.key}, o.ts, o.text);
           hist_.emplace_back(o.host, o.key, o.ts, o.text);
