@@ -15,14 +15,8 @@ namespace heartbeat::notify {
 class directory {
  public:
   directory() = default;
-  explicit directory(const settings& s) : users_(s.users), default_owner_(s.default_owner) {
-    for (const auto& [name, a] : s.hosts) hosts_[name] = a;
-    if (default_owner_.empty())
-      for (const auto& u : users_)
-        if (u.admin) {
-          default_owner_ = u.name;
-          break;
-        }
+  explicit directory(const settings& s) : users_(s.users), default_owner_(effective_default_owner(s)) {
+    for (const auto& [name, a] : s.hosts) set_host(name, a);
   }
 
   const std::vector<user_settings>& users() const { return users_; }
@@ -48,7 +42,14 @@ class directory {
     std::erase_if(users_, [&](const user_settings& u) { return u.name == name; });
   }
 
-  void set_host(const std::string& name, host_access a) { hosts_[name] = std::move(a); }
+  // A plain host (plain_access) is held as no entry: it routes the same.
+  void set_host(const std::string& name, host_access a) {
+    if (plain_access(a, default_owner_))
+      hosts_.erase(name);
+    else
+      hosts_[name] = std::move(a);
+  }
+  std::size_t held_hosts() const noexcept { return hosts_.size(); }
   void set_watch(const std::string& name, bool watch) { hosts_[name].watch = watch; }
   void remove_host(const std::string& name) { hosts_.erase(name); }
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <set>
 #include <string>
@@ -74,18 +75,18 @@ class partition_detector {
                double last_seen = 0) {
     const double now = at.mono;
     const bool was_counted = counted(host);
-    auto [it, fresh] = state_.try_emplace(host, std::string());
-    std::string prev = it->second;
-    if (prev == "UP") --up_;
-    if (state == "UP") ++up_;
+    auto [it, fresh] = state_.try_emplace(host, mark::none);
+    const mark prev = it->second, next = mark_of(state);
+    if (prev == mark::up) --up_;
+    if (next == mark::up) ++up_;
     if (phase_ != phase::idle && members_.count(host)) {  // keeps silent_members_ current
-      if (prev == "UP" && state != "UP") ++silent_members_;
-      if (prev != "UP" && state == "UP") --silent_members_;
+      if (prev == mark::up && next != mark::up) ++silent_members_;
+      if (prev != mark::up && next == mark::up) --silent_members_;
     }
-    it->second = std::string(state);
-    std::string_view before = from.empty() ? std::string_view(prev) : from;
-    const bool silent = state == "LATE" || state == "DOWN";
-    const bool went_silent = before == "UP" && silent;
+    it->second = next;
+    const bool before_up = from.empty() ? prev == mark::up : from == "UP";
+    const bool silent = next == mark::late || next == mark::down;
+    const bool went_silent = before_up && silent;
     if (went_silent) {
       recent_.emplace_back(now, host);
       ++recent_count_[host];
@@ -111,10 +112,10 @@ class partition_detector {
     std::erase_if(recent_, [&](const auto& e) { return e.second == host; });
     if (members_.erase(host)) {
       auto st = state_.find(host);
-      if (st == state_.end() || st->second != "UP") --silent_members_;
+      if (st == state_.end() || st->second != mark::up) --silent_members_;
     }
     if (auto it = state_.find(host); it != state_.end()) {
-      if (it->second == "UP") --up_;
+      if (it->second == mark::up) --up_;
       state_.erase(it);
     }
     since_.erase(host);
@@ -183,7 +184,7 @@ class partition_detector {
           a.what = announcement::type::release;
           for (const auto& h : held_) {
             auto st = state_.find(h);
-            if (st != state_.end() && st->second == "DOWN") {
+            if (st != state_.end() && st->second == mark::down) {
               auto s = since_.find(h);
               a.down.emplace_back(h, s == since_.end() ? at.wall : s->second);
             }
@@ -219,7 +220,7 @@ class partition_detector {
     auto c = recent_count_.find(host);
     if (c == recent_count_.end()) return false;
     auto st = state_.find(host);
-    return st != state_.end() && st->second != "UP";
+    return st != state_.end() && st->second != mark::up;
   }
 
   // Declares a partition when the hosts silent within `window` reach the threshold. The count is
@@ -254,8 +255,16 @@ class partition_detector {
   }
 
   partition_config cfg_;
-  std::unordered_map<std::string, std::string> state_;  // host -> last state seen
-  std::unordered_map<std::string, double> since_;       // hosts silent since (from UP), wall time
+  // The last state seen of each host, as far as partitions care: a byte, not the state's text.
+  enum class mark : std::uint8_t { none, up, late, down, other };
+  static mark mark_of(std::string_view state) noexcept {
+    return state == "UP"     ? mark::up
+           : state == "LATE" ? mark::late
+           : state == "DOWN" ? mark::down
+                             : mark::other;
+  }
+  std::unordered_map<std::string, mark> state_;    // host -> last state seen
+  std::unordered_map<std::string, double> since_;  // hosts silent since (from UP), wall time
   std::size_t up_ = 0;
   std::deque<std::pair<double, std::string>> recent_;          // UP -> LATE/DOWN within the window (mono)
   std::unordered_map<std::string, std::size_t> recent_count_;  // entries of each host in recent_

@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -37,17 +38,20 @@ class service {
 
   // `journal` receives every record; with `post` set it is called through it
   // (on the io thread), else directly on the worker thread (or, for drops, on
-  // the caller of submit()). `chans` replaces the configured channels (tests).
+  // the caller of submit()). `chans` replaces the configured channels (tests),
+  // reloads included.
   explicit service(const settings& s, journal_fn journal = {}, post_fn post = {},
                    std::vector<channel> chans = {})
       : journal_(std::move(journal)),
         post_(std::move(post)),
         queue_(s.policy.queue_size),
         pipeline_(std::make_unique<pipeline>(
-            s, chans.empty() ? build_channels(s) : std::move(chans),
-            [this](const journal_record& r) { emit(r); }, &counters_)),
-        partition_(s.partition) {
+            s, chans.empty() ? build_channels(s) : chans, [this](const journal_record& r) { emit(r); },
+            &counters_)),
+        partition_(s.partition),
+        injected_(std::move(chans)) {
     for (const auto& n : s.notifiers) channel_names_.push_back(n.name);
+    seed_access(s);
   }
 
   ~service() { stop(); }
@@ -70,6 +74,10 @@ class service {
       submitted_.fetch_add(1);
     else
       log::warn("notify: queue full, reload lost");
+    // The new directory starts from the config: hand it again what the registry said.
+    for (const auto& [host, a] : access_) waiting_access_.insert_or_assign(host, a);
+    seed_access(s);
+    hand_over_waiting_access();
   }
 
   // io thread: with several nodes, who may send (the notifications submitted after this call
@@ -357,18 +365,40 @@ class service {
     journal_(r);
   }
 
+  // Forwards a host's access when it differs from what the directory holds. access_ has an entry
+  // for every host the directory may hold one for (configured hosts, hosts with other than plain
+  // access); any other host the directory holds nothing for, which routes as plain access does.
   void sync_access(const bus::event& e) {
     host_access a;
     a.watch = e.data.bool_or("watch", true);
     a.owner = e.data.string_or("owner", "");
     a.managers = detail::string_list(e.data.find("managers"));
     a.monitors = detail::string_list(e.data.find("monitors"));
-    auto& known = access_[e.host];
-    if (known && known->watch == a.watch && known->owner == a.owner && known->managers == a.managers &&
-        known->monitors == a.monitors)
-      return;
-    known = a;
+    auto it = access_.find(e.host);
+    if (it == access_.end()) {
+      if (plain_access(a, default_owner_)) return;
+      access_.emplace(e.host, a);
+    } else {
+      const host_access& known = it->second;
+      if (known.watch == a.watch && known.owner == a.owner && known.managers == a.managers &&
+          known.monitors == a.monitors)
+        return;
+      if (plain_access(a, default_owner_) && !configured_.contains(e.host))
+        access_.erase(it);
+      else
+        it->second = a;
+    }
     set_host_access(e.host, std::move(a));
+  }
+
+  // What a directory built from `s` holds before any update: the configured hosts.
+  void seed_access(const settings& s) {
+    default_owner_ = effective_default_owner(s);
+    configured_.clear();
+    for (const auto& [host, a] : s.hosts) {
+      configured_.insert(host);
+      access_.try_emplace(host, a);
+    }
   }
 
   void emit(const journal_record& r) {
@@ -439,7 +469,8 @@ class service {
       pipeline_->acknowledge(a->host, a->metric_path);
     } else if (auto* r = std::get_if<reload_item>(&it.v)) {
       auto next = std::make_unique<pipeline>(
-          *r->s, build_channels(*r->s), [this](const journal_record& rec) { emit(rec); }, &counters_);
+          *r->s, injected_.empty() ? build_channels(*r->s) : injected_,
+          [this](const journal_record& rec) { emit(rec); }, &counters_);
       next->escalation().adopt(std::move(pipeline_->escalation()));  // ladders keep climbing
       pipeline_ = std::move(next);
       if (r->check) maintenance_check_ = std::move(r->check);
@@ -481,9 +512,12 @@ class service {
   std::shared_ptr<delivery_gate> gate_;  // worker thread
   stages::maintenance::check_fn maintenance_check_;
   event_translator translator_;
-  partition_detector partition_;                                        // io thread
-  std::unordered_map<std::string, std::optional<host_access>> access_;  // io thread: last forwarded
-  std::unordered_map<std::string, host_access> waiting_access_;         // io thread: for room in queue_
+  partition_detector partition_;                                 // io thread
+  std::vector<channel> injected_;                                // the constructor's `chans`
+  std::unordered_map<std::string, host_access> access_;          // io thread: last forwarded (sync_access)
+  std::unordered_set<std::string> configured_;                   // io thread: hosts.<h> of the settings
+  std::string default_owner_;                                    // io thread: effective_default_owner
+  std::unordered_map<std::string, host_access> waiting_access_;  // io thread: for room in queue_
   log::limited drop_log_;  // io thread: a storm of drops is one line a minute
   std::vector<std::string> channel_names_;
   std::thread worker_;

@@ -75,6 +75,13 @@ struct host_access {
   std::vector<std::string> monitors;
 };
 
+// Whether `a` routes like a host the directory holds nothing for: watched, owned by the default
+// owner, no managers or monitors. Such hosts (nearly all of a large fleet) cost the notifier no
+// memory: neither the directory nor the io thread's record of what it forwarded keeps them.
+inline bool plain_access(const host_access& a, std::string_view default_owner) {
+  return a.watch && a.managers.empty() && a.monitors.empty() && (a.owner.empty() || a.owner == default_owner);
+}
+
 // The alert engine's windows (one-off, weekly, cron; host names or globs), parsed by the same
 // code, so that the notifier and the alert engine always agree on who is in maintenance.
 using maintenance_window = alert::maintenance_window;
@@ -114,6 +121,14 @@ struct settings {
     return nullptr;
   }
 };
+
+// `default_owner`, else the first admin: who owns hosts nobody was named for.
+inline std::string effective_default_owner(const settings& s) {
+  if (!s.default_owner.empty()) return s.default_owner;
+  for (const auto& u : s.users)
+    if (u.admin) return u.name;
+  return {};
+}
 
 namespace detail {
 

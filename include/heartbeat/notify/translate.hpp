@@ -45,27 +45,33 @@ class event_translator {
     if (!st || !st->is_string()) return std::nullopt;
     const std::string& state = st->as_string();
     std::string host = e.host.empty() ? e.data.string_or("name", "") : e.host;
-    auto [it, first] = hosts_.try_emplace(host, track{"UNKNOWN", e.ts});
-    track prev = it->second;
-    // The registry's host events (its host_json, which has "watch") mark real
-    // state changes with a "transition" {from, to, down_for}; other events of
-    // the registry only refresh data. Without that format (other producers,
-    // tests) the last state seen here decides.
-    const json::value* tr = e.data.find("transition");
-    if (tr && tr->is_object()) {
-      first = false;
-      prev.state = tr->string_or("from", prev.state);
+    // The registry's host events (its host_json, which has "watch") mark real state changes with a
+    // "transition" {from, to, down_for}; its other events only refresh data. They say all that is
+    // needed, so nothing is kept for their hosts (a million of them). Without that format (other
+    // producers, tests) the last state seen here decides.
+    if (e.data.contains("watch")) {
+      const json::value* tr = e.data.find("transition");
+      if (!tr || !tr->is_object()) return std::nullopt;
+      track prev{tr->string_or("from", "UNKNOWN"), e.ts};
       if (const json::value* df = tr->find("down_for"); df && df->is_number())
         prev.since = e.ts - df->as_number();
       if (prev.state == state) return std::nullopt;
-    } else if (e.data.contains("watch")) {
-      if (it->second.state != state) it->second = {state, e.ts};
-      return std::nullopt;
-    } else if (!first && prev.state == state) {
-      return std::nullopt;
+      return host_change(std::move(host), e, prev, state, false);
     }
+    auto [it, first] = hosts_.try_emplace(host, track{"UNKNOWN", e.ts});
+    track prev = it->second;
+    if (!first && prev.state == state) return std::nullopt;
     it->second = {state, e.ts};
+    return host_change(std::move(host), e, prev, state, first);
+  }
 
+  struct track {
+    std::string state;
+    double since;
+  };
+
+  std::optional<notification> host_change(std::string host, const bus::event& e, const track& prev,
+                                          const std::string& state, bool first) {
     notification n;
     n.host = host;
     n.ts = e.ts;
@@ -140,10 +146,6 @@ class event_translator {
     return n;
   }
 
-  struct track {
-    std::string state;
-    double since;
-  };
   double min_outage_;
   std::unordered_map<std::string, track> hosts_;
 };

@@ -9,12 +9,15 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "heartbeat/alert/types.hpp"
+#include "heartbeat/core/compact_string.hpp"
+#include "heartbeat/core/compact_vector.hpp"
 #include "heartbeat/core/enum_names.hpp"
 
 namespace heartbeat::server {
@@ -52,11 +55,12 @@ inline std::string format_address(const source& s) {
 
 }  // namespace detail
 
-// One (host, address family) pair.
+// One (host, address family) pair. The flags sit together in front: a million hosts hold two.
 struct connection {
   address_family family = address_family::ipv4;
   bool present = false;                    // an HTB ever arrived on this family
   host_state state = host_state::unknown;  // UP, LATE or DOWN
+  bool authenticated = false;              // the last HTB carried a valid envelope
   source src;
   std::string address;  // src as text
   double first_seen = 0;
@@ -68,7 +72,6 @@ struct connection {
   std::optional<double> rtt;   // ms, as the client reported it
   std::uint64_t received = 0;  // HTBs accepted
   std::uint64_t lost = 0;      // HTBs missing by seq gaps
-  bool authenticated = false;  // the last HTB carried a valid envelope
 };
 
 struct plugin_sample {
@@ -157,48 +160,54 @@ struct command_record {
   bool pending() const noexcept { return state == command_state::queued || state == command_state::sent; }
 };
 
+// The fields are ordered by size so that the record has no padding holes, and the texts and lists
+// most hosts never set (key, declared owner, managers, monitors, threshold profiles, commands, the
+// cached API entry) cost a pointer each: a million hosts.
 struct host {
   std::string name;
   alert::host_ref alert_ref;  // the alert engine's entry for this host (skips a lookup per sample)
-  host_state state = host_state::unknown;
-  double state_since = 0;
-  bool configured = false;  // listed under hosts: in the config
-  std::string key;          // hosts.<name>.key: HMAC secret; empty: none
-  bool dyn = false;
-  bool watch = true;
-  int ver = 0;
   std::string agent;
-  double first_seen = 0;
-  double last_seen = 0;  // any accepted message
-  double interval = 0;   // last HTB interval, else the configured default
-
   // Roles, effective (config, else HTB owner, else default_owner; API changes win).
   std::string owner;
-  std::vector<std::string> managers;
-  std::vector<std::string> monitors;
-  std::string declared_owner;      // `owner` from the host's HTB
-  bool access_overridden = false;  // set through the API (set_access); survives reloads
-  std::vector<std::string> threshold_config;
+  compact_vector<std::string> managers;
+  compact_vector<std::string> monitors;
+  compact_vector<std::string> threshold_config;
+  compact_string key;             // hosts.<name>.key: HMAC secret; empty: none
+  compact_string declared_owner;  // `owner` from the host's HTB
 
   std::array<connection, 2> conns = make_conns();
   std::map<std::string, plugin_data, std::less<>> plugins;
+  compact_vector<command_record> commands;  // pending first-come order, then recent finished ones
 
+  double state_since = 0;
+  double first_seen = 0;
+  double last_seen = 0;              // any accepted message
+  double interval = 0;               // last HTB interval, else the configured default
   std::optional<double> clock_skew;  // seconds, sender ts minus arrival time (smoothed)
   std::optional<double> boot_time;
   std::uint64_t reboots = 0;
   double last_reboot = 0;
-  bool plg_since_start = false;  // a PLG arrived since this server process started
-  double down_since = 0;         // when the host last went DOWN (wall time)
-  double down_mono = 0;          // the same on the monotonic clock ("was down for")
-  bool dirty = false;            // queued for the store's periodic save (registry::drain_dirty)
-  std::int64_t due_slot = -1;    // the registry's due wheel: when tick() looks at this host next
-  // The /api/0/hosts entry as last rendered, reused while `version` (bumped by
-  // the registry on every change) and the registry's epoch are unchanged.
+  double down_since = 0;       // when the host last went DOWN (wall time)
+  double down_mono = 0;        // the same on the monotonic clock ("was down for")
+  std::int64_t due_slot = -1;  // the registry's due wheel: when tick() looks at this host next
+  // Bumped by the registry on every change; the cached /api/0/hosts entry is reused while it and
+  // the registry's epoch are unchanged (host_registry::entry_json). Only hosts the API listed hold one.
   std::uint64_t version = 0;
-  mutable std::uint64_t json_version = ~std::uint64_t{0};
-  mutable std::uint64_t json_epoch = 0;
-  mutable std::string json;
-  std::vector<command_record> commands;  // pending first-come order, then recent finished ones
+  struct cached_entry {
+    std::uint64_t version = ~std::uint64_t{0};
+    std::uint64_t epoch = 0;
+    std::string text;
+  };
+  mutable std::unique_ptr<cached_entry> entry;
+
+  int ver = 0;
+  host_state state = host_state::unknown;
+  bool configured = false;  // listed under hosts: in the config
+  bool dyn = false;
+  bool watch = true;
+  bool access_overridden = false;  // set through the API (set_access); survives reloads
+  bool plg_since_start = false;    // a PLG arrived since this server process started
+  bool dirty = false;              // queued for the store's periodic save (registry::drain_dirty)
 
   static std::array<connection, 2> make_conns() {
     std::array<connection, 2> c;

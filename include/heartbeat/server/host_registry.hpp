@@ -111,7 +111,7 @@ class host_registry {
     std::vector<std::string> gone;
     for (auto& [name, h] : hosts_)
       if (!h->configured && h->first_seen == 0 && !h->conns[0].present && !h->conns[1].present)
-        gone.push_back(name);
+        gone.emplace_back(name);
     for (const auto& n : gone) erase_host(n);
     for (const auto& [name, hc] : c.hosts) {
       host& h = upsert(name, now);
@@ -134,7 +134,7 @@ class host_registry {
   const std::string* key_for(std::string_view name) const {
     if (!any_key_) return nullptr;
     auto it = hosts_.find(name);
-    return it != hosts_.end() && !it->second->key.empty() ? &it->second->key : nullptr;
+    return it != hosts_.end() && !it->second->key.empty() ? &it->second->key.str() : nullptr;
   }
 
   const host* find(std::string_view name) const {
@@ -292,7 +292,7 @@ class host_registry {
   bool drop_host(std::string_view name, double now) {
     auto it = hosts_.find(name);
     if (it == hosts_.end()) return false;
-    std::string n = it->first;
+    std::string n(it->first);
     erase_host(n);
     add_message(now, n, "removed", "state");
     publish(bus::event_kind::dropped, now, n, json::value::object({{"name", n}, {"removed", true}}));
@@ -388,15 +388,17 @@ class host_registry {
 
   // The host's /api/0/hosts entry, rendered again only after it changed.
   const std::string& entry_json(const host& h) const {
-    if (h.json_version != h.version || h.json_epoch != epoch_) {
+    if (!h.entry) h.entry = std::make_unique<host::cached_entry>();
+    host::cached_entry& c = *h.entry;
+    if (c.version != h.version || c.epoch != epoch_) {
       static thread_local std::string scratch;
       scratch.clear();
       write_host_json(scratch, h, 0);
-      assign_exact(h.json, scratch);
-      h.json_version = h.version;
-      h.json_epoch = epoch_;
+      assign_exact(c.text, scratch);
+      c.version = h.version;
+      c.epoch = epoch_;
     }
-    return h.json;
+    return c.text;
   }
 
   json::value host_json(const host& h, double /*now*/) const { return host_entry_value(h); }
@@ -457,7 +459,8 @@ class host_registry {
   std::string default_owner_;
   bool any_key_ = false;
   command_ids command_ids_;
-  string_map<std::unique_ptr<host>> hosts_;
+  // Keyed by a view of the host's own name (its record never moves): the name is held once.
+  std::unordered_map<std::string_view, std::unique_ptr<host>, string_hash, std::equal_to<>> hosts_;
   mutable host_order order_;
   std::vector<message_entry> messages_;
   due_wheel wheel_;  // when tick() looks at each host next (on the liveness clock)
@@ -543,7 +546,7 @@ class host_registry {
     touch(h);
     const host_config* hc = c.host(h.name);
     h.owner = hc && !hc->owner.empty()    ? hc->owner
-              : !h.declared_owner.empty() ? h.declared_owner
+              : !h.declared_owner.empty() ? h.declared_owner.str()
                                           : default_owner_;
     h.managers = hc ? hc->managers : std::vector<std::string>{};
     h.monitors = hc ? hc->monitors : std::vector<std::string>{};
@@ -556,7 +559,7 @@ class host_registry {
 
   void trim_commands(host& h) {
     touch(h);
-    trim_finished(h.commands, finished_commands_kept);
+    if (!h.commands.empty()) trim_finished(h.commands.edit(), finished_commands_kept);
   }
 
   // The host's state from its connections (unless STOPPED).

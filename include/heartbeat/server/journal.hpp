@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -130,10 +131,11 @@ class journal {
     return [this](const bus::event& e) {
       if (e.kind == bus::event_kind::plugin || e.kind == bus::event_kind::message) return;
       if (e.kind == bus::event_kind::host) {
-        std::string sig = host_signature(e.data);
+        // The signature's hash, not its text: a million hosts' signatures cost 8 bytes each.
+        const std::uint64_t sig = std::hash<std::string>{}(host_signature(e.data)) | 1;  // 0: none yet
         auto& last = last_host_sig_[e.host];
         if (last == sig) return;
-        last = std::move(sig);
+        last = sig;
       } else if (e.kind == bus::event_kind::dropped) {
         last_host_sig_.erase(e.host);
       }
@@ -398,7 +400,7 @@ class journal {
   std::uint64_t buf_lines_ = 0;
   bool dirty_ = false;
   // io thread only (the sink's dedup of host events; event body text).
-  std::unordered_map<std::string, std::string> last_host_sig_;
+  std::unordered_map<std::string, std::uint64_t> last_host_sig_;  // host -> hash of host_signature
   std::string scratch_;
   std::atomic<std::uint64_t> pushed_{0}, popped_{0};
   log::limited shed_log_, drop_log_;  // io thread

@@ -139,3 +139,82 @@ hosts: {web01: {owner: alice}}
   std::lock_guard lk(jm);
   EXPECT_EQ(j.back().reason, "watch=false");
 }
+
+// Hosts with plain access (watched, the default owner, no managers or monitors) are held nowhere,
+// yet route as before; roles the registry gave survive a reload (the new directory starts from the
+// config, and what the registry said is handed to it again).
+TEST(NotifyService, PlainHostsAreNotHeldAndRolesSurviveAReload) {
+  std::mutex m;
+  std::vector<std::string> sent;
+  auto s = load(R"(
+notifiers: {a: {type: webhook, url: 'http://unused/'}}
+default_owner: alice
+users: {alice: {notification_channels: [a]}, bob: {notification_channels: [a]}, carol: {notification_channels: [a]}}
+hosts: {web01: {owner: carol}}
+)");
+  auto channels = [&] {
+    return std::vector<channel>{channel("a", "webhook", [&](const message& msg) {
+      std::lock_guard lk(m);
+      sent.push_back(msg.user + " " + msg.title);
+      return send_status::success();
+    })};
+  };
+  service svc(s, {}, {}, channels());
+  svc.start();
+  auto host = [](const char* name, const char* owner, const char* from, const char* to, double ts) {
+    bus::event e;
+    e.kind = bus::event_kind::host;
+    e.host = name;
+    e.ts = ts;
+    e.data = json::value::object({{"name", name},
+                                  {"state", to},
+                                  {"watch", true},
+                                  {"owner", owner},
+                                  {"managers", json::value::array()},
+                                  {"monitors", json::value::array()}});
+    json::value t = json::value::object({{"from", from}, {"to", to}});
+    if (std::string_view(from) == "DOWN") t.set("down_for", 50.0);
+    e.data.set("transition", std::move(t));
+    return e;
+  };
+  auto last = [&] {
+    std::lock_guard lk(m);
+    return sent.empty() ? std::string() : sent.back();
+  };
+  svc.on_event(host("db01", "alice", "UP", "DOWN", 100));  // plain: routes to the default owner
+  ASSERT_TRUE(wait_idle(svc));
+  EXPECT_EQ(last(), "alice DOWN: db01");
+  svc.on_event(host("db01", "bob", "DOWN", "UP", 200));  // the API gave db01 to bob
+  ASSERT_TRUE(wait_idle(svc));
+  svc.on_event(host("db01", "bob", "UP", "DOWN", 300));
+  ASSERT_TRUE(wait_idle(svc));
+  EXPECT_EQ(last(), "bob DOWN: db01");
+  svc.reload(s);  // SIGHUP: bob keeps db01
+  svc.on_event(host("db01", "bob", "DOWN", "UP", 400));
+  svc.on_event(host("db01", "bob", "UP", "DOWN", 500));
+  ASSERT_TRUE(wait_idle(svc));
+  EXPECT_EQ(last(), "bob DOWN: db01");
+  svc.on_event(host("db01", "alice", "DOWN", "UP", 600));  // back to plain
+  svc.on_event(host("db01", "alice", "UP", "DOWN", 700));
+  ASSERT_TRUE(wait_idle(svc));
+  EXPECT_EQ(last(), "alice DOWN: db01");
+  svc.on_event(host("web01", "alice", "UP", "DOWN", 800));  // a configured host made plain by the API
+  ASSERT_TRUE(wait_idle(svc));
+  EXPECT_EQ(last(), "alice DOWN: web01");
+  svc.stop();
+}
+
+TEST(NotifyDirectory, HoldsOnlyHostsThatDoNotRouteLikePlainOnes) {
+  auto s =
+      load("default_owner: alice\nusers: {alice: {}, bob: {}}\nhosts: {web01: {owner: bob}, web02: {}}\n");
+  directory d(s);
+  EXPECT_EQ(d.held_hosts(), 1u) << "web02 is plain";
+  d.set_host("db01", host_access{true, "alice", {}, {}});
+  d.set_host("db02", host_access{false, "alice", {}, {}});
+  d.set_host("db03", host_access{true, "", {"bob"}, {}});
+  EXPECT_EQ(d.held_hosts(), 3u);
+  d.set_host("web01", host_access{true, "alice", {}, {}});
+  EXPECT_EQ(d.held_hosts(), 2u);
+  EXPECT_TRUE(d.watched("db01"));
+  EXPECT_FALSE(d.watched("db02"));
+}

@@ -125,6 +125,8 @@ TEST_F(fixture, shutdown_message_stops_the_host_and_the_monitor_leaves_it_stoppe
   for (const auto& t : transitions()) {
     if (t.string_or("from", "") == "STOPPED") {
       EXPECT_FALSE(t.bool_or("notify", true));
+      EXPECT_DOUBLE_EQ(t.number_or("down_for", -1), 199)
+          << "the notifier keeps no state: the event says how long";
     }
   }
 }

@@ -115,6 +115,7 @@ inline void host_registry::set_host_state(host& h, host_state to, clock::instant
                                           std::string text) {
   host_state from = h.state;
   if (from == to) return;
+  const double from_since = h.state_since;
   touch(h);
   h.state = to;
   h.state_since = now.wall;
@@ -127,7 +128,13 @@ inline void host_registry::set_host_state(host& h, host_state to, clock::instant
     add_message(now.wall, h.name, text, "state");
   json::value t = json::value::object(
       {{"from", to_string(from)}, {"to", to_string(to)}, {"notify", notify}, {"text", std::move(text)}});
-  if (to == host_state::up && from == host_state::down) t.set("down_for", now.mono - h.down_mono);
+  // How long the host was away, for the recovery's text: the notifier keeps no state per host.
+  if (to == host_state::up || to == host_state::late) {
+    if (from == host_state::down)
+      t.set("down_for", now.mono - h.down_mono);
+    else if (from == host_state::stopped)
+      t.set("down_for", std::max(0.0, now.wall - from_since));
+  }
   publish_host(h, now, &t);
 }
 
