@@ -66,7 +66,8 @@ class flat_map {
  private:
   template <class Key>
   iterator lower(const Key& k) {
-    return std::lower_bound(v_.begin(), v_.end(), k, [](const value_type& e, const Key& key) { return e.first < key; });
+    return std::lower_bound(v_.begin(), v_.end(), k,
+                            [](const value_type& e, const Key& key) { return e.first < key; });
   }
   std::vector<value_type> v_;
 };

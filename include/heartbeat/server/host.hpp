@@ -19,6 +19,7 @@
 #include "heartbeat/core/compact_string.hpp"
 #include "heartbeat/core/compact_vector.hpp"
 #include "heartbeat/core/enum_names.hpp"
+#include "heartbeat/core/flat_map.hpp"
 
 namespace heartbeat::server {
 
@@ -176,8 +177,8 @@ struct host {
   compact_string declared_owner;  // `owner` from the host's HTB
 
   std::array<connection, 2> conns = make_conns();
-  std::map<std::string, plugin_data, std::less<>> plugins;
-  compact_vector<command_record> commands;  // pending first-come order, then recent finished ones
+  flat_map<std::string, plugin_data> plugins;  // by name; a few a host, a million hosts
+  compact_vector<command_record> commands;     // pending first-come order, then recent finished ones
 
   double state_since = 0;
   double first_seen = 0;
