@@ -187,6 +187,33 @@ void BM_alert_tick_100k(benchmark::State& st) {
 }
 BENCHMARK(BM_alert_tick_100k)->Unit(benchmark::kMicrosecond);
 
+// GET /api/0/alerts with a million hosts' states, 30,000 of them over a rule (1 % of hosts over
+// 3 rules, as in benchmarks/run.d/95-fleet.sh at a million): the reply body, written whole.
+void BM_alert_write_alerts_30k(benchmark::State& st) {
+  alert::engine e(rules());
+  std::vector<alert::transition> out;
+  std::vector<protocol::leaf> cpu{num("cpu_percent", 45), num("load_1min", 1)};
+  std::vector<protocol::leaf> mem{num("percent", 60), num("swap_percent", 1)};
+  for (int i = 0; i < 1000000; ++i) {
+    const std::string name = "fleet" + std::to_string(1000000 + i);
+    const bool over = i % 100 == 7;
+    cpu[0].number = over ? 95 : 45;
+    mem[0].number = over ? 97 : 60;
+    cpu[1].number = over ? 9 : 1;
+    e.evaluate_plugin(name, "cpu_monitor", cpu, 1e9, out);
+    e.evaluate_plugin(name, "memory_monitor", mem, 1e9, out);
+    out.clear();
+  }
+  std::string body;
+  for (auto _ : st) {
+    body.clear();
+    e.write_alerts(body, 1000000, [](std::string_view) { return true; });
+    benchmark::DoNotOptimize(body.data());
+  }
+  st.counters["bytes"] = static_cast<double>(body.size());
+}
+BENCHMARK(BM_alert_write_alerts_30k)->Unit(benchmark::kMillisecond)->Iterations(20);
+
 }  // namespace
 
 BENCHMARK_MAIN();
