@@ -43,6 +43,7 @@ the error names what was awaited and the last value seen.
 import hashlib
 import hmac
 import json
+import math
 import os
 import shutil
 import signal
@@ -59,6 +60,12 @@ import yaml
 
 SOURCE_DIR = os.environ.get("HB_SOURCE_DIR") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD_DIR = os.environ.get("HB_BUILD_DIR") or os.path.join(SOURCE_DIR, "build")
+
+
+def ms(ts):
+    """A wall time in whole milliseconds as hbd stamps remote-write samples: rounded half away from
+    zero (std::llround), where Python's round() rounds half to even."""
+    return math.floor(ts * 1000 + 0.5)
 
 
 def hb_binary(name):

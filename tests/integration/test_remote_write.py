@@ -10,7 +10,7 @@ import urllib.parse
 
 import pytest
 
-from hbtest import Client, Hbd
+from hbtest import Client, Hbd, ms
 from remote_write_support import Prometheus, VictoriaMetrics
 
 HOSTS = ["alpha", "beta", "gamma"]
@@ -32,7 +32,7 @@ def send_samples(port, base):
             data = {"load": {"1": 0.25 * k + i, "5": 1.5}, "busy": k % 2 == 0, "name": "text", "cores": [1, 2]}
             c.plg("cpu_monitor", data, ts=ts)
             for metric, value in (("load.1", 0.25 * k + i), ("load.5", 1.5), ("busy", 1.0 if k % 2 == 0 else 0.0)):
-                sent.setdefault((name, metric), []).append((round(ts * 1000), value))
+                sent.setdefault((name, metric), []).append((ms(ts), value))
         c.close()
     return sent
 
@@ -148,7 +148,7 @@ def test_alert_levels_and_out_of_order_samples(tmp_path):
             values = hbd.wait_for(lambda: vm.export('{__name__="heartbeat_plugin_value"}'), 10, "two values",
                                   ok=lambda s: len(s) == 1 and len(s[0]["values"]) == 2)
             assert values[0]["values"] == [50, 95]
-            assert values[0]["timestamps"] == [round(base * 1000), round((base + 1) * 1000)]
+            assert values[0]["timestamps"] == [ms(base), ms(base + 1)]
             assert hbd.metric("heartbeat_remote_write_samples_dropped_total", target="vm", reason="out_of_order") == 1
 
 

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 
-from hbtest import Client, Hbd
+from hbtest import Client, Hbd, ms
 from remote_write_support import VictoriaMetrics
 
 OUTAGE = 30  # seconds
@@ -46,7 +46,7 @@ class Feeder(threading.Thread):
                     last_htb = now
                 ts = time.time()
                 self.client.plg("counter", {"n": n}, ts=ts)
-                self.sent.append((round(ts * 1000), n))
+                self.sent.append((ms(ts), n))
                 n += 1
                 self.halt.wait(0.1)
         except Exception as e:  # reported by the test
@@ -121,7 +121,7 @@ def test_kill9_during_an_outage_then_the_spool_arrives(tmp_path):
         assert "spooled by an earlier run will be sent first" in hbd.log()
         c.plg("counter", {"n": 20}, ts=base + 20 * 0.25)  # after the restart, behind the spool
         vm.start()
-        want = [(round((base + n * 0.25) * 1000), float(n)) for n in range(21)]
+        want = [(ms(base + n * 0.25), float(n)) for n in range(21)]
         got = hbd.wait_for(lambda: counter_samples(vm), 20, "the spooled samples in VictoriaMetrics",
                            ok=lambda g: len(g) >= len(want))
         assert got == want
